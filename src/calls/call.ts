@@ -1,0 +1,74 @@
+// The call model: what callhook knows about one call, built up step by step by the tracker.
+// Times are epoch milliseconds; numbers are kept exactly as the phone system gave them.
+
+export type Direction = 'inbound' | 'outbound';
+
+export const OUTCOMES = [
+  'ANSWERED',
+  'UNANSWERED',
+  'BLACKLISTED',
+  'VOICEMAIL',
+  'CALLCENTER',
+  'OUTSIDE_OPERATION_TIMES',
+] as const;
+export type Outcome = (typeof OUTCOMES)[number];
+
+export const SENTIMENTS = ['POSITIVE', 'NEUTRAL', 'NEGATIVE'] as const;
+export type Sentiment = (typeof SENTIMENTS)[number];
+
+export const STEP_TYPES = ['started', 'answered', 'ended', 'recording', 'insights'] as const;
+export type StepType = (typeof STEP_TYPES)[number];
+
+/** A person in the organization's directory, as far as the call needs them. */
+export interface CallUser {
+  id: string;
+  extension: string | null;
+  email: string | null;
+  name: string | null;
+}
+
+export interface Insights {
+  sentiment: Sentiment;
+  /** At most four short strings. */
+  topics: string[];
+  summary: string;
+}
+
+/** Where the call came from: copied onto every event so a rename later does not rewrite history. */
+export interface CallOrigin {
+  org: { id: string; domain: string; defaultCountry: string | null };
+  connection: { id: string; name: string };
+}
+
+export interface Call extends CallOrigin {
+  callId: string;
+  direction: Direction;
+  /** Caller as given; `anonymous` when withheld. */
+  from: string;
+  /** Called party as given (a number or an extension). */
+  to: string;
+  /** The organization user on the call: rung (inbound) or dialling (outbound). */
+  user: CallUser | null;
+  /** What the phone system named the user by, kept when the directory does not know it. */
+  userRef: string | null;
+  startedAt: number;
+  answeredAt: number | null;
+  answeredBy: CallUser | null;
+  answeredByRef: string | null;
+  /** IVR choice, when the call went through a voice menu. */
+  choice: string | null;
+  endedAt: number | null;
+  outcome: Outcome | null;
+  /** Final SIP response code of an unanswered call, when known. */
+  sipCode: number | null;
+  recordingUrl: string | null;
+  insights: Insights | null;
+  subject: string | null;
+  description: string | null;
+}
+
+/** Talk time in whole seconds: answer → end, 0 when unanswered or not ended. */
+export function talkTimeS(call: Pick<Call, 'answeredAt' | 'endedAt'>): number {
+  if (call.answeredAt === null || call.endedAt === null) return 0;
+  return Math.max(0, Math.floor((call.endedAt - call.answeredAt) / 1000));
+}

@@ -1,0 +1,43 @@
+// The `callhook` command: serve, simulate, listen, migrate.
+import { VERSION } from '../version.ts';
+import { runListen } from './listen.ts';
+import { runMigrate } from './migrate.ts';
+import { runServe } from './serve.ts';
+import { runSimulate } from './simulate.ts';
+
+const USAGE = `callhook ${VERSION} — phone calls in, reliable webhooks out
+
+Usage: callhook <command> [flags]     (callhook <command> --help for its flags)
+
+  serve      run the service (what npm start runs, with --dev)
+  listen     a local webhook receiver that prints each request and checks its signature
+  simulate   post realistic calls to the ingest API (demo and load generator)
+  migrate    apply database migrations and exit
+`;
+
+export async function main(argv: string[], env: Record<string, string | undefined>): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'serve':
+      return runServe(rest, process.stdout, env);
+    case 'listen':
+      return runListen(rest, process.stdout);
+    case 'simulate':
+      return runSimulate(rest, process.stdout);
+    case 'migrate':
+      return runMigrate(rest, process.stdout, env);
+    case '--version':
+    case 'version':
+      process.stdout.write(`${VERSION}\n`);
+      return 0;
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(USAGE);
+      return command === undefined ? 2 : 0;
+    default:
+      process.stdout.write(`callhook: unknown command "${command}"\n\n${USAGE}`);
+      return 2;
+  }
+}

@@ -1,0 +1,88 @@
+// `callhook serve`: load the configuration, start the service, say where everything is, and
+// drain cleanly on SIGINT/SIGTERM.
+import { parseArgs } from 'node:util';
+import { relative } from 'node:path';
+import { ConfigError, loadConfig } from '../config/load.ts';
+import { SETTINGS, renderSettingsTable } from '../config/settings.ts';
+import { startService } from '../service.ts';
+import { VERSION } from '../version.ts';
+
+const USAGE = `Usage: callhook serve [flags]
+
+Starts callhook: the API, the ingest endpoint, the dispatcher and the e-mail outbox.
+Every flag has a CALLHOOK_* environment variable; flags win over the environment, which wins
+over a JSON config file (--config or CALLHOOK_CONFIG), which wins over the defaults.
+
+  --config <file>   JSON file with settings by name (e.g. {"port": 8080, "plans": {…}})
+  --help            this text
+`;
+
+export async function runServe(argv: string[], out: NodeJS.WritableStream, env: Record<string, string | undefined>): Promise<number> {
+  const options: Record<string, { type: 'string' | 'boolean' }> = { config: { type: 'string' }, help: { type: 'boolean' } };
+  for (const setting of SETTINGS) if (setting.flag) options[setting.flag] = { type: setting.type === 'bool' ? 'boolean' : 'string' };
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options, allowPositionals: false, strict: true });
+  } catch (error) {
+    out.write(`callhook serve: ${(error as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  const { config: file, help, ...flags } = parsed.values as Record<string, string | boolean | undefined>;
+  if (help) {
+    out.write(`${USAGE}\n${renderSettingsTable()}\n`);
+    return 0;
+  }
+  let config;
+  try {
+    config = loadConfig({ env, flags, file: file as string | undefined });
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      out.write(`callhook serve: ${error.message}\n`);
+      return 2;
+    }
+    throw error;
+  }
+
+  const service = await startService(config);
+  process.stderr.write(banner(service.url, service.operatorToken, service.operatorTokenSource, config.databasePath, config.dev, config.delivery.allowPrivateTargets, config.http.publicUrl));
+
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      service.log.info({ signal }, 'draining');
+      service.stop({ drainMs: 10_000 }).then(
+        () => resolve(0),
+        (error) => {
+          service.log.error({ err: error }, 'could not stop cleanly');
+          resolve(1);
+        },
+      );
+    };
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
+  });
+}
+
+function banner(url: string, token: string, tokenSource: string, dbPath: string, dev: boolean, allowPrivate: boolean, publicUrl: string): string {
+  const shown = (path: string) => (relative(process.cwd(), path).startsWith('..') ? path : `./${relative(process.cwd(), path)}`);
+  const lines = [
+    '',
+    `callhook ${VERSION} is listening on ${url} (Node ${process.version})`,
+    `  API docs:        ${publicUrl}/docs  (OpenAPI: ${publicUrl}/openapi.json)`,
+    tokenSource === 'CALLHOOK_ADMIN_TOKEN' ? '  Operator token:  from CALLHOOK_ADMIN_TOKEN' : `  Operator token:  ${token}   (kept in ${shown(tokenSource)})`,
+    `  Store:           ${shown(dbPath)} (SQLite, WAL)`,
+  ];
+  if (dev) {
+    lines.push(
+      '',
+      '  DEVELOPMENT MODE: webhooks may target http:// and loopback or private addresses (a receiver on',
+      '  localhost works). Do not expose this instance; in production run `callhook serve` without --dev.',
+    );
+  } else if (allowPrivate) {
+    lines.push('', '  CALLHOOK_ALLOW_PRIVATE_TARGETS is on: webhooks may target http:// and private addresses.');
+  }
+  lines.push('', '  First call in two minutes: see "Send a first call" in README.md.', '');
+  return lines.join('\n') + '\n';
+}

@@ -1,0 +1,55 @@
+// Every setting in one place: its environment variable, its `serve` flag, its default and what it
+// does. `callhook serve --help` and docs/configuration.md are rendered from this list.
+
+export type SettingType = 'string' | 'int' | 'bool' | 'seconds-list' | 'json';
+
+export interface Setting {
+  /** Name in a config file (CALLHOOK_CONFIG) and in errors. */
+  name: string;
+  env: string;
+  /** `serve` flag; secrets have none (a flag shows up in `ps`). */
+  flag?: string;
+  type: SettingType;
+  /** null = unset. */
+  default: string | number | boolean | number[] | object | null;
+  description: string;
+  min?: number;
+  max?: number;
+}
+
+export const DEFAULT_PLANS = {
+  expert: { webhooks: true, description: 'Webhooks included (the seeds’ "Expert plan").' },
+  basic: { webhooks: false, description: 'No webhooks: call events are recorded, not delivered.' },
+};
+
+export const SETTINGS: readonly Setting[] = [
+  { name: 'port', env: 'CALLHOOK_PORT', flag: 'port', type: 'int', default: 8080, min: 0, max: 65_535, description: 'HTTP port of the API, ingest and docs.' },
+  { name: 'host', env: 'CALLHOOK_HOST', flag: 'host', type: 'string', default: '127.0.0.1', description: 'Address to bind. Use 0.0.0.0 (or ::) to accept connections from other machines, e.g. the PBX.' },
+  { name: 'publicUrl', env: 'CALLHOOK_PUBLIC_URL', flag: 'public-url', type: 'string', default: null, description: 'How people reach this instance; used in e-mails and docs. Default: http://localhost:<port>.' },
+  { name: 'dataDir', env: 'CALLHOOK_DATA_DIR', flag: 'data-dir', type: 'string', default: './data', description: 'Folder for the embedded SQLite store and the generated operator token.' },
+  { name: 'databaseUrl', env: 'CALLHOOK_DATABASE_URL', flag: 'database-url', type: 'string', default: null, description: 'Store location: `sqlite:<path>`; default <dataDir>/callhook.db.' },
+  { name: 'adminToken', env: 'CALLHOOK_ADMIN_TOKEN', type: 'string', default: null, description: 'Operator token. When unset, one is generated on first start and kept in <dataDir>/operator-token.' },
+  { name: 'dev', env: 'CALLHOOK_DEV', flag: 'dev', type: 'bool', default: false, description: 'Development mode: allows http and private/loopback webhook targets (a receiver on localhost) and says so at start. Not for production.' },
+  { name: 'allowPrivateTargets', env: 'CALLHOOK_ALLOW_PRIVATE_TARGETS', flag: 'allow-private-targets', type: 'bool', default: false, description: 'Allow webhook URLs with http and loopback/private/link-local addresses (on-premises CRMs, tests). Implied by dev.' },
+  { name: 'smtpUrl', env: 'CALLHOOK_SMTP_URL', flag: 'smtp-url', type: 'string', default: null, description: 'SMTP server for notification e-mails, e.g. smtp://user:pass@mail.example.com:587. Unset: e-mails are logged and kept in the outbox.' },
+  { name: 'smtpFrom', env: 'CALLHOOK_SMTP_FROM', flag: 'smtp-from', type: 'string', default: 'callhook <callhook@localhost>', description: 'From address of notification e-mails.' },
+  { name: 'logLevel', env: 'CALLHOOK_LOG_LEVEL', flag: 'log-level', type: 'string', default: 'info', description: 'trace, debug, info, warn, error or silent.' },
+  { name: 'deliveryTimeoutMs', env: 'CALLHOOK_DELIVERY_TIMEOUT_MS', flag: 'delivery-timeout-ms', type: 'int', default: 2_000, min: 100, max: 30_000, description: 'Default deadline of one attempt (the Rinkel contract: 2 s). Webhooks may set their own.' },
+  { name: 'retryScheduleS', env: 'CALLHOOK_RETRY_SCHEDULE_S', flag: 'retry-schedule-s', type: 'seconds-list', default: Array.from({ length: 24 }, () => 3_600), description: 'Default delays between attempts, comma-separated seconds (default: hourly for 24 h). Webhooks may set their own.' },
+  { name: 'inFlightPerWebhook', env: 'CALLHOOK_IN_FLIGHT_PER_WEBHOOK', flag: 'in-flight-per-webhook', type: 'int', default: 32, min: 1, max: 1_000, description: 'Requests one webhook may have in flight; the rest wait, so a slow receiver cannot starve others.' },
+  { name: 'queuedPerWebhook', env: 'CALLHOOK_QUEUED_PER_WEBHOOK', type: 'int', default: 2_000, min: 1, max: 100_000, description: 'Deliveries one webhook may hold in memory; beyond that they wait in the store.' },
+  { name: 'connectionsPerOrigin', env: 'CALLHOOK_CONNECTIONS_PER_ORIGIN', type: 'int', default: 32, min: 1, max: 1_000, description: 'Keep-alive connections per receiver origin.' },
+  { name: 'responseBodyCapBytes', env: 'CALLHOOK_RESPONSE_BODY_CAP_BYTES', type: 'int', default: 16_384, min: 0, max: 1_048_576, description: 'How much of a receiver’s response body is read and kept in the delivery log.' },
+  { name: 'leaseMs', env: 'CALLHOOK_LEASE_MS', type: 'int', default: 60_000, min: 5_000, max: 3_600_000, description: 'How long a claimed delivery belongs to one process before others may take it (crash recovery).' },
+  { name: 'pollIntervalMs', env: 'CALLHOOK_POLL_INTERVAL_MS', type: 'int', default: 1_000, min: 10, max: 60_000, description: 'How often due retries are looked for in the store.' },
+  { name: 'plans', env: 'CALLHOOK_PLANS', type: 'json', default: DEFAULT_PLANS, description: 'Plans as JSON: {"name": {"webhooks": true|false, "description": "…"}}.' },
+  { name: 'defaultPlan', env: 'CALLHOOK_DEFAULT_PLAN', type: 'string', default: 'expert', description: 'Plan of an organization created without one.' },
+];
+
+export function renderSettingsTable(): string {
+  const rows = SETTINGS.map((s) => {
+    const def = s.default === null ? '—' : s.type === 'seconds-list' ? `${(s.default as number[]).length} × ${(s.default as number[])[0]}` : s.type === 'json' ? 'see below' : `\`${String(s.default)}\``;
+    return `| \`${s.env}\` | ${s.flag ? `\`--${s.flag}\`` : '—'} | ${def} | ${s.description} |`;
+  });
+  return ['| environment | flag | default | what it does |', '|---|---|---|---|', ...rows].join('\n');
+}

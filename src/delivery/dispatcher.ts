@@ -1,0 +1,304 @@
+// The dispatcher: sends deliveries and records what happened.
+// - Fresh deliveries arrive in memory from the ingest (already leased to us) and go out at once.
+// - Due retries and leases left by a crashed process come from the store (`poll`, `tick`).
+// - Each webhook has a lane with an in-flight cap, so a dead receiver holds only its own share.
+// - Results are written in batches; successors of a finished delivery come back leased and go
+//   out at once, which keeps each call's events in order per webhook.
+import { performance } from 'node:perf_hooks';
+import type { Clock } from '../clock.ts';
+import { newId } from '../ids.ts';
+import type { Metrics } from '../observability/metrics.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { DeliveryStore, RecordResultsInput } from '../store/store.ts';
+import { USER_AGENT } from '../version.ts';
+import type { Attempt, AttemptOutcome, DeliveryJob } from './delivery.ts';
+import { nextAfterAttempt } from './retry-schedule.ts';
+import type { Sender } from './sender.ts';
+import { signatureHeaders } from './signature.ts';
+
+export interface DispatcherConfig {
+  defaultTimeoutMs: number;
+  defaultRetryScheduleS: readonly number[];
+  inFlightPerWebhook: number;
+  /** Jobs a lane keeps in memory; beyond that, leases are released and the store holds the rest. */
+  queuedPerWebhook: number;
+  /** LEASE_MS must exceed the longest deadline many times over, so a live worker never loses one. */
+  leaseMs: number;
+  pollIntervalMs: number;
+  claimBatch: number;
+}
+
+export interface DispatcherDeps {
+  store: DeliveryStore;
+  sender: Sender;
+  clock: Clock;
+  log: Logger;
+  metrics: Metrics;
+  config: DispatcherConfig;
+  /** This process's lease owner id. */
+  owner: string;
+  onExhausted: RecordResultsInput['onExhausted'];
+  /** Told when webhooks get disabled, so the e-mail goes out without waiting for a poll. */
+  onWebhooksDisabled?: (webhookIds: string[]) => void;
+}
+
+export interface Dispatcher {
+  /** Takes deliveries leased to this process and sends them as soon as their lane allows. */
+  accept(jobs: DeliveryJob[]): void;
+  /** One manual attempt now, outside the schedule; resolves with the recorded attempt. */
+  attemptNow(job: DeliveryJob): Promise<Attempt>;
+  /** Claims due work and returns without waiting for it (the background loop). */
+  poll(): Promise<void>;
+  /** Claims due work and waits until everything in flight is sent and recorded (tests, drain). */
+  tick(): Promise<void>;
+  /** Resolves when nothing is queued, in flight or waiting to be recorded. */
+  idle(): Promise<void>;
+  start(): void;
+  stop(options?: { drainMs?: number }): Promise<void>;
+  stats(): { queued: number; inFlight: number };
+}
+
+interface Lane {
+  queue: DeliveryJob[];
+  inFlight: number;
+}
+
+export function createDispatcher(deps: DispatcherDeps): Dispatcher {
+  const { store, sender, clock, log, metrics, config, owner } = deps;
+  const lanes = new Map<string, Lane>();
+  let queued = 0;
+  let inFlight = 0;
+  let pendingOutcomes: AttemptOutcome[] = [];
+  let flushing: Promise<void> | null = null;
+  let flushScheduled = false;
+  let overflow: string[] = [];
+  let timer: NodeJS.Timeout | null = null;
+  let running = false;
+  let idleWaiters: Array<() => void> = [];
+
+  const attemptsTotal = metrics.counter('callhook_delivery_attempts_total', 'Delivery attempts by result', ['result']);
+  const staleTotal = metrics.counter('callhook_delivery_stale_results_total', 'Attempt results that arrived after their lease was lost');
+  metrics.gauge('callhook_dispatcher_queued', 'Deliveries waiting in memory for their lane', () => queued);
+  metrics.gauge('callhook_dispatcher_in_flight', 'Requests in flight', () => inFlight);
+
+  function laneOf(webhookId: string): Lane {
+    let lane = lanes.get(webhookId);
+    if (!lane) {
+      lane = { queue: [], inFlight: 0 };
+      lanes.set(webhookId, lane);
+    }
+    return lane;
+  }
+
+  function accept(jobs: DeliveryJob[]): void {
+    for (const job of jobs) {
+      const lane = laneOf(job.webhookId);
+      if (lane.queue.length >= config.queuedPerWebhook) {
+        overflow.push(job.deliveryId);
+        continue;
+      }
+      lane.queue.push(job);
+      queued++;
+      pump(job.webhookId, lane);
+    }
+    if (overflow.length > 0) {
+      const ids = overflow;
+      overflow = [];
+      store.releaseLeases(owner, ids).catch((error) => log.error({ err: error }, 'could not release leases'));
+    }
+  }
+
+  function pump(webhookId: string, lane: Lane): void {
+    while (lane.inFlight < config.inFlightPerWebhook && lane.queue.length > 0) {
+      const job = lane.queue.shift()!;
+      queued--;
+      const timeoutMs = job.target.timeoutMs ?? config.defaultTimeoutMs;
+      // A job that sat in the queue too long may have been claimed by someone else: leave it.
+      if (job.lease.until - clock.now() < timeoutMs + 1_000) {
+        staleTotal.inc();
+        continue;
+      }
+      lane.inFlight++;
+      inFlight++;
+      void attempt(job).then((outcome) => {
+        lane.inFlight--;
+        inFlight--;
+        pendingOutcomes.push(outcome);
+        scheduleFlush();
+        pump(webhookId, lane);
+      });
+    }
+    if (lane.queue.length === 0 && lane.inFlight === 0) lanes.delete(webhookId);
+    notifyIfIdle();
+  }
+
+  async function attempt(job: DeliveryJob): Promise<AttemptOutcome> {
+    const startedAt = clock.now();
+    const timeoutMs = job.target.timeoutMs ?? config.defaultTimeoutMs;
+    const headers: Record<string, string> = {
+      'content-type': job.contentType,
+      'user-agent': USER_AGENT,
+      ...signatureHeaders(job.target.secrets, job.deliveryId, startedAt, job.body),
+    };
+    const started = performance.now();
+    const result = await sender.send({ url: job.target.url, headers, body: job.body, timeoutMs }).catch((error: unknown) => ({
+      kind: 'error' as const,
+      error: `internal error while sending: ${String(error)}`,
+      durationMs: Math.round(performance.now() - started),
+    }));
+    const succeeded = result.kind === 'response' && result.status >= 200 && result.status < 300;
+    attemptsTotal.inc(1, { result: succeeded ? 'success' : 'failure' });
+    const record: Attempt = {
+      id: newId('att'),
+      deliveryId: job.deliveryId,
+      orgId: job.orgId,
+      webhookId: job.webhookId,
+      number: job.attempts + 1,
+      trigger: job.manual ? 'manual' : 'scheduled',
+      startedAt,
+      durationMs: result.durationMs,
+      url: job.target.url,
+      requestHeaders: headers,
+      status: result.kind === 'response' ? result.status : null,
+      responseHeaders: result.kind === 'response' ? result.headers : null,
+      responseBody: result.kind === 'response' ? result.body : null,
+      responseBodyTruncated: result.kind === 'response' && result.bodyTruncated,
+      error: result.kind === 'error' ? result.error : succeeded ? null : statusError(result.status),
+      succeeded,
+    };
+    const next = nextAfterAttempt({
+      succeeded,
+      manual: job.manual,
+      scheduleAttempts: job.scheduleAttempts + 1,
+      scheduleS: job.target.retryScheduleS ?? config.defaultRetryScheduleS,
+      now: clock.now(),
+    });
+    return { job, attempt: record, next };
+  }
+
+  function scheduleFlush(): void {
+    if (flushScheduled) return;
+    flushScheduled = true;
+    setImmediate(() => {
+      flushScheduled = false;
+      void flush();
+    });
+  }
+
+  /** Writes gathered results in one batch; one flush at a time, later results wait for the next. */
+  async function flush(): Promise<void> {
+    if (flushing) return flushing.then(() => (pendingOutcomes.length > 0 ? flush() : undefined));
+    if (pendingOutcomes.length === 0) return;
+    const outcomes = pendingOutcomes;
+    pendingOutcomes = [];
+    flushing = record(outcomes).finally(() => {
+      flushing = null;
+      if (pendingOutcomes.length > 0) scheduleFlush();
+      notifyIfIdle();
+    });
+    return flushing;
+  }
+
+  async function record(outcomes: AttemptOutcome[]): Promise<void> {
+    const now = clock.now();
+    try {
+      const result = await store.recordResults({ outcomes, now, lease: { owner, until: now + config.leaseMs }, onExhausted: deps.onExhausted });
+      if (result.stale.length > 0) staleTotal.inc(result.stale.length);
+      if (result.disabledWebhooks.length > 0) {
+        for (const webhookId of result.disabledWebhooks) dropLane(webhookId);
+        log.warn({ webhooks: result.disabledWebhooks }, 'webhooks disabled after exhausting their retry schedule');
+        deps.onWebhooksDisabled?.(result.disabledWebhooks);
+      }
+      accept(result.promoted);
+    } catch (error) {
+      // Leases expire and the store still has every delivery: nothing is lost, some may repeat.
+      log.error({ err: error, count: outcomes.length }, 'could not record attempt results; they will be retried when their leases expire');
+    }
+  }
+
+  function dropLane(webhookId: string): void {
+    const lane = lanes.get(webhookId);
+    if (!lane) return;
+    queued -= lane.queue.length;
+    lane.queue = [];
+  }
+
+  function isIdle(): boolean {
+    return queued === 0 && inFlight === 0 && pendingOutcomes.length === 0 && flushing === null && !flushScheduled;
+  }
+
+  function notifyIfIdle(): void {
+    if (!isIdle() || idleWaiters.length === 0) return;
+    const waiters = idleWaiters;
+    idleWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+
+  function idle(): Promise<void> {
+    if (isIdle()) return Promise.resolve();
+    return new Promise((resolve) => idleWaiters.push(resolve));
+  }
+
+  async function poll(): Promise<void> {
+    const room = config.claimBatch - queued;
+    if (room <= 0) return;
+    const jobs = await store.claimDue({
+      owner,
+      now: clock.now(),
+      leaseMs: config.leaseMs,
+      limit: room,
+      perWebhookLimit: config.queuedPerWebhook,
+    });
+    accept(jobs);
+  }
+
+  function loop(): void {
+    if (!running) return;
+    poll()
+      .catch((error) => log.error({ err: error }, 'could not claim due deliveries'))
+      .finally(() => {
+        if (running) timer = setTimeout(loop, config.pollIntervalMs);
+      });
+  }
+
+  return {
+    accept,
+    async attemptNow(job) {
+      const outcome = await attempt(job);
+      await record([outcome]);
+      return outcome.attempt;
+    },
+    poll,
+    async tick() {
+      await poll();
+      await idle();
+    },
+    idle,
+    start() {
+      if (running) return;
+      running = true;
+      loop();
+    },
+    async stop({ drainMs = 5_000 } = {}) {
+      running = false;
+      if (timer) clearTimeout(timer);
+      // Queued jobs are not started; their leases go back so another process (or the next start) takes them.
+      const unstarted: string[] = [];
+      for (const [webhookId, lane] of lanes) {
+        unstarted.push(...lane.queue.map((job) => job.deliveryId));
+        queued -= lane.queue.length;
+        lane.queue = [];
+        if (lane.inFlight === 0) lanes.delete(webhookId);
+      }
+      await Promise.race([idle(), new Promise((resolve) => setTimeout(resolve, drainMs).unref())]);
+      await flush();
+      await store.releaseLeases(owner, unstarted);
+    },
+    stats: () => ({ queued, inFlight }),
+  };
+}
+
+function statusError(status: number): string {
+  if (status >= 300 && status < 400) return `HTTP ${status}: redirects are not followed; point the webhook at the final URL`;
+  return `HTTP ${status}: only a 2xx answer counts as delivered`;
+}

@@ -1,0 +1,54 @@
+// Making and changing webhooks: the rules both API styles (v1 and Rinkel-compatible) share.
+import { AppError } from '../errors.ts';
+import { EVENT_TYPES, type EventType } from '../events/catalogue.ts';
+import type { ContentType, Format } from '../formats/format.ts';
+import { newId } from '../ids.ts';
+import { newSigningSecret } from './signature.ts';
+import { type TargetPolicy, checkTarget } from './target-guard.ts';
+import type { Webhook } from './webhook.ts';
+
+/** How long the old secret keeps signing after a rotation, so receivers can switch over. */
+export const PREVIOUS_SECRET_GRACE_MS = 24 * 3_600_000;
+
+export interface WebhookInput {
+  url: string;
+  events?: EventType[] | undefined;
+  format?: Format | undefined;
+  contentType?: ContentType | undefined;
+  apiToken?: string | null | undefined;
+  description?: string | null | undefined;
+  retryScheduleS?: number[] | null | undefined;
+  timeoutMs?: number | null | undefined;
+  enabled?: boolean | undefined;
+}
+
+export async function assertAllowedTarget(url: string, policy: TargetPolicy, field = 'url'): Promise<void> {
+  const check = await checkTarget(url, policy);
+  if (!check.ok) throw new AppError('TARGET_NOT_ALLOWED', `${field}: the URL ${check.reason}`, { field });
+}
+
+export function newWebhook(orgId: string, input: WebhookInput, now: number): Webhook {
+  const enabled = input.enabled ?? true;
+  return {
+    id: newId('wh'),
+    orgId,
+    url: input.url,
+    events: input.events ?? [...EVENT_TYPES],
+    format: input.format ?? 'standard',
+    contentType: input.contentType ?? 'application/json',
+    apiToken: input.apiToken ?? null,
+    description: input.description ?? null,
+    retryScheduleS: input.retryScheduleS ?? null,
+    timeoutMs: input.timeoutMs ?? null,
+    secret: newSigningSecret(),
+    previousSecret: null,
+    previousSecretExpiresAt: null,
+    enabled,
+    disabledReason: enabled ? null : 'created disabled',
+    disabledAt: enabled ? null : now,
+    lastSuccessAt: null,
+    lastError: null,
+    createdAt: now,
+    updatedAt: now,
+  };
+}

@@ -1,0 +1,59 @@
+// Expected failures are typed values with a stable code. The HTTP layer maps them to problem+json
+// in one place (http/problem.ts); nothing below it knows about status codes' wording.
+
+export const ERROR_CATALOGUE = {
+  VALIDATION_FAILED: { status: 422, title: 'The request is not valid' },
+  MALFORMED_REQUEST: { status: 400, title: 'The request could not be read' },
+  UNAUTHORIZED: { status: 401, title: 'Missing or unknown credentials' },
+  FORBIDDEN: { status: 403, title: 'Not allowed with these credentials' },
+  PLAN_LACKS_WEBHOOKS: { status: 403, title: "The organization's plan does not include webhooks" },
+  NOT_FOUND: { status: 404, title: 'Not found' },
+  CONFLICT: { status: 409, title: 'Conflicts with the current state' },
+  CALL_STATE_CONFLICT: { status: 409, title: "The step contradicts the call's state" },
+  TARGET_NOT_ALLOWED: { status: 422, title: 'The webhook URL is not an allowed target' },
+  WEBHOOK_DISABLED: { status: 409, title: 'The webhook is disabled' },
+  DELIVERY_BUSY: { status: 409, title: 'The delivery is being attempted right now' },
+  INTERNAL: { status: 500, title: 'Internal error' },
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CATALOGUE;
+
+export interface FieldError {
+  /** Where in the input, e.g. `steps[1].topics` or `url`. */
+  field: string;
+  detail: string;
+}
+
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly detail: string;
+  readonly field: string | undefined;
+  readonly errors: FieldError[];
+  readonly extra: Record<string, unknown>;
+
+  constructor(
+    code: ErrorCode,
+    detail: string,
+    options: { field?: string; errors?: FieldError[]; extra?: Record<string, unknown> } = {},
+  ) {
+    super(detail);
+    this.name = 'AppError';
+    this.code = code;
+    this.detail = detail;
+    this.field = options.field ?? options.errors?.[0]?.field;
+    this.errors = options.errors ?? (options.field ? [{ field: options.field, detail }] : []);
+    this.extra = options.extra ?? {};
+  }
+
+  get status(): number {
+    return ERROR_CATALOGUE[this.code].status;
+  }
+}
+
+export function invalid(field: string, detail: string): AppError {
+  return new AppError('VALIDATION_FAILED', `${field}: ${detail}`, { field });
+}
+
+export function notFound(what: string, id: string): AppError {
+  return new AppError('NOT_FOUND', `${what} ${id} does not exist`, { extra: { id } });
+}

@@ -1,0 +1,85 @@
+// The HTTP app: Fastify with TypeBox schemas (validation, types and OpenAPI from one source),
+// strict bodies, problem+json errors, and one route file per resource.
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type RawReplyDefaultExpression, type RawRequestDefaultExpression, type RawServerDefault } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Clock } from '../clock.ts';
+import type { Config } from '../config/load.ts';
+import type { Dispatcher } from '../delivery/dispatcher.ts';
+import type { Sender } from '../delivery/sender.ts';
+import type { TargetPolicy } from '../delivery/target-guard.ts';
+import { coercingAjv, strictAjv } from '../json-schema.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { Metrics } from '../observability/metrics.ts';
+import type { Ingest } from '../sources/ingest/ingest.ts';
+import type { Store } from '../store/store.ts';
+import type { Auth } from './auth.ts';
+import { ProblemSchema } from './common.ts';
+import { notFoundHandler, problemHandler } from './problem.ts';
+import { registerDocs } from './routes/docs.ts';
+import { apiKeyRoutes } from './routes/api-keys.ts';
+import { callRoutes } from './routes/calls.ts';
+import { connectionRoutes } from './routes/connections.ts';
+import { deliveryRoutes } from './routes/deliveries.ts';
+import { directoryRoutes } from './routes/directory.ts';
+import { healthRoutes } from './routes/health.ts';
+import { ingestRoutes } from './routes/ingest.ts';
+import { notificationRoutes } from './routes/notifications.ts';
+import { orgRoutes } from './routes/orgs.ts';
+import { rinkelRoutes } from './routes/rinkel.ts';
+import { webhookRoutes } from './routes/webhooks.ts';
+
+export type Api = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, TypeBoxTypeProvider>;
+
+export interface ApiDeps {
+  config: Config;
+  store: Store;
+  clock: Clock;
+  log: Logger;
+  metrics: Metrics;
+  auth: Auth;
+  ingest: Ingest;
+  dispatcher: Dispatcher;
+  sender: Sender;
+  targetPolicy: TargetPolicy;
+  /** This process's lease owner id. */
+  owner: string;
+  isReady(): boolean;
+}
+
+export async function buildApp(deps: ApiDeps): Promise<Api> {
+  const app = Fastify({
+    loggerInstance: deps.log as FastifyBaseLogger,
+    // Quiet hot path: no log line per request; errors are still logged.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: 1_048_576,
+    routerOptions: { ignoreTrailingSlash: true },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.decorateRequest('principal', null);
+  app.decorateRequest('org', null);
+  app.decorateRequest('connection', null);
+  app.setValidatorCompiler(({ schema, httpPart }) => {
+    // The ingest body is validated step by step in its handler, for errors that name the step.
+    if ((schema as { 'x-validated-by'?: string })['x-validated-by'] === 'handler') return () => true;
+    return httpPart === 'body' ? strictAjv.compile(schema) : coercingAjv.compile(schema);
+  });
+  // Response schemas document the API; bodies are plain JSON of what the handler returns.
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+  app.setErrorHandler(problemHandler);
+  app.setNotFoundHandler(notFoundHandler);
+  app.addSchema(ProblemSchema);
+
+  await registerDocs(app, deps);
+  healthRoutes(app, deps);
+  orgRoutes(app, deps);
+  connectionRoutes(app, deps);
+  apiKeyRoutes(app, deps);
+  directoryRoutes(app, deps);
+  webhookRoutes(app, deps);
+  callRoutes(app, deps);
+  deliveryRoutes(app, deps);
+  notificationRoutes(app, deps);
+  ingestRoutes(app, deps);
+  await app.register(async (scope) => rinkelRoutes(scope as Api, deps), { prefix: '/rinkel/v1' });
+  return app;
+}

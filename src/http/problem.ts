@@ -1,0 +1,73 @@
+// The one place where errors become HTTP answers: application/problem+json with a stable `type`,
+// a human `detail` and the offending `field` (RFC 9457).
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { AppError, ERROR_CATALOGUE, type ErrorCode, type FieldError } from '../errors.ts';
+import { fieldErrors } from '../json-schema.ts';
+
+export const PROBLEM_BASE = 'https://callhook.dev/problems/';
+
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  field?: string;
+  errors?: FieldError[];
+  [extra: string]: unknown;
+}
+
+/** Any thrown value as an AppError: ours as they are, Fastify's mapped by what they mean. */
+export function toAppError(error: unknown): AppError {
+  if (error instanceof AppError) return error;
+  const err = error as FastifyError & { validationContext?: string };
+  if (err.validation) {
+    const prefix = err.validationContext === 'body' ? '' : (err.validationContext ?? '');
+    const errors = fieldErrors(err.validation as never, prefix === 'querystring' ? 'query' : prefix === 'params' ? 'path' : prefix);
+    const first = errors[0] ?? { field: '(body)', detail: err.message };
+    const more = errors.length > 1 ? ` (and ${errors.length - 1} more)` : '';
+    return new AppError('VALIDATION_FAILED', `${first.field} ${first.detail}${more}`, { errors });
+  }
+  switch (err.code) {
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+    case 'FST_ERR_CTP_EMPTY_TYPE':
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return new AppError('MALFORMED_REQUEST', `The body is not valid JSON: ${err.message}`, { field: '(body)' });
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new AppError('MALFORMED_REQUEST', 'Send the body as application/json', { field: '(content-type)', extra: { status: 415 } });
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new AppError('MALFORMED_REQUEST', 'The body is too large', { field: '(body)', extra: { status: 413 } });
+  }
+  if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
+    return new AppError('MALFORMED_REQUEST', err.message, { extra: { status: err.statusCode } });
+  }
+  return new AppError('INTERNAL', 'Something went wrong on our side; the error is logged.');
+}
+
+export function problemOf(error: AppError): Problem {
+  const status = typeof error.extra.status === 'number' ? error.extra.status : error.status;
+  const problem: Problem = {
+    type: PROBLEM_BASE + error.code.toLowerCase().replaceAll('_', '-'),
+    title: ERROR_CATALOGUE[error.code].title,
+    status,
+    detail: error.detail,
+  };
+  if (error.field) problem.field = error.field;
+  if (error.errors.length > 0) problem.errors = error.errors;
+  return problem;
+}
+
+export function problemHandler(error: unknown, request: FastifyRequest, reply: FastifyReply): void {
+  const appError = toAppError(error);
+  if (appError.code === 'INTERNAL') request.log.error({ err: error }, 'unhandled error');
+  const problem = problemOf(appError);
+  void reply.code(problem.status).type('application/problem+json').send(problem);
+}
+
+export function notFoundHandler(request: FastifyRequest, reply: FastifyReply): void {
+  problemHandler(new AppError('NOT_FOUND', `There is no ${request.method} ${request.url.split('?')[0]}; see /docs for the API`), request, reply);
+}
+
+export function errorCodeOf(error: unknown): ErrorCode {
+  return toAppError(error).code;
+}

@@ -1,0 +1,75 @@
+// Connections: the phone systems feeding an organization, each with its ingest token (operator).
+import { Type } from 'typebox';
+import { notFound } from '../../errors.ts';
+import { newId, newToken } from '../../ids.ts';
+import type { Connection } from '../../tenancy/org.ts';
+import { hashToken } from '../auth.ts';
+import { type Api, type ApiDeps } from '../app.ts';
+import { Nullable, OrgParams, Page, PageQuery, Time, iso, isoOrNull, problems } from '../common.ts';
+
+const Hep = Type.Object(
+  {
+    captureId: Type.Integer({ minimum: 0, maximum: 4_294_967_295, description: 'HEP capture id (agent id) the phone system sends.' }),
+    authKey: Type.Optional(Nullable(Type.String({ minLength: 1, maxLength: 200, description: 'HEP auth key (chunk 14) the packets must carry.' }))),
+  },
+  { additionalProperties: false },
+);
+
+const ConnectionSchema = Type.Object(
+  {
+    id: Type.String(),
+    orgId: Type.String(),
+    name: Type.String(),
+    hep: Nullable(Type.Object({ captureId: Type.Integer(), authKeySet: Type.Boolean() })),
+    createdAt: Time,
+    revokedAt: Nullable(Time),
+  },
+  { title: 'Connection' },
+);
+const CreatedConnection = Type.Intersect([ConnectionSchema, Type.Object({ ingestToken: Type.String({ description: 'Shown once; send it as Bearer to /v1/ingest/calls.' }) })]);
+const CreateConnection = Type.Object(
+  { name: Type.String({ minLength: 1, maxLength: 200, description: 'Sent to Ringotel receivers as `connection_name`.' }), hep: Type.Optional(Hep) },
+  { additionalProperties: false },
+);
+const ConnectionParams = Type.Object({ orgId: Type.String(), connectionId: Type.String() });
+
+const connectionJson = (c: Connection) => ({
+  id: c.id,
+  orgId: c.orgId,
+  name: c.name,
+  hep: c.hep ? { captureId: c.hep.captureId, authKeySet: c.hep.authKey !== null } : null,
+  createdAt: iso(c.createdAt),
+  revokedAt: isoOrNull(c.revokedAt),
+});
+
+export function connectionRoutes(app: Api, deps: ApiDeps): void {
+  const { store, clock, auth } = deps;
+  const tags = ['connections'];
+  const preHandler = [auth.operator, auth.org];
+
+  app.post('/v1/orgs/:orgId/connections', { preHandler, schema: { tags, summary: 'Create a connection and its ingest token', params: OrgParams, body: CreateConnection, response: { 201: CreatedConnection, ...problems(401, 403, 404, 422) } } }, async (request, reply) => {
+    const ingestToken = newToken('cht');
+    const connection = await store.connections.create(
+      {
+        id: newId('conn'),
+        orgId: request.org!.id,
+        name: request.body.name,
+        hep: request.body.hep ? { captureId: request.body.hep.captureId, authKey: request.body.hep.authKey ?? null } : null,
+        createdAt: clock.now(),
+        revokedAt: null,
+      },
+      hashToken(ingestToken),
+    );
+    return reply.code(201).send({ ...connectionJson(connection), ingestToken });
+  });
+
+  app.get('/v1/orgs/:orgId/connections', { preHandler, schema: { tags, summary: 'List connections', params: OrgParams, querystring: PageQuery, response: { 200: Page(ConnectionSchema) } } }, async (request) => {
+    const page = await store.connections.list(request.org!.id, request.query);
+    return { data: page.data.map(connectionJson), nextCursor: page.nextCursor };
+  });
+
+  app.delete('/v1/orgs/:orgId/connections/:connectionId', { preHandler, schema: { tags, summary: 'Revoke a connection: its ingest token stops working', params: ConnectionParams, response: { 204: Type.Null(), ...problems(404) } } }, async (request, reply) => {
+    if (!(await store.connections.revoke(request.org!.id, request.params.connectionId, clock.now()))) throw notFound('Connection', request.params.connectionId);
+    return reply.code(204).send(null);
+  });
+}

@@ -1,0 +1,238 @@
+// Webhooks of an organization (its API key or the operator): CRUD, enable/disable, secret
+// rotation, test sends and replay. All answer 403 when the organization's plan lacks webhooks.
+import { Type } from 'typebox';
+import { AppError, notFound } from '../../errors.ts';
+import { EVENT_TYPES, type EventType } from '../../events/catalogue.ts';
+import { CONTENT_TYPES, FORMATS } from '../../formats/format.ts';
+import type { Webhook } from '../../delivery/webhook.ts';
+import { DEFAULT_TEST_EVENT, sendTestEvent } from '../../delivery/webhook-test.ts';
+import { PREVIOUS_SECRET_GRACE_MS, assertAllowedTarget, newWebhook } from '../../delivery/webhook-settings.ts';
+import { newSigningSecret } from '../../delivery/signature.ts';
+import { signingSecrets } from '../../delivery/webhook.ts';
+import { assertPlanHasWebhooks } from '../../tenancy/plans.ts';
+import type { FastifyRequest } from 'fastify';
+import { type Api, type ApiDeps } from '../app.ts';
+import { Enum, Nullable, OrgParams, Page, PageQuery, Time, iso, isoOrNull, problems } from '../common.ts';
+
+const Events = Type.Array(Enum(EVENT_TYPES), { minItems: 1, uniqueItems: true, description: 'Canonical events to send; events without a form in the format are skipped.' });
+const Format = Enum(FORMATS, { description: 'Body dialect: ringotel, rinkel or standard (signed Standard Webhooks envelope).' });
+const ContentType = Enum(CONTENT_TYPES, { description: 'Body encoding.' });
+const RetrySchedule = Type.Array(Type.Integer({ minimum: 1, maximum: 604_800 }), { minItems: 0, maxItems: 100, description: 'Delays between attempts in seconds; null = hourly for 24 h.' });
+const Timeout = Type.Integer({ minimum: 100, maximum: 10_000, description: 'Deadline of one attempt in ms; null = the default (2000).' });
+const Url = Type.String({ minLength: 1, maxLength: 2_000, description: 'https URL on a public address (http/private only when the operator allows it). Stored exactly as given.' });
+
+export const WebhookSchema = Type.Object(
+  {
+    id: Type.String(),
+    orgId: Type.String(),
+    url: Type.String(),
+    events: Type.Array(Type.String()),
+    format: Type.String(),
+    contentType: Type.String(),
+    apiToken: Nullable(Type.String({ description: 'Ringotel `api_token` sent in the body.' })),
+    description: Nullable(Type.String()),
+    retryScheduleS: Nullable(Type.Array(Type.Integer())),
+    timeoutMs: Nullable(Type.Integer()),
+    enabled: Type.Boolean(),
+    disabledReason: Nullable(Type.String()),
+    disabledAt: Nullable(Time),
+    lastSuccessAt: Nullable(Time),
+    lastError: Nullable(Type.String()),
+    createdAt: Time,
+    updatedAt: Time,
+  },
+  { title: 'Webhook' },
+);
+const WithSecret = Type.Intersect([WebhookSchema, Type.Object({ secret: Type.String({ description: '`whsec_…` Standard Webhooks signing secret.' }) })]);
+
+const CreateWebhook = Type.Object(
+  {
+    url: Url,
+    events: Type.Optional(Events),
+    format: Type.Optional(Format),
+    contentType: Type.Optional(ContentType),
+    apiToken: Type.Optional(Nullable(Type.String({ maxLength: 500 }))),
+    description: Type.Optional(Nullable(Type.String({ maxLength: 500 }))),
+    retryScheduleS: Type.Optional(Nullable(RetrySchedule)),
+    timeoutMs: Type.Optional(Nullable(Timeout)),
+    enabled: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+const PatchWebhook = Type.Object(
+  {
+    url: Type.Optional(Url),
+    events: Type.Optional(Events),
+    format: Type.Optional(Format),
+    contentType: Type.Optional(ContentType),
+    apiToken: Type.Optional(Nullable(Type.String({ maxLength: 500 }))),
+    description: Type.Optional(Nullable(Type.String({ maxLength: 500 }))),
+    retryScheduleS: Type.Optional(Nullable(RetrySchedule)),
+    timeoutMs: Type.Optional(Nullable(Timeout)),
+  },
+  { additionalProperties: false },
+);
+const WebhookParams = Type.Object({ orgId: Type.String(), webhookId: Type.String() });
+
+const TestResultSchema = Type.Object({
+  ok: Type.Boolean({ description: 'The receiver answered 2xx within the deadline.' }),
+  status: Nullable(Type.Integer()),
+  durationMs: Type.Integer(),
+  error: Nullable(Type.String()),
+  responseBody: Nullable(Type.String({ description: 'The start of the receiver’s answer.' })),
+  event: Type.String(),
+});
+const TestUnsaved = Type.Object(
+  {
+    url: Url,
+    event: Type.Optional(Enum(EVENT_TYPES)),
+    format: Type.Optional(Format),
+    contentType: Type.Optional(ContentType),
+    apiToken: Type.Optional(Nullable(Type.String({ maxLength: 500 }))),
+    secret: Type.Optional(Type.String({ pattern: '^whsec_', description: 'Sign with this secret; default: a throwaway one.' })),
+    timeoutMs: Type.Optional(Timeout),
+  },
+  { additionalProperties: false },
+);
+const TestSaved = Type.Object({ event: Type.Optional(Enum(EVENT_TYPES)) }, { additionalProperties: false });
+const Replay = Type.Object(
+  {
+    since: Type.String({ format: 'date-time', description: 'Replay deliveries created at or after this time.' }),
+    statuses: Type.Optional(Type.Array(Enum(['failed', 'held'] as const), { minItems: 1, uniqueItems: true, description: 'Default: both.' })),
+  },
+  { additionalProperties: false },
+);
+const Disable = Type.Object({ reason: Type.Optional(Type.String({ maxLength: 500 })) }, { additionalProperties: false });
+
+export const webhookJson = (w: Webhook) => ({
+  id: w.id,
+  orgId: w.orgId,
+  url: w.url,
+  events: w.events,
+  format: w.format,
+  contentType: w.contentType,
+  apiToken: w.apiToken,
+  description: w.description,
+  retryScheduleS: w.retryScheduleS,
+  timeoutMs: w.timeoutMs,
+  enabled: w.enabled,
+  disabledReason: w.disabledReason,
+  disabledAt: isoOrNull(w.disabledAt),
+  lastSuccessAt: isoOrNull(w.lastSuccessAt),
+  lastError: w.lastError,
+  createdAt: iso(w.createdAt),
+  updatedAt: iso(w.updatedAt),
+});
+
+export function webhookRoutes(app: Api, deps: ApiDeps): void {
+  const { store, clock, auth, config, targetPolicy } = deps;
+  const tags = ['webhooks'];
+  const planAllows = async (request: FastifyRequest) => assertPlanHasWebhooks(config.plans, request.org!);
+  const preHandler = [auth.org, planAllows];
+  const load = async (orgId: string, webhookId: string) => {
+    const webhook = await store.webhooks.get(orgId, webhookId);
+    if (!webhook) throw notFound('Webhook', webhookId);
+    return webhook;
+  };
+  const originOf = (request: FastifyRequest) => ({ org: { id: request.org!.id, domain: request.org!.domain, defaultCountry: request.org!.defaultCountry } });
+
+  app.post('/v1/orgs/:orgId/webhooks', { preHandler, schema: { tags, summary: 'Create a webhook', params: OrgParams, body: CreateWebhook, response: { 201: WithSecret, ...problems(403, 422) } } }, async (request, reply) => {
+    await assertAllowedTarget(request.body.url, targetPolicy);
+    const webhook = await store.webhooks.create(newWebhook(request.org!.id, request.body, clock.now()));
+    return reply.code(201).send({ ...webhookJson(webhook), secret: webhook.secret });
+  });
+
+  app.get('/v1/orgs/:orgId/webhooks', { preHandler, schema: { tags, summary: 'List webhooks', params: OrgParams, querystring: PageQuery, response: { 200: Page(WebhookSchema) } } }, async (request) => {
+    const page = await store.webhooks.list(request.org!.id, request.query);
+    return { data: page.data.map(webhookJson), nextCursor: page.nextCursor };
+  });
+
+  app.post('/v1/orgs/:orgId/webhooks/test', { preHandler, schema: { tags, summary: 'Send a sample event to an unsaved configuration', params: OrgParams, body: TestUnsaved, response: { 200: TestResultSchema, ...problems(403, 422) } } }, async (request) => {
+    const body = request.body;
+    await assertAllowedTarget(body.url, targetPolicy);
+    const format = body.format ?? 'standard';
+    const target = {
+      url: body.url,
+      format,
+      contentType: body.contentType ?? 'application/json',
+      apiToken: body.apiToken ?? null,
+      secrets: [body.secret ?? newSigningSecret()],
+      timeoutMs: body.timeoutMs ?? config.delivery.timeoutMs,
+    };
+    return sendTestEvent(deps, target, body.event ?? DEFAULT_TEST_EVENT[format], originOf(request));
+  });
+
+  app.get('/v1/orgs/:orgId/webhooks/:webhookId', { preHandler, schema: { tags, summary: 'Get a webhook', params: WebhookParams, response: { 200: WebhookSchema, ...problems(404) } } }, async (request) =>
+    webhookJson(await load(request.org!.id, request.params.webhookId)),
+  );
+
+  app.patch('/v1/orgs/:orgId/webhooks/:webhookId', { preHandler, schema: { tags, summary: 'Change a webhook', params: WebhookParams, body: PatchWebhook, response: { 200: WebhookSchema, ...problems(404, 422) } } }, async (request) => {
+    if (request.body.url !== undefined) await assertAllowedTarget(request.body.url, targetPolicy);
+    const webhook = await store.webhooks.update(request.org!.id, request.params.webhookId, request.body, clock.now());
+    if (!webhook) throw notFound('Webhook', request.params.webhookId);
+    return webhookJson(webhook);
+  });
+
+  app.delete('/v1/orgs/:orgId/webhooks/:webhookId', { preHandler, schema: { tags, summary: 'Delete a webhook with its delivery log', params: WebhookParams, response: { 204: Type.Null(), ...problems(404) } } }, async (request, reply) => {
+    if (!(await store.webhooks.delete(request.org!.id, request.params.webhookId))) throw notFound('Webhook', request.params.webhookId);
+    return reply.code(204).send(null);
+  });
+
+  app.post('/v1/orgs/:orgId/webhooks/:webhookId/enable', { preHandler, schema: { tags, summary: 'Enable a webhook (then replay what was held)', params: WebhookParams, response: { 200: WebhookSchema, ...problems(404) } } }, async (request) => {
+    const webhook = await store.webhooks.enable(request.org!.id, request.params.webhookId, clock.now());
+    if (!webhook) throw notFound('Webhook', request.params.webhookId);
+    return webhookJson(webhook);
+  });
+
+  app.post('/v1/orgs/:orgId/webhooks/:webhookId/disable', { preHandler, schema: { tags, summary: 'Disable a webhook: its deliveries are held, not sent', params: WebhookParams, body: Type.Optional(Disable), response: { 200: WebhookSchema, ...problems(404) } } }, async (request) => {
+    const reason = request.body?.reason ?? 'disabled through the API';
+    const webhook = await store.webhooks.disable(request.org!.id, request.params.webhookId, reason, clock.now());
+    if (!webhook) throw notFound('Webhook', request.params.webhookId);
+    return webhookJson(webhook);
+  });
+
+  app.get('/v1/orgs/:orgId/webhooks/:webhookId/secret', { preHandler, schema: { tags, summary: 'Reveal the signing secret', params: WebhookParams, response: { 200: Type.Object({ secret: Type.String(), previousSecret: Nullable(Type.String()), previousSecretExpiresAt: Nullable(Time) }), ...problems(404) } } }, async (request) => {
+    const webhook = await load(request.org!.id, request.params.webhookId);
+    const previousActive = signingSecrets(webhook, clock.now()).length > 1;
+    return {
+      secret: webhook.secret,
+      previousSecret: previousActive ? webhook.previousSecret : null,
+      previousSecretExpiresAt: previousActive ? isoOrNull(webhook.previousSecretExpiresAt) : null,
+    };
+  });
+
+  app.post('/v1/orgs/:orgId/webhooks/:webhookId/rotate-secret', { preHandler, schema: { tags, summary: 'Rotate the signing secret (the old one still signs for 24 h)', params: WebhookParams, response: { 200: WithSecret, ...problems(404) } } }, async (request) => {
+    const now = clock.now();
+    const webhook = await store.webhooks.rotateSecret(request.org!.id, request.params.webhookId, newSigningSecret(), now + PREVIOUS_SECRET_GRACE_MS, now);
+    if (!webhook) throw notFound('Webhook', request.params.webhookId);
+    return { ...webhookJson(webhook), secret: webhook.secret };
+  });
+
+  app.post('/v1/orgs/:orgId/webhooks/:webhookId/test', { preHandler, schema: { tags, summary: 'Send a sample event to a saved webhook (also when disabled)', params: WebhookParams, body: Type.Optional(TestSaved), response: { 200: TestResultSchema, ...problems(404, 422) } } }, async (request) => {
+    const webhook = await load(request.org!.id, request.params.webhookId);
+    const event: EventType = request.body?.event ?? (webhook.events.find((e) => e === DEFAULT_TEST_EVENT[webhook.format]) ?? webhook.events[0]!);
+    const target = {
+      url: webhook.url,
+      format: webhook.format,
+      contentType: webhook.contentType,
+      apiToken: webhook.apiToken,
+      secrets: signingSecrets(webhook, clock.now()),
+      timeoutMs: webhook.timeoutMs ?? config.delivery.timeoutMs,
+    };
+    return sendTestEvent(deps, target, event, originOf(request));
+  });
+
+  app.post('/v1/orgs/:orgId/webhooks/:webhookId/replay', { preHandler, schema: { tags, summary: "Re-send a webhook's failed or held deliveries since a time", params: WebhookParams, body: Replay, response: { 202: Type.Object({ replayed: Type.Integer() }), ...problems(404, 409, 422) } } }, async (request, reply) => {
+    const webhook = await load(request.org!.id, request.params.webhookId);
+    if (!webhook.enabled) throw new AppError('WEBHOOK_DISABLED', `Webhook ${webhook.id} is disabled; enable it first, then replay`);
+    const replayed = await store.deliveries.replay({
+      orgId: webhook.orgId,
+      webhookId: webhook.id,
+      since: Date.parse(request.body.since),
+      statuses: request.body.statuses ?? ['failed', 'held'],
+      now: clock.now(),
+    });
+    void deps.dispatcher.poll().catch((error) => request.log.error({ err: error }, 'poll after replay failed'));
+    return reply.code(202).send({ replayed });
+  });
+}

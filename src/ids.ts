@@ -1,0 +1,57 @@
+// Prefixed, time-sortable ids (ULID body): `wh_01J9…`. Sorting by id sorts by creation, which is
+// what cursor pagination (`?after=`) relies on.
+import { randomBytes } from 'node:crypto';
+
+const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ'; // Crockford base32
+
+export type IdPrefix = 'org' | 'conn' | 'key' | 'usr' | 'num' | 'wh' | 'evt' | 'dlv' | 'att' | 'ntf' | 'call' | 'proc';
+
+let lastMs = -1;
+let lastRandom = new Uint8Array(10);
+
+/** A new id; monotonic within this process even when many are made in the same millisecond. */
+export function newId(prefix: IdPrefix, nowMs: number = Date.now()): string {
+  if (nowMs <= lastMs) {
+    incrementRandom(lastRandom);
+  } else {
+    lastMs = nowMs;
+    lastRandom = new Uint8Array(randomBytes(10));
+  }
+  return `${prefix}_${encodeTime(Math.max(nowMs, lastMs))}${encodeRandom(lastRandom)}`;
+}
+
+function encodeTime(ms: number): string {
+  let out = '';
+  for (let i = 0; i < 10; i++) {
+    out = ALPHABET[ms % 32] + out;
+    ms = Math.floor(ms / 32);
+  }
+  return out;
+}
+
+function encodeRandom(bytes: Uint8Array): string {
+  // 80 bits → 16 base32 characters.
+  let bits = 0n;
+  for (const b of bytes) bits = (bits << 8n) | BigInt(b);
+  let out = '';
+  for (let i = 0; i < 16; i++) {
+    out = ALPHABET[Number(bits & 31n)] + out;
+    bits >>= 5n;
+  }
+  return out;
+}
+
+function incrementRandom(bytes: Uint8Array): void {
+  for (let i = bytes.length - 1; i >= 0; i--) {
+    if (bytes[i]! < 255) {
+      bytes[i]! += 1;
+      return;
+    }
+    bytes[i] = 0;
+  }
+}
+
+/** A secret token with a readable prefix, e.g. `chk_…` for an organization API key. */
+export function newToken(prefix: string, bytes = 32): string {
+  return `${prefix}_${randomBytes(bytes).toString('base64url')}`;
+}

@@ -1,0 +1,71 @@
+// A small Prometheus registry: counters with labels and gauges read at scrape time, rendered in the
+// text exposition format at /metrics.
+
+type Labels = Record<string, string>;
+
+export interface Counter {
+  inc(by?: number, labels?: Labels): void;
+}
+
+interface CounterEntry {
+  kind: 'counter';
+  help: string;
+  values: Map<string, number>;
+}
+
+interface GaugeEntry {
+  kind: 'gauge';
+  help: string;
+  read: () => number;
+}
+
+export class Metrics {
+  private readonly entries = new Map<string, CounterEntry | GaugeEntry>();
+
+  counter(name: string, help: string, _labelNames: string[] = []): Counter {
+    let entry = this.entries.get(name);
+    if (!entry) {
+      entry = { kind: 'counter', help, values: new Map() };
+      this.entries.set(name, entry);
+    }
+    const values = (entry as CounterEntry).values;
+    return {
+      inc(by = 1, labels = {}) {
+        const key = labelKey(labels);
+        values.set(key, (values.get(key) ?? 0) + by);
+      },
+    };
+  }
+
+  gauge(name: string, help: string, read: () => number): void {
+    this.entries.set(name, { kind: 'gauge', help, read });
+  }
+
+  /** The current value of a counter (summed over labels when none are given); for tests and benches. */
+  value(name: string, labels?: Labels): number {
+    const entry = this.entries.get(name);
+    if (!entry) return 0;
+    if (entry.kind === 'gauge') return entry.read();
+    if (labels) return entry.values.get(labelKey(labels)) ?? 0;
+    let sum = 0;
+    for (const v of entry.values.values()) sum += v;
+    return sum;
+  }
+
+  render(): string {
+    const lines: string[] = [];
+    for (const [name, entry] of this.entries) {
+      lines.push(`# HELP ${name} ${entry.help}`, `# TYPE ${name} ${entry.kind}`);
+      if (entry.kind === 'gauge') lines.push(`${name} ${entry.read()}`);
+      else if (entry.values.size === 0) lines.push(`${name} 0`);
+      else for (const [key, value] of entry.values) lines.push(`${name}${key} ${value}`);
+    }
+    return lines.join('\n') + '\n';
+  }
+}
+
+function labelKey(labels: Labels): string {
+  const pairs = Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : 1));
+  if (pairs.length === 0) return '';
+  return `{${pairs.map(([k, v]) => `${k}="${v.replace(/["\\\n]/g, '\\$&')}"`).join(',')}}`;
+}

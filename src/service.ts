@@ -1,0 +1,166 @@
+// The composition root: config → store → sender, dispatcher, outbox → ingest → HTTP.
+// `startService` is what `callhook serve` runs and what tests start in-process (with a fake clock).
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { type Clock, systemClock } from './clock.ts';
+import type { Config } from './config/load.ts';
+import { shouldDisable } from './delivery/disable-rule.ts';
+import { type Dispatcher, createDispatcher } from './delivery/dispatcher.ts';
+import { type Sender, createHttpSender } from './delivery/sender.ts';
+import type { TargetPolicy } from './delivery/target-guard.ts';
+import { type Api, buildApp } from './http/app.ts';
+import { createAuth } from './http/auth.ts';
+import { newId, newToken } from './ids.ts';
+import { disabledWebhookEmail } from './notify/disabled-email.ts';
+import { type Mailer, createLogMailer, createSmtpMailer } from './notify/mailer.ts';
+import { type Outbox, createOutbox } from './notify/outbox.ts';
+import { type Logger, createLogger } from './observability/logger.ts';
+import { Metrics } from './observability/metrics.ts';
+import { createIngest } from './sources/ingest/ingest.ts';
+import { type SqliteStore, openSqliteStore } from './store/sqlite/index.ts';
+import type { RecordResultsInput } from './store/store.ts';
+import { VERSION } from './version.ts';
+
+export interface ServiceOptions {
+  clock?: Clock;
+  log?: Logger;
+  mailer?: Mailer;
+  /** Start the background loops (retry polling, outbox). Tests single-step with tick() instead. */
+  background?: boolean;
+}
+
+export interface Service {
+  /** Base URL the HTTP server listens on. */
+  url: string;
+  operatorToken: string;
+  /** Where the operator token came from: the environment or the data folder. */
+  operatorTokenSource: 'CALLHOOK_ADMIN_TOKEN' | string;
+  config: Config;
+  store: SqliteStore;
+  app: Api;
+  dispatcher: Dispatcher;
+  outbox: Outbox;
+  metrics: Metrics;
+  log: Logger;
+  stop(options?: { drainMs?: number }): Promise<void>;
+}
+
+export async function startService(config: Config, options: ServiceOptions = {}): Promise<Service> {
+  const clock = options.clock ?? systemClock;
+  const log = options.log ?? createLogger({ level: config.log.level });
+  log.info({ node: process.version, version: VERSION, store: config.databasePath, dev: config.dev }, 'callhook starting');
+
+  const store = openSqliteStore(config.databasePath);
+  const { token: operatorToken, source: operatorTokenSource } = operatorTokenOf(config);
+  const metrics = new Metrics();
+  const targetPolicy: TargetPolicy = { allowPrivate: config.delivery.allowPrivateTargets };
+  const sender: Sender = createHttpSender({
+    policy: targetPolicy,
+    connectionsPerOrigin: config.delivery.connectionsPerOrigin,
+    responseBodyCapBytes: config.delivery.responseBodyCapBytes,
+  });
+  const owner = newId('proc');
+  const mailer = options.mailer ?? (config.smtp.url ? createSmtpMailer({ url: config.smtp.url, from: config.smtp.from }) : createLogMailer(log));
+  const outbox = createOutbox({ store: store.notifications, mailer, clock, log, owner, pollIntervalMs: 5_000 });
+
+  const onExhausted: RecordResultsInput['onExhausted'] = ({ webhook, org, delivery, lastError }) => {
+    if (!shouldDisable({ webhookEnabled: webhook.enabled, lastSuccessAt: webhook.lastSuccessAt, deliveryFirstAttemptAt: delivery.firstAttemptAt })) {
+      return { disable: false, reason: '', notification: null };
+    }
+    const now = clock.now();
+    return {
+      disable: true,
+      reason: `Delivery ${delivery.id} failed every attempt since ${new Date(delivery.firstAttemptAt ?? now).toISOString()} and nothing was delivered since; last error: ${lastError}`,
+      notification: disabledWebhookEmail({ webhook, org, delivery, lastError, publicUrl: config.http.publicUrl, now }),
+    };
+  };
+
+  const dispatcher = createDispatcher({
+    store: store.deliveries,
+    sender,
+    clock,
+    log,
+    metrics,
+    owner,
+    onExhausted,
+    onWebhooksDisabled: () => outbox.wake(),
+    config: {
+      defaultTimeoutMs: config.delivery.timeoutMs,
+      defaultRetryScheduleS: config.delivery.retryScheduleS,
+      inFlightPerWebhook: config.delivery.inFlightPerWebhook,
+      queuedPerWebhook: config.delivery.queuedPerWebhook,
+      leaseMs: config.delivery.leaseMs,
+      pollIntervalMs: config.delivery.pollIntervalMs,
+      claimBatch: 1_000,
+    },
+  });
+  const ingest = createIngest({
+    store,
+    clock,
+    plans: config.plans,
+    metrics,
+    lease: { owner, leaseMs: config.delivery.leaseMs },
+    dispatch: (jobs) => dispatcher.accept(jobs),
+  });
+
+  let ready = false;
+  const app = await buildApp({
+    config,
+    store,
+    clock,
+    log,
+    metrics,
+    auth: createAuth({ store, clock, operatorToken }),
+    ingest,
+    dispatcher,
+    sender,
+    targetPolicy,
+    owner,
+    isReady: () => ready,
+  });
+  await app.listen({ host: config.http.host, port: config.http.port });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.http.port;
+  const host = config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host === '0.0.0.0' ? '127.0.0.1' : config.http.host;
+
+  if (options.background ?? true) {
+    dispatcher.start();
+    outbox.start();
+  }
+  ready = true;
+  log.info({ url: `http://${host}:${port}` }, 'callhook ready');
+
+  return {
+    url: `http://${host}:${port}`,
+    operatorToken,
+    operatorTokenSource,
+    config,
+    store,
+    app,
+    dispatcher,
+    outbox,
+    metrics,
+    log,
+    async stop({ drainMs = 5_000 } = {}) {
+      ready = false;
+      await app.close(); // stops accepting; answers what is in progress
+      await dispatcher.stop({ drainMs });
+      await outbox.stop();
+      await sender.close();
+      await store.close();
+      log.info('callhook stopped');
+    },
+  };
+}
+
+/** CALLHOOK_ADMIN_TOKEN, else the token kept in the data folder, made on first start. */
+function operatorTokenOf(config: Config): { token: string; source: string } {
+  if (config.adminToken) return { token: config.adminToken, source: 'CALLHOOK_ADMIN_TOKEN' };
+  const path = join(config.dataDir, 'operator-token');
+  if (existsSync(path)) return { token: readFileSync(path, 'utf8').trim(), source: path };
+  mkdirSync(config.dataDir, { recursive: true });
+  const token = newToken('cho');
+  writeFileSync(path, token + '\n', { mode: 0o600 });
+  chmodSync(path, 0o600);
+  return { token, source: path };
+}

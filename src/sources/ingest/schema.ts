@@ -1,0 +1,115 @@
+// The ingest API's step shapes: one schema per step type, strict (unknown fields are errors).
+import { Type } from 'typebox';
+import { OUTCOMES, SENTIMENTS } from '../../calls/call.ts';
+
+export const MAX_STEPS_PER_REQUEST = 500;
+
+const CallId = Type.String({ minLength: 1, maxLength: 200, description: "The phone system's call id; the same for every step of a call." });
+const Time = Type.Unsafe<string | number>({
+  type: ['string', 'integer'],
+  description: 'When it happened: ISO 8601 with a time zone (`2024-10-23T13:56:24.969Z`) or epoch milliseconds.',
+  examples: ['2024-10-23T13:56:24.969Z', 1729690611587],
+});
+const PhoneNumber = (description: string) =>
+  Type.String({ minLength: 1, maxLength: 64, description: `${description} Digits with an optional leading +, or \`anonymous\` when withheld.` });
+const Notes = {
+  subject: Type.Optional(Type.String({ maxLength: 500, description: 'Call subject (Ringotel `call_subject`).' })),
+  description: Type.Optional(Type.String({ maxLength: 5_000, description: 'Call comment (Ringotel `call_description`).' })),
+};
+const Enum = <T extends string>(values: readonly T[], description: string) =>
+  Type.Unsafe<T>({ type: 'string', enum: [...values], description });
+
+export const StartedStepSchema = Type.Object(
+  {
+    type: Type.Literal('started'),
+    callId: CallId,
+    direction: Enum(['inbound', 'outbound'] as const, 'inbound: rings a user of the organization; outbound: a user dials out.'),
+    from: PhoneNumber('Caller, as the phone system has it.'),
+    to: PhoneNumber('Called number or extension, as the phone system has it.'),
+    user: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'The user the call rings or who dials: user id or extension.' })),
+    at: Time,
+    ...Notes,
+  },
+  { additionalProperties: false, title: 'started', description: 'A call starts ringing at a user (inbound) or a user dials out (outbound).' },
+);
+
+export const AnsweredStepSchema = Type.Object(
+  {
+    type: Type.Literal('answered'),
+    callId: CallId,
+    at: Time,
+    answeredBy: Type.Optional(Type.String({ minLength: 1, maxLength: 320, description: 'Who answered: user id, extension or e-mail.' })),
+    choice: Type.Optional(Type.Union([Type.String({ maxLength: 50 }), Type.Null()], { description: 'IVR choice, when a voice menu was involved.' })),
+    ...Notes,
+  },
+  { additionalProperties: false, title: 'answered' },
+);
+
+export const EndedStepSchema = Type.Object(
+  {
+    type: Type.Literal('ended'),
+    callId: CallId,
+    at: Time,
+    outcome: Type.Optional(Enum(OUTCOMES, 'How the call ended; derived when left out (answered → ANSWERED, else UNANSWERED).')),
+    sipCode: Type.Optional(Type.Integer({ minimum: 100, maximum: 699, description: 'Final SIP response code of an unanswered call (486 busy, 487 cancelled, 603 declined…).' })),
+    ...Notes,
+  },
+  { additionalProperties: false, title: 'ended' },
+);
+
+export const RecordingStepSchema = Type.Object(
+  {
+    type: Type.Literal('recording'),
+    callId: CallId,
+    url: Type.String({ minLength: 1, maxLength: 2_000, description: 'Where the recording can be fetched (http or https).' }),
+    at: Type.Optional(Time),
+    ...Notes,
+  },
+  { additionalProperties: false, title: 'recording' },
+);
+
+export const InsightsStepSchema = Type.Object(
+  {
+    type: Type.Literal('insights'),
+    callId: CallId,
+    sentiment: Enum(SENTIMENTS, 'Overall sentiment of the call.'),
+    topics: Type.Array(Type.String({ minLength: 1, maxLength: 100 }), { maxItems: 4, description: 'At most four topics: a word or a short phrase each.' }),
+    summary: Type.String({ maxLength: 10_000, description: 'Summary of the call.' }),
+    at: Type.Optional(Time),
+    ...Notes,
+  },
+  { additionalProperties: false, title: 'insights' },
+);
+
+export const STEP_SCHEMAS = {
+  started: StartedStepSchema,
+  answered: AnsweredStepSchema,
+  ended: EndedStepSchema,
+  recording: RecordingStepSchema,
+  insights: InsightsStepSchema,
+} as const;
+
+export const StepSchema = Type.Union(Object.values(STEP_SCHEMAS), { description: 'One call step; `type` says which.' });
+
+export const IngestBodySchema = Type.Union(
+  [
+    StepSchema,
+    Type.Object(
+      { steps: Type.Array(StepSchema, { minItems: 1, maxItems: MAX_STEPS_PER_REQUEST }) },
+      { additionalProperties: false, title: 'batch', description: 'Several steps, applied in order, all or nothing.' },
+    ),
+  ],
+  { 'x-validated-by': 'handler' },
+);
+
+export const IngestResultSchema = Type.Object({
+  accepted: Type.Integer({ description: 'Steps in the request.' }),
+  results: Type.Array(
+    Type.Object({
+      callId: Type.String(),
+      type: Type.String(),
+      status: Enum(['applied', 'duplicate'] as const, 'duplicate: the same step was accepted before; nothing new is sent.'),
+      eventId: Type.String({ description: 'The event the step produced (the same id for a duplicate).' }),
+    }),
+  ),
+});

@@ -1,0 +1,100 @@
+// Calls and events on SQLite, and the ingest transaction: call state, events and the fan-out's
+// deliveries commit together (through the group commit), so an acknowledged step is never lost.
+import type { TrackedCall } from '../../calls/tracker.ts';
+import type { DeliveryJob } from '../../delivery/delivery.ts';
+import type { Webhook } from '../../delivery/webhook.ts';
+import type { CallEvent } from '../../events/event.ts';
+import type { ApplyStepsInput, ApplyStepsResult, CallStore } from '../store.ts';
+import { type CommitQueue, type Database, type Row, json } from './database.ts';
+import { jobFrom } from './deliveries.ts';
+import { toPage } from './tenancy.ts';
+import { webhookFrom } from './webhooks.ts';
+
+export function sqliteCalls(db: Database, commits: CommitQueue): CallStore {
+  return {
+    applySteps(input) {
+      return commits.run(() => applySteps(db, input));
+    },
+    async list(orgId, filter, { limit, after }) {
+      // Newest first; the cursor is `<startedAt>:<callId>` of the last call seen.
+      const [afterStartedAt, afterCallId] = after ? splitCursor(after) : [Number.MAX_SAFE_INTEGER, ''];
+      const rows = db.all<Row>(
+        `SELECT state FROM calls WHERE org_id = ? AND started_at >= ?
+           AND (started_at < ? OR (started_at = ? AND call_id < ?))
+         ORDER BY started_at DESC, call_id DESC LIMIT ?`,
+        orgId, filter.since ?? 0, afterStartedAt, afterStartedAt, afterCallId || '\uffff', limit + 1,
+      );
+      const calls = rows.map((row) => json<TrackedCall>(row.state));
+      return toPage(calls, limit, (t) => `${t.call.startedAt}:${t.call.callId}`);
+    },
+    async get(orgId, callId) {
+      const row = db.get<Row>('SELECT state FROM calls WHERE org_id = ? AND call_id = ?', orgId, callId);
+      return row ? json<TrackedCall>(row.state) : null;
+    },
+    async events(orgId, callId) {
+      return db
+        .all<Row>('SELECT data FROM events WHERE org_id = ? AND call_id = ? ORDER BY occurred_at, id', orgId, callId)
+        .map((row) => json<CallEvent>(row.data));
+    },
+  };
+}
+
+function splitCursor(cursor: string): [number, string] {
+  const at = cursor.indexOf(':');
+  return [Number(cursor.slice(0, at)), cursor.slice(at + 1)];
+}
+
+function applySteps(db: Database, input: ApplyStepsInput): ApplyStepsResult {
+  const { orgId, now, lease } = input;
+  const calls = new Map<string, TrackedCall>();
+  for (const callId of input.callIds) {
+    const row = db.get<Row>('SELECT state FROM calls WHERE org_id = ? AND call_id = ?', orgId, callId);
+    if (row) calls.set(callId, json<TrackedCall>(row.state));
+  }
+  const webhooks = db.all<Row>('SELECT * FROM webhooks WHERE org_id = ?', orgId).map(webhookFrom);
+  const plan = input.plan({ calls, webhooks });
+  if (plan.kind === 'rejected') return { plan, fresh: [] };
+
+  for (const tracked of plan.calls) {
+    db.run(
+      `INSERT INTO calls (org_id, call_id, connection_id, started_at, state, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (org_id, call_id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at`,
+      orgId, tracked.call.callId, input.connectionId, tracked.call.startedAt, JSON.stringify(tracked), now,
+    );
+  }
+  for (const event of plan.events) {
+    db.run(
+      'INSERT INTO events (id, org_id, call_id, type, occurred_at, created_at, data) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      event.id, orgId, event.call.callId, event.type, event.occurredAt, now, JSON.stringify(event),
+    );
+  }
+
+  const webhooksById = new Map<string, Webhook>(webhooks.map((w) => [w.id, w]));
+  const fresh: DeliveryJob[] = [];
+  for (const d of plan.deliveries) {
+    const insert = (status: string, afterSeq: number | null, nextAttemptAt: number | null, leased: boolean) =>
+      db.get<Row>(
+        `INSERT INTO deliveries (id, org_id, webhook_id, event_id, event_type, call_id, status, after_seq, next_attempt_at,
+           content_type, body, lease_owner, lease_until, lease_version, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
+        d.id, d.orgId, d.webhookId, d.eventId, d.eventType, d.callId, status, afterSeq, nextAttemptAt,
+        d.contentType, d.body, leased ? lease.owner : null, leased ? lease.until : null, leased ? 1 : 0, now, now,
+      )!;
+    if (d.held) {
+      insert('held', null, null, false);
+      continue;
+    }
+    // Per-call order: wait behind the webhook's latest delivery of this call while it is still open.
+    const previous = db.get<Row>(
+      'SELECT seq, status FROM deliveries WHERE webhook_id = ? AND call_id = ? ORDER BY seq DESC LIMIT 1',
+      d.webhookId, d.callId,
+    );
+    if (previous && (previous.status === 'pending' || previous.status === 'waiting')) {
+      insert('waiting', Number(previous.seq), null, false);
+    } else {
+      const row = insert('pending', null, now, true);
+      fresh.push(jobFrom(row, webhooksById.get(d.webhookId)!, now, false));
+    }
+  }
+  return { plan, fresh };
+}

@@ -1,0 +1,292 @@
+// Deliveries and attempts on SQLite: claiming due work under a lease, recording attempt results
+// in batches (with the disable rule and successor promotion in the same transaction), manual
+// retry and replay.
+import { AppError, notFound } from '../../errors.ts';
+import type { Attempt, AttemptOutcome, Delivery, DeliveryJob, DeliveryStatus } from '../../delivery/delivery.ts';
+import { type Webhook, signingSecrets } from '../../delivery/webhook.ts';
+import type { EventType } from '../../events/catalogue.ts';
+import type { ContentType } from '../../formats/format.ts';
+import type { DeliveryFilter, DeliveryStore, RecordResultsInput, RecordResultsOutput } from '../store.ts';
+import { type CommitQueue, type Database, type Row, bool, json, jsonOrNull, numOrNull, strOrNull } from './database.ts';
+import { orgFrom, toPage } from './tenancy.ts';
+import { disableWebhook, webhookFrom } from './webhooks.ts';
+
+export const deliveryFrom = (row: Row): Delivery => ({
+  id: String(row.id),
+  orgId: String(row.org_id),
+  webhookId: String(row.webhook_id),
+  eventId: String(row.event_id),
+  eventType: String(row.event_type) as EventType,
+  callId: String(row.call_id),
+  status: String(row.status) as DeliveryStatus,
+  attempts: Number(row.attempts),
+  nextAttemptAt: numOrNull(row.next_attempt_at),
+  firstAttemptAt: numOrNull(row.first_attempt_at),
+  lastAttemptAt: numOrNull(row.last_attempt_at),
+  lastStatus: numOrNull(row.last_status),
+  lastError: strOrNull(row.last_error),
+  contentType: String(row.content_type) as ContentType,
+  body: String(row.body),
+  createdAt: Number(row.created_at),
+  updatedAt: Number(row.updated_at),
+});
+
+const attemptFrom = (row: Row): Attempt => ({
+  id: String(row.id),
+  deliveryId: String(row.delivery_id),
+  orgId: String(row.org_id),
+  webhookId: String(row.webhook_id),
+  number: Number(row.number),
+  trigger: String(row.trigger) as Attempt['trigger'],
+  startedAt: Number(row.started_at),
+  durationMs: Number(row.duration_ms),
+  url: String(row.url),
+  requestHeaders: json<Record<string, string>>(row.request_headers),
+  status: numOrNull(row.status),
+  responseHeaders: jsonOrNull<Record<string, string>>(row.response_headers),
+  responseBody: strOrNull(row.response_body),
+  responseBodyTruncated: bool(row.response_body_truncated),
+  error: strOrNull(row.error),
+  succeeded: bool(row.succeeded),
+});
+
+export function jobFrom(row: Row, webhook: Webhook, now: number, manual: boolean): DeliveryJob {
+  return {
+    deliveryId: String(row.id),
+    orgId: String(row.org_id),
+    webhookId: String(row.webhook_id),
+    eventType: String(row.event_type) as EventType,
+    callId: String(row.call_id),
+    contentType: String(row.content_type) as ContentType,
+    body: String(row.body),
+    attempts: Number(row.attempts),
+    scheduleAttempts: Number(row.schedule_attempts),
+    firstAttemptAt: numOrNull(row.first_attempt_at),
+    lease: { owner: String(row.lease_owner), version: Number(row.lease_version), until: Number(row.lease_until) },
+    manual,
+    target: {
+      url: webhook.url,
+      secrets: signingSecrets(webhook, now),
+      timeoutMs: webhook.timeoutMs,
+      retryScheduleS: webhook.retryScheduleS,
+    },
+  };
+}
+
+export function sqliteDeliveries(db: Database, commits: CommitQueue): DeliveryStore {
+  const webhookById = (id: string) => {
+    const row = db.get<Row>('SELECT * FROM webhooks WHERE id = ?', id);
+    return row ? webhookFrom(row) : null;
+  };
+
+  return {
+    async get(orgId, id) {
+      const row = db.get<Row>('SELECT * FROM deliveries WHERE org_id = ? AND id = ?', orgId, id);
+      return row ? deliveryFrom(row) : null;
+    },
+
+    async list(orgId, filter: DeliveryFilter, { limit, after }) {
+      const where = ['org_id = ?'];
+      const params: Array<string | number> = [orgId];
+      if (after) {
+        where.push('seq < (SELECT seq FROM deliveries WHERE id = ?)');
+        params.push(after);
+      }
+      if (filter.webhookId) (where.push('webhook_id = ?'), params.push(filter.webhookId));
+      if (filter.eventType) (where.push('event_type = ?'), params.push(filter.eventType));
+      if (filter.callId) (where.push('call_id = ?'), params.push(filter.callId));
+      if (filter.status) (where.push('status = ?'), params.push(filter.status));
+      if (filter.since !== undefined) (where.push('created_at >= ?'), params.push(filter.since));
+      const rows = db
+        .all<Row>(`SELECT * FROM deliveries WHERE ${where.join(' AND ')} ORDER BY seq DESC LIMIT ?`, ...params, limit + 1)
+        .map(deliveryFrom);
+      return toPage(rows, limit, (d) => d.id);
+    },
+
+    async attempts(orgId, deliveryId) {
+      return db.all<Row>('SELECT * FROM attempts WHERE org_id = ? AND delivery_id = ? ORDER BY seq', orgId, deliveryId).map(attemptFrom);
+    },
+
+    claimDue({ owner, now, leaseMs, limit, perWebhookLimit }) {
+      return commits.run(() => {
+        const due = db.all<Row>(
+          `SELECT seq FROM (
+             SELECT seq, next_attempt_at, ROW_NUMBER() OVER (PARTITION BY webhook_id ORDER BY next_attempt_at, seq) AS rank
+             FROM deliveries
+             WHERE status = 'pending' AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until <= ?)
+           ) WHERE rank <= ? ORDER BY next_attempt_at, seq LIMIT ?`,
+          now, now, perWebhookLimit, limit,
+        );
+        const webhooks = new Map<string, Webhook | null>();
+        const jobs: DeliveryJob[] = [];
+        for (const { seq } of due) {
+          const row = db.get<Row>(
+            'UPDATE deliveries SET lease_owner = ?, lease_until = ?, lease_version = lease_version + 1 WHERE seq = ? RETURNING *',
+            owner, now + leaseMs, seq,
+          )!;
+          const webhookId = String(row.webhook_id);
+          if (!webhooks.has(webhookId)) webhooks.set(webhookId, webhookById(webhookId));
+          jobs.push(jobFrom(row, webhooks.get(webhookId)!, now, false));
+        }
+        return jobs;
+      });
+    },
+
+    recordResults(input) {
+      return commits.run(() => recordResults(db, input));
+    },
+
+    async releaseLeases(owner, deliveryIds) {
+      if (deliveryIds.length === 0) return;
+      await commits.run(() => {
+        for (const id of deliveryIds) {
+          db.run('UPDATE deliveries SET lease_owner = NULL, lease_until = NULL WHERE id = ? AND lease_owner = ?', id, owner);
+        }
+      });
+    },
+
+    beginManualAttempt({ orgId, deliveryId, owner, leaseMs, now }) {
+      return commits.run(() => {
+        const row = db.get<Row>('SELECT * FROM deliveries WHERE org_id = ? AND id = ?', orgId, deliveryId);
+        if (!row) throw notFound('Delivery', deliveryId);
+        const webhook = webhookById(String(row.webhook_id))!;
+        if (!webhook.enabled) {
+          throw new AppError('WEBHOOK_DISABLED', `Webhook ${webhook.id} is disabled; enable it before retrying its deliveries`);
+        }
+        if (row.lease_until !== null && Number(row.lease_until) > now) {
+          throw new AppError('DELIVERY_BUSY', `Delivery ${deliveryId} is being attempted right now; look at its attempts in a moment`);
+        }
+        if (row.status === 'waiting') {
+          throw new AppError('CONFLICT', `Delivery ${deliveryId} waits for an earlier event of call ${String(row.call_id)} to be delivered first`);
+        }
+        const leased = db.get<Row>(
+          'UPDATE deliveries SET lease_owner = ?, lease_until = ?, lease_version = lease_version + 1 WHERE seq = ? RETURNING *',
+          owner, now + leaseMs, row.seq,
+        )!;
+        return jobFrom(leased, webhook, now, true);
+      });
+    },
+
+    replay({ orgId, webhookId, since, statuses, now }) {
+      return commits.run(() => {
+        const placeholders = statuses.map(() => '?').join(', ');
+        const rows = db.all<Row>(
+          `SELECT seq, call_id FROM deliveries WHERE org_id = ? AND webhook_id = ? AND created_at >= ? AND status IN (${placeholders}) ORDER BY seq`,
+          orgId, webhookId, since, ...statuses,
+        );
+        const lastOfCall = new Map<string, number>();
+        for (const row of rows) {
+          const callId = String(row.call_id);
+          const previous = lastOfCall.get(callId);
+          db.run(
+            `UPDATE deliveries SET status = ?, after_seq = ?, next_attempt_at = ?, schedule_attempts = 0, first_attempt_at = NULL,
+               lease_owner = NULL, lease_until = NULL, updated_at = ? WHERE seq = ?`,
+            previous === undefined ? 'pending' : 'waiting', previous ?? null, previous === undefined ? now : null, now, row.seq,
+          );
+          lastOfCall.set(callId, Number(row.seq));
+        }
+        return rows.length;
+      });
+    },
+  };
+}
+
+function recordResults(db: Database, input: RecordResultsInput): RecordResultsOutput {
+  const { now, lease } = input;
+  const stale: string[] = [];
+  const disabled = new Set<string>();
+  const promoteAfter: number[] = [];
+  const successAt = new Map<string, number>();
+  const lastErrors = new Map<string, string>();
+
+  for (const outcome of input.outcomes) {
+    const { job, attempt, next } = outcome;
+    const row = db.get<Row>('SELECT * FROM deliveries WHERE id = ?', job.deliveryId);
+    if (!row) {
+      stale.push(job.deliveryId); // deleted with its webhook meanwhile
+      continue;
+    }
+    // The attempt happened either way; only the lease holder may move the delivery on.
+    insertAttempt(db, outcome);
+    if (row.lease_owner !== job.lease.owner || Number(row.lease_version) !== job.lease.version) {
+      stale.push(job.deliveryId);
+      continue;
+    }
+    const firstAttemptAt = numOrNull(row.first_attempt_at) ?? attempt.startedAt;
+    const scheduled = next.status === 'pending' || next.status === 'failed' ? 1 : 0;
+    const status = next.status === 'unchanged' ? String(row.status) : next.status;
+    db.run(
+      `UPDATE deliveries SET status = ?, attempts = attempts + 1, schedule_attempts = schedule_attempts + ?,
+         next_attempt_at = ?, first_attempt_at = COALESCE(first_attempt_at, ?), last_attempt_at = ?, last_status = ?, last_error = ?,
+         lease_owner = NULL, lease_until = NULL, updated_at = ? WHERE seq = ?`,
+      status, scheduled, next.status === 'pending' ? next.nextAttemptAt : next.status === 'unchanged' ? numOrNull(row.next_attempt_at) : null,
+      firstAttemptAt, attempt.startedAt, attempt.status, attempt.error, now, row.seq,
+    );
+    if (attempt.succeeded) {
+      successAt.set(job.webhookId, Math.max(successAt.get(job.webhookId) ?? 0, attempt.startedAt));
+    } else {
+      lastErrors.set(job.webhookId, describeFailure(attempt));
+    }
+    if (next.status === 'succeeded' || next.status === 'failed') promoteAfter.push(Number(row.seq));
+    if (next.status === 'failed') {
+      const webhookRow = db.get<Row>('SELECT * FROM webhooks WHERE id = ?', job.webhookId);
+      const orgRow = db.get<Row>('SELECT * FROM orgs WHERE id = ?', job.orgId);
+      if (!webhookRow || !orgRow) continue;
+      const webhook = webhookFrom(webhookRow);
+      const batchSuccess = successAt.get(webhook.id);
+      if (batchSuccess !== undefined) webhook.lastSuccessAt = Math.max(webhook.lastSuccessAt ?? 0, batchSuccess);
+      const delivery = { ...deliveryFrom(row), firstAttemptAt, status: 'failed' as const };
+      const decision = input.onExhausted({ webhook, org: orgFrom(orgRow), delivery, lastError: describeFailure(attempt) });
+      if (decision.disable && webhook.enabled) {
+        disableWebhook(db, webhook.id, decision.reason, now);
+        disabled.add(webhook.id);
+        const n = decision.notification;
+        if (n) {
+          db.run(
+            `INSERT INTO notifications (id, org_id, kind, subject_id, recipients, subject, text, status, next_attempt_at, created_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)`,
+            n.id, n.orgId, n.kind, n.subjectId, JSON.stringify(n.to), n.subject, n.text, now, n.createdAt,
+          );
+        }
+      }
+    }
+  }
+
+  for (const [webhookId, at] of successAt) {
+    db.run('UPDATE webhooks SET last_success_at = MAX(COALESCE(last_success_at, 0), ?) WHERE id = ?', at, webhookId);
+  }
+  for (const [webhookId, error] of lastErrors) {
+    db.run('UPDATE webhooks SET last_error = ? WHERE id = ?', error, webhookId);
+  }
+
+  // Successors go after the disables, so nothing of a just-disabled webhook is released.
+  const promoted: DeliveryJob[] = [];
+  const webhooks = new Map<string, Webhook>();
+  for (const seq of promoteAfter) {
+    const row = db.get<Row>(
+      `UPDATE deliveries SET status = 'pending', after_seq = NULL, next_attempt_at = ?, lease_owner = ?, lease_until = ?,
+         lease_version = lease_version + 1, updated_at = ? WHERE after_seq = ? AND status = 'waiting' RETURNING *`,
+      now, lease.owner, lease.until, now, seq,
+    );
+    if (!row) continue;
+    const webhookId = String(row.webhook_id);
+    if (!webhooks.has(webhookId)) webhooks.set(webhookId, webhookFrom(db.get<Row>('SELECT * FROM webhooks WHERE id = ?', webhookId)!));
+    promoted.push(jobFrom(row, webhooks.get(webhookId)!, now, false));
+  }
+  return { promoted, stale, disabledWebhooks: [...disabled] };
+}
+
+function insertAttempt(db: Database, { job, attempt: a }: AttemptOutcome): void {
+  db.run(
+    `INSERT INTO attempts (id, delivery_id, org_id, webhook_id, number, trigger, started_at, duration_ms, url, request_headers,
+       status, response_headers, response_body, response_body_truncated, error, succeeded)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    a.id, job.deliveryId, job.orgId, job.webhookId, a.number, a.trigger, a.startedAt, a.durationMs, a.url, JSON.stringify(a.requestHeaders),
+    a.status, a.responseHeaders ? JSON.stringify(a.responseHeaders) : null, a.responseBody, a.responseBodyTruncated ? 1 : 0, a.error,
+    a.succeeded ? 1 : 0,
+  );
+}
+
+function describeFailure(attempt: Attempt): string {
+  return attempt.error ?? `HTTP ${attempt.status}`;
+}

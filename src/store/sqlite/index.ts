@@ -1,0 +1,48 @@
+// The embedded store: one SQLite file in WAL mode.
+import type { Store } from '../store.ts';
+import { sqliteCalls } from './calls.ts';
+import { CommitQueue, Database } from './database.ts';
+import { sqliteDeliveries } from './deliveries.ts';
+import { sqliteMeta, sqliteNotifications } from './notifications.ts';
+import { sqliteApiKeys, sqliteConnections, sqliteNumbers, sqliteOrgs, sqliteUsers } from './tenancy.ts';
+import { sqliteWebhooks } from './webhooks.ts';
+
+export interface SqliteStore extends Store {
+  readonly kind: 'sqlite';
+  readonly path: string;
+}
+
+/** Opens (creating if needed) and migrates the database at `path` (`:memory:` for a throwaway one). */
+export function openSqliteStore(path: string): SqliteStore {
+  const database = new Database(path);
+  database.migrate();
+  const commits = new CommitQueue(database);
+  return {
+    kind: 'sqlite',
+    path,
+    orgs: sqliteOrgs(database),
+    connections: sqliteConnections(database),
+    apiKeys: sqliteApiKeys(database),
+    users: sqliteUsers(database),
+    numbers: sqliteNumbers(database),
+    webhooks: sqliteWebhooks(database),
+    calls: sqliteCalls(database, commits),
+    deliveries: sqliteDeliveries(database, commits),
+    notifications: sqliteNotifications(database),
+    meta: sqliteMeta(database),
+    async close() {
+      commits.flush();
+      database.close();
+    },
+  };
+}
+
+/** Applies pending migrations and reports which ran (for `callhook migrate`). */
+export function migrateSqlite(path: string): string[] {
+  const database = new Database(path);
+  try {
+    return database.migrate();
+  } finally {
+    database.close();
+  }
+}

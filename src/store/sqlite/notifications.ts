@@ -1,0 +1,77 @@
+// The e-mail outbox and the key/value meta table on SQLite.
+import type { Notification, NotificationStatus } from '../../notify/notification.ts';
+import type { MetaStore, NotificationStore } from '../store.ts';
+import { type Database, type Row, json, numOrNull, strOrNull } from './database.ts';
+import { toPage } from './tenancy.ts';
+
+const notificationFrom = (row: Row): Notification => ({
+  id: String(row.id),
+  orgId: String(row.org_id),
+  kind: String(row.kind) as Notification['kind'],
+  subjectId: String(row.subject_id),
+  to: json<string[]>(row.recipients),
+  subject: String(row.subject),
+  text: String(row.text),
+  status: String(row.status) as NotificationStatus,
+  attempts: Number(row.attempts),
+  nextAttemptAt: numOrNull(row.next_attempt_at),
+  lastError: strOrNull(row.last_error),
+  createdAt: Number(row.created_at),
+  sentAt: numOrNull(row.sent_at),
+});
+
+export function sqliteNotifications(db: Database): NotificationStore {
+  return {
+    async claimDue({ owner, now, leaseMs, limit }) {
+      return db.transaction(() =>
+        db
+          .all<Row>(
+            `SELECT id FROM notifications WHERE status = 'pending' AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until <= ?)
+             ORDER BY next_attempt_at LIMIT ?`,
+            now, now, limit,
+          )
+          .map(({ id }) =>
+            notificationFrom(
+              db.get<Row>('UPDATE notifications SET lease_owner = ?, lease_until = ? WHERE id = ? RETURNING *', owner, now + leaseMs, id)!,
+            ),
+          ),
+      );
+    },
+    async markSent(id, now) {
+      db.run(
+        "UPDATE notifications SET status = 'sent', attempts = attempts + 1, sent_at = ?, next_attempt_at = NULL, lease_owner = NULL, lease_until = NULL WHERE id = ?",
+        now, id,
+      );
+    },
+    async markLogged(id, now) {
+      db.run(
+        "UPDATE notifications SET status = 'logged', sent_at = ?, next_attempt_at = NULL, lease_owner = NULL, lease_until = NULL WHERE id = ?",
+        now, id,
+      );
+    },
+    async markFailed(id, error, nextAttemptAt) {
+      db.run(
+        `UPDATE notifications SET status = ?, attempts = attempts + 1, last_error = ?, next_attempt_at = ?, lease_owner = NULL, lease_until = NULL
+         WHERE id = ?`,
+        nextAttemptAt === null ? 'failed' : 'pending', error, nextAttemptAt, id,
+      );
+    },
+    async list(orgId, { limit, after }) {
+      const rows = db
+        .all<Row>('SELECT * FROM notifications WHERE org_id = ? AND id < ? ORDER BY id DESC LIMIT ?', orgId, after ?? '\uffff', limit + 1)
+        .map(notificationFrom);
+      return toPage(rows, limit, (n) => n.id);
+    },
+  };
+}
+
+export function sqliteMeta(db: Database): MetaStore {
+  return {
+    async get(key) {
+      return strOrNull(db.get<Row>('SELECT value FROM meta WHERE key = ?', key)?.value);
+    },
+    async set(key, value) {
+      db.run('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value', key, value);
+    },
+  };
+}

@@ -1,0 +1,248 @@
+// Organizations, connections, API keys, users and numbers on SQLite.
+import { AppError } from '../../errors.ts';
+import type { CallUser } from '../../calls/call.ts';
+import type { ApiKey, Connection, DirectoryUser, Org, PhoneNumber } from '../../tenancy/org.ts';
+import type { ApiKeyStore, ConnectionStore, NumberStore, OrgPatch, OrgStore, Page, PageQuery, UserPatch, UserStore } from '../store.ts';
+import { type Database, type Row, isUniqueViolation, json, numOrNull, strOrNull } from './database.ts';
+
+/** Fetches limit+1 rows to know whether another page follows. */
+export function toPage<T>(rows: T[], limit: number, cursorOf: (item: T) => string): Page<T> {
+  if (rows.length <= limit) return { data: rows, nextCursor: null };
+  const data = rows.slice(0, limit);
+  return { data, nextCursor: cursorOf(data[data.length - 1]!) };
+}
+
+function conflictOnDuplicate<T>(what: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (error) {
+    if (isUniqueViolation(error)) throw new AppError('CONFLICT', `${what} already exists`);
+    throw error;
+  }
+}
+
+const orgFrom = (row: Row): Org => ({
+  id: String(row.id),
+  name: String(row.name),
+  domain: String(row.domain),
+  plan: String(row.plan),
+  notificationEmails: json<string[]>(row.notification_emails),
+  defaultCountry: strOrNull(row.default_country),
+  createdAt: Number(row.created_at),
+  updatedAt: Number(row.updated_at),
+});
+
+export function sqliteOrgs(db: Database): OrgStore {
+  const get = (id: string) => {
+    const row = db.get<Row>('SELECT * FROM orgs WHERE id = ?', id);
+    return row ? orgFrom(row) : null;
+  };
+  return {
+    async create(org) {
+      conflictOnDuplicate(`An organization with domain "${org.domain}"`, () =>
+        db.run(
+          'INSERT INTO orgs (id, name, domain, plan, notification_emails, default_country, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+          org.id, org.name, org.domain, org.plan, JSON.stringify(org.notificationEmails), org.defaultCountry, org.createdAt, org.updatedAt,
+        ),
+      );
+      return org;
+    },
+    async get(id) {
+      return get(id);
+    },
+    async list({ limit, after }: PageQuery) {
+      const rows = db.all<Row>('SELECT * FROM orgs WHERE id > ? ORDER BY id LIMIT ?', after ?? '', limit + 1).map(orgFrom);
+      return toPage(rows, limit, (org) => org.id);
+    },
+    async update(id, patch: OrgPatch, now) {
+      const current = get(id);
+      if (!current) return null;
+      const next: Org = { ...current, ...patch, updatedAt: now };
+      conflictOnDuplicate(`An organization with domain "${next.domain}"`, () =>
+        db.run(
+          'UPDATE orgs SET name = ?, domain = ?, plan = ?, notification_emails = ?, default_country = ?, updated_at = ? WHERE id = ?',
+          next.name, next.domain, next.plan, JSON.stringify(next.notificationEmails), next.defaultCountry, now, id,
+        ),
+      );
+      return next;
+    },
+    async delete(id) {
+      return db.transaction(() => {
+        // Tables without a foreign key to orgs (hot-path tables stay FK-light) are cleared by hand.
+        db.run('DELETE FROM notifications WHERE org_id = ?', id);
+        return db.run('DELETE FROM orgs WHERE id = ?', id) > 0;
+      });
+    },
+  };
+}
+
+const connectionFrom = (row: Row): Connection => ({
+  id: String(row.id),
+  orgId: String(row.org_id),
+  name: String(row.name),
+  hep: row.hep_capture_id === null ? null : { captureId: Number(row.hep_capture_id), authKey: strOrNull(row.hep_auth_key) },
+  createdAt: Number(row.created_at),
+  revokedAt: numOrNull(row.revoked_at),
+});
+
+export function sqliteConnections(db: Database): ConnectionStore {
+  return {
+    async create(connection, tokenHash) {
+      db.run(
+        'INSERT INTO connections (id, org_id, name, token_hash, hep_capture_id, hep_auth_key, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+        connection.id, connection.orgId, connection.name, tokenHash, connection.hep?.captureId ?? null, connection.hep?.authKey ?? null, connection.createdAt,
+      );
+      return connection;
+    },
+    async get(orgId, id) {
+      const row = db.get<Row>('SELECT * FROM connections WHERE org_id = ? AND id = ?', orgId, id);
+      return row ? connectionFrom(row) : null;
+    },
+    async list(orgId, { limit, after }) {
+      const rows = db
+        .all<Row>('SELECT * FROM connections WHERE org_id = ? AND id > ? ORDER BY id LIMIT ?', orgId, after ?? '', limit + 1)
+        .map(connectionFrom);
+      return toPage(rows, limit, (c) => c.id);
+    },
+    async findByTokenHash(tokenHash) {
+      const row = db.get<Row>('SELECT * FROM connections WHERE token_hash = ? AND revoked_at IS NULL', tokenHash);
+      if (!row) return null;
+      const org = db.get<Row>('SELECT * FROM orgs WHERE id = ?', row.org_id);
+      return org ? { connection: connectionFrom(row), org: orgFrom(org) } : null;
+    },
+    async revoke(orgId, id, now) {
+      return db.run('UPDATE connections SET revoked_at = ? WHERE org_id = ? AND id = ? AND revoked_at IS NULL', now, orgId, id) > 0;
+    },
+  };
+}
+
+const apiKeyFrom = (row: Row): ApiKey => ({
+  id: String(row.id),
+  orgId: String(row.org_id),
+  name: String(row.name),
+  prefix: String(row.key_prefix),
+  createdAt: Number(row.created_at),
+  lastUsedAt: numOrNull(row.last_used_at),
+});
+
+export function sqliteApiKeys(db: Database): ApiKeyStore {
+  return {
+    async create(key, keyHash) {
+      db.run(
+        'INSERT INTO api_keys (id, org_id, name, key_hash, key_prefix, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+        key.id, key.orgId, key.name, keyHash, key.prefix, key.createdAt,
+      );
+      return key;
+    },
+    async list(orgId, { limit, after }) {
+      const rows = db
+        .all<Row>('SELECT * FROM api_keys WHERE org_id = ? AND revoked_at IS NULL AND id > ? ORDER BY id LIMIT ?', orgId, after ?? '', limit + 1)
+        .map(apiKeyFrom);
+      return toPage(rows, limit, (k) => k.id);
+    },
+    async findByHash(keyHash) {
+      const row = db.get<Row>('SELECT * FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL', keyHash);
+      if (!row) return null;
+      const org = db.get<Row>('SELECT * FROM orgs WHERE id = ?', row.org_id);
+      return org ? { key: apiKeyFrom(row), org: orgFrom(org) } : null;
+    },
+    async revoke(orgId, id, now) {
+      return db.run('UPDATE api_keys SET revoked_at = ? WHERE org_id = ? AND id = ? AND revoked_at IS NULL', now, orgId, id) > 0;
+    },
+    async touch(id, now) {
+      db.run('UPDATE api_keys SET last_used_at = ? WHERE id = ?', now, id);
+    },
+  };
+}
+
+const userFrom = (row: Row): DirectoryUser => ({
+  orgId: String(row.org_id),
+  id: String(row.id),
+  extension: strOrNull(row.extension),
+  email: strOrNull(row.email),
+  name: strOrNull(row.name),
+  createdAt: Number(row.created_at),
+});
+
+export function sqliteUsers(db: Database): UserStore {
+  const get = (orgId: string, id: string) => {
+    const row = db.get<Row>('SELECT * FROM users WHERE org_id = ? AND id = ?', orgId, id);
+    return row ? userFrom(row) : null;
+  };
+  return {
+    async create(user) {
+      conflictOnDuplicate('A user with this id, extension or e-mail', () =>
+        db.run(
+          'INSERT INTO users (org_id, id, extension, email, name, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+          user.orgId, user.id, user.extension, user.email, user.name, user.createdAt,
+        ),
+      );
+      return user;
+    },
+    async get(orgId, id) {
+      return get(orgId, id);
+    },
+    async list(orgId, { limit, after }) {
+      const rows = db
+        .all<Row>('SELECT * FROM users WHERE org_id = ? AND id > ? ORDER BY id LIMIT ?', orgId, after ?? '', limit + 1)
+        .map(userFrom);
+      return toPage(rows, limit, (u) => u.id);
+    },
+    async update(orgId, id, patch: UserPatch) {
+      const current = get(orgId, id);
+      if (!current) return null;
+      const next = { ...current, ...patch };
+      conflictOnDuplicate('A user with this extension or e-mail', () =>
+        db.run('UPDATE users SET extension = ?, email = ?, name = ? WHERE org_id = ? AND id = ?', next.extension, next.email, next.name, orgId, id),
+      );
+      return next;
+    },
+    async delete(orgId, id) {
+      return db.run('DELETE FROM users WHERE org_id = ? AND id = ?', orgId, id) > 0;
+    },
+    async resolve(orgId, refs) {
+      const found = new Map<string, CallUser>();
+      for (const ref of new Set(refs)) {
+        const row = db.get<Row>(
+          'SELECT * FROM users WHERE org_id = ? AND (id = ? OR extension = ? OR email = ?) ORDER BY id = ? DESC, extension = ? DESC LIMIT 1',
+          orgId, ref, ref, ref, ref, ref,
+        );
+        if (row) {
+          const user = userFrom(row);
+          found.set(ref, { id: user.id, extension: user.extension, email: user.email, name: user.name });
+        }
+      }
+      return found;
+    },
+  };
+}
+
+const numberFrom = (row: Row): PhoneNumber => ({
+  id: String(row.id),
+  orgId: String(row.org_id),
+  number: String(row.number),
+  label: strOrNull(row.label),
+  createdAt: Number(row.created_at),
+});
+
+export function sqliteNumbers(db: Database): NumberStore {
+  return {
+    async create(number) {
+      conflictOnDuplicate(`The number ${number.number}`, () =>
+        db.run('INSERT INTO numbers (id, org_id, number, label, created_at) VALUES (?, ?, ?, ?, ?)', number.id, number.orgId, number.number, number.label, number.createdAt),
+      );
+      return number;
+    },
+    async list(orgId, { limit, after }) {
+      const rows = db
+        .all<Row>('SELECT * FROM numbers WHERE org_id = ? AND id > ? ORDER BY id LIMIT ?', orgId, after ?? '', limit + 1)
+        .map(numberFrom);
+      return toPage(rows, limit, (n) => n.id);
+    },
+    async delete(orgId, id) {
+      return db.run('DELETE FROM numbers WHERE org_id = ? AND id = ?', orgId, id) > 0;
+    },
+  };
+}
+
+export { orgFrom };

@@ -1,0 +1,213 @@
+// The Store port: every read and write the engine and the API rely on, named by intent.
+// Implementations (sqlite/, later postgres/) pass the same contract suite (contract/).
+// Decisions stay in the pure core: where a write depends on stored state, the caller hands in a
+// synchronous, pure `plan`/`decide` function that the store runs inside its transaction.
+import type { AppError } from '../errors.ts';
+import type { CallEvent } from '../events/event.ts';
+import type { EventType } from '../events/catalogue.ts';
+import type { TrackedCall } from '../calls/tracker.ts';
+import type { Attempt, AttemptOutcome, Delivery, DeliveryJob, DeliveryStatus, NewDelivery } from '../delivery/delivery.ts';
+import type { Webhook, WebhookPatch } from '../delivery/webhook.ts';
+import type { NewNotification, Notification } from '../notify/notification.ts';
+import type { ApiKey, Connection, DirectoryUser, Org, PhoneNumber } from '../tenancy/org.ts';
+import type { CallUser } from '../calls/call.ts';
+
+export interface PageQuery {
+  limit: number;
+  /** Cursor: the last id of the previous page. */
+  after?: string | undefined;
+}
+
+export interface Page<T> {
+  data: T[];
+  nextCursor: string | null;
+}
+
+export interface Store {
+  readonly kind: 'sqlite' | 'postgres';
+  orgs: OrgStore;
+  connections: ConnectionStore;
+  apiKeys: ApiKeyStore;
+  users: UserStore;
+  numbers: NumberStore;
+  webhooks: WebhookStore;
+  calls: CallStore;
+  deliveries: DeliveryStore;
+  notifications: NotificationStore;
+  meta: MetaStore;
+  close(): Promise<void>;
+}
+
+export type OrgPatch = Partial<Pick<Org, 'name' | 'domain' | 'plan' | 'notificationEmails' | 'defaultCountry'>>;
+
+export interface OrgStore {
+  /** Fails with CONFLICT when the domain is taken. */
+  create(org: Org): Promise<Org>;
+  get(id: string): Promise<Org | null>;
+  list(page: PageQuery): Promise<Page<Org>>;
+  update(id: string, patch: OrgPatch, now: number): Promise<Org | null>;
+  /** Deletes the organization and everything it owns. */
+  delete(id: string): Promise<boolean>;
+}
+
+export interface ConnectionStore {
+  create(connection: Connection, tokenHash: string): Promise<Connection>;
+  get(orgId: string, id: string): Promise<Connection | null>;
+  list(orgId: string, page: PageQuery): Promise<Page<Connection>>;
+  /** The live (not revoked) connection with this ingest-token hash, and its organization. */
+  findByTokenHash(tokenHash: string): Promise<{ connection: Connection; org: Org } | null>;
+  revoke(orgId: string, id: string, now: number): Promise<boolean>;
+}
+
+export interface ApiKeyStore {
+  create(key: ApiKey, keyHash: string): Promise<ApiKey>;
+  list(orgId: string, page: PageQuery): Promise<Page<ApiKey>>;
+  /** The live key with this hash, and its organization. */
+  findByHash(keyHash: string): Promise<{ key: ApiKey; org: Org } | null>;
+  revoke(orgId: string, id: string, now: number): Promise<boolean>;
+  touch(id: string, now: number): Promise<void>;
+}
+
+export type UserPatch = Partial<Pick<DirectoryUser, 'extension' | 'email' | 'name'>>;
+
+export interface UserStore {
+  /** Fails with CONFLICT when the id, extension or e-mail is taken in the organization. */
+  create(user: DirectoryUser): Promise<DirectoryUser>;
+  get(orgId: string, id: string): Promise<DirectoryUser | null>;
+  list(orgId: string, page: PageQuery): Promise<Page<DirectoryUser>>;
+  update(orgId: string, id: string, patch: UserPatch): Promise<DirectoryUser | null>;
+  delete(orgId: string, id: string): Promise<boolean>;
+  /** Looks references up by user id, extension or e-mail (case-insensitive); unknown ones are left out. */
+  resolve(orgId: string, refs: string[]): Promise<Map<string, CallUser>>;
+}
+
+export interface NumberStore {
+  /** Fails with CONFLICT when the organization already has the number. */
+  create(number: PhoneNumber): Promise<PhoneNumber>;
+  list(orgId: string, page: PageQuery): Promise<Page<PhoneNumber>>;
+  delete(orgId: string, id: string): Promise<boolean>;
+}
+
+export interface WebhookStore {
+  create(webhook: Webhook): Promise<Webhook>;
+  get(orgId: string, id: string): Promise<Webhook | null>;
+  list(orgId: string, page: PageQuery): Promise<Page<Webhook>>;
+  update(orgId: string, id: string, patch: WebhookPatch, now: number): Promise<Webhook | null>;
+  /** Deletes the webhook with its deliveries and attempts. */
+  delete(orgId: string, id: string): Promise<boolean>;
+  enable(orgId: string, id: string, now: number): Promise<Webhook | null>;
+  /** Disables and holds the webhook's pending and waiting deliveries, in one transaction. */
+  disable(orgId: string, id: string, reason: string, now: number): Promise<Webhook | null>;
+  rotateSecret(orgId: string, id: string, secret: string, previousExpiresAt: number, now: number): Promise<Webhook | null>;
+}
+
+/** The outcome of one step of an ingest request, as answered to the phone system. */
+export interface StepResult {
+  callId: string;
+  type: string;
+  status: 'applied' | 'duplicate';
+  eventId: string;
+}
+
+export type IngestPlan =
+  | { kind: 'rejected'; error: AppError }
+  | {
+      kind: 'accepted';
+      /** Calls whose state changed. */
+      calls: TrackedCall[];
+      events: CallEvent[];
+      /** One per matching webhook and event; `held` when the webhook is disabled. */
+      deliveries: Array<NewDelivery & { held: boolean }>;
+      results: StepResult[];
+    };
+
+export interface ApplyStepsInput {
+  orgId: string;
+  connectionId: string;
+  /** Every call the request touches, loaded before `plan` runs. */
+  callIds: string[];
+  now: number;
+  /** Fresh pending deliveries are leased to this dispatcher in the same transaction. */
+  lease: { owner: string; until: number };
+  /** Pure and synchronous: runs inside the transaction on the loaded state. */
+  plan(loaded: { calls: ReadonlyMap<string, TrackedCall>; webhooks: readonly Webhook[] }): IngestPlan;
+}
+
+export interface ApplyStepsResult {
+  plan: IngestPlan;
+  /** Deliveries leased to the caller, to send at once. */
+  fresh: DeliveryJob[];
+}
+
+export interface CallFilter {
+  since?: number | undefined;
+}
+
+export interface CallStore {
+  /** Calls + events + deliveries of one ingest request in one durable transaction. */
+  applySteps(input: ApplyStepsInput): Promise<ApplyStepsResult>;
+  list(orgId: string, filter: CallFilter, page: PageQuery): Promise<Page<TrackedCall>>;
+  get(orgId: string, callId: string): Promise<TrackedCall | null>;
+  events(orgId: string, callId: string): Promise<CallEvent[]>;
+}
+
+export interface DeliveryFilter {
+  webhookId?: string | undefined;
+  eventType?: EventType | undefined;
+  callId?: string | undefined;
+  status?: DeliveryStatus | undefined;
+  since?: number | undefined;
+}
+
+export interface ExhaustedContext {
+  webhook: Webhook;
+  org: Org;
+  delivery: Delivery;
+  lastError: string;
+}
+
+export interface RecordResultsInput {
+  outcomes: AttemptOutcome[];
+  now: number;
+  /** Successors released by these results are leased to the caller. */
+  lease: { owner: string; until: number };
+  /** Pure: whether to disable a webhook whose delivery exhausted its schedule, and the e-mail to owe. */
+  onExhausted(context: ExhaustedContext): { disable: boolean; reason: string; notification: NewNotification | null };
+}
+
+export interface RecordResultsOutput {
+  /** Successors now at the head of their call's chain, leased to the caller. */
+  promoted: DeliveryJob[];
+  /** Deliveries whose lease was lost before the result arrived: attempt kept, state untouched. */
+  stale: string[];
+  disabledWebhooks: string[];
+}
+
+export interface DeliveryStore {
+  get(orgId: string, id: string): Promise<Delivery | null>;
+  list(orgId: string, filter: DeliveryFilter, page: PageQuery): Promise<Page<Delivery>>;
+  attempts(orgId: string, deliveryId: string): Promise<Attempt[]>;
+  /** Claims pending deliveries due by `now` whose lease is free, at most `perWebhookLimit` per webhook. */
+  claimDue(input: { owner: string; now: number; leaseMs: number; limit: number; perWebhookLimit: number }): Promise<DeliveryJob[]>;
+  recordResults(input: RecordResultsInput): Promise<RecordResultsOutput>;
+  /** Lets go of leases this owner holds but will not use (overflow, shutdown): others may claim at once. */
+  releaseLeases(owner: string, deliveryIds: string[]): Promise<void>;
+  /** Leases one delivery for a manual attempt now; fails if it is in flight or waiting for its turn. */
+  beginManualAttempt(input: { orgId: string; deliveryId: string; owner: string; leaseMs: number; now: number }): Promise<DeliveryJob>;
+  /** Re-queues the webhook's failed/held deliveries created since `since`, in per-call order, with a fresh schedule. */
+  replay(input: { orgId: string; webhookId: string; since: number; statuses: DeliveryStatus[]; now: number }): Promise<number>;
+}
+
+export interface NotificationStore {
+  /** Pending notifications due by `now`, leased to `owner`. */
+  claimDue(input: { owner: string; now: number; leaseMs: number; limit: number }): Promise<Notification[]>;
+  markSent(id: string, now: number): Promise<void>;
+  markLogged(id: string, now: number): Promise<void>;
+  markFailed(id: string, error: string, nextAttemptAt: number | null): Promise<void>;
+  list(orgId: string, page: PageQuery): Promise<Page<Notification>>;
+}
+
+export interface MetaStore {
+  get(key: string): Promise<string | null>;
+  set(key: string, value: string): Promise<void>;
+}

@@ -1,0 +1,52 @@
+// Tenancy: an organization, the phone systems feeding it, its API keys and its directory.
+
+export interface Org {
+  id: string;
+  name: string;
+  /** Ringotel's organization domain, sent as `domain` in Ringotel bodies. Unique. */
+  domain: string;
+  plan: string;
+  notificationEmails: string[];
+  /** ISO 3166 alpha-2, for reading national numbers as E.164. */
+  defaultCountry: string | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface Connection {
+  id: string;
+  orgId: string;
+  name: string;
+  hep: { captureId: number; authKey: string | null } | null;
+  createdAt: number;
+  revokedAt: number | null;
+}
+
+export interface ApiKey {
+  id: string;
+  orgId: string;
+  name: string;
+  /** The first characters of the key, so a person can tell keys apart. */
+  prefix: string;
+  createdAt: number;
+  lastUsedAt: number | null;
+}
+
+export interface DirectoryUser {
+  orgId: string;
+  /** The phone system's user id (sent as Ringotel `user_id`), or a generated `usr_…`. */
+  id: string;
+  extension: string | null;
+  email: string | null;
+  name: string | null;
+  createdAt: number;
+}
+
+export interface PhoneNumber {
+  id: string;
+  orgId: string;
+  /** E.164. */
+  number: string;
+  label: string | null;
+  createdAt: number;
+}
