@@ -1,5 +1,6 @@
 // Every setting in one place: its environment variable, its `serve` flag, its default and what it
 // does. `callhook serve --help` and docs/configuration.md are rendered from this list.
+import { HOURLY_FOR_A_DAY_S } from '../delivery/retry-schedule.ts';
 
 export type SettingType = 'string' | 'int' | 'bool' | 'seconds-list' | 'json';
 
@@ -35,7 +36,7 @@ export const SETTINGS: readonly Setting[] = [
   { name: 'smtpFrom', env: 'CALLHOOK_SMTP_FROM', flag: 'smtp-from', type: 'string', default: 'callhook <callhook@localhost>', description: 'From address of notification e-mails.' },
   { name: 'logLevel', env: 'CALLHOOK_LOG_LEVEL', flag: 'log-level', type: 'string', default: 'info', description: 'trace, debug, info, warn, error or silent.' },
   { name: 'deliveryTimeoutMs', env: 'CALLHOOK_DELIVERY_TIMEOUT_MS', flag: 'delivery-timeout-ms', type: 'int', default: 2_000, min: 100, max: 30_000, description: 'Default deadline of one attempt (the Rinkel contract: 2 s). Webhooks may set their own.' },
-  { name: 'retryScheduleS', env: 'CALLHOOK_RETRY_SCHEDULE_S', flag: 'retry-schedule-s', type: 'seconds-list', default: Array.from({ length: 24 }, () => 3_600), description: 'Default delays between attempts, comma-separated seconds (default: hourly for 24 h). Webhooks may set their own.' },
+  { name: 'retryScheduleS', env: 'CALLHOOK_RETRY_SCHEDULE_S', flag: 'retry-schedule-s', type: 'seconds-list', default: [...HOURLY_FOR_A_DAY_S], description: 'Default delays between attempts, comma-separated seconds (default: hourly for 24 h). Webhooks may set their own.' },
   { name: 'inFlightPerWebhook', env: 'CALLHOOK_IN_FLIGHT_PER_WEBHOOK', flag: 'in-flight-per-webhook', type: 'int', default: 32, min: 1, max: 1_000, description: 'Requests one webhook may have in flight; the rest wait, so a slow receiver cannot starve others.' },
   { name: 'queuedPerWebhook', env: 'CALLHOOK_QUEUED_PER_WEBHOOK', type: 'int', default: 2_000, min: 1, max: 100_000, description: 'Deliveries one webhook may hold in memory; beyond that they wait in the store.' },
   { name: 'connectionsPerOrigin', env: 'CALLHOOK_CONNECTIONS_PER_ORIGIN', type: 'int', default: 32, min: 1, max: 1_000, description: 'Keep-alive connections per receiver origin.' },
