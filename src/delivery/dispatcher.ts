@@ -247,7 +247,8 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       now: clock.now(),
       leaseMs: config.leaseMs,
       limit: room,
-      perWebhookLimit: config.queuedPerWebhook,
+      // Enough to keep a lane busy, few enough to be sent well within the lease.
+      perWebhookLimit: Math.min(config.queuedPerWebhook, config.inFlightPerWebhook * 8),
     });
     accept(jobs);
   }

@@ -25,12 +25,33 @@ export function isPublicAddress(address: string): boolean {
   const family = isIP(address);
   if (family === 4) return !NOT_PUBLIC.check(address, 'ipv4');
   if (family === 6) {
-    // IPv4-mapped and NAT64 addresses are judged by the IPv4 address inside them.
-    const mapped = /^(?:::ffff:|64:ff9b::)(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-    if (mapped) return isPublicAddress(mapped[1]!);
+    // IPv4-mapped (::ffff:0:0/96) and NAT64 (64:ff9b::/96) addresses are judged by the IPv4
+    // address inside them, whether written dotted or in hex (URL parsing turns one into the other).
+    const bytes = ipv6Bytes(address);
+    const prefix = bytes.subarray(0, 12).toString('hex');
+    if (prefix === '00000000000000000000ffff' || prefix === '0064ff9b0000000000000000') {
+      return isPublicAddress([...bytes.subarray(12)].join('.'));
+    }
     return !NOT_PUBLIC.check(address, 'ipv6');
   }
   return false;
+}
+
+/** The 16 bytes of a valid IPv6 address (with `::` and a dotted IPv4 tail expanded). */
+function ipv6Bytes(address: string): Buffer {
+  let text = address.replace(/%.*$/, '');
+  const dotted = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
+  if (dotted) {
+    const [a, b, c, d] = dotted.slice(1).map(Number) as [number, number, number, number];
+    text = text.slice(0, dotted.index) + `${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+  }
+  const [head, tail] = text.split('::') as [string, string | undefined];
+  const headGroups = head ? head.split(':') : [];
+  const tailGroups = tail ? tail.split(':') : [];
+  const groups = tail === undefined ? headGroups : [...headGroups, ...Array<string>(8 - headGroups.length - tailGroups.length).fill('0'), ...tailGroups];
+  const bytes = Buffer.alloc(16);
+  groups.forEach((group, i) => bytes.writeUInt16BE(parseInt(group || '0', 16), i * 2));
+  return bytes;
 }
 
 export type UrlCheck = { ok: true; url: URL } | { ok: false; reason: string };

@@ -61,7 +61,20 @@ export async function buildApp(deps: ApiDeps): Promise<Api> {
   app.setValidatorCompiler(({ schema, httpPart }) => {
     // The ingest body is validated step by step in its handler, for errors that name the step.
     if ((schema as { 'x-validated-by'?: string })['x-validated-by'] === 'handler') return () => true;
-    return httpPart === 'body' ? strictAjv.compile(schema) : coercingAjv.compile(schema);
+    if (httpPart !== 'body') return coercingAjv.compile(schema);
+    const validate = strictAjv.compile(schema);
+    // `body: Type.Optional(…)` routes also take a bare POST without a body.
+    if (!(schema as { '~optional'?: boolean })['~optional']) return validate;
+    const optional = Object.assign(
+      (data: unknown) => {
+        if (data === undefined || data === null) return true;
+        const valid = validate(data);
+        optional.errors = validate.errors; // Fastify reads the errors off the function it called
+        return valid;
+      },
+      { errors: null as typeof validate.errors },
+    );
+    return optional;
   });
   // Response schemas document the API; bodies are plain JSON of what the handler returns.
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));

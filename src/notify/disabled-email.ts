@@ -16,7 +16,9 @@ export function disabledWebhookEmail(input: {
 }): NewNotification {
   const { webhook, org, delivery, lastError, now } = input;
   const api = `${input.publicUrl.replace(/\/$/, '')}/v1/orgs/${org.id}/webhooks/${webhook.id}`;
-  const since = new Date(delivery.firstAttemptAt ?? now).toISOString();
+  const failingSince = new Date(delivery.firstAttemptAt ?? now).toISOString();
+  // Replay selects by creation time; the failing delivery was created just before its first attempt.
+  const since = new Date(delivery.createdAt).toISOString();
   const name = webhook.description ? `"${webhook.description}" (${webhook.url})` : webhook.url;
   const text = [
     `Hello,`,
@@ -27,7 +29,7 @@ export function disabledWebhookEmail(input: {
     `URL:         ${webhook.url}`,
     `Format:      ${webhook.format}, ${webhook.contentType}`,
     `Why:         delivery ${delivery.id} (${delivery.eventType}, call ${delivery.callId}) failed every attempt`,
-    `             from ${since} to ${new Date(now).toISOString()}, and no delivery to this webhook has`,
+    `             from ${failingSince} to ${new Date(now).toISOString()}, and no delivery to this webhook has`,
     `             succeeded since then.`,
     `Last error:  ${lastError}`,
     ``,

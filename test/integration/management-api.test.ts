@@ -106,6 +106,33 @@ describe('operator: organizations, connections, directory, API keys', () => {
   });
 });
 
+describe('operator: deleting an organization', () => {
+  let t: TestService;
+  beforeAll(async () => {
+    t = await startTestService();
+  });
+  afterAll(async () => {
+    await t.cleanup();
+  });
+
+  it('deletes an organization with everything it owns; its key and ingest token stop working', async () => {
+    const org = await setupOrg(t.api);
+    const kept = await setupOrg(t.api);
+    // A disabled webhook holds its delivery, so the organization owns a delivery without any sending.
+    expect((await t.api.post(`/v1/orgs/${org.orgId}/webhooks`, { url: 'https://crm.example.com/hook', enabled: false }, org.apiKey)).status).toBe(201);
+    expect((await t.api.post('/v1/ingest/calls', { type: 'started', callId: 'gone-1', direction: 'inbound', from: '+31612345678', to: '500', at: Date.now() }, org.ingestToken)).status).toBe(202);
+    expect((await t.api.get(`/v1/orgs/${org.orgId}/deliveries?status=held`, org.apiKey)).body.data).toHaveLength(1);
+
+    expect((await t.api.delete(`/v1/orgs/${org.orgId}`)).status).toBe(204);
+    expect((await t.api.get(`/v1/orgs/${org.orgId}`)).status).toBe(404);
+    expect((await t.api.delete(`/v1/orgs/${org.orgId}`)).status).toBe(404);
+    expect((await t.api.get(`/v1/orgs/${org.orgId}/webhooks`, org.apiKey)).status).toBe(401);
+    expect((await t.api.post('/v1/ingest/calls', { type: 'ended', callId: 'gone-1', at: Date.now() }, org.ingestToken)).status).toBe(401);
+    expect((await t.api.get('/v1/orgs')).body.data.map((o: { id: string }) => o.id)).toEqual([kept.orgId]);
+    expect((await t.api.get(`/v1/orgs/${kept.orgId}`, kept.apiKey)).status).toBe(200);
+  });
+});
+
 describe('organization: webhooks with its API key', () => {
   let t: TestService;
   let org: OrgSetup;
@@ -181,12 +208,17 @@ describe('organization: webhooks with its API key', () => {
     expect(disabled.body).toMatchObject({ enabled: false, disabledReason: 'maintenance' });
     expect(disabled.body.disabledAt).not.toBeNull();
     expect((await t.api.get(`${base()}/${webhook.id}`, org.apiKey)).body.enabled).toBe(false);
-    const noBody = await t.api.request('POST', `${base()}/${webhook.id}/disable`, { token: org.apiKey });
-    expect(noBody.status).toBe(200);
     const enabled = await t.api.post(`${base()}/${webhook.id}/enable`, undefined, org.apiKey);
     expect(enabled.status).toBe(200);
     expect(enabled.body).toMatchObject({ enabled: true, disabledReason: null, disabledAt: null });
     expect((await t.api.get(`${base()}/${webhook.id}`, org.apiKey)).body.enabled).toBe(true);
+  });
+
+  it('disables a webhook on a bare POST without a body (the reason is optional)', async () => {
+    const { body: webhook } = await t.api.post(base(), { url: receiver.url, events: ['call.ended'] }, org.apiKey);
+    const noBody = await t.api.request('POST', `${base()}/${webhook.id}/disable`, { token: org.apiKey });
+    expect(noBody.status, JSON.stringify(noBody.body)).toBe(200);
+    expect(noBody.body).toMatchObject({ enabled: false, disabledReason: 'disabled through the API' });
   });
 
   it('rotates the signing secret; the old one is still reported as previousSecret and signs too', async () => {

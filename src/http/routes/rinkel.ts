@@ -71,6 +71,9 @@ export function rinkelRoutes(app: Api, deps: ApiDeps): void {
   const { store, clock, config, auth, targetPolicy } = deps;
   const tags = ['rinkel-compatible'];
   app.setErrorHandler(rinkelErrors);
+  app.setNotFoundHandler((request, reply) =>
+    rinkelErrors(new AppError('NOT_FOUND', `There is no ${request.method} ${request.url.split('?')[0]} in the Rinkel-compatible API`), request, reply),
+  );
   app.addHook('preHandler', async (request) => {
     await auth.rinkel(request);
     assertPlanHasWebhooks(config.plans, request.org!);

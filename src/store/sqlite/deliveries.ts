@@ -214,19 +214,23 @@ function recordResults(db: Database, input: RecordResultsInput): RecordResultsOu
     }
     const firstAttemptAt = numOrNull(row.first_attempt_at) ?? attempt.startedAt;
     const scheduled = next.status === 'pending' || next.status === 'failed' ? 1 : 0;
-    const status = next.status === 'unchanged' ? String(row.status) : next.status;
+    // Held while in flight (its webhook was disabled): only a success moves it on; otherwise it
+    // stays held, to be replayed, and is not retried against a disabled webhook.
+    const heldMeanwhile = row.status === 'held' && next.status !== 'succeeded';
+    const status = next.status === 'unchanged' || heldMeanwhile ? String(row.status) : next.status;
+    const nextAttemptAt = heldMeanwhile ? null : next.status === 'pending' ? next.nextAttemptAt : next.status === 'unchanged' ? numOrNull(row.next_attempt_at) : null;
     db.run(
       `UPDATE deliveries SET status = ?, attempts = attempts + 1, schedule_attempts = schedule_attempts + ?,
          next_attempt_at = ?, first_attempt_at = COALESCE(first_attempt_at, ?), last_attempt_at = ?, last_status = ?, last_error = ?,
          lease_owner = NULL, lease_until = NULL, updated_at = ? WHERE seq = ?`,
-      status, scheduled, next.status === 'pending' ? next.nextAttemptAt : next.status === 'unchanged' ? numOrNull(row.next_attempt_at) : null,
-      firstAttemptAt, attempt.startedAt, attempt.status, attempt.error, now, row.seq,
+      status, scheduled, nextAttemptAt, firstAttemptAt, attempt.startedAt, attempt.status, attempt.error, now, row.seq,
     );
     if (attempt.succeeded) {
       successAt.set(job.webhookId, Math.max(successAt.get(job.webhookId) ?? 0, attempt.startedAt));
     } else {
       lastErrors.set(job.webhookId, describeFailure(attempt));
     }
+    if (heldMeanwhile) continue;
     if (next.status === 'succeeded' || next.status === 'failed') promoteAfter.push(Number(row.seq));
     if (next.status === 'failed') {
       const webhookRow = db.get<Row>('SELECT * FROM webhooks WHERE id = ?', job.webhookId);
@@ -235,7 +239,7 @@ function recordResults(db: Database, input: RecordResultsInput): RecordResultsOu
       const webhook = webhookFrom(webhookRow);
       const batchSuccess = successAt.get(webhook.id);
       if (batchSuccess !== undefined) webhook.lastSuccessAt = Math.max(webhook.lastSuccessAt ?? 0, batchSuccess);
-      const delivery = { ...deliveryFrom(row), firstAttemptAt, status: 'failed' as const };
+      const delivery = deliveryFrom(db.get<Row>('SELECT * FROM deliveries WHERE seq = ?', row.seq)!);
       const decision = input.onExhausted({ webhook, org: orgFrom(orgRow), delivery, lastError: describeFailure(attempt) });
       if (decision.disable && webhook.enabled) {
         disableWebhook(db, webhook.id, decision.reason, now);

@@ -5,6 +5,11 @@ import type { ApiKey, Connection, DirectoryUser, Org, PhoneNumber } from '../../
 import type { ApiKeyStore, ConnectionStore, NumberStore, OrgPatch, OrgStore, Page, PageQuery, UserPatch, UserStore } from '../store.ts';
 import { type Database, type Row, isUniqueViolation, json, numOrNull, strOrNull } from './database.ts';
 
+/** A patch without its undefined keys: a field left out (or undefined) is not changed. */
+export function given<T extends object>(patch: T): Partial<T> {
+  return Object.fromEntries(Object.entries(patch).filter(([, value]) => value !== undefined)) as Partial<T>;
+}
+
 /** Fetches limit+1 rows to know whether another page follows. */
 export function toPage<T>(rows: T[], limit: number, cursorOf: (item: T) => string): Page<T> {
   if (rows.length <= limit) return { data: rows, nextCursor: null };
@@ -57,7 +62,7 @@ export function sqliteOrgs(db: Database): OrgStore {
     async update(id, patch: OrgPatch, now) {
       const current = get(id);
       if (!current) return null;
-      const next: Org = { ...current, ...patch, updatedAt: now };
+      const next: Org = { ...current, ...given(patch), updatedAt: now };
       conflictOnDuplicate(`An organization with domain "${next.domain}"`, () =>
         db.run(
           'UPDATE orgs SET name = ?, domain = ?, plan = ?, notification_emails = ?, default_country = ?, updated_at = ? WHERE id = ?',
@@ -191,7 +196,7 @@ export function sqliteUsers(db: Database): UserStore {
     async update(orgId, id, patch: UserPatch) {
       const current = get(orgId, id);
       if (!current) return null;
-      const next = { ...current, ...patch };
+      const next = { ...current, ...given(patch) };
       conflictOnDuplicate('A user with this extension or e-mail', () =>
         db.run('UPDATE users SET extension = ?, email = ?, name = ? WHERE org_id = ? AND id = ?', next.extension, next.email, next.name, orgId, id),
       );

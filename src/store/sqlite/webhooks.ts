@@ -4,7 +4,7 @@ import type { EventType } from '../../events/catalogue.ts';
 import type { ContentType, Format } from '../../formats/format.ts';
 import type { WebhookStore } from '../store.ts';
 import { type Database, type Row, bool, json, jsonOrNull, numOrNull, strOrNull } from './database.ts';
-import { toPage } from './tenancy.ts';
+import { given, toPage } from './tenancy.ts';
 
 export const webhookFrom = (row: Row): Webhook => ({
   id: String(row.id),
@@ -71,7 +71,7 @@ export function sqliteWebhooks(db: Database): WebhookStore {
     async update(orgId, id, patch: WebhookPatch, now) {
       const current = get(orgId, id);
       if (!current) return null;
-      const next: Webhook = { ...current, ...patch, updatedAt: now };
+      const next: Webhook = { ...current, ...given(patch), updatedAt: now };
       db.run(
         `UPDATE webhooks SET url = ?, events = ?, format = ?, content_type = ?, api_token = ?, description = ?, retry_schedule_s = ?,
            timeout_ms = ?, updated_at = ? WHERE org_id = ? AND id = ?`,

@@ -1,0 +1,52 @@
+// Samples callhook's /metrics once a second during the run: the dispatcher's queue and in-flight
+// gauges (is the lane full, i.e. sending is the limit, or empty, i.e. work waits elsewhere?) and
+// the stale-result counter. Best effort: a failed scrape is skipped.
+export interface DispatcherSample {
+  queued: number;
+  inFlight: number;
+  stale: number;
+}
+
+export interface MetricsSampler {
+  latest(): DispatcherSample | null;
+  stop(): { samples: number; maxQueued: number; avgQueued: number; avgInFlight: number; stale: number };
+}
+
+function value(text: string, name: string): number {
+  const match = new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text);
+  return match ? Number(match[1]) : 0;
+}
+
+export function sampleMetrics(baseUrl: string, intervalMs = 1_000): MetricsSampler {
+  const samples: DispatcherSample[] = [];
+  let busy = false;
+  const timer = setInterval(() => {
+    if (busy) return;
+    busy = true;
+    fetch(`${baseUrl}/metrics`)
+      .then((r) => r.text())
+      .then((text) =>
+        samples.push({
+          queued: value(text, 'callhook_dispatcher_queued'),
+          inFlight: value(text, 'callhook_dispatcher_in_flight'),
+          stale: value(text, 'callhook_delivery_stale_results_total'),
+        }),
+      )
+      .catch(() => undefined)
+      .finally(() => (busy = false));
+  }, intervalMs);
+  const avg = (pick: (s: DispatcherSample) => number) => (samples.length ? Math.round(samples.reduce((a, s) => a + pick(s), 0) / samples.length) : 0);
+  return {
+    latest: () => samples.at(-1) ?? null,
+    stop() {
+      clearInterval(timer);
+      return {
+        samples: samples.length,
+        maxQueued: Math.max(0, ...samples.map((s) => s.queued)),
+        avgQueued: avg((s) => s.queued),
+        avgInFlight: avg((s) => s.inFlight),
+        stale: samples.at(-1)?.stale ?? 0,
+      };
+    },
+  };
+}

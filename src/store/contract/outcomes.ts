@@ -1,0 +1,224 @@
+// Contract: recording attempt results (deliveries.recordResults) — state transitions, lease
+// fencing, successor promotion, and the disable rule's effects in the same transaction.
+import { describe, expect, it } from 'vitest';
+import type { DeliveryJob } from '../../delivery/delivery.ts';
+import type { ExhaustedContext, RecordResultsInput } from '../store.ts';
+import type { ContractContext } from './index.ts';
+import {
+  HOUR, LEASE_MS, OTHER, OWNER, SECOND, T0, answered, claim, createTenant, createWebhook, disableAndNotify, ended, expectAppError, giveUp,
+  ingest, keepEnabled, only, record, retryAt, started, success,
+} from './fixtures.ts';
+
+export function outcomesContract(ctx: ContractContext): void {
+  describe('deliveries: recording results', () => {
+    it('moves a delivery to pending at the next time, then to succeeded, counting attempts and their times', async () => {
+      const { store } = ctx;
+      const tenant = await createTenant(store);
+      const webhook = await createWebhook(store, tenant.org.id);
+      const job = only((await ingest(store, tenant, [started('a', T0)])).fresh);
+
+      const out = await record(store, [retryAt(job, T0 + SECOND, T0 + HOUR)], T0 + 2 * SECOND);
+      expect(out).toEqual({ promoted: [], stale: [], disabledWebhooks: [] });
+      expect(await store.deliveries.get(tenant.org.id, job.deliveryId)).toMatchObject({
+        status: 'pending', nextAttemptAt: T0 + HOUR, attempts: 1, firstAttemptAt: T0 + SECOND, lastAttemptAt: T0 + SECOND, lastStatus: 500,
+      });
+      expect(await claim(store, T0 + HOUR - 1)).toEqual([]);
+      const retry = only(await claim(store, T0 + HOUR));
+      expect(retry).toMatchObject({ attempts: 1, scheduleAttempts: 1, firstAttemptAt: T0 + SECOND, manual: false });
+
+      await record(store, [success(retry, T0 + HOUR)], T0 + HOUR + SECOND, { owner: OTHER });
+      expect(await store.deliveries.get(tenant.org.id, job.deliveryId)).toMatchObject({
+        status: 'succeeded', nextAttemptAt: null, attempts: 2, firstAttemptAt: T0 + SECOND, lastAttemptAt: T0 + HOUR, lastStatus: 200,
+      });
+      expect((await store.webhooks.get(tenant.org.id, webhook.id))?.lastSuccessAt).toBe(T0 + HOUR);
+      expect(await claim(store, T0 + 48 * HOUR)).toEqual([]);
+    });
+
+    it('fails a delivery for good and asks onExhausted about its webhook', async () => {
+      const { store } = ctx;
+      const tenant = await createTenant(store);
+      const webhook = await createWebhook(store, tenant.org.id);
+      const job = only((await ingest(store, tenant, [started('a', T0)])).fresh);
+      const seen: ExhaustedContext[] = [];
+      const onExhausted: RecordResultsInput['onExhausted'] = (context) => (seen.push(structuredClone(context)), keepEnabled(context));
+
+      const out = await record(store, [giveUp(job, T0 + SECOND, 'connect ECONNREFUSED')], T0 + 2 * SECOND, { onExhausted });
+      expect(out).toEqual({ promoted: [], stale: [], disabledWebhooks: [] });
+      const delivery = await store.deliveries.get(tenant.org.id, job.deliveryId);
+      expect(delivery).toMatchObject({ status: 'failed', nextAttemptAt: null, attempts: 1, lastAttemptAt: T0 + SECOND, lastError: 'connect ECONNREFUSED' });
+      expect(seen).toHaveLength(1);
+      expect(seen[0]!.webhook).toMatchObject({ id: webhook.id, enabled: true, lastSuccessAt: null });
+      expect(seen[0]!.org).toEqual(tenant.org);
+      expect(seen[0]!.delivery).toMatchObject({ id: job.deliveryId, status: 'failed', firstAttemptAt: T0 + SECOND });
+      expect(seen[0]!.lastError).toContain('ECONNREFUSED');
+      expect(await store.webhooks.get(tenant.org.id, webhook.id)).toMatchObject({ enabled: true, lastError: expect.stringContaining('ECONNREFUSED') });
+      expect(await claim(store, T0 + 48 * HOUR)).toEqual([]);
+    });
+
+    it('does not apply a result whose lease was lost (older version or other owner), but keeps its attempt', async () => {
+      const { store } = ctx;
+      const tenant = await createTenant(store);
+      await createWebhook(store, tenant.org.id);
+      const { fresh } = await ingest(store, tenant, [started('a', T0), answered('a', T0 + SECOND), started('b', T0)]);
+      const [expired, other] = fresh as [DeliveryJob, DeliveryJob];
+      const reclaimed = await claim(store, T0 + LEASE_MS, { owner: OTHER });
+      const current = reclaimed.find((j) => j.deliveryId === expired.deliveryId)!;
+      const otherCurrent = reclaimed.find((j) => j.deliveryId === other.deliveryId)!;
+      // Same version as the live lease, but not its owner.
+      const forged: DeliveryJob = { ...otherCurrent, lease: { ...otherCurrent.lease, owner: 'intruder' } };
+      const exhausted: ExhaustedContext[] = [];
+
+      const out = await record(store, [giveUp(expired, T0 + SECOND), success(forged, T0 + SECOND)], T0 + LEASE_MS + SECOND, {
+        onExhausted: disableAndNotify(exhausted),
+      });
+      expect(out.stale.sort()).toEqual([expired.deliveryId, other.deliveryId].sort());
+      expect(out.promoted).toEqual([]);
+      expect(out.disabledWebhooks).toEqual([]);
+      expect(exhausted).toEqual([]);
+      for (const job of [expired, other]) {
+        expect(await store.deliveries.get(tenant.org.id, job.deliveryId)).toMatchObject({ status: 'pending', attempts: 0, lastAttemptAt: null });
+        expect(await store.deliveries.attempts(tenant.org.id, job.deliveryId)).toHaveLength(1);
+      }
+      // The new holder still holds its lease and its result counts.
+      await expectAppError(
+        store.deliveries.beginManualAttempt({ orgId: tenant.org.id, deliveryId: expired.deliveryId, owner: OWNER, leaseMs: LEASE_MS, now: T0 + LEASE_MS + 2 * SECOND }),
+        'DELIVERY_BUSY',
+      );
+      const applied = await record(store, [success(current, T0 + LEASE_MS + SECOND), success(otherCurrent, T0 + LEASE_MS + SECOND)], T0 + LEASE_MS + 2 * SECOND, { owner: OTHER });
+      expect(applied.stale).toEqual([]);
+      expect(applied.promoted.map((j) => j.callId)).toEqual(['a']);
+      for (const job of [expired, other]) {
+        expect(await store.deliveries.get(tenant.org.id, job.deliveryId)).toMatchObject({ status: 'succeeded', attempts: 1 });
+      }
+    });
+
+    it('lets a manual attempt take over an expired lease; the old holder’s late result is then stale', async () => {
+      const { store } = ctx;
+      const tenant = await createTenant(store);
+      await createWebhook(store, tenant.org.id);
+      const job = only((await ingest(store, tenant, [started('a', T0)])).fresh);
+      const now = T0 + LEASE_MS;
+      const manual = await store.deliveries.beginManualAttempt({ orgId: tenant.org.id, deliveryId: job.deliveryId, owner: OTHER, leaseMs: LEASE_MS, now });
+      expect(manual.lease.version).toBeGreaterThan(job.lease.version);
+
+      const late = await record(store, [retryAt(job, T0, T0 + HOUR)], now + SECOND);
+      expect(late.stale).toEqual([job.deliveryId]);
+      const done = await record(store, [success(manual, now)], now + SECOND, { owner: OTHER });
+      expect(done.stale).toEqual([]);
+      expect(await store.deliveries.get(tenant.org.id, job.deliveryId)).toMatchObject({ status: 'succeeded', attempts: 1, nextAttemptAt: null });
+      expect(await store.deliveries.attempts(tenant.org.id, job.deliveryId)).toHaveLength(2);
+    });
+
+    it('promotes the waiting successor when a delivery succeeds or fails for good, leased to the recorder', async () => {
+      const { store } = ctx;
+      const tenant = await createTenant(store);
+      const webhook = await createWebhook(store, tenant.org.id);
+      const { plan, fresh } = await ingest(store, tenant, [started('a', T0), answered('a', T0 + SECOND), ended('a', T0 + 9 * SECOND)]);
+      const [, second, third] = plan.deliveries.map((d) => d.id);
+      const first = only(fresh);
+
+      const retried = await record(store, [retryAt(first, T0, T0 + HOUR)], T0);
+      expect(retried.promoted).toEqual([]);
+      const retry = only(await claim(store, T0 + HOUR, { owner: OWNER }));
+
+      const now = T0 + HOUR + SECOND;
+      const one = await record(store, [success(retry, T0 + HOUR)], now, { owner: OTHER });
+      const promoted = only(one.promoted);
+      expect(promoted).toMatchObject({ deliveryId: second, webhookId: webhook.id, eventType: 'call.answered', attempts: 0, manual: false });
+      expect(promoted.lease).toEqual({ owner: OTHER, version: expect.any(Number), until: now + LEASE_MS });
+      expect(promoted.target.url).toBe(webhook.url);
+      expect(await store.deliveries.get(tenant.org.id, second!)).toMatchObject({ status: 'pending' });
+      expect(await store.deliveries.get(tenant.org.id, third!)).toMatchObject({ status: 'waiting' });
+      expect(await claim(store, now + SECOND)).toEqual([]); // the promoted one is leased
+
+      const two = await record(store, [giveUp(promoted, now)], now + SECOND, { owner: OTHER });
+      expect(only(two.promoted).deliveryId).toBe(third);
+    });
+
+    it('shows onExhausted the delivery as it stands after the failing attempt', async () => {
+      const { store } = ctx;
+      const tenant = await createTenant(store);
+      await createWebhook(store, tenant.org.id);
+      const first = only((await ingest(store, tenant, [started('a', T0)])).fresh);
+      await record(store, [retryAt(first, T0, T0 + HOUR)], T0);
+      const last = only(await claim(store, T0 + HOUR));
+      const seen: ExhaustedContext[] = [];
+      await record(store, [giveUp(last, T0 + HOUR, 'read ECONNRESET')], T0 + HOUR + SECOND, {
+        owner: OTHER,
+        onExhausted: (context) => (seen.push(structuredClone(context)), keepEnabled(context)),
+      });
+      const stored = await store.deliveries.get(tenant.org.id, first.deliveryId);
+      expect(stored).toMatchObject({ status: 'failed', attempts: 2, firstAttemptAt: T0, lastAttemptAt: T0 + HOUR, lastError: 'read ECONNRESET' });
+      expect(only(seen).delivery).toMatchObject({
+        id: first.deliveryId, status: 'failed', attempts: 2, nextAttemptAt: null, firstAttemptAt: T0, lastAttemptAt: T0 + HOUR, lastError: 'read ECONNRESET',
+      });
+    });
+
+    it('shows onExhausted the successes recorded earlier in the same batch', async () => {
+      const { store } = ctx;
+      const tenant = await createTenant(store);
+      await createWebhook(store, tenant.org.id);
+      const { fresh } = await ingest(store, tenant, [started('a', T0), started('b', T0)]);
+      const [ok, dead] = fresh as [DeliveryJob, DeliveryJob];
+      const seen: ExhaustedContext[] = [];
+      await record(store, [success(ok, T0 + 5 * SECOND), giveUp(dead, T0 + 6 * SECOND)], T0 + 7 * SECOND, {
+        onExhausted: (context) => (seen.push(structuredClone(context)), keepEnabled(context)),
+      });
+      expect(seen.map((c) => c.webhook.lastSuccessAt)).toEqual([T0 + 5 * SECOND]);
+    });
+
+    it('disables the webhook when onExhausted says so: holds its open deliveries and queues the e-mail', async () => {
+      const { store } = ctx;
+      const tenant = await createTenant(store);
+      const webhook = await createWebhook(store, tenant.org.id);
+      const { fresh } = await ingest(store, tenant, [started('a', T0), started('b', T0)]);
+      const [dead, open] = fresh as [DeliveryJob, DeliveryJob];
+      await record(store, [retryAt(open, T0, T0 + HOUR)], T0);
+
+      const out = await record(store, [giveUp(dead, T0 + SECOND)], T0 + 2 * SECOND, { onExhausted: disableAndNotify([], T0 + 2 * SECOND) });
+      expect(out.disabledWebhooks).toEqual([webhook.id]);
+      const stored = await store.webhooks.get(tenant.org.id, webhook.id);
+      expect(stored).toMatchObject({ enabled: false, disabledReason: `delivery ${dead.deliveryId} exhausted its schedule`, disabledAt: T0 + 2 * SECOND });
+      expect(await store.deliveries.get(tenant.org.id, open.deliveryId)).toMatchObject({ status: 'held' });
+      expect(await claim(store, T0 + 2 * HOUR)).toEqual([]);
+
+      const mail = only(await store.notifications.claimDue({ owner: OWNER, now: T0 + 2 * SECOND, leaseMs: LEASE_MS, limit: 10 }));
+      expect(mail).toMatchObject({ orgId: tenant.org.id, kind: 'webhook-disabled', subjectId: webhook.id, to: tenant.org.notificationEmails, status: 'pending' });
+      expect(mail.text).toContain('ECONNREFUSED');
+    });
+
+    it('disables and notifies once when two deliveries of a webhook exhaust in one batch', async () => {
+      const { store } = ctx;
+      const tenant = await createTenant(store);
+      const webhook = await createWebhook(store, tenant.org.id);
+      const { fresh } = await ingest(store, tenant, [started('a', T0), started('b', T0)]);
+      const seen: ExhaustedContext[] = [];
+      // The real rule: only an enabled webhook is disabled (and e-mailed about).
+      const notify = disableAndNotify(seen);
+      const onExhausted: RecordResultsInput['onExhausted'] = (context) => (context.webhook.enabled ? notify(context) : keepEnabled(context));
+      const out = await record(store, fresh.map((j) => giveUp(j, T0)), T0, { onExhausted });
+      expect(out.disabledWebhooks).toEqual([webhook.id]);
+      expect(seen).toHaveLength(1);
+      expect((await store.notifications.list(tenant.org.id, { limit: 10 })).data).toHaveLength(1);
+    });
+
+    it('does not release the waiting successor of a webhook disabled by the same batch, but still those of others', async () => {
+      const { store } = ctx;
+      const tenant = await createTenant(store);
+      const doomed = await createWebhook(store, tenant.org.id);
+      const healthy = await createWebhook(store, tenant.org.id);
+      const { plan, fresh } = await ingest(store, tenant, [started('a', T0), answered('a', T0 + SECOND)]);
+      const byWebhook = (id: string) => fresh.find((j) => j.webhookId === id)!;
+      const successorOf = (id: string) => plan.deliveries.find((d) => d.webhookId === id && d.eventType === 'call.answered')!.id;
+
+      const out = await record(store, [success(byWebhook(healthy.id), T0), giveUp(byWebhook(doomed.id), T0)], T0 + SECOND, {
+        onExhausted: disableAndNotify(),
+      });
+      expect(out.disabledWebhooks).toEqual([doomed.id]);
+      expect(out.promoted.map((j) => j.deliveryId)).toEqual([successorOf(healthy.id)]);
+      expect(await store.deliveries.get(tenant.org.id, successorOf(doomed.id))).toMatchObject({ status: 'held' });
+      // Only the healthy webhook's successor (its lease long expired) is claimable.
+      expect((await claim(store, T0 + 2 * HOUR)).map((j) => j.deliveryId)).toEqual([successorOf(healthy.id)]);
+    });
+  });
+}
