@@ -75,9 +75,10 @@ async function main(): Promise<number> {
     const running = child;
     const complete = await receiver.waitFor(expected, 30_000, (n) => log(`bench: ${n}/${expected} delivered${dispatcherNow()}`), () => running.exited() !== null);
     if (!complete) log(`bench: ${running.exited() ? 'callhook is gone' : 'no new delivery for 30 s'}; reporting ${receiver.arrivals.size}/${expected}`);
-    const lastAt = receiver.lastAt;
+    const lastAt = receiver.lastAt || performance.now();
     const benchCpu = process.cpuUsage(benchCpuBefore);
     const cpuAfter = child.cpuSeconds();
+    const cpuWindowS = (performance.now() - load.startedAt) / 1_000;
     const memory = child.memory();
     const dispatcher = sampler.stop();
 
@@ -121,8 +122,8 @@ async function main(): Promise<number> {
       rawFailures: raw.failures,
       connectionsPerOrigin: connections,
       inFlightPerWebhook: inFlight,
-      childCpuPct: cpuBefore === null || cpuAfter === null ? null : round((100 * (cpuAfter - cpuBefore)) / elapsedS),
-      benchCpuPct: round((100 * (benchCpu.user + benchCpu.system)) / 1e6 / elapsedS),
+      childCpuPct: cpuBefore === null || cpuAfter === null ? null : round((100 * (cpuAfter - cpuBefore)) / cpuWindowS),
+      benchCpuPct: round((100 * (benchCpu.user + benchCpu.system)) / 1e6 / cpuWindowS),
       dispatcher,
       rssMb: memory.rssMb,
       rssPeakMb: memory.peakMb,

@@ -30,13 +30,17 @@ function encodeTime(ms: number): string {
 }
 
 function encodeRandom(bytes: Uint8Array): string {
-  // 80 bits → 16 base32 characters.
-  let bits = 0n;
-  for (const b of bytes) bits = (bits << 8n) | BigInt(b);
+  // 80 bits → 16 base32 characters, five bytes (40 bits = 8 characters) at a time.
   let out = '';
-  for (let i = 0; i < 16; i++) {
-    out = ALPHABET[Number(bits & 31n)] + out;
-    bits >>= 5n;
+  for (let half = 0; half < 10; half += 5) {
+    let bits = 0;
+    for (let i = 0; i < 5; i++) bits = bits * 256 + bytes[half + i]!;
+    let chunk = '';
+    for (let i = 0; i < 8; i++) {
+      chunk = ALPHABET[bits % 32] + chunk;
+      bits = Math.floor(bits / 32);
+    }
+    out += chunk;
   }
   return out;
 }

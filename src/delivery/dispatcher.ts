@@ -72,6 +72,8 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
   let flushing: Promise<void> | null = null;
   let flushScheduled = false;
   let overflow: string[] = [];
+  /** Work went back to the store for want of room: claim it as soon as a lane has room again. */
+  let overflowed = false;
   let timer: NodeJS.Timeout | null = null;
   let running = false;
   let idleWaiters: Array<() => void> = [];
@@ -90,20 +92,23 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     return lane;
   }
 
-  function accept(jobs: DeliveryJob[]): void {
+  /** `first`: successors of finished deliveries go ahead of fresh work; their call has waited already. */
+  function accept(jobs: DeliveryJob[], first = false): void {
     for (const job of jobs) {
       const lane = laneOf(job.webhookId);
       if (lane.queue.length >= config.queuedPerWebhook) {
         overflow.push(job.deliveryId);
         continue;
       }
-      lane.queue.push(job);
+      if (first) lane.queue.unshift(job);
+      else lane.queue.push(job);
       queued++;
       pump(job.webhookId, lane);
     }
     if (overflow.length > 0) {
       const ids = overflow;
       overflow = [];
+      overflowed = true;
       store.releaseLeases(owner, ids).catch((error) => log.error({ err: error }, 'could not release leases'));
     }
   }
@@ -127,6 +132,10 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
         scheduleFlush();
         pump(webhookId, lane);
       });
+    }
+    if (overflowed && running && lane.queue.length < config.queuedPerWebhook / 2) {
+      overflowed = false;
+      setImmediate(() => void poll().catch((error) => log.error({ err: error }, 'could not claim due deliveries')));
     }
     if (lane.queue.length === 0 && lane.inFlight === 0) lanes.delete(webhookId);
     notifyIfIdle();
@@ -209,7 +218,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
         log.warn({ webhooks: result.disabledWebhooks }, 'webhooks disabled after exhausting their retry schedule');
         deps.onWebhooksDisabled?.(result.disabledWebhooks);
       }
-      accept(result.promoted);
+      accept(result.promoted, true);
     } catch (error) {
       // Leases expire and the store still has every delivery: nothing is lost, some may repeat.
       log.error({ err: error, count: outcomes.length }, 'could not record attempt results; they will be retried when their leases expire');

@@ -1,6 +1,6 @@
 // Standard Webhooks signatures (https://www.standardwebhooks.com): `webhook-signature` carries
 // `v1,<base64 HMAC-SHA256 of "id.timestamp.body">` for every active secret, space separated.
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { type KeyObject, createHmac, createSecretKey, randomBytes, timingSafeEqual } from 'node:crypto';
 
 const SECRET_PREFIX = 'whsec_';
 
@@ -8,8 +8,17 @@ export function newSigningSecret(): string {
   return SECRET_PREFIX + randomBytes(24).toString('base64');
 }
 
-function keyOf(secret: string): Buffer {
-  return Buffer.from(secret.startsWith(SECRET_PREFIX) ? secret.slice(SECRET_PREFIX.length) : secret, 'base64');
+// Building a key from raw bytes costs several times the HMAC itself; secrets are few and reused.
+const keys = new Map<string, KeyObject>();
+
+function keyOf(secret: string): KeyObject {
+  let key = keys.get(secret);
+  if (!key) {
+    if (keys.size >= 10_000) keys.clear();
+    key = createSecretKey(Buffer.from(secret.startsWith(SECRET_PREFIX) ? secret.slice(SECRET_PREFIX.length) : secret, 'base64'));
+    keys.set(secret, key);
+  }
+  return key;
 }
 
 export function sign(secret: string, id: string, timestampS: number, body: string): string {

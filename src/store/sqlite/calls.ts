@@ -71,28 +71,33 @@ function applySteps(db: Database, input: ApplyStepsInput): ApplyStepsResult {
 
   const webhooksById = new Map<string, Webhook>(webhooks.map((w) => [w.id, w]));
   const fresh: DeliveryJob[] = [];
+  const insertedLast = new Map<string, { seq: number; status: string }>();
   for (const d of plan.deliveries) {
     const insert = (status: string, afterSeq: number | null, nextAttemptAt: number | null, leased: boolean) =>
-      db.get<Row>(
+      db.insert(
         `INSERT INTO deliveries (id, org_id, webhook_id, event_id, event_type, call_id, status, after_seq, next_attempt_at,
            content_type, body, lease_owner, lease_until, lease_version, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         d.id, d.orgId, d.webhookId, d.eventId, d.eventType, d.callId, status, afterSeq, nextAttemptAt,
         d.contentType, d.body, leased ? lease.owner : null, leased ? lease.until : null, leased ? 1 : 0, now, now,
-      )!;
+      );
     if (d.held) {
-      insert('held', null, null, false);
+      insertedLast.set(`${d.webhookId} ${d.callId}`, { seq: insert('held', null, null, false), status: 'held' });
       continue;
     }
     // Per-call order: wait behind the webhook's latest delivery of this call while it is still open.
-    const previous = db.get<Row>(
-      'SELECT seq, status FROM deliveries WHERE webhook_id = ? AND call_id = ? ORDER BY seq DESC LIMIT 1',
-      d.webhookId, d.callId,
-    );
+    // A call new in this request has none in the store yet, only the ones inserted just before.
+    const previous = calls.has(d.callId)
+      ? db.get<Row>('SELECT seq, status FROM deliveries WHERE webhook_id = ? AND call_id = ? ORDER BY seq DESC LIMIT 1', d.webhookId, d.callId)
+      : insertedLast.get(`${d.webhookId} ${d.callId}`);
     if (previous && (previous.status === 'pending' || previous.status === 'waiting')) {
-      insert('waiting', Number(previous.seq), null, false);
+      insertedLast.set(`${d.webhookId} ${d.callId}`, { seq: insert('waiting', Number(previous.seq), null, false), status: 'waiting' });
     } else {
-      const row = insert('pending', null, now, true);
+      insertedLast.set(`${d.webhookId} ${d.callId}`, { seq: insert('pending', null, now, true), status: 'pending' });
+      const row = {
+        id: d.id, org_id: d.orgId, webhook_id: d.webhookId, event_type: d.eventType, call_id: d.callId, content_type: d.contentType,
+        body: d.body, attempts: 0, schedule_attempts: 0, first_attempt_at: null, lease_owner: lease.owner, lease_version: 1, lease_until: lease.until,
+      };
       fresh.push(jobFrom(row, webhooksById.get(d.webhookId)!, now, false));
     }
   }

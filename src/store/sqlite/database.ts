@@ -4,6 +4,7 @@ import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlit
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { performance } from 'node:perf_hooks';
 
 export type Row = Record<string, SQLInputValue>;
 
@@ -43,6 +44,11 @@ export class Database {
 
   run(text: string, ...params: unknown[]): number {
     return Number(this.sql(text).run(...(params as SQLInputValue[])).changes);
+  }
+
+  /** Runs an INSERT and answers the new row's rowid. */
+  insert(text: string, ...params: unknown[]): number {
+    return Number(this.sql(text).run(...(params as SQLInputValue[])).lastInsertRowid);
   }
 
   /** Runs `fn` in one transaction right now (not batched). */
@@ -88,58 +94,69 @@ interface QueuedUnit {
 }
 
 /**
- * Group commit: units queued in the same turn of the event loop run in one transaction, each
- * inside its own savepoint (one failing unit rolls back alone), and share one fsync. A unit is
- * synchronous, so nothing else can run statements in the middle of the transaction.
+ * Group commit: units run in one transaction, each inside its own savepoint (one failing unit
+ * rolls back alone), and share one fsync. When idle a unit commits on the next turn of the event
+ * loop; under load commits are at least `windowMs` apart, so what arrives meanwhile shares one.
+ * A unit is synchronous, so nothing else can run statements in the middle of the transaction.
  */
 export class CommitQueue {
   private queue: QueuedUnit[] = [];
-  private scheduled = false;
+  private timer: NodeJS.Immediate | NodeJS.Timeout | null = null;
+  private lastCommitAt = 0;
   private readonly database: Database;
   private readonly maxBatch: number;
+  private readonly windowMs: number;
 
-  constructor(database: Database, options: { maxBatch?: number } = {}) {
+  constructor(database: Database, options: { maxBatch?: number; windowMs?: number } = {}) {
     this.database = database;
     this.maxBatch = options.maxBatch ?? 512;
+    this.windowMs = options.windowMs ?? 2;
   }
 
   run<T>(unit: () => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.queue.push({ run: unit, resolve: resolve as (value: unknown) => void, reject });
-      if (!this.scheduled) {
-        this.scheduled = true;
-        setImmediate(() => this.flush());
+      if (this.queue.length >= this.maxBatch) this.flush();
+      else if (!this.timer) {
+        const waitMs = this.lastCommitAt + this.windowMs - performance.now();
+        this.timer = waitMs > 0 ? setTimeout(() => this.flush(), waitMs) : setImmediate(() => this.flush());
       }
     });
   }
 
   /** Runs everything queued now; also used on close so nothing accepted is left behind. */
   flush(): void {
-    this.scheduled = false;
+    if (this.timer) {
+      clearTimeout(this.timer as NodeJS.Timeout);
+      clearImmediate(this.timer as NodeJS.Immediate);
+      this.timer = null;
+    }
     while (this.queue.length > 0) {
       const batch = this.queue.splice(0, this.maxBatch);
       this.runBatch(batch);
+      this.lastCommitAt = performance.now();
     }
   }
 
   private runBatch(batch: QueuedUnit[]): void {
-    const db = this.database.db;
+    const { db } = this.database;
+    const sql = (text: string) => this.database.sql(text).run();
     const settled: Array<{ unit: QueuedUnit; ok: boolean; value: unknown }> = [];
     try {
-      db.exec('BEGIN IMMEDIATE');
+      sql('BEGIN IMMEDIATE');
       for (const unit of batch) {
-        db.exec('SAVEPOINT unit');
+        sql('SAVEPOINT unit');
         try {
           const value = unit.run();
-          db.exec('RELEASE unit');
+          sql('RELEASE unit');
           settled.push({ unit, ok: true, value });
         } catch (error) {
-          db.exec('ROLLBACK TO unit');
-          db.exec('RELEASE unit');
+          sql('ROLLBACK TO unit');
+          sql('RELEASE unit');
           settled.push({ unit, ok: false, value: error });
         }
       }
-      db.exec('COMMIT');
+      sql('COMMIT');
     } catch (error) {
       // The commit itself failed (disk full, I/O error): nothing in the batch is durable.
       if (db.isTransaction) db.exec('ROLLBACK');

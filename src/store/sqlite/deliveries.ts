@@ -201,7 +201,10 @@ function recordResults(db: Database, input: RecordResultsInput): RecordResultsOu
 
   for (const outcome of input.outcomes) {
     const { job, attempt, next } = outcome;
-    const row = db.get<Row>('SELECT * FROM deliveries WHERE id = ?', job.deliveryId);
+    const row = db.get<Row>(
+      'SELECT seq, status, lease_owner, lease_version, first_attempt_at, next_attempt_at FROM deliveries WHERE id = ?',
+      job.deliveryId,
+    );
     if (!row) {
       stale.push(job.deliveryId); // deleted with its webhook meanwhile
       continue;

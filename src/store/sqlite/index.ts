@@ -4,7 +4,7 @@ import { sqliteCalls } from './calls.ts';
 import { CommitQueue, Database } from './database.ts';
 import { sqliteDeliveries } from './deliveries.ts';
 import { sqliteMeta, sqliteNotifications } from './notifications.ts';
-import { sqliteApiKeys, sqliteConnections, sqliteNumbers, sqliteOrgs, sqliteUsers } from './tenancy.ts';
+import { ConnectionLookups, sqliteApiKeys, sqliteConnections, sqliteNumbers, sqliteOrgs, sqliteUsers } from './tenancy.ts';
 import { sqliteWebhooks } from './webhooks.ts';
 
 export interface SqliteStore extends Store {
@@ -17,11 +17,12 @@ export function openSqliteStore(path: string): SqliteStore {
   const database = new Database(path);
   database.migrate();
   const commits = new CommitQueue(database);
+  const lookups = new ConnectionLookups();
   return {
     kind: 'sqlite',
     path,
-    orgs: sqliteOrgs(database),
-    connections: sqliteConnections(database),
+    orgs: sqliteOrgs(database, lookups),
+    connections: sqliteConnections(database, lookups),
     apiKeys: sqliteApiKeys(database),
     users: sqliteUsers(database),
     numbers: sqliteNumbers(database),

@@ -26,6 +26,24 @@ function conflictOnDuplicate<T>(what: string, fn: () => T): T {
   }
 }
 
+/**
+ * Ingest-token look-ups, remembered: every ingest request makes one. The embedded store is the
+ * only writer of its file, so clearing on any organization change or revocation keeps it exact.
+ */
+export class ConnectionLookups {
+  private readonly entries = new Map<string, { connection: Connection; org: Org }>();
+  get(tokenHash: string) {
+    return this.entries.get(tokenHash);
+  }
+  set(tokenHash: string, value: { connection: Connection; org: Org }): void {
+    if (this.entries.size >= 10_000) this.entries.clear();
+    this.entries.set(tokenHash, value);
+  }
+  clear(): void {
+    this.entries.clear();
+  }
+}
+
 const orgFrom = (row: Row): Org => ({
   id: String(row.id),
   name: String(row.name),
@@ -37,7 +55,7 @@ const orgFrom = (row: Row): Org => ({
   updatedAt: Number(row.updated_at),
 });
 
-export function sqliteOrgs(db: Database): OrgStore {
+export function sqliteOrgs(db: Database, lookups: ConnectionLookups): OrgStore {
   const get = (id: string) => {
     const row = db.get<Row>('SELECT * FROM orgs WHERE id = ?', id);
     return row ? orgFrom(row) : null;
@@ -63,6 +81,7 @@ export function sqliteOrgs(db: Database): OrgStore {
       const current = get(id);
       if (!current) return null;
       const next: Org = { ...current, ...given(patch), updatedAt: now };
+      lookups.clear();
       conflictOnDuplicate(`An organization with domain "${next.domain}"`, () =>
         db.run(
           'UPDATE orgs SET name = ?, domain = ?, plan = ?, notification_emails = ?, default_country = ?, updated_at = ? WHERE id = ?',
@@ -72,6 +91,7 @@ export function sqliteOrgs(db: Database): OrgStore {
       return next;
     },
     async delete(id) {
+      lookups.clear();
       return db.transaction(() => {
         // Tables without a foreign key to orgs (hot-path tables stay FK-light) are cleared by hand.
         db.run('DELETE FROM notifications WHERE org_id = ?', id);
@@ -90,7 +110,7 @@ const connectionFrom = (row: Row): Connection => ({
   revokedAt: numOrNull(row.revoked_at),
 });
 
-export function sqliteConnections(db: Database): ConnectionStore {
+export function sqliteConnections(db: Database, lookups: ConnectionLookups): ConnectionStore {
   return {
     async create(connection, tokenHash) {
       db.run(
@@ -110,12 +130,18 @@ export function sqliteConnections(db: Database): ConnectionStore {
       return toPage(rows, limit, (c) => c.id);
     },
     async findByTokenHash(tokenHash) {
+      const known = lookups.get(tokenHash);
+      if (known) return known;
       const row = db.get<Row>('SELECT * FROM connections WHERE token_hash = ? AND revoked_at IS NULL', tokenHash);
       if (!row) return null;
       const org = db.get<Row>('SELECT * FROM orgs WHERE id = ?', row.org_id);
-      return org ? { connection: connectionFrom(row), org: orgFrom(org) } : null;
+      if (!org) return null;
+      const found = { connection: connectionFrom(row), org: orgFrom(org) };
+      lookups.set(tokenHash, found);
+      return found;
     },
     async revoke(orgId, id, now) {
+      lookups.clear();
       return db.run('UPDATE connections SET revoked_at = ? WHERE org_id = ? AND id = ? AND revoked_at IS NULL', now, orgId, id) > 0;
     },
   };
