@@ -43,12 +43,29 @@ export async function runServe(argv: string[], out: NodeJS.WritableStream, env: 
     throw error;
   }
 
+  // Signals are taken before anything is announced: a supervisor may signal as soon as it sees the
+  // banner, and an unhandled SIGTERM would kill the process without draining.
+  let stopRequested: string | null = null;
+  let requestStop = (signal: string) => {
+    stopRequested = signal;
+  };
+  process.once('SIGINT', () => requestStop('SIGINT'));
+  process.once('SIGTERM', () => requestStop('SIGTERM'));
+
   const service = await startService(config);
-  process.stderr.write(banner(service.url, service.operatorToken, service.operatorTokenSource, config.databasePath, config.dev, config.delivery.allowPrivateTargets, config.http.publicUrl));
+  // A crash says why in the log before the process goes (the supervisor restarts it; leases expire).
+  process.on('uncaughtException', (error) => {
+    service.log.fatal({ err: error }, 'uncaught exception; exiting');
+    process.exit(70);
+  });
+  process.on('unhandledRejection', (reason) => {
+    service.log.fatal({ err: reason }, 'unhandled promise rejection; exiting');
+    process.exit(70);
+  });
 
   return new Promise<number>((resolve) => {
     let stopping = false;
-    const stop = (signal: string) => {
+    requestStop = (signal: string) => {
       if (stopping) return;
       stopping = true;
       service.log.info({ signal }, 'draining');
@@ -60,8 +77,8 @@ export async function runServe(argv: string[], out: NodeJS.WritableStream, env: 
         },
       );
     };
-    process.once('SIGINT', () => stop('SIGINT'));
-    process.once('SIGTERM', () => stop('SIGTERM'));
+    if (stopRequested) requestStop(stopRequested);
+    else process.stderr.write(banner(service.url, service.operatorToken, service.operatorTokenSource, config.databasePath, config.dev, config.delivery.allowPrivateTargets, config.http.publicUrl));
   });
 }
 

@@ -43,6 +43,7 @@ describe('configuration', () => {
     [{ CALLHOOK_PLANS: '{"gold": {}}' }, 'CALLHOOK_PLANS'],
     [{ CALLHOOK_DEFAULT_PLAN: 'platinum' }, 'platinum'],
     [{ CALLHOOK_DATABASE_URL: 'mysql://x' }, 'CALLHOOK_DATABASE_URL'],
+    [{ CALLHOOK_LEASE_MS: '5000', CALLHOOK_DELIVERY_TIMEOUT_MS: '2000' }, 'CALLHOOK_LEASE_MS'],
   ])('refuses %o with an error naming it', (env, named) => {
     expect(() => loadConfig({ env })).toThrow(ConfigError);
     expect(() => loadConfig({ env })).toThrow(named);

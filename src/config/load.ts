@@ -30,6 +30,9 @@ export interface Config {
   defaultPlan: string;
 }
 
+/** How many attempt deadlines a lease spans at least. */
+export const LEASE_TO_DEADLINE = 3;
+
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
@@ -65,6 +68,12 @@ function assemble(v: Record<string, unknown>): Config {
   const plans = v.plans as Plans;
   const defaultPlan = v.defaultPlan as string;
   if (!plans[defaultPlan]) throw new ConfigError(`defaultPlan "${defaultPlan}" is not one of the plans (${Object.keys(plans).join(', ')})`);
+  // A lease must outlast the attempts made under it, or the dispatcher would give every job up.
+  if ((v.leaseMs as number) < LEASE_TO_DEADLINE * (v.deliveryTimeoutMs as number)) {
+    throw new ConfigError(
+      `CALLHOOK_LEASE_MS (${v.leaseMs as number}) must be at least ${LEASE_TO_DEADLINE} × CALLHOOK_DELIVERY_TIMEOUT_MS (${v.deliveryTimeoutMs as number}), so an attempt always finishes within its lease`,
+    );
+  }
   const databaseUrl = v.databaseUrl as string | null;
   let databasePath = resolve(dataDir, 'callhook.db');
   if (databaseUrl) {

@@ -1,0 +1,133 @@
+// `callhook serve --dev` as `npm start` runs it: a real process that says where everything is,
+// keeps its generated operator token across restarts, answers /healthz, and drains on SIGTERM.
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startReceiver } from '../helpers/receiver.ts';
+
+interface Started {
+  child: ChildProcess;
+  url: string;
+  banner: string;
+  stdout: () => string;
+}
+
+async function serve(dataDir: string, args: string[] = ['--dev'], env: Record<string, string> = {}): Promise<Started> {
+  const child = spawn(process.execPath, ['bin/callhook.js', 'serve', '--port', '0', ...args], {
+    env: { PATH: process.env.PATH, CALLHOOK_DATA_DIR: dataDir, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  let stdout = '';
+  child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no banner within 15 s:\n${stderr}\n${stdout}`)), 15_000);
+    child.stderr!.on('data', () => {
+      const match = /listening on (http:\/\/\S+)/.exec(stderr);
+      if (match && stderr.includes('First call')) {
+        clearTimeout(timer);
+        resolve(match[1]!);
+      }
+    });
+    child.on('exit', (code) => reject(new Error(`serve exited with ${code}:\n${stderr}\n${stdout}`)));
+  });
+  return { child, url, banner: stderr, stdout: () => stdout };
+}
+
+function stop(child: ChildProcess): Promise<number | null> {
+  return new Promise((resolve) => {
+    child.once('exit', (code) => resolve(code));
+    child.kill('SIGTERM');
+  });
+}
+
+describe('callhook serve', () => {
+  const dirs: string[] = [];
+  const children: ChildProcess[] = [];
+  afterEach(() => {
+    for (const child of children.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
+    for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('starts in development mode with a generated operator token, and drains cleanly on SIGTERM', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'callhook-serve-'));
+    dirs.push(dataDir);
+    const first = await serve(dataDir);
+    children.push(first.child);
+    const token = readFileSync(join(dataDir, 'operator-token'), 'utf8').trim();
+    expect(token).toMatch(/^cho_/);
+    expect(statSync(join(dataDir, 'operator-token')).mode & 0o777).toBe(0o600);
+    expect(first.banner).toContain(`Operator token:  ${token}`);
+    expect(first.banner).toContain('DEVELOPMENT MODE');
+    expect(first.banner).toContain('/docs');
+    expect((await fetch(`${first.url}/healthz`)).status).toBe(200);
+    const orgs = await fetch(`${first.url}/v1/orgs`, { headers: { authorization: `Bearer ${token}` } });
+    expect(orgs.status).toBe(200);
+    expect(first.stdout()).toContain(`"node":"${process.version}"`);
+    expect(await stop(first.child)).toBe(0);
+
+    // The same token after a restart; without --dev there is no development banner.
+    const second = await serve(dataDir, []);
+    children.push(second.child);
+    expect(second.banner).toContain(`Operator token:  ${token}`);
+    expect(second.banner).not.toContain('DEVELOPMENT MODE');
+    expect(await stop(second.child)).toBe(0);
+  });
+
+  it('does not print a token given in CALLHOOK_ADMIN_TOKEN', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'callhook-serve-'));
+    dirs.push(dataDir);
+    const started = await serve(dataDir, ['--dev'], { CALLHOOK_ADMIN_TOKEN: 'cho_from-the-environment' });
+    children.push(started.child);
+    expect(started.banner).toContain('from CALLHOOK_ADMIN_TOKEN');
+    expect(started.banner).not.toContain('cho_from-the-environment');
+    const orgs = await fetch(`${started.url}/v1/orgs`, { headers: { authorization: 'Bearer cho_from-the-environment' } });
+    expect(orgs.status).toBe(200);
+    await stop(started.child);
+  });
+
+  it('never loses an acknowledged delivery when the process is killed mid-attempt', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'callhook-crash-'));
+    dirs.push(dataDir);
+    const receiver = await startReceiver({ kind: 'hang', ms: 30_000 });
+    const env = { CALLHOOK_ADMIN_TOKEN: 'cho_crash', CALLHOOK_LEASE_MS: '5000', CALLHOOK_POLL_INTERVAL_MS: '200', CALLHOOK_DELIVERY_TIMEOUT_MS: '1500' };
+    try {
+      const first = await serve(dataDir, ['--dev'], env);
+      children.push(first.child);
+      const api = async (path: string, body: unknown, token = 'cho_crash') => {
+        const response = await fetch(first.url + path, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+        return (await response.json()) as Record<string, string>;
+      };
+      const org = await api('/v1/orgs', { name: 'Crash', domain: 'crash' });
+      const connection = await api(`/v1/orgs/${org.id}/connections`, { name: 'PBX' });
+      await api(`/v1/orgs/${org.id}/webhooks`, { url: receiver.url, format: 'standard' });
+      await api('/v1/ingest/calls', { type: 'started', callId: 'survivor', direction: 'inbound', from: '+31850609001', to: '+31850609000', at: Date.now() }, connection.ingestToken!);
+      await receiver.waitFor(1);
+      first.child.kill('SIGKILL'); // in the middle of the attempt: no drain, no lease released
+      await new Promise((resolve) => first.child.once('exit', resolve));
+
+      receiver.behave({ kind: 'status', status: 200 });
+      const second = await serve(dataDir, ['--dev'], env);
+      children.push(second.child);
+      const [lost, again] = await receiver.waitFor(2, 15_000);
+      expect(again!.headers['webhook-id']).toBe(lost!.headers['webhook-id']);
+      expect(again!.body).toBe(lost!.body);
+      await stop(second.child);
+    } finally {
+      await receiver.close();
+    }
+  });
+
+  it('applies migrations with `callhook migrate`, once', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'callhook-migrate-'));
+    dirs.push(dataDir);
+    const run = promisify(execFile);
+    const env = { PATH: process.env.PATH, CALLHOOK_DATA_DIR: dataDir };
+    expect((await run(process.execPath, ['bin/callhook.js', 'migrate'], { env })).stdout).toMatch(/applied 001_init\.sql/);
+    expect((await run(process.execPath, ['bin/callhook.js', 'migrate'], { env })).stdout).toContain('up to date');
+  });
+});
