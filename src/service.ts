@@ -86,6 +86,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
     onWebhooksDisabled: () => outbox.wake(),
     config: {
       defaultTimeoutMs: config.delivery.timeoutMs,
+      maxTimeoutMs: config.delivery.maxTimeoutMs,
       defaultRetryScheduleS: config.delivery.retryScheduleS,
       inFlightPerWebhook: config.delivery.inFlightPerWebhook,
       queuedPerWebhook: config.delivery.queuedPerWebhook,
@@ -104,6 +105,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
   });
 
   let ready = false;
+  let stopping: Promise<void> | undefined;
   const app = await buildApp({
     config,
     store,
@@ -118,7 +120,13 @@ export async function startService(config: Config, options: ServiceOptions = {})
     owner,
     isReady: () => ready,
   });
-  await app.listen({ host: config.http.host, port: config.http.port });
+  try {
+    await app.listen({ host: config.http.host, port: config.http.port });
+  } catch (error) {
+    await Promise.allSettled([app.close(), sender.close(), mailer.close()]);
+    await store.close();
+    throw error;
+  }
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.http.port;
   const host = config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host === '0.0.0.0' ? '127.0.0.1' : config.http.host;
@@ -141,14 +149,17 @@ export async function startService(config: Config, options: ServiceOptions = {})
     outbox,
     metrics,
     log,
-    async stop({ drainMs = 5_000 } = {}) {
-      ready = false;
-      await app.close(); // stops accepting; answers what is in progress
-      await dispatcher.stop({ drainMs });
-      await outbox.stop();
-      await sender.close();
-      await store.close();
-      log.info('callhook stopped');
+    stop({ drainMs = 5_000 } = {}) {
+      stopping ??= (async () => {
+        ready = false;
+        await app.close(); // stops accepting; answers what is in progress
+        await dispatcher.stop({ drainMs });
+        await outbox.stop();
+        await sender.close();
+        await store.close();
+        log.info('callhook stopped');
+      })();
+      return stopping;
     },
   };
 }

@@ -71,6 +71,7 @@ describe('the call tracker', () => {
     ['an end before the answer', [started(), { type: 'answered', callId: 'c', at: T + 10 }, { type: 'ended', callId: 'c', at: T + 9 }], 'at'],
     ['ANSWERED without an answer', [started(), { type: 'ended', callId: 'c', at: T + 9, outcome: 'ANSWERED' }], 'outcome'],
     ['UNANSWERED after an answer', [started(), { type: 'answered', callId: 'c', at: T + 1 }, { type: 'ended', callId: 'c', at: T + 9, outcome: 'UNANSWERED' }], 'outcome'],
+    ['a SIP failure code after an answer', [started(), { type: 'answered', callId: 'c', at: T + 1 }, { type: 'ended', callId: 'c', at: T + 9, sipCode: 486 }], 'sipCode'],
   ])('rejects %s, naming the field', (_, steps, field) => {
     const last = run(steps).results.at(-1)!;
     expect(last.kind).toBe('rejected');

@@ -69,6 +69,9 @@ export function applyStep(current: TrackedCall | null, step: CallStep, ctx: Trac
       if (step.outcome === 'UNANSWERED' && call.answeredAt !== null) {
         return reject('outcome', `call ${step.callId} was answered, so its outcome cannot be UNANSWERED`);
       }
+      if (step.sipCode !== undefined && call.answeredAt !== null) {
+        return reject('sipCode', `call ${step.callId} was answered; sipCode is the final response of an unanswered call`);
+      }
       const next: Call = {
         ...annotate(call, step),
         endedAt: step.at,

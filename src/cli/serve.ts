@@ -52,7 +52,17 @@ export async function runServe(argv: string[], out: NodeJS.WritableStream, env: 
   process.once('SIGINT', () => requestStop('SIGINT'));
   process.once('SIGTERM', () => requestStop('SIGTERM'));
 
-  const service = await startService(config);
+  let service;
+  try {
+    service = await startService(config);
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
+      out.write(`callhook serve: cannot listen on ${config.http.host}:${config.http.port} (${code}); choose another with --port / CALLHOOK_PORT or --host / CALLHOOK_HOST\n`);
+      return 1;
+    }
+    throw error;
+  }
   // A crash says why in the log before the process goes (the supervisor restarts it; leases expire).
   process.on('uncaughtException', (error) => {
     service.log.fatal({ err: error }, 'uncaught exception; exiting');

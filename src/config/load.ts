@@ -22,6 +22,8 @@ export interface Config {
     connectionsPerOrigin: number;
     responseBodyCapBytes: number;
     leaseMs: number;
+    /** The longest deadline any one attempt may have: a fraction of the lease. */
+    maxTimeoutMs: number;
     pollIntervalMs: number;
     /** http and private/loopback targets allowed (dev mode, or set explicitly). */
     allowPrivateTargets: boolean;
@@ -98,6 +100,7 @@ function assemble(v: Record<string, unknown>): Config {
       connectionsPerOrigin: v.connectionsPerOrigin as number,
       responseBodyCapBytes: v.responseBodyCapBytes as number,
       leaseMs: v.leaseMs as number,
+      maxTimeoutMs: Math.floor((v.leaseMs as number) / LEASE_TO_DEADLINE),
       pollIntervalMs: v.pollIntervalMs as number,
       allowPrivateTargets: dev || (v.allowPrivateTargets as boolean),
     },

@@ -18,6 +18,8 @@ import { signatureHeaders } from './signature.ts';
 
 export interface DispatcherConfig {
   defaultTimeoutMs: number;
+  /** No attempt's deadline exceeds this (a fraction of the lease), whatever a webhook asks for. */
+  maxTimeoutMs: number;
   defaultRetryScheduleS: readonly number[];
   inFlightPerWebhook: number;
   /** Jobs a lane keeps in memory; beyond that, leases are released and the store holds the rest. */
@@ -45,6 +47,13 @@ export interface DispatcherDeps {
 export interface Dispatcher {
   /** Takes deliveries leased to this process and sends them as soon as their lane allows. */
   accept(jobs: DeliveryJob[]): void;
+  /**
+   * Drops what a webhook has queued here and lets go of the leases: after it was disabled,
+   * deleted or changed, the store decides again what is due and with which target.
+   */
+  forgetWebhook(webhookId: string): void;
+  /** The same for every webhook of an organization (deleted, or its plan lost webhooks). */
+  forgetOrg(orgId: string): void;
   /** One manual attempt now, outside the schedule; resolves with the recorded attempt. */
   attemptNow(job: DeliveryJob): Promise<Attempt>;
   /** Claims due work and returns without waiting for it (the background loop). */
@@ -76,6 +85,9 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
   let overflowed = false;
   let timer: NodeJS.Timeout | null = null;
   let running = false;
+  /** Set by stop(): nothing new starts; leases of what cannot be sent go back. */
+  let stopping = false;
+  let stopped = false;
   let idleWaiters: Array<() => void> = [];
 
   const attemptsTotal = metrics.counter('callhook_delivery_attempts_total', 'Delivery attempts by result', ['result']);
@@ -94,6 +106,10 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
 
   /** `first`: successors of finished deliveries go ahead of fresh work; their call has waited already. */
   function accept(jobs: DeliveryJob[], first = false): void {
+    if (stopping) {
+      release(jobs.map((job) => job.deliveryId));
+      return;
+    }
     for (const job of jobs) {
       const lane = laneOf(job.webhookId);
       if (lane.queue.length >= config.queuedPerWebhook) {
@@ -109,15 +125,35 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       const ids = overflow;
       overflow = [];
       overflowed = true;
-      store.releaseLeases(owner, ids).catch((error) => log.error({ err: error }, 'could not release leases'));
+      release(ids);
     }
   }
 
+  function release(deliveryIds: string[]): void {
+    if (deliveryIds.length === 0) return;
+    store.releaseLeases(owner, deliveryIds).catch((error) => log.error({ err: error }, 'could not release leases'));
+  }
+
+  function forgetLane(webhookId: string): void {
+    const lane = lanes.get(webhookId);
+    if (!lane) return;
+    const ids = lane.queue.map((job) => job.deliveryId);
+    queued -= lane.queue.length;
+    lane.queue = [];
+    if (lane.inFlight === 0) lanes.delete(webhookId);
+    release(ids);
+    notifyIfIdle();
+  }
+
+  function timeoutOf(job: DeliveryJob): number {
+    return Math.min(job.target.timeoutMs ?? config.defaultTimeoutMs, config.maxTimeoutMs);
+  }
+
   function pump(webhookId: string, lane: Lane): void {
-    while (lane.inFlight < config.inFlightPerWebhook && lane.queue.length > 0) {
+    while (!stopping && lane.inFlight < config.inFlightPerWebhook && lane.queue.length > 0) {
       const job = lane.queue.shift()!;
       queued--;
-      const timeoutMs = job.target.timeoutMs ?? config.defaultTimeoutMs;
+      const timeoutMs = timeoutOf(job);
       // A job that sat in the queue too long may have been claimed by someone else: leave it.
       if (job.lease.until - clock.now() < timeoutMs + 1_000) {
         staleTotal.inc();
@@ -128,6 +164,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       void attempt(job).then((outcome) => {
         lane.inFlight--;
         inFlight--;
+        if (stopped) return; // drained past its deadline: the lease runs out and it is attempted again
         pendingOutcomes.push(outcome);
         scheduleFlush();
         pump(webhookId, lane);
@@ -143,7 +180,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
 
   async function attempt(job: DeliveryJob): Promise<AttemptOutcome> {
     const startedAt = clock.now();
-    const timeoutMs = job.target.timeoutMs ?? config.defaultTimeoutMs;
+    const timeoutMs = timeoutOf(job);
     const headers: Record<string, string> = {
       'content-type': job.contentType,
       'user-agent': USER_AGENT,
@@ -214,7 +251,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       const result = await store.recordResults({ outcomes, now, lease: { owner, until: now + config.leaseMs }, onExhausted: deps.onExhausted });
       if (result.stale.length > 0) staleTotal.inc(result.stale.length);
       if (result.disabledWebhooks.length > 0) {
-        for (const webhookId of result.disabledWebhooks) dropLane(webhookId);
+        for (const webhookId of result.disabledWebhooks) forgetLane(webhookId);
         log.warn({ webhooks: result.disabledWebhooks }, 'webhooks disabled after exhausting their retry schedule');
         deps.onWebhooksDisabled?.(result.disabledWebhooks);
       }
@@ -223,13 +260,6 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       // Leases expire and the store still has every delivery: nothing is lost, some may repeat.
       log.error({ err: error, count: outcomes.length }, 'could not record attempt results; they will be retried when their leases expire');
     }
-  }
-
-  function dropLane(webhookId: string): void {
-    const lane = lanes.get(webhookId);
-    if (!lane) return;
-    queued -= lane.queue.length;
-    lane.queue = [];
   }
 
   function isIdle(): boolean {
@@ -249,15 +279,18 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
   }
 
   async function poll(): Promise<void> {
-    const room = config.claimBatch - queued;
-    if (room <= 0) return;
+    if (stopping) return;
+    // Enough to keep a lane busy, few enough to be sent well within the lease. A lane that has
+    // that much already is skipped, so a dead receiver's backlog never holds up other webhooks.
+    const perLane = Math.min(config.queuedPerWebhook, config.inFlightPerWebhook * 8);
+    const full = [...lanes].filter(([, lane]) => lane.queue.length >= perLane).map(([webhookId]) => webhookId);
     const jobs = await store.claimDue({
       owner,
       now: clock.now(),
       leaseMs: config.leaseMs,
-      limit: room,
-      // Enough to keep a lane busy, few enough to be sent well within the lease.
-      perWebhookLimit: Math.min(config.queuedPerWebhook, config.inFlightPerWebhook * 8),
+      limit: config.claimBatch,
+      perWebhookLimit: perLane,
+      skipWebhookIds: full,
     });
     accept(jobs);
   }
@@ -273,6 +306,10 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
 
   return {
     accept,
+    forgetWebhook: forgetLane,
+    forgetOrg(orgId) {
+      for (const [webhookId, lane] of [...lanes]) if (lane.queue[0]?.orgId === orgId) forgetLane(webhookId);
+    },
     async attemptNow(job) {
       const outcome = await attempt(job);
       await record([outcome]);
@@ -291,6 +328,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     },
     async stop({ drainMs = 5_000 } = {}) {
       running = false;
+      stopping = true;
       if (timer) clearTimeout(timer);
       // Queued jobs are not started; their leases go back so another process (or the next start) takes them.
       const unstarted: string[] = [];
@@ -303,6 +341,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       await Promise.race([idle(), new Promise((resolve) => setTimeout(resolve, drainMs).unref())]);
       await flush();
       await store.releaseLeases(owner, unstarted);
+      stopped = true;
     },
     stats: () => ({ queued, inFlight }),
   };

@@ -27,11 +27,10 @@ export async function assertAllowedTarget(url: string, policy: TargetPolicy, fie
   if (!check.ok) throw new AppError('TARGET_NOT_ALLOWED', `${field}: the URL ${check.reason}`, { field });
 }
 
-/** A webhook's own deadline must fit its lease a few times over (see LEASE_TO_DEADLINE). */
-export function assertTimeoutFits(timeoutMs: number | null | undefined, leaseMs: number, leaseToDeadline: number): void {
-  if (timeoutMs === null || timeoutMs === undefined) return;
-  const maxMs = Math.floor(leaseMs / leaseToDeadline);
-  if (timeoutMs > maxMs) throw new AppError('VALIDATION_FAILED', `timeoutMs: must be at most ${maxMs} ms with this instance's lease of ${leaseMs} ms`, { field: 'timeoutMs' });
+/** A webhook's own deadline must fit within this instance's lease (config.delivery.maxTimeoutMs). */
+export function assertTimeoutFits(timeoutMs: number | null | undefined, maxTimeoutMs: number): void {
+  if (timeoutMs === null || timeoutMs === undefined || timeoutMs <= maxTimeoutMs) return;
+  throw new AppError('VALIDATION_FAILED', `timeoutMs: must be at most ${maxTimeoutMs} ms on this instance (a third of CALLHOOK_LEASE_MS)`, { field: 'timeoutMs' });
 }
 
 export function newWebhook(orgId: string, input: WebhookInput, now: number): Webhook {

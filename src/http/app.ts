@@ -78,6 +78,14 @@ export async function buildApp(deps: ApiDeps): Promise<Api> {
   });
   // Response schemas document the API; bodies are plain JSON of what the handler returns.
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+  // `curl -H 'Content-Type: application/json' -X POST …/enable` sends that header with no body:
+  // treat it as no body (a route that needs one still says so) rather than as broken JSON.
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if (body === '') return done(null, undefined);
+    return parseJson(request, body as string, done);
+  });
   app.setErrorHandler(problemHandler);
   app.setNotFoundHandler(notFoundHandler);
   app.addSchema(ProblemSchema);

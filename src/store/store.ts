@@ -187,13 +187,18 @@ export interface DeliveryStore {
   get(orgId: string, id: string): Promise<Delivery | null>;
   list(orgId: string, filter: DeliveryFilter, page: PageQuery): Promise<Page<Delivery>>;
   attempts(orgId: string, deliveryId: string): Promise<Attempt[]>;
-  /** Claims pending deliveries due by `now` whose lease is free, at most `perWebhookLimit` per webhook. */
-  claimDue(input: { owner: string; now: number; leaseMs: number; limit: number; perWebhookLimit: number }): Promise<DeliveryJob[]>;
+  /**
+   * Claims pending deliveries due by `now` whose lease is free, at most `perWebhookLimit` per
+   * webhook, none of the webhooks in `skipWebhookIds` (their lanes are full).
+   */
+  claimDue(input: { owner: string; now: number; leaseMs: number; limit: number; perWebhookLimit: number; skipWebhookIds?: string[] }): Promise<DeliveryJob[]>;
   recordResults(input: RecordResultsInput): Promise<RecordResultsOutput>;
   /** Lets go of leases this owner holds but will not use (overflow, shutdown): others may claim at once. */
   releaseLeases(owner: string, deliveryIds: string[]): Promise<void>;
   /** Leases one delivery for a manual attempt now; fails if it is in flight or waiting for its turn. */
   beginManualAttempt(input: { orgId: string; deliveryId: string; owner: string; leaseMs: number; now: number }): Promise<DeliveryJob>;
+  /** Holds the open deliveries of an organization whose plan no longer includes webhooks. */
+  holdForOrg(orgId: string, now: number): Promise<number>;
   /** Re-queues the webhook's failed/held deliveries created since `since`, in per-call order, with a fresh schedule. */
   replay(input: { orgId: string; webhookId: string; since: number; statuses: DeliveryStatus[]; now: number }): Promise<number>;
 }

@@ -18,7 +18,7 @@ export interface TestService {
   dataDir: string;
   api: ApiClient;
   /** Stops the service; the data folder stays until `cleanup`. */
-  stop(): Promise<void>;
+  stop(drainMs?: number): Promise<void>;
   /** Starts a new service on the same data folder and clock (a restart). */
   restart(): Promise<TestService>;
   cleanup(): Promise<void>;
@@ -54,10 +54,10 @@ export async function startTestService(options: StartOptions = {}): Promise<Test
     clock,
     dataDir,
     api: apiClient(service.url),
-    async stop() {
+    async stop(drainMs = 3_000) {
       if (stopped) return;
       stopped = true;
-      await service.stop({ drainMs: 3_000 });
+      await service.stop({ drainMs });
     },
     async restart() {
       await handle.stop();

@@ -107,6 +107,16 @@ describe('a call in, webhooks out', () => {
     }
   });
 
+  it("takes the README's curl calls: a bodiless POST that still says Content-Type: application/json", async () => {
+    const list = await t.api.get(`/v1/orgs/${org.orgId}/webhooks`, org.apiKey);
+    const webhookId = list.body.data[0].id;
+    const response = await t.api.request('POST', `/v1/orgs/${org.orgId}/webhooks/${webhookId}/enable`, { headers: { 'content-type': 'application/json' }, token: org.apiKey });
+    expect(response.status).toBe(200);
+    expect(response.body.enabled).toBe(true);
+    const needsBody = await t.api.request('POST', `/v1/orgs/${org.orgId}/users`, { headers: { 'content-type': 'application/json' }, token: org.apiKey });
+    expect(needsBody.status).toBe(422);
+  });
+
   it('sends the standard format with the whole call in data', async () => {
     const std = await startReceiver();
     try {

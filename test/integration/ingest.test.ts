@@ -80,6 +80,10 @@ describe('ingest', () => {
     expectProblem(await ingest(t.api, org.ingestToken, { ...base, colour: 'red' }), 422, 'colour');
     expectProblem(await ingest(t.api, org.ingestToken, { ...base, from: '+31 85 BAD' }), 422, 'from');
     expectProblem(await ingest(t.api, org.ingestToken, { ...base, at: 'yesterday' }), 422, 'at');
+    expectProblem(await ingest(t.api, org.ingestToken, { ...base, at: 9e15 }), 422, 'at');
+    expectProblem(await ingest(t.api, org.ingestToken, { ...base, at: 1_700_000_000 }), 422, 'at'); // seconds, not ms
+    expectProblem(await ingest(t.api, org.ingestToken, { ...base, at: '2024-02-30T10:00:00Z' }), 422, 'at');
+    expectProblem(await ingest(t.api, org.ingestToken, { ...base, at: '0000-01-01T00:00:00Z' }), 422, 'at');
     expectProblem(await ingest(t.api, org.ingestToken, { ...base, direction: 'sideways' }), 422, 'direction');
     expectProblem(await ingest(t.api, org.ingestToken, { ...base, type: 'ringing' }), 422, 'type');
     expectProblem(await ingest(t.api, org.ingestToken, { steps: [base, { ...base, callId: 'bad-2', to: undefined }] }), 422, 'steps[1].to');

@@ -5,6 +5,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { type AddressInfo, createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startReceiver } from '../helpers/receiver.ts';
 
@@ -119,6 +120,25 @@ describe('callhook serve', () => {
       await stop(second.child);
     } finally {
       await receiver.close();
+    }
+  });
+
+  it('says which setting to change when the port is taken, instead of a stack trace', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'callhook-port-'));
+    dirs.push(dataDir);
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const port = (blocker.address() as AddressInfo).port;
+    try {
+      const run = promisify(execFile);
+      const failed = await run(process.execPath, ['bin/callhook.js', 'serve', '--port', String(port)], { env: { PATH: process.env.PATH, CALLHOOK_DATA_DIR: dataDir } }).catch(
+        (error: { code: number; stdout: string; stderr: string }) => error,
+      );
+      expect(failed).toMatchObject({ code: 1 });
+      expect((failed as { stdout: string }).stdout).toContain(`cannot listen on 127.0.0.1:${port} (EADDRINUSE)`);
+      expect((failed as { stderr: string }).stderr).not.toContain('    at ');
+    } finally {
+      blocker.close();
     }
   });
 

@@ -118,6 +118,7 @@ export function rinkelRoutes(app: Api, deps: ApiDeps): void {
     await store.webhooks.update(orgId, current.id, { url, contentType, description }, now);
     if (active === true && !current.enabled) await store.webhooks.enable(orgId, current.id, now);
     if (active === false && current.enabled) await store.webhooks.disable(orgId, current.id, 'deactivated through the Rinkel API', now);
+    deps.dispatcher.forgetWebhook(current.id);
     return { data: subscriptionJson((await store.webhooks.get(orgId, current.id))!) };
   });
 
@@ -125,6 +126,7 @@ export function rinkelRoutes(app: Api, deps: ApiDeps): void {
     const current = await find(request.org!.id, request.params.event);
     if (!current) throw missing(request.params.event);
     await store.webhooks.delete(request.org!.id, current.id);
+    deps.dispatcher.forgetWebhook(current.id);
     return reply.code(204).send(null);
   });
 

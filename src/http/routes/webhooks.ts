@@ -7,7 +7,6 @@ import { CONTENT_TYPES, FORMATS } from '../../formats/format.ts';
 import type { Webhook } from '../../delivery/webhook.ts';
 import { DEFAULT_TEST_EVENT, sendTestEvent } from '../../delivery/webhook-test.ts';
 import { PREVIOUS_SECRET_GRACE_MS, assertAllowedTarget, assertTimeoutFits, newWebhook } from '../../delivery/webhook-settings.ts';
-import { LEASE_TO_DEADLINE } from '../../config/load.ts';
 import { newSigningSecret } from '../../delivery/signature.ts';
 import { signingSecrets } from '../../delivery/webhook.ts';
 import { assertPlanHasWebhooks } from '../../tenancy/plans.ts';
@@ -138,7 +137,7 @@ export function webhookRoutes(app: Api, deps: ApiDeps): void {
   const originOf = (request: FastifyRequest) => ({ org: { id: request.org!.id, domain: request.org!.domain, defaultCountry: request.org!.defaultCountry } });
 
   app.post('/v1/orgs/:orgId/webhooks', { preHandler, schema: { tags, summary: 'Create a webhook', params: OrgParams, body: CreateWebhook, response: { 201: WithSecret, ...problems(403, 422) } } }, async (request, reply) => {
-    assertTimeoutFits(request.body.timeoutMs, config.delivery.leaseMs, LEASE_TO_DEADLINE);
+    assertTimeoutFits(request.body.timeoutMs, config.delivery.maxTimeoutMs);
     await assertAllowedTarget(request.body.url, targetPolicy);
     const webhook = await store.webhooks.create(newWebhook(request.org!.id, request.body, clock.now()));
     return reply.code(201).send({ ...webhookJson(webhook), secret: webhook.secret });
@@ -169,15 +168,17 @@ export function webhookRoutes(app: Api, deps: ApiDeps): void {
   );
 
   app.patch('/v1/orgs/:orgId/webhooks/:webhookId', { preHandler, schema: { tags, summary: 'Change a webhook', params: WebhookParams, body: PatchWebhook, response: { 200: WebhookSchema, ...problems(404, 422) } } }, async (request) => {
-    assertTimeoutFits(request.body.timeoutMs, config.delivery.leaseMs, LEASE_TO_DEADLINE);
+    assertTimeoutFits(request.body.timeoutMs, config.delivery.maxTimeoutMs);
     if (request.body.url !== undefined) await assertAllowedTarget(request.body.url, targetPolicy);
     const webhook = await store.webhooks.update(request.org!.id, request.params.webhookId, request.body, clock.now());
     if (!webhook) throw notFound('Webhook', request.params.webhookId);
+    deps.dispatcher.forgetWebhook(webhook.id); // what is queued goes out with the new settings
     return webhookJson(webhook);
   });
 
   app.delete('/v1/orgs/:orgId/webhooks/:webhookId', { preHandler, schema: { tags, summary: 'Delete a webhook with its delivery log', params: WebhookParams, response: { 204: Type.Null(), ...problems(404) } } }, async (request, reply) => {
     if (!(await store.webhooks.delete(request.org!.id, request.params.webhookId))) throw notFound('Webhook', request.params.webhookId);
+    deps.dispatcher.forgetWebhook(request.params.webhookId);
     return reply.code(204).send(null);
   });
 
@@ -191,6 +192,7 @@ export function webhookRoutes(app: Api, deps: ApiDeps): void {
     const reason = request.body?.reason ?? 'disabled through the API';
     const webhook = await store.webhooks.disable(request.org!.id, request.params.webhookId, reason, clock.now());
     if (!webhook) throw notFound('Webhook', request.params.webhookId);
+    deps.dispatcher.forgetWebhook(webhook.id);
     return webhookJson(webhook);
   });
 

@@ -59,7 +59,7 @@ function parseStep(value: unknown, path: string, errors: FieldError[]): CallStep
   for (const field of ['at'] as const) {
     if (step[field] === undefined) continue;
     const ms = parseTime(step[field]);
-    if (ms === null) errors.push({ field: at(field), detail: 'must be ISO 8601 with a time zone (2024-10-23T13:56:24.969Z) or epoch milliseconds' });
+    if (ms === null) errors.push({ field: at(field), detail: 'must be a real time between 2000 and 2100, as ISO 8601 with a time zone (2024-10-23T13:56:24.969Z) or epoch milliseconds' });
     else step[field] = ms;
   }
   for (const field of ['from', 'to'] as const) {
@@ -74,13 +74,28 @@ function parseStep(value: unknown, path: string, errors: FieldError[]): CallStep
   return errors.length === before ? (step as unknown as CallStep) : null;
 }
 
-/** ISO 8601 with an explicit zone, or epoch milliseconds. */
+/** Times a phone system can mean: from 2000 up to 2100 (anything else is a unit or clock mistake). */
+const EARLIEST_MS = Date.UTC(2000, 0, 1);
+const LATEST_MS = Date.UTC(2100, 0, 1);
+
+/** ISO 8601 with an explicit zone, or epoch milliseconds; null when malformed, impossible or out of range. */
 export function parseTime(value: unknown): number | null {
-  if (typeof value === 'number') return Number.isSafeInteger(value) && value >= 0 ? value : null;
-  if (typeof value !== 'string') return null;
-  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/i.test(value)) return null;
-  const ms = Date.parse(value);
-  return Number.isNaN(ms) ? null : ms;
+  let ms: number;
+  if (typeof value === 'number') {
+    if (!Number.isSafeInteger(value)) return null;
+    ms = value;
+  } else if (typeof value === 'string') {
+    const match = /^(\d{4})-(\d{2})-(\d{2})T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/i.exec(value);
+    if (!match) return null;
+    const [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])];
+    // Date.parse rolls 2024-02-30 over into March; a phone system never means that.
+    if (month < 1 || month > 12 || day < 1 || day > new Date(Date.UTC(year, month, 0)).getUTCDate()) return null;
+    ms = Date.parse(value);
+    if (Number.isNaN(ms)) return null;
+  } else {
+    return null;
+  }
+  return ms >= EARLIEST_MS && ms < LATEST_MS ? ms : null;
 }
 
 function isHttpUrl(value: string): boolean {

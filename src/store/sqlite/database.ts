@@ -103,6 +103,7 @@ export class CommitQueue {
   private queue: QueuedUnit[] = [];
   private timer: NodeJS.Immediate | NodeJS.Timeout | null = null;
   private lastCommitAt = 0;
+  private closed = false;
   private readonly database: Database;
   private readonly maxBatch: number;
   private readonly windowMs: number;
@@ -114,6 +115,7 @@ export class CommitQueue {
   }
 
   run<T>(unit: () => T): Promise<T> {
+    if (this.closed) return Promise.reject(new Error('the store is closed'));
     return new Promise<T>((resolve, reject) => {
       this.queue.push({ run: unit, resolve: resolve as (value: unknown) => void, reject });
       if (this.queue.length >= this.maxBatch) this.flush();
@@ -122,6 +124,12 @@ export class CommitQueue {
         this.timer = waitMs > 0 ? setTimeout(() => this.flush(), waitMs) : setImmediate(() => this.flush());
       }
     });
+  }
+
+  /** Commits what is queued and refuses anything later (the store is closing). */
+  close(): void {
+    this.flush();
+    this.closed = true;
   }
 
   /** Runs everything queued now; also used on close so nothing accepted is left behind. */
@@ -159,7 +167,11 @@ export class CommitQueue {
       sql('COMMIT');
     } catch (error) {
       // The commit itself failed (disk full, I/O error): nothing in the batch is durable.
-      if (db.isTransaction) db.exec('ROLLBACK');
+      try {
+        if (db.isOpen && db.isTransaction) db.exec('ROLLBACK');
+      } catch {
+        // the connection is gone; the transaction went with it
+      }
       for (const unit of batch) unit.reject(error);
       return;
     }

@@ -89,8 +89,8 @@ export function sqliteDeliveries(db: Database, commits: CommitQueue): DeliverySt
       const where = ['org_id = ?'];
       const params: Array<string | number> = [orgId];
       if (after) {
-        where.push('seq < (SELECT seq FROM deliveries WHERE id = ?)');
-        params.push(after);
+        where.push('seq < (SELECT seq FROM deliveries WHERE id = ? AND org_id = ?)');
+        params.push(after, orgId);
       }
       if (filter.webhookId) (where.push('webhook_id = ?'), params.push(filter.webhookId));
       if (filter.eventType) (where.push('event_type = ?'), params.push(filter.eventType));
@@ -107,15 +107,16 @@ export function sqliteDeliveries(db: Database, commits: CommitQueue): DeliverySt
       return db.all<Row>('SELECT * FROM attempts WHERE org_id = ? AND delivery_id = ? ORDER BY seq', orgId, deliveryId).map(attemptFrom);
     },
 
-    claimDue({ owner, now, leaseMs, limit, perWebhookLimit }) {
+    claimDue({ owner, now, leaseMs, limit, perWebhookLimit, skipWebhookIds = [] }) {
       return commits.run(() => {
         const due = db.all<Row>(
           `SELECT seq FROM (
              SELECT seq, next_attempt_at, ROW_NUMBER() OVER (PARTITION BY webhook_id ORDER BY next_attempt_at, seq) AS rank
              FROM deliveries
              WHERE status = 'pending' AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until <= ?)
+               AND webhook_id NOT IN (SELECT value FROM json_each(?))
            ) WHERE rank <= ? ORDER BY next_attempt_at, seq LIMIT ?`,
-          now, now, perWebhookLimit, limit,
+          now, now, JSON.stringify(skipWebhookIds), perWebhookLimit, limit,
         );
         const webhooks = new Map<string, Webhook | null>();
         const jobs: DeliveryJob[] = [];
@@ -165,6 +166,15 @@ export function sqliteDeliveries(db: Database, commits: CommitQueue): DeliverySt
         )!;
         return jobFrom(leased, webhook, now, true);
       });
+    },
+
+    async holdForOrg(orgId, now) {
+      return commits.run(() =>
+        db.run(
+          "UPDATE deliveries SET status = 'held', next_attempt_at = NULL, after_seq = NULL, updated_at = ? WHERE org_id = ? AND status IN ('pending', 'waiting')",
+          now, orgId,
+        ),
+      );
     },
 
     replay({ orgId, webhookId, since, statuses, now }) {

@@ -32,7 +32,7 @@ export function openSqliteStore(path: string): SqliteStore {
     notifications: sqliteNotifications(database),
     meta: sqliteMeta(database),
     async close() {
-      commits.flush();
+      commits.close();
       database.close();
     },
   };

@@ -1,0 +1,136 @@
+// The dispatcher at its edges: work queued in memory when a webhook is disabled, deleted or
+// changed; a dead receiver's backlog next to another webhook's retries; stopping while a call's
+// events wait behind one in flight; a deadline longer than the lease allows.
+import { afterEach, describe, expect, it } from 'vitest';
+import { type OrgSetup, type TestService, ingest, setupOrg, startTestService } from '../helpers/service.ts';
+import { type Receiver, startReceiver } from '../helpers/receiver.ts';
+
+/** Retries an assertion until it holds (results are recorded in batches, a moment after they arrive). */
+async function eventually(check: () => Promise<void>, timeoutMs = 5_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await check();
+    } catch (error) {
+      if (Date.now() > until) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+}
+
+const started = (callId: string, at: number) => ({ type: 'started', callId, direction: 'inbound', from: '+31850609001', to: '+31850609000', at });
+
+describe('dispatcher edges', () => {
+  const cleanups: Array<() => Promise<void>> = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+  async function receiverOf(...args: Parameters<typeof startReceiver>): Promise<Receiver> {
+    const r = await startReceiver(...args);
+    cleanups.push(() => r.close());
+    return r;
+  }
+  async function service(env: Record<string, string> = {}): Promise<{ t: TestService; org: OrgSetup }> {
+    const t = await startTestService({ env });
+    cleanups.push(() => t.cleanup());
+    return { t, org: await setupOrg(t.api) };
+  }
+  async function queueTen(t: TestService, org: OrgSetup, receiver: Receiver): Promise<string> {
+    const webhook = await t.api.post(`/v1/orgs/${org.orgId}/webhooks`, { url: `${receiver.url}/old`, format: 'standard' }, org.apiKey);
+    const steps = Array.from({ length: 10 }, (_, i) => started(`q${i}`, t.clock.now()));
+    expect((await ingest(t.api, org.ingestToken, { steps })).status).toBe(202);
+    await receiver.waitFor(1);
+    return webhook.body.id;
+  }
+
+  it.each(['disable', 'delete'])('sends nothing more after a webhook is %sd, though ten were queued', async (action) => {
+    const { t, org } = await service({ CALLHOOK_IN_FLIGHT_PER_WEBHOOK: '1' });
+    const slow = await receiverOf({ kind: 'status', status: 200 }, { delayMs: 200 });
+    const webhookId = await queueTen(t, org, slow);
+    const response =
+      action === 'delete'
+        ? await t.api.delete(`/v1/orgs/${org.orgId}/webhooks/${webhookId}`, org.apiKey)
+        : await t.api.post(`/v1/orgs/${org.orgId}/webhooks/${webhookId}/disable`, undefined, org.apiKey);
+    expect(response.status).toBeLessThan(300);
+    await t.service.dispatcher.idle();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(slow.received).toHaveLength(1);
+    if (action === 'disable') {
+      const statuses = (await t.api.get(`/v1/orgs/${org.orgId}/deliveries?limit=50`, org.apiKey)).body.data.map((d: { status: string }) => d.status);
+      expect(statuses.filter((s: string) => s === 'held')).toHaveLength(9);
+    }
+  });
+
+  it("sends what was queued to a webhook's new URL after it changed", async () => {
+    const { t, org } = await service({ CALLHOOK_IN_FLIGHT_PER_WEBHOOK: '1' });
+    const slow = await receiverOf({ kind: 'status', status: 200 }, { delayMs: 200 });
+    const webhookId = await queueTen(t, org, slow);
+    await t.api.patch(`/v1/orgs/${org.orgId}/webhooks/${webhookId}`, { url: `${slow.url}/new` }, org.apiKey);
+    await t.service.dispatcher.idle();
+    // Released work comes back from the store with the new target, a lane's worth per claim.
+    while (slow.received.length < 10) await t.service.dispatcher.tick();
+    const paths = slow.received.map((r) => r.path);
+    expect(paths).toHaveLength(10);
+    expect(paths[0]).toBe('/old');
+    expect(paths.filter((p) => p === '/new').length).toBeGreaterThanOrEqual(8);
+  });
+
+  it("claims another webhook's due retry while a dead receiver has a long backlog", async () => {
+    const { t, org } = await service({ CALLHOOK_IN_FLIGHT_PER_WEBHOOK: '2' });
+    const dead = await receiverOf({ kind: 'hang', ms: 5_000 });
+    const flaky = await receiverOf({ kind: 'status', status: 500 });
+    await t.api.post(`/v1/orgs/${org.orgId}/webhooks`, { url: dead.url, timeoutMs: 1_000, events: ['call.incoming'] }, org.apiKey);
+    await t.api.post(`/v1/orgs/${org.orgId}/webhooks`, { url: flaky.url, retryScheduleS: [1], events: ['call.ended'] }, org.apiKey);
+    for (let batch = 0; batch < 3; batch++) {
+      const steps = Array.from({ length: 400 }, (_, i) => started(`dead-${batch}-${i}`, t.clock.now()));
+      expect((await ingest(t.api, org.ingestToken, { steps })).status).toBe(202);
+    }
+    await ingest(t.api, org.ingestToken, { type: 'ended', callId: 'dead-0-0', at: t.clock.now() });
+    await flaky.waitFor(1);
+    await eventually(async () => {
+      const [delivery] = (await t.api.get(`/v1/orgs/${org.orgId}/deliveries?event=call.ended`, org.apiKey)).body.data;
+      expect(delivery).toMatchObject({ status: 'pending', attempts: 1 });
+    });
+    expect(t.service.dispatcher.stats().queued).toBeGreaterThan(1_000);
+    flaky.behave({ kind: 'status', status: 200 });
+    t.clock.advance(1_000);
+    await t.service.dispatcher.poll();
+    await flaky.waitFor(2, 3_000);
+  });
+
+  it('stops cleanly while a call waits behind an attempt in flight, and nothing is lost', async () => {
+    const { t, org } = await service();
+    const hang = await receiverOf({ kind: 'hang', ms: 1_500 });
+    await t.api.post(`/v1/orgs/${org.orgId}/webhooks`, { url: hang.url }, org.apiKey);
+    await ingest(t.api, org.ingestToken, {
+      steps: [started('waiting', t.clock.now()), { type: 'answered', callId: 'waiting', at: t.clock.now() + 1 }, { type: 'ended', callId: 'waiting', at: t.clock.now() + 2 }],
+    });
+    await hang.waitFor(1);
+    await t.stop(50); // the attempt outlives the drain; its result comes after close
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    hang.behave({ kind: 'status', status: 200 });
+    const again = await t.restart();
+    cleanups.push(() => again.cleanup());
+    again.clock.advance(60_000); // the lease of the stopped process runs out
+    await again.service.dispatcher.tick();
+    await again.service.dispatcher.idle();
+    const types = hang.received.map((r) => JSON.parse(r.body).type);
+    expect(types.slice(-3)).toEqual(['call.incoming', 'call.answered', 'call.ended']);
+  });
+
+  it('keeps an old long deadline within the lease instead of giving the job up', async () => {
+    const { t, org } = await service({ CALLHOOK_LEASE_MS: '6000', CALLHOOK_DELIVERY_TIMEOUT_MS: '1000' });
+    const hang = await receiverOf({ kind: 'hang', ms: 4_000 });
+    const created = await t.api.post(`/v1/orgs/${org.orgId}/webhooks`, { url: hang.url, timeoutMs: 3_000 }, org.apiKey);
+    expect(created.status).toBe(422);
+    expect(created.body.field).toBe('timeoutMs');
+    // A webhook saved under a longer lease (stored directly, as an older configuration would have).
+    const webhook = await t.api.post(`/v1/orgs/${org.orgId}/webhooks`, { url: hang.url }, org.apiKey);
+    await t.service.store.webhooks.update(org.orgId, webhook.body.id, { timeoutMs: 10_000 }, t.clock.now());
+    await ingest(t.api, org.ingestToken, started('deadline', t.clock.now()));
+    await t.service.dispatcher.idle();
+    const delivery = (await t.api.get(`/v1/orgs/${org.orgId}/deliveries`, org.apiKey)).body.data[0];
+    const [attempt] = (await t.api.get(`/v1/orgs/${org.orgId}/deliveries/${delivery.id}/attempts`, org.apiKey)).body.data;
+    expect(attempt.error).toBe('no response within 2000 ms');
+  });
+});
