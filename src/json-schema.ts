@@ -1,6 +1,7 @@
 // JSON Schema validation shared by the API and the sources: bodies are validated strictly (an
 // unknown field is an error, nothing is coerced or stripped); query strings are coerced.
 import { Ajv, type ErrorObject } from 'ajv';
+import { Type, type TSchema } from 'typebox';
 import addFormatsModule from 'ajv-formats';
 import type { FieldError } from './errors.ts';
 
@@ -8,6 +9,12 @@ const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 
 export const strictAjv = addFormats(new Ajv({ allErrors: true, removeAdditional: false, coerceTypes: false, useDefaults: false, strict: false }));
 export const coercingAjv = addFormats(new Ajv({ allErrors: true, removeAdditional: false, coerceTypes: true, useDefaults: true, strict: false }));
+
+/** A string from a fixed list (a plain `enum`, which reads better in errors than a union of literals). */
+export const Enum = <T extends string>(values: readonly T[], options: { description?: string; default?: T } = {}) =>
+  Type.Unsafe<T>({ type: 'string', enum: [...values], ...options });
+
+export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 
 /** Ajv errors as `{field, detail}` with readable paths: `steps[1].topics`. */
 export function fieldErrors(errors: ErrorObject[] | null | undefined, prefix = ''): FieldError[] {

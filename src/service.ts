@@ -21,6 +21,11 @@ import { type SqliteStore, openSqliteStore } from './store/sqlite/index.ts';
 import type { RecordResultsInput } from './store/store.ts';
 import { VERSION } from './version.ts';
 
+/** E-mails are rare and a disable wakes the outbox at once; the poll only catches SMTP retries. */
+const OUTBOX_POLL_MS = 5_000;
+/** Deliveries claimed from the store per poll: a few seconds of work for a busy dispatcher. */
+const CLAIM_BATCH = 1_000;
+
 export interface ServiceOptions {
   clock?: Clock;
   log?: Logger;
@@ -61,7 +66,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
   });
   const owner = newId('proc');
   const mailer = options.mailer ?? (config.smtp.url ? createSmtpMailer({ url: config.smtp.url, from: config.smtp.from }) : createLogMailer(log));
-  const outbox = createOutbox({ store: store.notifications, mailer, clock, log, owner, pollIntervalMs: 5_000 });
+  const outbox = createOutbox({ store: store.notifications, mailer, clock, log, owner, pollIntervalMs: OUTBOX_POLL_MS });
 
   const onExhausted: RecordResultsInput['onExhausted'] = ({ webhook, org, delivery, lastError }) => {
     if (!shouldDisable({ webhookEnabled: webhook.enabled, lastSuccessAt: webhook.lastSuccessAt, deliveryFirstAttemptAt: delivery.firstAttemptAt })) {
@@ -92,7 +97,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
       queuedPerWebhook: config.delivery.queuedPerWebhook,
       leaseMs: config.delivery.leaseMs,
       pollIntervalMs: config.delivery.pollIntervalMs,
-      claimBatch: 1_000,
+      claimBatch: CLAIM_BATCH,
     },
   });
   const ingest = createIngest({
@@ -112,7 +117,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
     clock,
     log,
     metrics,
-    auth: createAuth({ store, clock, operatorToken }),
+    auth: createAuth({ store, clock, operatorToken, plans: config.plans }),
     ingest,
     dispatcher,
     sender,
@@ -169,7 +174,7 @@ function operatorTokenOf(config: Config): { token: string; source: string } {
   if (config.adminToken) return { token: config.adminToken, source: 'CALLHOOK_ADMIN_TOKEN' };
   const path = join(config.dataDir, 'operator-token');
   if (existsSync(path)) return { token: readFileSync(path, 'utf8').trim(), source: path };
-  mkdirSync(config.dataDir, { recursive: true });
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const token = newToken('cho');
   writeFileSync(path, token + '\n', { mode: 0o600 });
   chmodSync(path, 0o600);

@@ -67,6 +67,11 @@ export interface Call extends CallOrigin {
   description: string | null;
 }
 
+/** How an ended call ended: the outcome it was given, or a reading of the times. */
+export function finalOutcome(call: Pick<Call, 'outcome' | 'answeredAt'>): Outcome {
+  return call.outcome ?? (call.answeredAt !== null ? 'ANSWERED' : 'UNANSWERED');
+}
+
 /** Talk time in whole seconds: answer → end, 0 when unanswered or not ended. */
 export function talkTimeS(call: Pick<Call, 'answeredAt' | 'endedAt'>): number {
   if (call.answeredAt === null || call.endedAt === null) return 0;

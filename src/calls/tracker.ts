@@ -4,7 +4,7 @@
 // event, same event id); a different step of a kind the call already had is a conflict.
 import type { CallEvent } from '../events/event.ts';
 import type { EventType } from '../events/catalogue.ts';
-import type { Call, CallOrigin, CallUser, StepType } from './call.ts';
+import { type Call, type CallOrigin, type CallUser, type StepType, finalOutcome } from './call.ts';
 import type { CallStep } from './steps.ts';
 
 export interface AppliedStepRecord {
@@ -75,7 +75,7 @@ export function applyStep(current: TrackedCall | null, step: CallStep, ctx: Trac
       const next: Call = {
         ...annotate(call, step),
         endedAt: step.at,
-        outcome: step.outcome ?? (call.answeredAt !== null ? 'ANSWERED' : 'UNANSWERED'),
+        outcome: step.outcome ?? finalOutcome(call),
         sipCode: step.sipCode ?? null,
       };
       return applied(current, step.type, fingerprint, 'call.ended', step.at, next, ctx);

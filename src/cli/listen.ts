@@ -111,7 +111,7 @@ async function readBody(req: IncomingMessage): Promise<string | null> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-export async function runListen(argv: string[], out: NodeJS.WritableStream): Promise<number> {
+export async function runListen(argv: string[], out: NodeJS.WritableStream, env: Record<string, string | undefined> = {}): Promise<number> {
   let options: ListenOptions;
   try {
     const { values } = parseArgs({
@@ -133,7 +133,7 @@ export async function runListen(argv: string[], out: NodeJS.WritableStream): Pro
     options = {
       port: numberFlag(values.port, 'port', DEFAULT_PORT, { min: 0, max: 65_535 }),
       host: values.host ?? DEFAULT_HOST,
-      secret: values.secret ?? process.env.CALLHOOK_LISTEN_SECRET ?? null,
+      secret: values.secret ?? env.CALLHOOK_LISTEN_SECRET ?? null,
       status: numberFlag(values.status, 'status', 200, { min: 200, max: 599 }),
       delayMs: numberFlag(values['delay-ms'], 'delay-ms', 0, { min: 0 }),
       json: values.json ?? false,

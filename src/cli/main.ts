@@ -21,9 +21,9 @@ export async function main(argv: string[], env: Record<string, string | undefine
     case 'serve':
       return runServe(rest, process.stdout, env);
     case 'listen':
-      return runListen(rest, process.stdout);
+      return runListen(rest, process.stdout, env);
     case 'simulate':
-      return runSimulate(rest, process.stdout);
+      return runSimulate(rest, process.stdout, env);
     case 'migrate':
       return runMigrate(rest, process.stdout, env);
     case '--version':

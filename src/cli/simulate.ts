@@ -50,10 +50,10 @@ Sends realistic made-up calls to a running callhook through its ingest API.
   --help                show this help
 `;
 
-export async function runSimulate(argv: string[], out: NodeJS.WritableStream): Promise<number> {
+export async function runSimulate(argv: string[], out: NodeJS.WritableStream, env: Record<string, string | undefined> = {}): Promise<number> {
   let options: SimulateOptions;
   try {
-    const parsed = parseOptions(argv, process.env.CALLHOOK_INGEST_TOKEN);
+    const parsed = parseOptions(argv, env.CALLHOOK_INGEST_TOKEN);
     if (parsed === 'help') {
       out.write(USAGE);
       return 0;

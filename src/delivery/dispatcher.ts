@@ -10,11 +10,11 @@ import { newId } from '../ids.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { DeliveryStore, RecordResultsInput } from '../store/store.ts';
-import { USER_AGENT } from '../version.ts';
 import type { Attempt, AttemptOutcome, DeliveryJob } from './delivery.ts';
 import { nextAfterAttempt } from './retry-schedule.ts';
 import type { Sender } from './sender.ts';
-import { signatureHeaders } from './signature.ts';
+import { isDelivered, whyNotDelivered } from './delivered.ts';
+import { webhookHeaders } from './signature.ts';
 
 export interface DispatcherConfig {
   defaultTimeoutMs: number;
@@ -90,7 +90,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
   let stopped = false;
   let idleWaiters: Array<() => void> = [];
 
-  const attemptsTotal = metrics.counter('callhook_delivery_attempts_total', 'Delivery attempts by result', ['result']);
+  const attemptsTotal = metrics.counter('callhook_delivery_attempts_total', 'Delivery attempts by result');
   const staleTotal = metrics.counter('callhook_delivery_stale_results_total', 'Attempt results that arrived after their lease was lost');
   metrics.gauge('callhook_dispatcher_queued', 'Deliveries waiting in memory for their lane', () => queued);
   metrics.gauge('callhook_dispatcher_in_flight', 'Requests in flight', () => inFlight);
@@ -181,18 +181,14 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
   async function attempt(job: DeliveryJob): Promise<AttemptOutcome> {
     const startedAt = clock.now();
     const timeoutMs = timeoutOf(job);
-    const headers: Record<string, string> = {
-      'content-type': job.contentType,
-      'user-agent': USER_AGENT,
-      ...signatureHeaders(job.target.secrets, job.deliveryId, startedAt, job.body),
-    };
+    const headers = webhookHeaders(job.contentType, job.target.secrets, job.deliveryId, startedAt, job.body);
     const started = performance.now();
     const result = await sender.send({ url: job.target.url, headers, body: job.body, timeoutMs }).catch((error: unknown) => ({
       kind: 'error' as const,
       error: `internal error while sending: ${String(error)}`,
       durationMs: Math.round(performance.now() - started),
     }));
-    const succeeded = result.kind === 'response' && result.status >= 200 && result.status < 300;
+    const succeeded = result.kind === 'response' && isDelivered(result.status);
     attemptsTotal.inc(1, { result: succeeded ? 'success' : 'failure' });
     const record: Attempt = {
       id: newId('att'),
@@ -209,7 +205,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       responseHeaders: result.kind === 'response' ? result.headers : null,
       responseBody: result.kind === 'response' ? result.body : null,
       responseBodyTruncated: result.kind === 'response' && result.bodyTruncated,
-      error: result.kind === 'error' ? result.error : succeeded ? null : statusError(result.status),
+      error: result.kind === 'error' ? result.error : succeeded ? null : whyNotDelivered(result.status),
       succeeded,
     };
     const next = nextAfterAttempt({
@@ -345,9 +341,4 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     },
     stats: () => ({ queued, inFlight }),
   };
-}
-
-function statusError(status: number): string {
-  if (status >= 300 && status < 400) return `HTTP ${status}: redirects are not followed; point the webhook at the final URL`;
-  return `HTTP ${status}: only a 2xx answer counts as delivered`;
 }

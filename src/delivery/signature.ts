@@ -1,6 +1,7 @@
 // Standard Webhooks signatures (https://www.standardwebhooks.com): `webhook-signature` carries
 // `v1,<base64 HMAC-SHA256 of "id.timestamp.body">` for every active secret, space separated.
 import { type KeyObject, createHmac, createSecretKey, randomBytes, timingSafeEqual } from 'node:crypto';
+import { USER_AGENT } from '../version.ts';
 
 const SECRET_PREFIX = 'whsec_';
 
@@ -33,6 +34,11 @@ export function signatureHeaders(secrets: readonly string[], id: string, nowMs: 
     'webhook-timestamp': String(timestampS),
     'webhook-signature': secrets.map((secret) => sign(secret, id, timestampS, body)).join(' '),
   };
+}
+
+/** The headers of every webhook request: its content type, who sends it, and the signature trio. */
+export function webhookHeaders(contentType: string, secrets: readonly string[], id: string, nowMs: number, body: string): Record<string, string> {
+  return { 'content-type': contentType, 'user-agent': USER_AGENT, ...signatureHeaders(secrets, id, nowMs, body) };
 }
 
 export type Verification = { ok: true } | { ok: false; reason: string };

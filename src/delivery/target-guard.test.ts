@@ -5,11 +5,11 @@ const strict = { allowPrivate: false };
 const open = { allowPrivate: true };
 
 describe('webhook targets', () => {
-  it.each(['127.0.0.1', '10.1.2.3', '172.16.0.1', '192.168.1.1', '169.254.169.254', '100.64.0.1', '0.0.0.0', '::1', '::', 'fe80::1', 'fd00::1', '::ffff:127.0.0.1', '::ffff:10.0.0.1', '::ffff:7f00:1', '64:ff9b::a00:5', '64:ff9b::10.0.0.5'])(
+  it.each(['127.0.0.1', '10.1.2.3', '172.16.0.1', '192.168.1.1', '169.254.169.254', '100.64.0.1', '0.0.0.0', '::1', '::', 'fe80::1', 'fd00::1', '::ffff:127.0.0.1', '::ffff:10.0.0.1', '::ffff:7f00:1', '64:ff9b::a00:5', '64:ff9b::10.0.0.5', '::127.0.0.1', '::a00:1', '2002:7f00:1::1', '2002:a00:1::'])(
     '%s is not public',
     (address) => expect(isPublicAddress(address)).toBe(false),
   );
-  it.each(['93.184.215.14', '8.8.8.8', '2606:4700:4700::1111', '::ffff:8.8.8.8', '::ffff:808:808', '64:ff9b::808:808'])('%s is public', (address) => expect(isPublicAddress(address)).toBe(true));
+  it.each(['93.184.215.14', '8.8.8.8', '2606:4700:4700::1111', '::ffff:8.8.8.8', '::ffff:808:808', '64:ff9b::808:808', '2002:808:808::1'])('%s is public', (address) => expect(isPublicAddress(address)).toBe(true));
 
   it('wants https on a public address unless private targets are allowed', () => {
     expect(checkTargetUrl('https://93.184.215.14/hook', strict).ok).toBe(true);

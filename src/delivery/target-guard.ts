@@ -25,13 +25,15 @@ export function isPublicAddress(address: string): boolean {
   const family = isIP(address);
   if (family === 4) return !NOT_PUBLIC.check(address, 'ipv4');
   if (family === 6) {
-    // IPv4-mapped (::ffff:0:0/96) and NAT64 (64:ff9b::/96) addresses are judged by the IPv4
-    // address inside them, whether written dotted or in hex (URL parsing turns one into the other).
+    // IPv4-mapped (::ffff:0:0/96), NAT64 (64:ff9b::/96) and 6to4 (2002::/16) addresses are judged
+    // by the IPv4 address inside them, dotted or in hex (URL parsing turns one into the other).
     const bytes = ipv6Bytes(address);
     const prefix = bytes.subarray(0, 12).toString('hex');
     if (prefix === '00000000000000000000ffff' || prefix === '0064ff9b0000000000000000') {
       return isPublicAddress([...bytes.subarray(12)].join('.'));
     }
+    if (prefix === '000000000000000000000000') return false; // IPv4-compatible (deprecated) and ::, ::1
+    if (bytes[0] === 0x20 && bytes[1] === 0x02) return isPublicAddress([...bytes.subarray(2, 6)].join('.')); // 6to4
     return !NOT_PUBLIC.check(address, 'ipv6');
   }
   return false;

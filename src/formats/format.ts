@@ -1,5 +1,4 @@
 // The webhook formats and content types, and the JSON-like value every renderer produces.
-import type { Call, Outcome } from '../calls/call.ts';
 
 export const FORMATS = ['ringotel', 'rinkel', 'standard'] as const;
 export type Format = (typeof FORMATS)[number];
@@ -13,9 +12,4 @@ export type WireBody = { [k: string]: WireValue };
 export interface RenderOptions {
   /** The webhook's Ringotel `api_token`; other formats ignore it. */
   apiToken: string | null;
-}
-
-/** How an ended call ended: the tracker's outcome, or a reading of the times when it set none. */
-export function finalOutcome(call: Pick<Call, 'outcome' | 'answeredAt'>): Outcome {
-  return call.outcome ?? (call.answeredAt !== null ? 'ANSWERED' : 'UNANSWERED');
 }

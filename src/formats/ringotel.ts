@@ -3,11 +3,10 @@
 // The seed examples carry no `calling_number` / `call_url` aliases (only its parameter list names
 // them), and receivers are written against the examples, so neither alias is sent.
 import type { Call } from '../calls/call.ts';
-import { talkTimeS } from '../calls/call.ts';
+import { finalOutcome, talkTimeS } from '../calls/call.ts';
 import type { CallEvent } from '../events/event.ts';
 import { RINGOTEL_METHOD } from '../events/catalogue.ts';
 import type { RenderOptions, WireBody } from './format.ts';
-import { finalOutcome } from './format.ts';
 
 /** SIP causes for calls without a recorded final response: 603 Decline, 487 Request Terminated. */
 const CAUSE_COMPLETED = '0';

@@ -3,9 +3,9 @@
 // DESIGN.md also lists userId / callRecordingUrl / voicemailUrl; the seed examples carry none, so neither do we.
 import type { Call } from '../calls/call.ts';
 import { toE164 } from '../calls/phone-number.ts';
+import { finalOutcome } from '../calls/call.ts';
 import type { CallEvent } from '../events/event.ts';
 import type { WireBody } from './format.ts';
-import { finalOutcome } from './format.ts';
 
 /** The Rinkel body for an event, or null when the event has no Rinkel form (call.recording). */
 export function renderRinkel(event: CallEvent): WireBody | null {

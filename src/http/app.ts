@@ -20,12 +20,13 @@ import { apiKeyRoutes } from './routes/api-keys.ts';
 import { callRoutes } from './routes/calls.ts';
 import { connectionRoutes } from './routes/connections.ts';
 import { deliveryRoutes } from './routes/deliveries.ts';
-import { directoryRoutes } from './routes/directory.ts';
 import { healthRoutes } from './routes/health.ts';
 import { ingestRoutes } from './routes/ingest.ts';
 import { notificationRoutes } from './routes/notifications.ts';
+import { numberRoutes } from './routes/numbers.ts';
 import { orgRoutes } from './routes/orgs.ts';
 import { rinkelRoutes } from './routes/rinkel.ts';
+import { userRoutes } from './routes/users.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
 
 export type Api = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, TypeBoxTypeProvider>;
@@ -95,7 +96,8 @@ export async function buildApp(deps: ApiDeps): Promise<Api> {
   orgRoutes(app, deps);
   connectionRoutes(app, deps);
   apiKeyRoutes(app, deps);
-  directoryRoutes(app, deps);
+  userRoutes(app, deps);
+  numberRoutes(app, deps);
   webhookRoutes(app, deps);
   callRoutes(app, deps);
   deliveryRoutes(app, deps);

@@ -6,6 +6,7 @@ import type { Clock } from '../clock.ts';
 import { AppError, notFound } from '../errors.ts';
 import type { Store } from '../store/store.ts';
 import type { Connection, Org } from '../tenancy/org.ts';
+import { type Plans, assertPlanHasWebhooks } from '../tenancy/plans.ts';
 
 export type Principal = { kind: 'operator' } | { kind: 'org'; orgId: string; keyId: string } | { kind: 'connection'; connection: Connection };
 
@@ -31,7 +32,7 @@ export function bearerOf(request: FastifyRequest): string | null {
 
 const LAST_USED_RESOLUTION_MS = 60_000;
 
-export function createAuth(deps: { store: Store; clock: Clock; operatorToken: string }) {
+export function createAuth(deps: { store: Store; clock: Clock; operatorToken: string; plans: Plans }) {
   const operatorHash = Buffer.from(hashToken(deps.operatorToken), 'hex');
   const isOperator = (token: string) => timingSafeEqual(Buffer.from(hashToken(token), 'hex'), operatorHash);
 
@@ -88,6 +89,11 @@ export function createAuth(deps: { store: Store; clock: Clock; operatorToken: st
       if (!key) throw new AppError('UNAUTHORIZED', 'The API key is not valid');
       request.principal = { kind: 'org', orgId: key.org.id, keyId: key.keyId };
       request.org = key.org;
+    },
+
+    /** After `org` or `rinkel`: webhook features need a plan that includes them (403 otherwise). */
+    async webhooksInPlan(request: FastifyRequest): Promise<void> {
+      assertPlanHasWebhooks(deps.plans, request.org!);
     },
 
     /** The ingest API: a connection's ingest token. */

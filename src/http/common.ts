@@ -1,13 +1,13 @@
 // Schemas and helpers shared by the routes: ids, times, pagination, the problem document.
 import { Type, type TSchema } from 'typebox';
+import { Nullable } from '../json-schema.ts';
+
+export { Enum, Nullable } from '../json-schema.ts';
 
 export const iso = (ms: number): string => new Date(ms).toISOString();
 export const isoOrNull = (ms: number | null): string | null => (ms === null ? null : iso(ms));
 
-export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 export const Time = Type.String({ format: 'date-time', description: 'ISO 8601, UTC' });
-export const Enum = <T extends string>(values: readonly T[], options: { description?: string; default?: T } = {}) =>
-  Type.Unsafe<T>({ type: 'string', enum: [...values], ...options });
 
 export const OrgParams = Type.Object({ orgId: Type.String({ description: 'Organization id (`org_…`).' }) });
 export const pageFields = {

@@ -19,14 +19,15 @@ export function disabledWebhookEmail(input: {
   const failingSince = new Date(delivery.firstAttemptAt ?? now).toISOString();
   // Replay selects by creation time; the failing delivery was created just before its first attempt.
   const since = new Date(delivery.createdAt).toISOString();
-  const name = webhook.description ? `"${webhook.description}" (${webhook.url})` : webhook.url;
+  const url = withoutQuery(webhook.url);
+  const name = webhook.description ? `"${webhook.description}" (${url})` : url;
   const text = [
     `Hello,`,
     ``,
     `callhook has disabled a webhook of ${org.name} (${org.domain}): it could not deliver to it for ${span(now - (delivery.firstAttemptAt ?? now))}.`,
     ``,
     `Webhook:     ${webhook.id}${webhook.description ? ` — ${webhook.description}` : ''}`,
-    `URL:         ${webhook.url}`,
+    `URL:         ${url}`,
     `Format:      ${webhook.format}, ${webhook.contentType}`,
     `Why:         delivery ${delivery.id} (${delivery.eventType}, call ${delivery.callId}) failed every attempt`,
     `             from ${failingSince} to ${new Date(now).toISOString()}, and no delivery to this webhook has`,
@@ -54,6 +55,12 @@ export function disabledWebhookEmail(input: {
     text,
     createdAt: now,
   };
+}
+
+/** Receivers sometimes keep a token in the query string; an e-mail is no place for it. */
+function withoutQuery(raw: string): string {
+  const at = raw.indexOf('?');
+  return at === -1 ? raw : `${raw.slice(0, at)}?…`;
 }
 
 function span(ms: number): string {

@@ -5,6 +5,8 @@ import type { Logger } from '../observability/logger.ts';
 import type { NotificationStore } from '../store/store.ts';
 import type { Mailer } from './mailer.ts';
 
+/** Long enough for a slow SMTP server to answer, so two relays never send the same e-mail. */
+const SEND_LEASE_MS = 60_000;
 /** Delays between SMTP attempts (s): quick at first, then hourly, about a day in all. */
 const RETRY_DELAYS_S = [60, 300, 900, 3_600, 3_600, 3_600, 3_600, 7_200, 7_200, 14_400, 14_400, 21_600, 21_600];
 
@@ -31,7 +33,7 @@ export function createOutbox(deps: {
   let current: Promise<void> = Promise.resolve();
 
   async function tick(): Promise<void> {
-    const due = await store.claimDue({ owner: deps.owner, now: clock.now(), leaseMs: 60_000, limit: 20 });
+    const due = await store.claimDue({ owner: deps.owner, now: clock.now(), leaseMs: SEND_LEASE_MS, limit: 20 });
     for (const notification of due) {
       if (notification.to.length === 0) {
         log.warn({ notification }, 'organization has no notification e-mails: notification written to the log and kept');

@@ -22,7 +22,7 @@ interface GaugeEntry {
 export class Metrics {
   private readonly entries = new Map<string, CounterEntry | GaugeEntry>();
 
-  counter(name: string, help: string, _labelNames: string[] = []): Counter {
+  counter(name: string, help: string): Counter {
     let entry = this.entries.get(name);
     if (!entry) {
       entry = { kind: 'counter', help, values: new Map() };
@@ -67,5 +67,6 @@ export class Metrics {
 function labelKey(labels: Labels): string {
   const pairs = Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : 1));
   if (pairs.length === 0) return '';
-  return `{${pairs.map(([k, v]) => `${k}="${v.replace(/["\\\n]/g, '\\$&')}"`).join(',')}}`;
+  const escape = (v: string) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+  return `{${pairs.map(([k, v]) => `${k}="${escape(v)}"`).join(',')}}`;
 }

@@ -1,11 +1,9 @@
 // The delivery log: deliveries, their attempts (request and response), and retrying one.
 import { Type } from 'typebox';
-import type { FastifyRequest } from 'fastify';
 import type { Attempt, Delivery } from '../../delivery/delivery.ts';
 import { DELIVERY_STATUSES } from '../../delivery/delivery.ts';
 import { notFound } from '../../errors.ts';
 import { EVENT_TYPES } from '../../events/catalogue.ts';
-import { assertPlanHasWebhooks } from '../../tenancy/plans.ts';
 import { type Api, type ApiDeps } from '../app.ts';
 import { Enum, Nullable, OrgParams, Page, pageFields, Time, iso, isoOrNull, problems } from '../common.ts';
 
@@ -112,8 +110,7 @@ export function deliveryRoutes(app: Api, deps: ApiDeps): void {
     return { data: attempts.map((a) => attemptJson(a, delivery.body)) };
   });
 
-  const planAllows = async (request: FastifyRequest) => assertPlanHasWebhooks(config.plans, request.org!);
-  app.post('/v1/orgs/:orgId/deliveries/:deliveryId/retry', { preHandler: [auth.org, planAllows], schema: { tags, summary: 'Attempt a delivery once more, now (same body, fresh signature)', params: DeliveryParams, response: { 200: Type.Object({ attempt: AttemptSchema, delivery: DeliverySchema }), ...problems(404, 409) } } }, async (request) => {
+  app.post('/v1/orgs/:orgId/deliveries/:deliveryId/retry', { preHandler: [auth.org, auth.webhooksInPlan], schema: { tags, summary: 'Attempt a delivery once more, now (same body, fresh signature)', params: DeliveryParams, response: { 200: Type.Object({ attempt: AttemptSchema, delivery: DeliverySchema }), ...problems(404, 409) } } }, async (request) => {
     const orgId = request.org!.id;
     const job = await store.deliveries.beginManualAttempt({ orgId, deliveryId: request.params.deliveryId, owner: deps.owner, leaseMs: config.delivery.leaseMs, now: clock.now() });
     const attempt = await deps.dispatcher.attemptNow(job);

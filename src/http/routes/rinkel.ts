@@ -8,9 +8,8 @@ import { RINKEL_EVENTS, RINKEL_EVENT_TO_CANONICAL, type RinkelEvent, CANONICAL_T
 import { CONTENT_TYPES } from '../../formats/format.ts';
 import type { Webhook } from '../../delivery/webhook.ts';
 import { assertAllowedTarget, newWebhook } from '../../delivery/webhook-settings.ts';
-import { sendTestEvent } from '../../delivery/webhook-test.ts';
+import { sampleOrigin, sendTestEvent } from '../../delivery/test-send.ts';
 import { newSigningSecret } from '../../delivery/signature.ts';
-import { assertPlanHasWebhooks } from '../../tenancy/plans.ts';
 import type { Store } from '../../store/store.ts';
 import { type Api, type ApiDeps } from '../app.ts';
 import { Enum, Nullable } from '../common.ts';
@@ -76,7 +75,7 @@ export function rinkelRoutes(app: Api, deps: ApiDeps): void {
   );
   app.addHook('preHandler', async (request) => {
     await auth.rinkel(request);
-    assertPlanHasWebhooks(config.plans, request.org!);
+    await auth.webhooksInPlan(request);
   });
   const find = async (orgId: string, event: RinkelEvent) =>
     (await subscriptions(store, orgId)).find((w) => w.events[0] === RINKEL_EVENT_TO_CANONICAL[event]) ?? null;
@@ -88,8 +87,9 @@ export function rinkelRoutes(app: Api, deps: ApiDeps): void {
 
   app.post('/webhooks/:event', { schema: { tags, summary: 'Subscribe to an event', params: EventParams, body: CreateBody, response: { 201: Type.Object({ data: Subscription }), 400: Errors, 409: Errors } } }, async (request, reply) => {
     const { event } = request.params;
-    if (await find(request.org!.id, event)) throw new AppError('CONFLICT', `A webhook for ${event} already exists; update it with PUT`);
+    // The slow check (DNS) first, so the look-up and the insert follow each other without a pause.
     await assertAllowedTarget(request.body.url, targetPolicy);
+    if (await find(request.org!.id, event)) throw new AppError('CONFLICT', `A webhook for ${event} already exists; update it with PUT`);
     const webhook = await store.webhooks.create(
       newWebhook(
         request.org!.id,
@@ -138,7 +138,7 @@ export function rinkelRoutes(app: Api, deps: ApiDeps): void {
       deps,
       { url, format: 'rinkel', contentType: contentType ?? 'application/json', apiToken: null, secrets: [newSigningSecret()], timeoutMs: config.delivery.timeoutMs },
       RINKEL_EVENT_TO_CANONICAL[request.params.event],
-      { org: { id: org.id, domain: org.domain, defaultCountry: org.defaultCountry } },
+      sampleOrigin(org),
     );
     if (result.ok) return reply.code(204).send(null);
     const answer = result.status === null ? result.error : `the receiver answered HTTP ${result.status} in ${result.durationMs} ms${result.responseBody ? `: ${result.responseBody.slice(0, 200)}` : ''}`;

@@ -5,12 +5,10 @@ import { AppError, notFound } from '../../errors.ts';
 import { EVENT_TYPES, type EventType } from '../../events/catalogue.ts';
 import { CONTENT_TYPES, FORMATS } from '../../formats/format.ts';
 import type { Webhook } from '../../delivery/webhook.ts';
-import { DEFAULT_TEST_EVENT, sendTestEvent } from '../../delivery/webhook-test.ts';
+import { DEFAULT_TEST_EVENT, sampleOrigin, sendTestEvent } from '../../delivery/test-send.ts';
 import { PREVIOUS_SECRET_GRACE_MS, assertAllowedTarget, assertTimeoutFits, newWebhook } from '../../delivery/webhook-settings.ts';
 import { newSigningSecret } from '../../delivery/signature.ts';
 import { signingSecrets } from '../../delivery/webhook.ts';
-import { assertPlanHasWebhooks } from '../../tenancy/plans.ts';
-import type { FastifyRequest } from 'fastify';
 import { type Api, type ApiDeps } from '../app.ts';
 import { Enum, Nullable, OrgParams, Page, PageQuery, Time, iso, isoOrNull, problems } from '../common.ts';
 
@@ -89,7 +87,7 @@ const TestUnsaved = Type.Object(
     format: Type.Optional(Format),
     contentType: Type.Optional(ContentType),
     apiToken: Type.Optional(Nullable(Type.String({ maxLength: 500 }))),
-    secret: Type.Optional(Type.String({ pattern: '^whsec_', description: 'Sign with this secret; default: a throwaway one.' })),
+    secret: Type.Optional(Type.String({ pattern: '^whsec_[A-Za-z0-9+/]{16,}={0,2}$', description: 'Sign with this `whsec_…` secret; default: a throwaway one.' })),
     timeoutMs: Type.Optional(Timeout),
   },
   { additionalProperties: false },
@@ -127,14 +125,12 @@ export const webhookJson = (w: Webhook) => ({
 export function webhookRoutes(app: Api, deps: ApiDeps): void {
   const { store, clock, auth, config, targetPolicy } = deps;
   const tags = ['webhooks'];
-  const planAllows = async (request: FastifyRequest) => assertPlanHasWebhooks(config.plans, request.org!);
-  const preHandler = [auth.org, planAllows];
+  const preHandler = [auth.org, auth.webhooksInPlan];
   const load = async (orgId: string, webhookId: string) => {
     const webhook = await store.webhooks.get(orgId, webhookId);
     if (!webhook) throw notFound('Webhook', webhookId);
     return webhook;
   };
-  const originOf = (request: FastifyRequest) => ({ org: { id: request.org!.id, domain: request.org!.domain, defaultCountry: request.org!.defaultCountry } });
 
   app.post('/v1/orgs/:orgId/webhooks', { preHandler, schema: { tags, summary: 'Create a webhook', params: OrgParams, body: CreateWebhook, response: { 201: WithSecret, ...problems(403, 422) } } }, async (request, reply) => {
     assertTimeoutFits(request.body.timeoutMs, config.delivery.maxTimeoutMs);
@@ -160,7 +156,7 @@ export function webhookRoutes(app: Api, deps: ApiDeps): void {
       secrets: [body.secret ?? newSigningSecret()],
       timeoutMs: body.timeoutMs ?? config.delivery.timeoutMs,
     };
-    return sendTestEvent(deps, target, body.event ?? DEFAULT_TEST_EVENT[format], originOf(request));
+    return sendTestEvent(deps, target, body.event ?? DEFAULT_TEST_EVENT[format], sampleOrigin(request.org!));
   });
 
   app.get('/v1/orgs/:orgId/webhooks/:webhookId', { preHandler, schema: { tags, summary: 'Get a webhook', params: WebhookParams, response: { 200: WebhookSchema, ...problems(404) } } }, async (request) =>
@@ -224,7 +220,7 @@ export function webhookRoutes(app: Api, deps: ApiDeps): void {
       secrets: signingSecrets(webhook, clock.now()),
       timeoutMs: webhook.timeoutMs ?? config.delivery.timeoutMs,
     };
-    return sendTestEvent(deps, target, event, originOf(request));
+    return sendTestEvent(deps, target, event, sampleOrigin(request.org!));
   });
 
   app.post('/v1/orgs/:orgId/webhooks/:webhookId/replay', { preHandler, schema: { tags, summary: "Re-send a webhook's failed or held deliveries since a time", params: WebhookParams, body: Replay, response: { 202: Type.Object({ replayed: Type.Integer() }), ...problems(404, 409, 422) } } }, async (request, reply) => {

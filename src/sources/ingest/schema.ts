@@ -1,6 +1,9 @@
 // The ingest API's step shapes: one schema per step type, strict (unknown fields are errors).
 import { Type } from 'typebox';
 import { OUTCOMES, SENTIMENTS } from '../../calls/call.ts';
+import { Enum as EnumOf } from '../../json-schema.ts';
+
+const Enum = <T extends string>(values: readonly T[], description: string) => EnumOf(values, { description });
 
 export const MAX_STEPS_PER_REQUEST = 500;
 
@@ -16,8 +19,6 @@ const Notes = {
   subject: Type.Optional(Type.String({ maxLength: 500, description: 'Call subject (Ringotel `call_subject`).' })),
   description: Type.Optional(Type.String({ maxLength: 5_000, description: 'Call comment (Ringotel `call_description`).' })),
 };
-const Enum = <T extends string>(values: readonly T[], description: string) =>
-  Type.Unsafe<T>({ type: 'string', enum: [...values], description });
 
 export const StartedStepSchema = Type.Object(
   {

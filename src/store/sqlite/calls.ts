@@ -5,9 +5,8 @@ import type { DeliveryJob } from '../../delivery/delivery.ts';
 import type { Webhook } from '../../delivery/webhook.ts';
 import type { CallEvent } from '../../events/event.ts';
 import type { ApplyStepsInput, ApplyStepsResult, CallStore } from '../store.ts';
-import { type CommitQueue, type Database, type Row, json } from './database.ts';
+import { type CommitQueue, type Database, type Row, json, toPage } from './database.ts';
 import { jobFrom } from './deliveries.ts';
-import { toPage } from './tenancy.ts';
 import { webhookFrom } from './webhooks.ts';
 
 export function sqliteCalls(db: Database, commits: CommitQueue): CallStore {

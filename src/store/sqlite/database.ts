@@ -1,10 +1,11 @@
 // The SQLite handle: WAL with synchronous=FULL (acknowledged means on disk), statements prepared
 // once, numbered append-only migrations, and a group commit that shares one fsync among writes.
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
-import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
+import type { Page } from '../store.ts';
 
 export type Row = Record<string, SQLInputValue>;
 
@@ -13,8 +14,10 @@ export class Database {
   private readonly statements = new Map<string, StatementSync>();
 
   constructor(path: string) {
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    // The file holds signing secrets: only its owner reads it.
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     this.db = new DatabaseSync(path, { timeout: 5_000 });
+    if (path !== ':memory:') chmodSync(path, 0o600);
     this.db.exec(`
       PRAGMA journal_mode = WAL;
       PRAGMA synchronous = FULL;
@@ -197,6 +200,18 @@ export function numOrNull(value: SQLInputValue | undefined): number | null {
 
 export function strOrNull(value: SQLInputValue | undefined): string | null {
   return value === null || value === undefined ? null : String(value);
+}
+
+/** A patch without its undefined keys: a field left out (or undefined) is not changed. */
+export function given<T extends object>(patch: T): Partial<T> {
+  return Object.fromEntries(Object.entries(patch).filter(([, value]) => value !== undefined)) as Partial<T>;
+}
+
+/** A page from limit+1 rows (the extra row only says that another page follows). */
+export function toPage<T>(rows: T[], limit: number, cursorOf: (item: T) => string): Page<T> {
+  if (rows.length <= limit) return { data: rows, nextCursor: null };
+  const data = rows.slice(0, limit);
+  return { data, nextCursor: cursorOf(data[data.length - 1]!) };
 }
 
 /** Turns a UNIQUE violation into a value the caller can map to CONFLICT. */

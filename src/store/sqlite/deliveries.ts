@@ -7,8 +7,8 @@ import { type Webhook, signingSecrets } from '../../delivery/webhook.ts';
 import type { EventType } from '../../events/catalogue.ts';
 import type { ContentType } from '../../formats/format.ts';
 import type { DeliveryFilter, DeliveryStore, RecordResultsInput, RecordResultsOutput } from '../store.ts';
-import { type CommitQueue, type Database, type Row, bool, json, jsonOrNull, numOrNull, strOrNull } from './database.ts';
-import { orgFrom, toPage } from './tenancy.ts';
+import { type CommitQueue, type Database, type Row, bool, json, jsonOrNull, numOrNull, strOrNull, toPage } from './database.ts';
+import { orgFrom } from './tenancy.ts';
 import { disableWebhook, webhookFrom } from './webhooks.ts';
 
 export const deliveryFrom = (row: Row): Delivery => ({

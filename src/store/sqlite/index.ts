@@ -3,8 +3,9 @@ import type { Store } from '../store.ts';
 import { sqliteCalls } from './calls.ts';
 import { CommitQueue, Database } from './database.ts';
 import { sqliteDeliveries } from './deliveries.ts';
-import { sqliteMeta, sqliteNotifications } from './notifications.ts';
-import { ConnectionLookups, sqliteApiKeys, sqliteConnections, sqliteNumbers, sqliteOrgs, sqliteUsers } from './tenancy.ts';
+import { sqliteMeta } from './meta.ts';
+import { sqliteNotifications } from './notifications.ts';
+import { IngestTokenCache, sqliteApiKeys, sqliteConnections, sqliteNumbers, sqliteOrgs, sqliteUsers } from './tenancy.ts';
 import { sqliteWebhooks } from './webhooks.ts';
 
 export interface SqliteStore extends Store {
@@ -17,12 +18,12 @@ export function openSqliteStore(path: string): SqliteStore {
   const database = new Database(path);
   database.migrate();
   const commits = new CommitQueue(database);
-  const lookups = new ConnectionLookups();
+  const ingestTokens = new IngestTokenCache();
   return {
     kind: 'sqlite',
     path,
-    orgs: sqliteOrgs(database, lookups),
-    connections: sqliteConnections(database, lookups),
+    orgs: sqliteOrgs(database, ingestTokens),
+    connections: sqliteConnections(database, ingestTokens),
     apiKeys: sqliteApiKeys(database),
     users: sqliteUsers(database),
     numbers: sqliteNumbers(database),

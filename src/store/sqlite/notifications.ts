@@ -1,8 +1,7 @@
-// The e-mail outbox and the key/value meta table on SQLite.
+// The e-mail outbox on SQLite.
 import type { Notification, NotificationStatus } from '../../notify/notification.ts';
-import type { MetaStore, NotificationStore } from '../store.ts';
-import { type Database, type Row, json, numOrNull, strOrNull } from './database.ts';
-import { toPage } from './tenancy.ts';
+import type { NotificationStore } from '../store.ts';
+import { type Database, type Row, json, numOrNull, strOrNull, toPage } from './database.ts';
 
 const notificationFrom = (row: Row): Notification => ({
   id: String(row.id),
@@ -61,17 +60,6 @@ export function sqliteNotifications(db: Database): NotificationStore {
         .all<Row>('SELECT * FROM notifications WHERE org_id = ? AND id < ? ORDER BY id DESC LIMIT ?', orgId, after ?? '\uffff', limit + 1)
         .map(notificationFrom);
       return toPage(rows, limit, (n) => n.id);
-    },
-  };
-}
-
-export function sqliteMeta(db: Database): MetaStore {
-  return {
-    async get(key) {
-      return strOrNull(db.get<Row>('SELECT value FROM meta WHERE key = ?', key)?.value);
-    },
-    async set(key, value) {
-      db.run('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value', key, value);
     },
   };
 }

@@ -2,20 +2,8 @@
 import { AppError } from '../../errors.ts';
 import type { CallUser } from '../../calls/call.ts';
 import type { ApiKey, Connection, DirectoryUser, Org, PhoneNumber } from '../../tenancy/org.ts';
-import type { ApiKeyStore, ConnectionStore, NumberStore, OrgPatch, OrgStore, Page, PageQuery, UserPatch, UserStore } from '../store.ts';
-import { type Database, type Row, isUniqueViolation, json, numOrNull, strOrNull } from './database.ts';
-
-/** A patch without its undefined keys: a field left out (or undefined) is not changed. */
-export function given<T extends object>(patch: T): Partial<T> {
-  return Object.fromEntries(Object.entries(patch).filter(([, value]) => value !== undefined)) as Partial<T>;
-}
-
-/** Fetches limit+1 rows to know whether another page follows. */
-export function toPage<T>(rows: T[], limit: number, cursorOf: (item: T) => string): Page<T> {
-  if (rows.length <= limit) return { data: rows, nextCursor: null };
-  const data = rows.slice(0, limit);
-  return { data, nextCursor: cursorOf(data[data.length - 1]!) };
-}
+import type { ApiKeyStore, ConnectionStore, NumberStore, OrgPatch, OrgStore, PageQuery, UserPatch, UserStore } from '../store.ts';
+import { type Database, type Row, given, isUniqueViolation, json, numOrNull, strOrNull, toPage } from './database.ts';
 
 function conflictOnDuplicate<T>(what: string, fn: () => T): T {
   try {
@@ -30,7 +18,7 @@ function conflictOnDuplicate<T>(what: string, fn: () => T): T {
  * Ingest-token look-ups, remembered: every ingest request makes one. The embedded store is the
  * only writer of its file, so clearing on any organization change or revocation keeps it exact.
  */
-export class ConnectionLookups {
+export class IngestTokenCache {
   private readonly entries = new Map<string, { connection: Connection; org: Org }>();
   get(tokenHash: string) {
     return this.entries.get(tokenHash);
@@ -55,7 +43,7 @@ const orgFrom = (row: Row): Org => ({
   updatedAt: Number(row.updated_at),
 });
 
-export function sqliteOrgs(db: Database, lookups: ConnectionLookups): OrgStore {
+export function sqliteOrgs(db: Database, ingestTokens: IngestTokenCache): OrgStore {
   const get = (id: string) => {
     const row = db.get<Row>('SELECT * FROM orgs WHERE id = ?', id);
     return row ? orgFrom(row) : null;
@@ -81,7 +69,7 @@ export function sqliteOrgs(db: Database, lookups: ConnectionLookups): OrgStore {
       const current = get(id);
       if (!current) return null;
       const next: Org = { ...current, ...given(patch), updatedAt: now };
-      lookups.clear();
+      ingestTokens.clear();
       conflictOnDuplicate(`An organization with domain "${next.domain}"`, () =>
         db.run(
           'UPDATE orgs SET name = ?, domain = ?, plan = ?, notification_emails = ?, default_country = ?, updated_at = ? WHERE id = ?',
@@ -91,7 +79,7 @@ export function sqliteOrgs(db: Database, lookups: ConnectionLookups): OrgStore {
       return next;
     },
     async delete(id) {
-      lookups.clear();
+      ingestTokens.clear();
       return db.transaction(() => {
         // Tables without a foreign key to orgs (hot-path tables stay FK-light) are cleared by hand.
         db.run('DELETE FROM notifications WHERE org_id = ?', id);
@@ -110,7 +98,7 @@ const connectionFrom = (row: Row): Connection => ({
   revokedAt: numOrNull(row.revoked_at),
 });
 
-export function sqliteConnections(db: Database, lookups: ConnectionLookups): ConnectionStore {
+export function sqliteConnections(db: Database, ingestTokens: IngestTokenCache): ConnectionStore {
   return {
     async create(connection, tokenHash) {
       db.run(
@@ -130,18 +118,18 @@ export function sqliteConnections(db: Database, lookups: ConnectionLookups): Con
       return toPage(rows, limit, (c) => c.id);
     },
     async findByTokenHash(tokenHash) {
-      const known = lookups.get(tokenHash);
+      const known = ingestTokens.get(tokenHash);
       if (known) return known;
       const row = db.get<Row>('SELECT * FROM connections WHERE token_hash = ? AND revoked_at IS NULL', tokenHash);
       if (!row) return null;
       const org = db.get<Row>('SELECT * FROM orgs WHERE id = ?', row.org_id);
       if (!org) return null;
       const found = { connection: connectionFrom(row), org: orgFrom(org) };
-      lookups.set(tokenHash, found);
+      ingestTokens.set(tokenHash, found);
       return found;
     },
     async revoke(orgId, id, now) {
-      lookups.clear();
+      ingestTokens.clear();
       return db.run('UPDATE connections SET revoked_at = ? WHERE org_id = ? AND id = ? AND revoked_at IS NULL', now, orgId, id) > 0;
     },
   };

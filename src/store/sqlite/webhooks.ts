@@ -3,8 +3,7 @@ import type { Webhook, WebhookPatch } from '../../delivery/webhook.ts';
 import type { EventType } from '../../events/catalogue.ts';
 import type { ContentType, Format } from '../../formats/format.ts';
 import type { WebhookStore } from '../store.ts';
-import { type Database, type Row, bool, json, jsonOrNull, numOrNull, strOrNull } from './database.ts';
-import { given, toPage } from './tenancy.ts';
+import { type Database, type Row, bool, given, json, jsonOrNull, numOrNull, strOrNull, toPage } from './database.ts';
 
 export const webhookFrom = (row: Row): Webhook => ({
   id: String(row.id),

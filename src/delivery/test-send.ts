@@ -9,9 +9,10 @@ import { renderBody } from '../formats/render.ts';
 import type { ContentType, Format } from '../formats/format.ts';
 import { sampleEvent } from '../formats/samples.ts';
 import { newId } from '../ids.ts';
-import { USER_AGENT } from '../version.ts';
+import { isDelivered, whyNotDelivered } from './delivered.ts';
+import type { Org } from '../tenancy/org.ts';
 import type { Sender } from './sender.ts';
-import { signatureHeaders } from './signature.ts';
+import { webhookHeaders } from './signature.ts';
 
 export interface TestTarget {
   url: string;
@@ -39,6 +40,11 @@ export const DEFAULT_TEST_EVENT: Record<Format, EventType> = {
   standard: 'call.incoming',
 };
 
+/** A sample call of this organization (its domain and country), from a stand-in connection. */
+export function sampleOrigin(org: Pick<Org, 'id' | 'domain' | 'defaultCountry'>): Partial<CallOrigin> {
+  return { org: { id: org.id, domain: org.domain, defaultCountry: org.defaultCountry } };
+}
+
 export async function sendTestEvent(deps: { sender: Sender; clock: Clock }, target: TestTarget, event: EventType, origin: Partial<CallOrigin>): Promise<TestResult> {
   const now = deps.clock.now();
   const body = renderBody(target.format, target.contentType, sampleEvent(event, now, origin), { apiToken: target.apiToken });
@@ -46,15 +52,15 @@ export async function sendTestEvent(deps: { sender: Sender; clock: Clock }, targ
     throw new AppError('VALIDATION_FAILED', `event: the ${target.format} format has no ${event} event, so it is never sent to this webhook; pick another`, { field: 'event' });
   }
   const id = `test_${newId('dlv', now).slice(4)}`;
-  const headers = { 'content-type': target.contentType, 'user-agent': USER_AGENT, ...signatureHeaders(target.secrets, id, now, body) };
+  const headers = webhookHeaders(target.contentType, target.secrets, id, now, body);
   const result = await deps.sender.send({ url: target.url, headers, body, timeoutMs: target.timeoutMs });
   if (result.kind === 'error') return { ok: false, status: null, durationMs: result.durationMs, error: result.error, responseBody: null, event };
-  const ok = result.status >= 200 && result.status < 300;
+  const ok = isDelivered(result.status);
   return {
     ok,
     status: result.status,
     durationMs: result.durationMs,
-    error: ok ? null : result.status >= 300 && result.status < 400 ? `HTTP ${result.status}: redirects are not followed` : `HTTP ${result.status}: only a 2xx answer counts`,
+    error: ok ? null : whyNotDelivered(result.status),
     responseBody: result.body.slice(0, 2_000),
     event,
   };
