@@ -1,26 +1,16 @@
 // How attempts fail against real receivers (500, a hang past the 2 s deadline, a redirect, a reset
 // connection), that a dead receiver never delays the others, and per-call order per webhook.
-import { afterEach, describe, expect, it } from 'vitest';
-import { type OrgSetup, type TestService, ingest, setupOrg, startTestService } from '../helpers/service.ts';
-import { type Receiver, startReceiver } from '../helpers/receiver.ts';
+import { describe, expect, it } from 'vitest';
+import { type OrgSetup, type TestService, ingest } from '../helpers/service.ts';
+import { testScope } from '../helpers/scope.ts';
+import type { Receiver } from '../helpers/receiver.ts';
 
 const started = (callId: string, at: number) => ({ type: 'started', callId, direction: 'inbound', from: '+31850609001', to: '+31850609000', user: '500', at });
 
 describe('failing receivers', () => {
-  const cleanups: Array<() => Promise<void>> = [];
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  });
-  async function receiverOf(...args: Parameters<typeof startReceiver>): Promise<Receiver> {
-    const r = await startReceiver(...args);
-    cleanups.push(() => r.close());
-    return r;
-  }
-  async function service(env: Record<string, string> = {}): Promise<{ t: TestService; org: OrgSetup }> {
-    const t = await startTestService({ env });
-    cleanups.push(() => t.cleanup());
-    return { t, org: await setupOrg(t.api) };
-  }
+  const scope = testScope();
+  const receiverOf = scope.receiver;
+  const service = scope.service;
   async function webhookTo(t: TestService, org: OrgSetup, url: string, extra: Record<string, unknown> = {}): Promise<string> {
     const created = await t.api.post(`/v1/orgs/${org.orgId}/webhooks`, { url, events: ['call.incoming', 'call.answered', 'call.ended'], ...extra }, org.apiKey);
     expect(created.status).toBe(201);

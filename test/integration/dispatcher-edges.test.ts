@@ -1,9 +1,10 @@
 // The dispatcher at its edges: work queued in memory when a webhook is disabled, deleted or
 // changed; a dead receiver's backlog next to another webhook's retries; stopping while a call's
 // events wait behind one in flight; a deadline longer than the lease allows.
-import { afterEach, describe, expect, it } from 'vitest';
-import { type OrgSetup, type TestService, ingest, setupOrg, startTestService } from '../helpers/service.ts';
-import { type Receiver, startReceiver } from '../helpers/receiver.ts';
+import { describe, expect, it } from 'vitest';
+import { type OrgSetup, type TestService, ingest } from '../helpers/service.ts';
+import { testScope } from '../helpers/scope.ts';
+import type { Receiver } from '../helpers/receiver.ts';
 
 /** Retries an assertion until it holds (results are recorded in batches, a moment after they arrive). */
 async function eventually(check: () => Promise<void>, timeoutMs = 5_000): Promise<void> {
@@ -21,20 +22,9 @@ async function eventually(check: () => Promise<void>, timeoutMs = 5_000): Promis
 const started = (callId: string, at: number) => ({ type: 'started', callId, direction: 'inbound', from: '+31850609001', to: '+31850609000', at });
 
 describe('dispatcher edges', () => {
-  const cleanups: Array<() => Promise<void>> = [];
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  });
-  async function receiverOf(...args: Parameters<typeof startReceiver>): Promise<Receiver> {
-    const r = await startReceiver(...args);
-    cleanups.push(() => r.close());
-    return r;
-  }
-  async function service(env: Record<string, string> = {}): Promise<{ t: TestService; org: OrgSetup }> {
-    const t = await startTestService({ env });
-    cleanups.push(() => t.cleanup());
-    return { t, org: await setupOrg(t.api) };
-  }
+  const scope = testScope();
+  const receiverOf = scope.receiver;
+  const service = scope.service;
   async function queueTen(t: TestService, org: OrgSetup, receiver: Receiver): Promise<string> {
     const webhook = await t.api.post(`/v1/orgs/${org.orgId}/webhooks`, { url: `${receiver.url}/old`, format: 'standard' }, org.apiKey);
     const steps = Array.from({ length: 10 }, (_, i) => started(`q${i}`, t.clock.now()));
@@ -110,7 +100,7 @@ describe('dispatcher edges', () => {
     await new Promise((resolve) => setTimeout(resolve, 2_000));
     hang.behave({ kind: 'status', status: 200 });
     const again = await t.restart();
-    cleanups.push(() => again.cleanup());
+    scope.defer(() => again.cleanup());
     again.clock.advance(60_000); // the lease of the stopped process runs out
     await again.service.dispatcher.tick();
     await again.service.dispatcher.idle();

@@ -12,6 +12,11 @@ const validators = Object.fromEntries(
   Object.entries(STEP_SCHEMAS).map(([type, schema]) => [type, strictAjv.compile(schema)]),
 ) as Record<StepType, ValidateFunction>;
 
+/** Whether the body was a batch (`{steps: […]}`), so errors name `steps[i].field` as the client wrote it. */
+export function isBatch(body: unknown): boolean {
+  return isObject(body) && 'steps' in body;
+}
+
 export function parseIngestBody(body: unknown): CallStep[] {
   const errors: FieldError[] = [];
   const steps: CallStep[] = [];

@@ -1,17 +1,15 @@
-// Builders for the Store contract suite: organizations, webhooks, ingest requests built the way the
-// service builds them (tracker + fan-out), and attempt outcomes. Only the port is used here, so the
+// Builders for the Store contract suite: organizations, webhooks, ingest requests planned the way the
+// service plans them (sources/plan-steps.ts), and attempt outcomes. Only the port is used here, so the
 // same fixtures serve every implementation. Times are fixed; nothing sleeps.
 import { expect } from 'vitest';
 import type { CallOrigin } from '../../calls/call.ts';
 import type { CallStep } from '../../calls/steps.ts';
-import { type TrackedCall, applyStep } from '../../calls/tracker.ts';
 import type { AttemptOutcome, DeliveryJob, NextState } from '../../delivery/delivery.ts';
-import { fanOut } from '../../delivery/fan-out.ts';
 import type { Webhook } from '../../delivery/webhook.ts';
 import { type WebhookInput, newWebhook } from '../../delivery/webhook-settings.ts';
 import { AppError, type ErrorCode } from '../../errors.ts';
-import type { CallEvent } from '../../events/event.ts';
 import { newId } from '../../ids.ts';
+import { planSteps } from '../../sources/plan-steps.ts';
 import type { Connection, Org } from '../../tenancy/org.ts';
 import type {
   ApplyStepsInput,
@@ -20,7 +18,6 @@ import type {
   Page,
   RecordResultsInput,
   RecordResultsOutput,
-  StepResult,
   Store,
 } from '../store.ts';
 
@@ -101,32 +98,9 @@ export function ingestInput(tenant: Tenant, steps: CallStep[], options: IngestOp
     callIds: [...new Set(steps.map((s) => s.callId))],
     now,
     lease: { owner: options.owner ?? OWNER, until: now + (options.leaseMs ?? LEASE_MS) },
-    plan({ calls, webhooks }) {
-      const working = new Map<string, TrackedCall>(calls);
-      const changed = new Map<string, TrackedCall>();
-      const events: CallEvent[] = [];
-      const results: StepResult[] = [];
-      for (const step of steps) {
-        const outcome = applyStep(working.get(step.callId) ?? null, step, { origin, users: new Map(), now, newEventId: () => newId('evt') });
-        if (outcome.kind === 'rejected') {
-          return { kind: 'rejected', error: new AppError('CALL_STATE_CONFLICT', `${outcome.field}: ${outcome.detail}`) };
-        }
-        if (outcome.kind === 'duplicate') {
-          results.push({ callId: step.callId, type: step.type, status: 'duplicate', eventId: outcome.eventId });
-          continue;
-        }
-        working.set(step.callId, outcome.tracked);
-        changed.set(step.callId, outcome.tracked);
-        events.push(outcome.event);
-        results.push({ callId: step.callId, type: step.type, status: 'applied', eventId: outcome.event.id });
-      }
-      const plan: AcceptedPlan = {
-        kind: 'accepted',
-        calls: [...changed.values()],
-        events,
-        deliveries: fanOut(events, webhooks, () => newId('dlv')),
-        results,
-      };
+    plan(loaded) {
+      const plan = planSteps({ steps, origin, users: new Map(), now, deliverable: true, batch: true }, loaded);
+      if (plan.kind === 'rejected') return plan;
       return options.tamper ? options.tamper(plan) : plan;
     },
   };
