@@ -14,10 +14,13 @@ import { newId, newToken } from './ids.ts';
 import { disabledWebhookEmail } from './notify/disabled-email.ts';
 import { type Mailer, createLogMailer, createSmtpMailer } from './notify/mailer.ts';
 import { type Outbox, createOutbox } from './notify/outbox.ts';
+import { type Presence, createPresence } from './delivery/presence.ts';
+import { type RetentionJob, createRetentionJob } from './retention/retention-job.ts';
 import { type Logger, createLogger } from './observability/logger.ts';
 import { Metrics } from './observability/metrics.ts';
 import { createIngest } from './sources/ingest/ingest.ts';
-import { type SqliteStore, openSqliteStore } from './store/sqlite/index.ts';
+import { describeDatabase, openStore } from './store/open.ts';
+import type { Store } from './store/store.ts';
 import type { RecordResultsInput } from './store/store.ts';
 import { VERSION } from './version.ts';
 
@@ -41,10 +44,12 @@ export interface Service {
   /** Where the operator token came from: the environment or the data folder. */
   operatorTokenSource: 'CALLHOOK_ADMIN_TOKEN' | string;
   config: Config;
-  store: SqliteStore;
+  store: Store;
   app: Api;
   dispatcher: Dispatcher;
   outbox: Outbox;
+  presence: Presence;
+  retention: RetentionJob;
   metrics: Metrics;
   log: Logger;
   stop(options?: { drainMs?: number }): Promise<void>;
@@ -53,9 +58,9 @@ export interface Service {
 export async function startService(config: Config, options: ServiceOptions = {}): Promise<Service> {
   const clock = options.clock ?? systemClock;
   const log = options.log ?? createLogger({ level: config.log.level });
-  log.info({ node: process.version, version: VERSION, store: config.databasePath, dev: config.dev }, 'callhook starting');
+  log.info({ node: process.version, version: VERSION, store: describeDatabase(config.database), role: config.role, dev: config.dev }, 'callhook starting');
 
-  const store = openSqliteStore(config.databasePath);
+  const store = await openStore(config.database);
   const { token: operatorToken, source: operatorTokenSource } = operatorTokenOf(config);
   const metrics = new Metrics();
   const targetPolicy: TargetPolicy = { allowPrivate: config.delivery.allowPrivateTargets };
@@ -65,6 +70,8 @@ export async function startService(config: Config, options: ServiceOptions = {})
     responseBodyCapBytes: config.delivery.responseBodyCapBytes,
   });
   const owner = newId('proc');
+  // An API-only process leaves sending to the workers; every other role dispatches.
+  const dispatches = config.role !== 'api';
   const mailer = options.mailer ?? (config.smtp.url ? createSmtpMailer({ url: config.smtp.url, from: config.smtp.from }) : createLogMailer(log));
   const outbox = createOutbox({ store: store.notifications, mailer, clock, log, owner, pollIntervalMs: OUTBOX_POLL_MS });
 
@@ -105,9 +112,11 @@ export async function startService(config: Config, options: ServiceOptions = {})
     clock,
     plans: config.plans,
     metrics,
-    lease: { owner, leaseMs: config.delivery.leaseMs },
+    lease: dispatches ? { owner, leaseMs: config.delivery.leaseMs } : null,
     dispatch: (jobs) => dispatcher.accept(jobs),
   });
+  const presence = createPresence({ workers: store.workers, clock, log, owner, dispatches, onPeers: (count) => dispatcher.setPeers(count) });
+  const retention = createRetentionJob({ store: store.retention, clock, log, days: config.retention.days });
 
   let ready = false;
   let stopping: Promise<void> | undefined;
@@ -123,6 +132,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
     sender,
     targetPolicy,
     owner,
+    routes: config.role === 'worker' ? 'health' : 'all',
     isReady: () => ready,
   });
   try {
@@ -137,8 +147,12 @@ export async function startService(config: Config, options: ServiceOptions = {})
   const host = config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host === '0.0.0.0' ? '127.0.0.1' : config.http.host;
 
   if (options.background ?? true) {
-    dispatcher.start();
-    outbox.start();
+    presence.start();
+    if (dispatches) {
+      dispatcher.start();
+      outbox.start();
+      retention.start();
+    }
   }
   ready = true;
   log.info({ url: `http://${host}:${port}` }, 'callhook ready');
@@ -152,6 +166,8 @@ export async function startService(config: Config, options: ServiceOptions = {})
     app,
     dispatcher,
     outbox,
+    presence,
+    retention,
     metrics,
     log,
     stop({ drainMs = 5_000 } = {}) {
@@ -159,7 +175,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
         ready = false;
         await app.close(); // stops accepting; answers what is in progress
         await dispatcher.stop({ drainMs });
-        await outbox.stop();
+        await Promise.all([outbox.stop(), retention.stop(), presence.stop()]);
         await sender.close();
         await store.close();
         log.info('callhook stopped');

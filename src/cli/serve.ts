@@ -5,6 +5,7 @@ import { relative } from 'node:path';
 import { ConfigError, loadConfig } from '../config/load.ts';
 import { SETTINGS, renderSettingsTable } from '../config/settings.ts';
 import { startService } from '../service.ts';
+import { describeDatabase } from '../store/open.ts';
 import { VERSION } from '../version.ts';
 
 const USAGE = `Usage: callhook serve [flags]
@@ -88,18 +89,18 @@ export async function runServe(argv: string[], out: NodeJS.WritableStream, env: 
       );
     };
     if (stopRequested) requestStop(stopRequested);
-    else process.stderr.write(banner(service.url, service.operatorToken, service.operatorTokenSource, config.databasePath, config.dev, config.delivery.allowPrivateTargets, config.http.publicUrl));
+    else process.stderr.write(banner(service.url, service.operatorToken, service.operatorTokenSource, describeDatabase(config.database), config.dev, config.delivery.allowPrivateTargets, config.http.publicUrl));
   });
 }
 
-function banner(url: string, token: string, tokenSource: string, dbPath: string, dev: boolean, allowPrivate: boolean, publicUrl: string): string {
+function banner(url: string, token: string, tokenSource: string, store: string, dev: boolean, allowPrivate: boolean, publicUrl: string): string {
   const shown = (path: string) => (relative(process.cwd(), path).startsWith('..') ? path : `./${relative(process.cwd(), path)}`);
   const lines = [
     '',
     `callhook ${VERSION} is listening on ${url} (Node ${process.version})`,
     `  API docs:        ${publicUrl}/docs  (OpenAPI: ${publicUrl}/openapi.json)`,
     tokenSource === 'CALLHOOK_ADMIN_TOKEN' ? '  Operator token:  from CALLHOOK_ADMIN_TOKEN' : `  Operator token:  ${token}   (kept in ${shown(tokenSource)})`,
-    `  Store:           ${shown(dbPath)} (SQLite, WAL)`,
+    `  Store:           ${store}`,
   ];
   if (dev) {
     lines.push(

@@ -5,12 +5,14 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from './load.ts';
 import { renderSettingsTable } from './settings.ts';
+import { renderConfigDoc } from './config-doc.ts';
 
 describe('configuration', () => {
   it('has defaults that start a local instance: port 8080, embedded store in ./data, hourly retries for 24 h', () => {
     const config = loadConfig({ env: {} });
     expect(config.http).toMatchObject({ port: 8080, host: '127.0.0.1', publicUrl: 'http://localhost:8080' });
-    expect(config.databasePath).toBe(join(process.cwd(), 'data', 'callhook.db'));
+    expect(config.database).toEqual({ kind: 'sqlite', path: join(process.cwd(), 'data', 'callhook.db') });
+    expect(config.role).toBe('all');
     expect(config.delivery).toMatchObject({ timeoutMs: 2_000, allowPrivateTargets: false });
     expect(config.delivery.retryScheduleS).toEqual(Array.from({ length: 24 }, () => 3_600));
     expect(Object.entries(config.plans).map(([name, plan]) => [name, plan.webhooks])).toEqual([['expert', true], ['basic', false]]);
@@ -51,6 +53,7 @@ describe('configuration', () => {
 
   it('is documented in docs/configuration.md exactly as `callhook serve --help` prints it', () => {
     const doc = readFileSync(new URL('../../docs/configuration.md', import.meta.url), 'utf8');
+    expect(doc, 'docs/configuration.md is stale: run npm run docs').toBe(renderConfigDoc());
     expect(doc).toContain(renderSettingsTable());
   });
 });

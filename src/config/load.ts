@@ -5,11 +5,17 @@ import { resolve } from 'node:path';
 import type { Plans } from '../tenancy/plans.ts';
 import { SETTINGS, type Setting } from './settings.ts';
 
+export type Role = 'all' | 'api' | 'worker';
+export const ROLES: readonly Role[] = ['all', 'api', 'worker'];
+
+export type DatabaseConfig = { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string; poolSize: number };
+
 export interface Config {
   http: { host: string; port: number; publicUrl: string };
   dataDir: string;
-  /** SQLite file of the embedded store. */
-  databasePath: string;
+  database: DatabaseConfig;
+  role: Role;
+  retention: { days: number };
   adminToken: string | null;
   dev: boolean;
   log: { level: string };
@@ -76,18 +82,15 @@ function assemble(v: Record<string, unknown>): Config {
       `CALLHOOK_LEASE_MS (${v.leaseMs as number}) must be at least ${LEASE_TO_DEADLINE} × CALLHOOK_DELIVERY_TIMEOUT_MS (${v.deliveryTimeoutMs as number}), so an attempt always finishes within its lease`,
     );
   }
-  const databaseUrl = v.databaseUrl as string | null;
-  let databasePath = resolve(dataDir, 'callhook.db');
-  if (databaseUrl) {
-    if (!databaseUrl.startsWith('sqlite:')) {
-      throw new ConfigError(`CALLHOOK_DATABASE_URL: only sqlite:<path> is supported by this version (got "${databaseUrl.split(':')[0]}:")`);
-    }
-    databasePath = resolve(databaseUrl.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, ''));
-  }
+  const database = databaseOf(v.databaseUrl as string | null, dataDir, v.databasePoolSize as number);
+  const role = v.role as Role;
+  if (!ROLES.includes(role)) throw new ConfigError(`CALLHOOK_ROLE: must be one of ${ROLES.join(', ')} (got "${role}")`);
   const config: Config = {
     http: { host: v.host as string, port, publicUrl: ((v.publicUrl as string | null) ?? `http://localhost:${port}`).replace(/\/$/, '') },
     dataDir,
-    databasePath,
+    database,
+    role,
+    retention: { days: v.retentionDays as number },
     adminToken: v.adminToken as string | null,
     dev,
     log: { level: v.logLevel as string },
@@ -108,6 +111,13 @@ function assemble(v: Record<string, unknown>): Config {
     defaultPlan,
   };
   return deepFreeze(config);
+}
+
+function databaseOf(url: string | null, dataDir: string, poolSize: number): DatabaseConfig {
+  if (!url) return { kind: 'sqlite', path: resolve(dataDir, 'callhook.db') };
+  if (url.startsWith('sqlite:')) return { kind: 'sqlite', path: resolve(url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '')) };
+  if (/^postgres(ql)?:\/\//.test(url)) return { kind: 'postgres', url, poolSize };
+  throw new ConfigError(`CALLHOOK_DATABASE_URL: use postgres://… or sqlite:<path> (got "${url.split(':')[0]}:")`);
 }
 
 function parse(setting: Setting, raw: string, source: string): unknown {

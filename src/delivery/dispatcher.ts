@@ -62,8 +62,14 @@ export interface Dispatcher {
   tick(): Promise<void>;
   /** Resolves when nothing is queued, in flight or waiting to be recorded. */
   idle(): Promise<void>;
+  /** Starts polling for due work, and claiming at once whenever the store says something is due. */
   start(): void;
   stop(options?: { drainMs?: number }): Promise<void>;
+  /**
+   * How many dispatching processes share the store (this one included): each webhook's in-flight
+   * cap is split among them, so together they keep to it as one process would.
+   */
+  setPeers(count: number): void;
   stats(): { queued: number; inFlight: number };
 }
 
@@ -89,6 +95,10 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
   let stopping = false;
   let stopped = false;
   let idleWaiters: Array<() => void> = [];
+  let inFlightCap = config.inFlightPerWebhook;
+  let unsubscribeDue: (() => void) | null = null;
+  let polling: Promise<void> | null = null;
+  let pollAgain = false;
 
   const attemptsTotal = metrics.counter('callhook_delivery_attempts_total', 'Delivery attempts by result');
   const staleTotal = metrics.counter('callhook_delivery_stale_results_total', 'Attempt results that arrived after their lease was lost');
@@ -150,7 +160,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
   }
 
   function pump(webhookId: string, lane: Lane): void {
-    while (!stopping && lane.inFlight < config.inFlightPerWebhook && lane.queue.length > 0) {
+    while (!stopping && lane.inFlight < inFlightCap && lane.queue.length > 0) {
       const job = lane.queue.shift()!;
       queued--;
       const timeoutMs = timeoutOf(job);
@@ -172,7 +182,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     }
     if (overflowed && running && lane.queue.length < config.queuedPerWebhook / 2) {
       overflowed = false;
-      setImmediate(() => void poll().catch((error) => log.error({ err: error }, 'could not claim due deliveries')));
+      setImmediate(wake);
     }
     if (lane.queue.length === 0 && lane.inFlight === 0) lanes.delete(webhookId);
     notifyIfIdle();
@@ -278,7 +288,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     if (stopping) return;
     // Enough to keep a lane busy, few enough to be sent well within the lease. A lane that has
     // that much already is skipped, so a dead receiver's backlog never holds up other webhooks.
-    const perLane = Math.min(config.queuedPerWebhook, config.inFlightPerWebhook * 8);
+    const perLane = Math.min(config.queuedPerWebhook, inFlightCap * 8);
     const full = [...lanes].filter(([, lane]) => lane.queue.length >= perLane).map(([webhookId]) => webhookId);
     const jobs = await store.claimDue({
       owner,
@@ -289,6 +299,24 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       skipWebhookIds: full,
     });
     accept(jobs);
+  }
+
+  /** Claims soon; wake-ups that arrive while a claim runs fold into one more claim after it. */
+  function wake(): void {
+    if (!running) return;
+    if (polling) {
+      pollAgain = true;
+      return;
+    }
+    polling = poll()
+      .catch((error) => log.error({ err: error }, 'could not claim due deliveries'))
+      .finally(() => {
+        polling = null;
+        if (pollAgain) {
+          pollAgain = false;
+          wake();
+        }
+      });
   }
 
   function loop(): void {
@@ -320,12 +348,18 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     start() {
       if (running) return;
       running = true;
+      unsubscribeDue = store.onDue(wake);
       loop();
+    },
+    setPeers(count) {
+      inFlightCap = Math.max(1, Math.ceil(config.inFlightPerWebhook / Math.max(1, count)));
+      for (const [webhookId, lane] of lanes) pump(webhookId, lane);
     },
     async stop({ drainMs = 5_000 } = {}) {
       running = false;
       stopping = true;
       if (timer) clearTimeout(timer);
+      unsubscribeDue?.();
       // Queued jobs are not started; their leases go back so another process (or the next start) takes them.
       const unstarted: string[] = [];
       for (const [webhookId, lane] of lanes) {

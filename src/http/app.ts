@@ -44,6 +44,8 @@ export interface ApiDeps {
   targetPolicy: TargetPolicy;
   /** This process's lease owner id. */
   owner: string;
+  /** A worker serves only health and metrics. */
+  routes: 'all' | 'health';
   isReady(): boolean;
 }
 
@@ -91,8 +93,9 @@ export async function buildApp(deps: ApiDeps): Promise<Api> {
   app.setNotFoundHandler(notFoundHandler);
   app.addSchema(ProblemSchema);
 
-  await registerDocs(app, deps);
   healthRoutes(app, deps);
+  if (deps.routes === 'health') return app;
+  await registerDocs(app, deps);
   orgRoutes(app, deps);
   connectionRoutes(app, deps);
   apiKeyRoutes(app, deps);

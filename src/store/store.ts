@@ -25,6 +25,8 @@ export interface Page<T> {
 
 export interface Store {
   readonly kind: 'sqlite' | 'postgres';
+  workers: WorkerStore;
+  retention: RetentionStore;
   orgs: OrgStore;
   connections: ConnectionStore;
   apiKeys: ApiKeyStore;
@@ -127,8 +129,11 @@ export interface ApplyStepsInput {
   /** Every call the request touches, loaded before `plan` runs. */
   callIds: string[];
   now: number;
-  /** Fresh pending deliveries are leased to this dispatcher in the same transaction. */
-  lease: { owner: string; until: number };
+  /**
+   * Fresh pending deliveries are leased to this dispatcher in the same transaction, to send at
+   * once; null (an API-only process) leaves them for any worker, who is woken (onDue).
+   */
+  lease: { owner: string; until: number } | null;
   /** Pure and synchronous: runs inside the transaction on the loaded state. */
   plan(loaded: { calls: ReadonlyMap<string, TrackedCall>; webhooks: readonly Webhook[] }): IngestPlan;
 }
@@ -195,6 +200,12 @@ export interface DeliveryStore {
   recordResults(input: RecordResultsInput): Promise<RecordResultsOutput>;
   /** Lets go of leases this owner holds but will not use (overflow, shutdown): others may claim at once. */
   releaseLeases(owner: string, deliveryIds: string[]): Promise<void>;
+  /**
+   * Calls `listener` when deliveries became claimable without a lease (unleased fresh ones,
+   * released leases, replays) — in this process, and on PostgreSQL in any process. Returns the
+   * unsubscribe function.
+   */
+  onDue(listener: () => void): () => void;
   /** Leases one delivery for a manual attempt now; fails if it is in flight or waiting for its turn. */
   beginManualAttempt(input: { orgId: string; deliveryId: string; owner: string; leaseMs: number; now: number }): Promise<DeliveryJob>;
   /** Holds the open deliveries of an organization whose plan no longer includes webhooks. */
@@ -210,6 +221,32 @@ export interface NotificationStore {
   markLogged(id: string, now: number): Promise<void>;
   markFailed(id: string, error: string, nextAttemptAt: number | null): Promise<void>;
   list(orgId: string, page: PageQuery): Promise<Page<Notification>>;
+}
+
+export interface WorkerStore {
+  /**
+   * Records that this process is alive (and whether it dispatches), and answers how many
+   * dispatching processes were alive within `staleAfterMs` — they share each webhook's in-flight cap.
+   */
+  beat(input: { owner: string; dispatches: boolean; now: number; staleAfterMs: number }): Promise<number>;
+  /** This process is leaving (a clean stop). */
+  leave(owner: string): Promise<void>;
+}
+
+export interface PurgeCounts {
+  attempts: number;
+  deliveries: number;
+  events: number;
+  calls: number;
+}
+
+export interface RetentionStore {
+  /**
+   * Deletes one batch (at most `limit` rows per table) of what is older than `before`: attempts,
+   * finished deliveries (succeeded or failed, with their bodies), events no open delivery needs,
+   * and ended calls. Never what is still owed (pending, waiting, held).
+   */
+  purge(input: { before: number; limit: number }): Promise<PurgeCounts>;
 }
 
 export interface MetaStore {

@@ -11,7 +11,7 @@ const ALL_EVENTS = ['call.incoming', 'call.outgoing', 'call.answered', 'call.end
 
 /** The SQLite file and its write-ahead log, as bytes: what a stolen disk would show. */
 function databaseBytes(t: TestService): Buffer {
-  const path = t.service.config.databasePath;
+  const path = (t.service.config.database as { path: string }).path;
   return Buffer.concat([path, `${path}-wal`].filter((p) => existsSync(p)).map((p) => readFileSync(p)));
 }
 

@@ -16,8 +16,8 @@ export interface IngestDeps {
   clock: Clock;
   plans: Plans;
   metrics: Metrics;
-  /** Lease for fresh deliveries: this process's dispatcher sends them at once. */
-  lease: { owner: string; leaseMs: number };
+  /** Lease for fresh deliveries: this process's dispatcher sends them at once; null leaves them to workers. */
+  lease: { owner: string; leaseMs: number } | null;
   dispatch(jobs: DeliveryJob[]): void;
 }
 
@@ -51,7 +51,7 @@ export function createIngest(deps: IngestDeps): Ingest {
       connectionId: connection.id,
       callIds: [...new Set(steps.map((s) => s.callId))],
       now,
-      lease: { owner: deps.lease.owner, until: now + deps.lease.leaseMs },
+      lease: deps.lease && { owner: deps.lease.owner, until: now + deps.lease.leaseMs },
       plan: (loaded) => planSteps(toPlan, loaded),
     });
     if (outcome.kind === 'rejected') {

@@ -26,6 +26,7 @@ export const T0 = Date.UTC(2025, 2, 3, 9, 0, 0);
 export const SECOND = 1_000;
 export const MINUTE = 60 * SECOND;
 export const HOUR = 60 * MINUTE;
+export const DAY = 24 * HOUR;
 
 /** The dispatcher that ingests (fresh deliveries are leased to it) and another one. */
 export const OWNER = 'dispatcher-a';
@@ -80,6 +81,8 @@ export interface IngestOptions {
   now?: number;
   owner?: string;
   leaseMs?: number;
+  /** No lease: an API-only process leaves the fresh deliveries to any worker. */
+  unleased?: boolean;
   /** Changes the accepted plan before the store writes it (e.g. to break it on purpose). */
   tamper?: (plan: AcceptedPlan) => IngestPlan;
 }
@@ -97,7 +100,7 @@ export function ingestInput(tenant: Tenant, steps: CallStep[], options: IngestOp
     connectionId: connection.id,
     callIds: [...new Set(steps.map((s) => s.callId))],
     now,
-    lease: { owner: options.owner ?? OWNER, until: now + (options.leaseMs ?? LEASE_MS) },
+    lease: options.unleased ? null : { owner: options.owner ?? OWNER, until: now + (options.leaseMs ?? LEASE_MS) },
     plan(loaded) {
       const plan = planSteps({ steps, origin, users: new Map(), now, deliverable: true, batch: true }, loaded);
       if (plan.kind === 'rejected') return plan;

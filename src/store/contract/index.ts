@@ -8,6 +8,7 @@ import { ingestContract } from './ingest.ts';
 import { metaContract } from './meta.ts';
 import { notificationsContract } from './notifications.ts';
 import { outcomesContract } from './outcomes.ts';
+import { sharedWorkContract } from './shared-work.ts';
 import { tenancyContract } from './tenancy.ts';
 import { webhooksContract } from './webhooks.ts';
 
@@ -47,5 +48,6 @@ export function describeStoreContract(name: string, open: () => Promise<OpenedSt
     outcomesContract(context);
     notificationsContract(context);
     metaContract(context);
+    sharedWorkContract(context);
   });
 }

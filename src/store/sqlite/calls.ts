@@ -5,14 +5,16 @@ import type { DeliveryJob } from '../../delivery/delivery.ts';
 import type { Webhook } from '../../delivery/webhook.ts';
 import type { CallEvent } from '../../events/event.ts';
 import type { ApplyStepsInput, ApplyStepsResult, CallStore } from '../store.ts';
-import { type CommitQueue, type Database, type Row, json, toPage } from './database.ts';
-import { jobFrom } from './deliveries.ts';
-import { webhookFrom } from './webhooks.ts';
+import { type Row, jobFrom, json, webhookFrom } from '../rows.ts';
+import { type CommitQueue, type Database, toPage } from './database.ts';
+import type { DueSignal } from '../due-signal.ts';
 
-export function sqliteCalls(db: Database, commits: CommitQueue): CallStore {
+export function sqliteCalls(db: Database, commits: CommitQueue, due: DueSignal): CallStore {
   return {
-    applySteps(input) {
-      return commits.run(() => applySteps(db, input));
+    async applySteps(input) {
+      const result = await commits.run(() => applySteps(db, input));
+      if (input.lease === null && result.plan.kind === 'accepted' && result.plan.deliveries.length > 0) due.emit();
+      return result;
     },
     async list(orgId, filter, { limit, after }) {
       // Newest first; the cursor is `<startedAt>:<callId>` of the last call seen.
@@ -78,7 +80,7 @@ function applySteps(db: Database, input: ApplyStepsInput): ApplyStepsResult {
            content_type, body, lease_owner, lease_until, lease_version, created_at, updated_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         d.id, d.orgId, d.webhookId, d.eventId, d.eventType, d.callId, status, afterSeq, nextAttemptAt,
-        d.contentType, d.body, leased ? lease.owner : null, leased ? lease.until : null, leased ? 1 : 0, now, now,
+        d.contentType, d.body, leased ? lease!.owner : null, leased ? lease!.until : null, leased ? 1 : 0, now, now,
       );
     if (d.held) {
       insertedLast.set(`${d.webhookId} ${d.callId}`, { seq: insert('held', null, null, false), status: 'held' });
@@ -92,7 +94,8 @@ function applySteps(db: Database, input: ApplyStepsInput): ApplyStepsResult {
     if (previous && (previous.status === 'pending' || previous.status === 'waiting')) {
       insertedLast.set(`${d.webhookId} ${d.callId}`, { seq: insert('waiting', Number(previous.seq), null, false), status: 'waiting' });
     } else {
-      insertedLast.set(`${d.webhookId} ${d.callId}`, { seq: insert('pending', null, now, true), status: 'pending' });
+      insertedLast.set(`${d.webhookId} ${d.callId}`, { seq: insert('pending', null, now, lease !== null), status: 'pending' });
+      if (lease === null) continue; // left for any worker
       const row = {
         id: d.id, org_id: d.orgId, webhook_id: d.webhookId, event_type: d.eventType, call_id: d.callId, content_type: d.contentType,
         body: d.body, attempts: 0, schedule_attempts: 0, first_attempt_at: null, lease_owner: lease.owner, lease_version: 1, lease_until: lease.until,

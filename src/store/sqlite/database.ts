@@ -5,9 +5,9 @@ import { chmodSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
-import type { Page } from '../store.ts';
 
-export type Row = Record<string, SQLInputValue>;
+export type { Row } from '../rows.ts';
+export { given, toPage } from '../rows.ts';
 
 export class Database {
   readonly db: DatabaseSync;
@@ -180,38 +180,6 @@ export class CommitQueue {
     }
     for (const { unit, ok, value } of settled) (ok ? unit.resolve : unit.reject)(value);
   }
-}
-
-export function json<T>(value: SQLInputValue | undefined): T {
-  return JSON.parse(value as string) as T;
-}
-
-export function jsonOrNull<T>(value: SQLInputValue | undefined): T | null {
-  return value === null || value === undefined ? null : (JSON.parse(value as string) as T);
-}
-
-export function bool(value: SQLInputValue | undefined): boolean {
-  return value === 1 || value === 1n;
-}
-
-export function numOrNull(value: SQLInputValue | undefined): number | null {
-  return value === null || value === undefined ? null : Number(value);
-}
-
-export function strOrNull(value: SQLInputValue | undefined): string | null {
-  return value === null || value === undefined ? null : String(value);
-}
-
-/** A patch without its undefined keys: a field left out (or undefined) is not changed. */
-export function given<T extends object>(patch: T): Partial<T> {
-  return Object.fromEntries(Object.entries(patch).filter(([, value]) => value !== undefined)) as Partial<T>;
-}
-
-/** A page from limit+1 rows (the extra row only says that another page follows). */
-export function toPage<T>(rows: T[], limit: number, cursorOf: (item: T) => string): Page<T> {
-  if (rows.length <= limit) return { data: rows, nextCursor: null };
-  const data = rows.slice(0, limit);
-  return { data, nextCursor: cursorOf(data[data.length - 1]!) };
 }
 
 /** Turns a UNIQUE violation into a value the caller can map to CONFLICT. */

@@ -2,78 +2,15 @@
 // in batches (with the disable rule and successor promotion in the same transaction), manual
 // retry and replay.
 import { AppError, notFound } from '../../errors.ts';
-import type { Attempt, AttemptOutcome, Delivery, DeliveryJob, DeliveryStatus } from '../../delivery/delivery.ts';
-import { type Webhook, signingSecrets } from '../../delivery/webhook.ts';
-import type { EventType } from '../../events/catalogue.ts';
-import type { ContentType } from '../../formats/format.ts';
+import type { Attempt, AttemptOutcome, DeliveryJob } from '../../delivery/delivery.ts';
+import type { Webhook } from '../../delivery/webhook.ts';
 import type { DeliveryFilter, DeliveryStore, RecordResultsInput, RecordResultsOutput } from '../store.ts';
-import { type CommitQueue, type Database, type Row, bool, json, jsonOrNull, numOrNull, strOrNull, toPage } from './database.ts';
-import { orgFrom } from './tenancy.ts';
-import { disableWebhook, webhookFrom } from './webhooks.ts';
+import { type Row, attemptFrom, deliveryFrom, jobFrom, numOrNull, orgFrom, webhookFrom } from '../rows.ts';
+import { type CommitQueue, type Database, toPage } from './database.ts';
+import { disableWebhook } from './webhooks.ts';
+import type { DueSignal } from '../due-signal.ts';
 
-export const deliveryFrom = (row: Row): Delivery => ({
-  id: String(row.id),
-  orgId: String(row.org_id),
-  webhookId: String(row.webhook_id),
-  eventId: String(row.event_id),
-  eventType: String(row.event_type) as EventType,
-  callId: String(row.call_id),
-  status: String(row.status) as DeliveryStatus,
-  attempts: Number(row.attempts),
-  nextAttemptAt: numOrNull(row.next_attempt_at),
-  firstAttemptAt: numOrNull(row.first_attempt_at),
-  lastAttemptAt: numOrNull(row.last_attempt_at),
-  lastStatus: numOrNull(row.last_status),
-  lastError: strOrNull(row.last_error),
-  contentType: String(row.content_type) as ContentType,
-  body: String(row.body),
-  createdAt: Number(row.created_at),
-  updatedAt: Number(row.updated_at),
-});
-
-const attemptFrom = (row: Row): Attempt => ({
-  id: String(row.id),
-  deliveryId: String(row.delivery_id),
-  orgId: String(row.org_id),
-  webhookId: String(row.webhook_id),
-  number: Number(row.number),
-  trigger: String(row.trigger) as Attempt['trigger'],
-  startedAt: Number(row.started_at),
-  durationMs: Number(row.duration_ms),
-  url: String(row.url),
-  requestHeaders: json<Record<string, string>>(row.request_headers),
-  status: numOrNull(row.status),
-  responseHeaders: jsonOrNull<Record<string, string>>(row.response_headers),
-  responseBody: strOrNull(row.response_body),
-  responseBodyTruncated: bool(row.response_body_truncated),
-  error: strOrNull(row.error),
-  succeeded: bool(row.succeeded),
-});
-
-export function jobFrom(row: Row, webhook: Webhook, now: number, manual: boolean): DeliveryJob {
-  return {
-    deliveryId: String(row.id),
-    orgId: String(row.org_id),
-    webhookId: String(row.webhook_id),
-    eventType: String(row.event_type) as EventType,
-    callId: String(row.call_id),
-    contentType: String(row.content_type) as ContentType,
-    body: String(row.body),
-    attempts: Number(row.attempts),
-    scheduleAttempts: Number(row.schedule_attempts),
-    firstAttemptAt: numOrNull(row.first_attempt_at),
-    lease: { owner: String(row.lease_owner), version: Number(row.lease_version), until: Number(row.lease_until) },
-    manual,
-    target: {
-      url: webhook.url,
-      secrets: signingSecrets(webhook, now),
-      timeoutMs: webhook.timeoutMs,
-      retryScheduleS: webhook.retryScheduleS,
-    },
-  };
-}
-
-export function sqliteDeliveries(db: Database, commits: CommitQueue): DeliveryStore {
+export function sqliteDeliveries(db: Database, commits: CommitQueue, due: DueSignal): DeliveryStore {
   const webhookById = (id: string) => {
     const row = db.get<Row>('SELECT * FROM webhooks WHERE id = ?', id);
     return row ? webhookFrom(row) : null;
@@ -144,6 +81,11 @@ export function sqliteDeliveries(db: Database, commits: CommitQueue): DeliverySt
           db.run('UPDATE deliveries SET lease_owner = NULL, lease_until = NULL WHERE id = ? AND lease_owner = ?', id, owner);
         }
       });
+      due.emit();
+    },
+
+    onDue(listener) {
+      return due.on(listener);
     },
 
     beginManualAttempt({ orgId, deliveryId, owner, leaseMs, now }) {
@@ -177,8 +119,8 @@ export function sqliteDeliveries(db: Database, commits: CommitQueue): DeliverySt
       );
     },
 
-    replay({ orgId, webhookId, since, statuses, now }) {
-      return commits.run(() => {
+    async replay({ orgId, webhookId, since, statuses, now }) {
+      const replayed = await commits.run(() => {
         const placeholders = statuses.map(() => '?').join(', ');
         const rows = db.all<Row>(
           `SELECT seq, call_id FROM deliveries WHERE org_id = ? AND webhook_id = ? AND created_at >= ? AND status IN (${placeholders}) ORDER BY seq`,
@@ -197,6 +139,8 @@ export function sqliteDeliveries(db: Database, commits: CommitQueue): DeliverySt
         }
         return rows.length;
       });
+      if (replayed > 0) due.emit();
+      return replayed;
     },
   };
 }

@@ -7,6 +7,9 @@ import { sqliteMeta } from './meta.ts';
 import { sqliteNotifications } from './notifications.ts';
 import { IngestTokenCache, sqliteApiKeys, sqliteConnections, sqliteNumbers, sqliteOrgs, sqliteUsers } from './tenancy.ts';
 import { sqliteWebhooks } from './webhooks.ts';
+import { sqliteWorkers } from './workers.ts';
+import { sqliteRetention } from './retention.ts';
+import { DueSignal } from '../due-signal.ts';
 
 export interface SqliteStore extends Store {
   readonly kind: 'sqlite';
@@ -19,6 +22,7 @@ export function openSqliteStore(path: string): SqliteStore {
   database.migrate();
   const commits = new CommitQueue(database);
   const ingestTokens = new IngestTokenCache();
+  const due = new DueSignal();
   return {
     kind: 'sqlite',
     path,
@@ -28,8 +32,10 @@ export function openSqliteStore(path: string): SqliteStore {
     users: sqliteUsers(database),
     numbers: sqliteNumbers(database),
     webhooks: sqliteWebhooks(database),
-    calls: sqliteCalls(database, commits),
-    deliveries: sqliteDeliveries(database, commits),
+    calls: sqliteCalls(database, commits, due),
+    deliveries: sqliteDeliveries(database, commits, due),
+    workers: sqliteWorkers(database),
+    retention: sqliteRetention(database, commits),
     notifications: sqliteNotifications(database),
     meta: sqliteMeta(database),
     async close() {

@@ -1,6 +1,7 @@
 // Small facts the service keeps about itself, by key, on SQLite.
 import type { MetaStore } from '../store.ts';
-import { type Database, type Row, strOrNull } from './database.ts';
+import { type Row, strOrNull } from '../rows.ts';
+import type { Database } from './database.ts';
 
 export function sqliteMeta(db: Database): MetaStore {
   return {

@@ -1,23 +1,7 @@
 // The e-mail outbox on SQLite.
-import type { Notification, NotificationStatus } from '../../notify/notification.ts';
 import type { NotificationStore } from '../store.ts';
-import { type Database, type Row, json, numOrNull, strOrNull, toPage } from './database.ts';
-
-const notificationFrom = (row: Row): Notification => ({
-  id: String(row.id),
-  orgId: String(row.org_id),
-  kind: String(row.kind) as Notification['kind'],
-  subjectId: String(row.subject_id),
-  to: json<string[]>(row.recipients),
-  subject: String(row.subject),
-  text: String(row.text),
-  status: String(row.status) as NotificationStatus,
-  attempts: Number(row.attempts),
-  nextAttemptAt: numOrNull(row.next_attempt_at),
-  lastError: strOrNull(row.last_error),
-  createdAt: Number(row.created_at),
-  sentAt: numOrNull(row.sent_at),
-});
+import { type Row, notificationFrom } from '../rows.ts';
+import { type Database, toPage } from './database.ts';
 
 export function sqliteNotifications(db: Database): NotificationStore {
   return {

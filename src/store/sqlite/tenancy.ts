@@ -1,9 +1,10 @@
 // Organizations, connections, API keys, users and numbers on SQLite.
 import { AppError } from '../../errors.ts';
 import type { CallUser } from '../../calls/call.ts';
-import type { ApiKey, Connection, DirectoryUser, Org, PhoneNumber } from '../../tenancy/org.ts';
+import type { Connection, Org } from '../../tenancy/org.ts';
 import type { ApiKeyStore, ConnectionStore, NumberStore, OrgPatch, OrgStore, PageQuery, UserPatch, UserStore } from '../store.ts';
-import { type Database, type Row, given, isUniqueViolation, json, numOrNull, strOrNull, toPage } from './database.ts';
+import { type Row, apiKeyFrom, connectionFrom, numberFrom, orgFrom, userFrom } from '../rows.ts';
+import { type Database, given, isUniqueViolation, toPage } from './database.ts';
 
 function conflictOnDuplicate<T>(what: string, fn: () => T): T {
   try {
@@ -31,17 +32,6 @@ export class IngestTokenCache {
     this.entries.clear();
   }
 }
-
-const orgFrom = (row: Row): Org => ({
-  id: String(row.id),
-  name: String(row.name),
-  domain: String(row.domain),
-  plan: String(row.plan),
-  notificationEmails: json<string[]>(row.notification_emails),
-  defaultCountry: strOrNull(row.default_country),
-  createdAt: Number(row.created_at),
-  updatedAt: Number(row.updated_at),
-});
 
 export function sqliteOrgs(db: Database, ingestTokens: IngestTokenCache): OrgStore {
   const get = (id: string) => {
@@ -89,15 +79,6 @@ export function sqliteOrgs(db: Database, ingestTokens: IngestTokenCache): OrgSto
   };
 }
 
-const connectionFrom = (row: Row): Connection => ({
-  id: String(row.id),
-  orgId: String(row.org_id),
-  name: String(row.name),
-  hep: row.hep_capture_id === null ? null : { captureId: Number(row.hep_capture_id), authKey: strOrNull(row.hep_auth_key) },
-  createdAt: Number(row.created_at),
-  revokedAt: numOrNull(row.revoked_at),
-});
-
 export function sqliteConnections(db: Database, ingestTokens: IngestTokenCache): ConnectionStore {
   return {
     async create(connection, tokenHash) {
@@ -135,15 +116,6 @@ export function sqliteConnections(db: Database, ingestTokens: IngestTokenCache):
   };
 }
 
-const apiKeyFrom = (row: Row): ApiKey => ({
-  id: String(row.id),
-  orgId: String(row.org_id),
-  name: String(row.name),
-  prefix: String(row.key_prefix),
-  createdAt: Number(row.created_at),
-  lastUsedAt: numOrNull(row.last_used_at),
-});
-
 export function sqliteApiKeys(db: Database): ApiKeyStore {
   return {
     async create(key, keyHash) {
@@ -173,15 +145,6 @@ export function sqliteApiKeys(db: Database): ApiKeyStore {
     },
   };
 }
-
-const userFrom = (row: Row): DirectoryUser => ({
-  orgId: String(row.org_id),
-  id: String(row.id),
-  extension: strOrNull(row.extension),
-  email: strOrNull(row.email),
-  name: strOrNull(row.name),
-  createdAt: Number(row.created_at),
-});
 
 export function sqliteUsers(db: Database): UserStore {
   const get = (orgId: string, id: string) => {
@@ -236,14 +199,6 @@ export function sqliteUsers(db: Database): UserStore {
   };
 }
 
-const numberFrom = (row: Row): PhoneNumber => ({
-  id: String(row.id),
-  orgId: String(row.org_id),
-  number: String(row.number),
-  label: strOrNull(row.label),
-  createdAt: Number(row.created_at),
-});
-
 export function sqliteNumbers(db: Database): NumberStore {
   return {
     async create(number) {
@@ -264,4 +219,3 @@ export function sqliteNumbers(db: Database): NumberStore {
   };
 }
 
-export { orgFrom };

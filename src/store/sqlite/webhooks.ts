@@ -1,32 +1,8 @@
 // Webhooks on SQLite.
 import type { Webhook, WebhookPatch } from '../../delivery/webhook.ts';
-import type { EventType } from '../../events/catalogue.ts';
-import type { ContentType, Format } from '../../formats/format.ts';
 import type { WebhookStore } from '../store.ts';
-import { type Database, type Row, bool, given, json, jsonOrNull, numOrNull, strOrNull, toPage } from './database.ts';
-
-export const webhookFrom = (row: Row): Webhook => ({
-  id: String(row.id),
-  orgId: String(row.org_id),
-  url: String(row.url),
-  events: json<EventType[]>(row.events),
-  format: String(row.format) as Format,
-  contentType: String(row.content_type) as ContentType,
-  apiToken: strOrNull(row.api_token),
-  description: strOrNull(row.description),
-  retryScheduleS: jsonOrNull<number[]>(row.retry_schedule_s),
-  timeoutMs: numOrNull(row.timeout_ms),
-  secret: String(row.secret),
-  previousSecret: strOrNull(row.previous_secret),
-  previousSecretExpiresAt: numOrNull(row.previous_secret_expires_at),
-  enabled: bool(row.enabled),
-  disabledReason: strOrNull(row.disabled_reason),
-  disabledAt: numOrNull(row.disabled_at),
-  lastSuccessAt: numOrNull(row.last_success_at),
-  lastError: strOrNull(row.last_error),
-  createdAt: Number(row.created_at),
-  updatedAt: Number(row.updated_at),
-});
+import { type Row, webhookFrom } from '../rows.ts';
+import { type Database, given, toPage } from './database.ts';
 
 /** Holds what the webhook still owes, so a disabled webhook sends nothing until replayed. */
 export function holdOpenDeliveries(db: Database, webhookId: string, now: number): number {

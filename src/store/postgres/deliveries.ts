@@ -1,0 +1,268 @@
+// Deliveries and attempts on PostgreSQL. Any number of processes claim due work with
+// FOR UPDATE SKIP LOCKED under leases (owner + version: the fencing token), and record results in
+// set-based batches. Locks are taken webhook rows first, then delivery rows, each in id order.
+import { AppError, notFound } from '../../errors.ts';
+import type { AttemptOutcome, DeliveryJob } from '../../delivery/delivery.ts';
+import type { NewNotification } from '../../notify/notification.ts';
+import type { DeliveryFilter, DeliveryStore, RecordResultsInput, RecordResultsOutput } from '../store.ts';
+import { type Row, attemptFrom, deliveryFrom, jobFrom, orgFrom, webhookFrom } from '../rows.ts';
+import { DUE_CHANNEL } from './calls.ts';
+import { type PgDatabase, type Queryable, toPage } from './database.ts';
+import type { DueListener } from './due-listener.ts';
+import { disableWebhook } from './webhooks.ts';
+
+export function postgresDeliveries(db: PgDatabase, due: DueListener): DeliveryStore {
+  async function withTargets(on: Queryable, rows: Row[], now: number, manual: boolean): Promise<DeliveryJob[]> {
+    if (rows.length === 0) return [];
+    const ids = [...new Set(rows.map((r) => String(r.webhook_id)))];
+    const webhooks = new Map((await on.rows('SELECT * FROM webhooks WHERE id = ANY($1)', [ids])).map((w) => [String(w.id), webhookFrom(w)]));
+    return rows.filter((r) => webhooks.has(String(r.webhook_id))).map((r) => jobFrom(r, webhooks.get(String(r.webhook_id))!, now, manual));
+  }
+
+  return {
+    async get(orgId, id) {
+      const row = await db.one('SELECT * FROM deliveries WHERE org_id = $1 AND id = $2', [orgId, id]);
+      return row ? deliveryFrom(row) : null;
+    },
+
+    async list(orgId, filter: DeliveryFilter, { limit, after }) {
+      const where = ['org_id = $1'];
+      const params: unknown[] = [orgId];
+      const add = (clause: string, value: unknown) => {
+        params.push(value);
+        where.push(clause.replace('?', `$${params.length}`));
+      };
+      if (after) add('seq < (SELECT seq FROM deliveries WHERE id = ? AND org_id = $1)', after);
+      if (filter.webhookId) add('webhook_id = ?', filter.webhookId);
+      if (filter.eventType) add('event_type = ?', filter.eventType);
+      if (filter.callId) add('call_id = ?', filter.callId);
+      if (filter.status) add('status = ?', filter.status);
+      if (filter.since !== undefined) add('created_at >= ?', filter.since);
+      params.push(limit + 1);
+      const rows = await db.rows(`SELECT * FROM deliveries WHERE ${where.join(' AND ')} ORDER BY seq DESC LIMIT $${params.length}`, params);
+      return toPage(rows.map(deliveryFrom), limit, (d) => d.id);
+    },
+
+    async attempts(orgId, deliveryId) {
+      return (await db.rows('SELECT * FROM attempts WHERE org_id = $1 AND delivery_id = $2 ORDER BY seq', [orgId, deliveryId])).map(attemptFrom);
+    },
+
+    async claimDue({ owner, now, leaseMs, limit, perWebhookLimit, skipWebhookIds = [] }) {
+      // Candidates by due time (at most perWebhookLimit per webhook), then locked without waiting:
+      // rows another process is claiming are skipped, never claimed twice.
+      const rows = await db.rows(
+        `WITH candidates AS (
+           SELECT seq FROM (
+             SELECT seq, next_attempt_at, row_number() OVER (PARTITION BY webhook_id ORDER BY next_attempt_at, seq) AS rank
+             FROM deliveries
+             WHERE status = 'pending' AND next_attempt_at <= $1 AND (lease_until IS NULL OR lease_until <= $1) AND NOT (webhook_id = ANY($2::text[]))
+           ) ranked WHERE rank <= $3 ORDER BY next_attempt_at, seq LIMIT $4
+         ), locked AS (
+           SELECT d.seq FROM deliveries d JOIN candidates c ON c.seq = d.seq
+           WHERE d.status = 'pending' AND (d.lease_until IS NULL OR d.lease_until <= $1)
+           FOR UPDATE OF d SKIP LOCKED
+         )
+         UPDATE deliveries d SET lease_owner = $5, lease_until = $6, lease_version = d.lease_version + 1
+         FROM locked WHERE d.seq = locked.seq
+         RETURNING d.*`,
+        [now, skipWebhookIds, perWebhookLimit, limit, owner, now + leaseMs],
+      );
+      return withTargets(db, rows, now, false);
+    },
+
+    recordResults(input) {
+      return db.transaction((tx) => recordResults(tx, input, withTargets));
+    },
+
+    async releaseLeases(owner, deliveryIds) {
+      if (deliveryIds.length === 0) return;
+      await db.transaction(async (tx) => {
+        await tx.run('UPDATE deliveries SET lease_owner = NULL, lease_until = NULL WHERE id = ANY($1) AND lease_owner = $2', [deliveryIds, owner]);
+        await tx.run(`SELECT pg_notify('${DUE_CHANNEL}', '')`);
+      });
+    },
+
+    onDue(listener) {
+      return due.on(listener);
+    },
+
+    async beginManualAttempt({ orgId, deliveryId, owner, leaseMs, now }) {
+      const row = await db.transaction(async (tx) => {
+        const current = await tx.one('SELECT * FROM deliveries WHERE org_id = $1 AND id = $2', [orgId, deliveryId]);
+        if (!current) throw notFound('Delivery', deliveryId);
+        const webhook = await tx.one('SELECT * FROM webhooks WHERE id = $1 FOR SHARE', [current.webhook_id]);
+        if (!webhook || !webhookFrom(webhook).enabled) {
+          throw new AppError('WEBHOOK_DISABLED', `Webhook ${String(current.webhook_id)} is disabled; enable it before retrying its deliveries`);
+        }
+        const locked = await tx.one('SELECT * FROM deliveries WHERE id = $1 FOR UPDATE', [deliveryId]);
+        if (!locked) throw notFound('Delivery', deliveryId);
+        if (locked.lease_until !== null && Number(locked.lease_until) > now) {
+          throw new AppError('DELIVERY_BUSY', `Delivery ${deliveryId} is being attempted right now; look at its attempts in a moment`);
+        }
+        if (locked.status === 'waiting') {
+          throw new AppError('CONFLICT', `Delivery ${deliveryId} waits for an earlier event of call ${String(locked.call_id)} to be delivered first`);
+        }
+        return tx.one(
+          'UPDATE deliveries SET lease_owner = $1, lease_until = $2, lease_version = lease_version + 1 WHERE id = $3 RETURNING *',
+          [owner, now + leaseMs, deliveryId],
+        );
+      });
+      return (await withTargets(db, [row!], now, true))[0]!;
+    },
+
+    async holdForOrg(orgId, now) {
+      return db.run(
+        "UPDATE deliveries SET status = 'held', next_attempt_at = NULL, after_id = NULL, updated_at = $1 WHERE org_id = $2 AND status IN ('pending', 'waiting')",
+        [now, orgId],
+      );
+    },
+
+    async replay({ orgId, webhookId, since, statuses, now }) {
+      return db.transaction(async (tx) => {
+        await tx.one('SELECT id FROM webhooks WHERE id = $1 FOR UPDATE', [webhookId]);
+        const rows = await tx.rows<{ id: string; call_id: string }>(
+          'SELECT id, call_id FROM deliveries WHERE org_id = $1 AND webhook_id = $2 AND created_at >= $3 AND status = ANY($4) ORDER BY seq FOR UPDATE',
+          [orgId, webhookId, since, statuses],
+        );
+        // In per-call order: the first of each call is due now, the rest wait behind it.
+        const lastOfCall = new Map<string, string>();
+        const afterIds = rows.map((row) => {
+          const previous = lastOfCall.get(row.call_id) ?? null;
+          lastOfCall.set(row.call_id, row.id);
+          return previous;
+        });
+        await tx.run(
+          `UPDATE deliveries d SET status = CASE WHEN r.after_id IS NULL THEN 'pending' ELSE 'waiting' END, after_id = r.after_id,
+             next_attempt_at = CASE WHEN r.after_id IS NULL THEN $1::bigint END, schedule_attempts = 0, first_attempt_at = NULL,
+             lease_owner = NULL, lease_until = NULL, updated_at = $1
+           FROM unnest($2::text[], $3::text[]) AS r(id, after_id) WHERE d.id = r.id`,
+          [now, rows.map((r) => r.id), afterIds],
+        );
+        if (rows.length > 0) await tx.run(`SELECT pg_notify('${DUE_CHANNEL}', '')`);
+        return rows.length;
+      });
+    },
+  };
+}
+
+type WithTargets = (on: Queryable, rows: Row[], now: number, manual: boolean) => Promise<DeliveryJob[]>;
+
+async function recordResults(tx: Queryable, input: RecordResultsInput, withTargets: WithTargets): Promise<RecordResultsOutput> {
+  const { now, lease } = input;
+  const outcomes = input.outcomes;
+  const webhookIds = [...new Set(outcomes.map((o) => o.job.webhookId))].sort();
+  const webhookRows = await tx.rows('SELECT * FROM webhooks WHERE id = ANY($1) ORDER BY id FOR NO KEY UPDATE', [webhookIds]);
+  const webhooks = new Map(webhookRows.map((row) => [String(row.id), webhookFrom(row)]));
+  const ids = [...new Set(outcomes.map((o) => o.job.deliveryId))].sort();
+  const current = new Map(
+    (
+      await tx.rows('SELECT id, status, lease_owner, lease_version, first_attempt_at, next_attempt_at FROM deliveries WHERE id = ANY($1) ORDER BY id FOR UPDATE', [ids])
+    ).map((row) => [String(row.id), row]),
+  );
+
+  const stale: string[] = [];
+  const kept: AttemptOutcome[] = [];
+  const updates: Array<{ id: string; status: string; scheduled: number; next: number | null; first: number; outcome: AttemptOutcome }> = [];
+  for (const outcome of outcomes) {
+    const { job, attempt, next } = outcome;
+    const row = current.get(job.deliveryId);
+    if (!row) {
+      stale.push(job.deliveryId); // deleted with its webhook meanwhile
+      continue;
+    }
+    kept.push(outcome); // the attempt happened either way
+    if (row.lease_owner !== job.lease.owner || Number(row.lease_version) !== job.lease.version) {
+      stale.push(job.deliveryId);
+      continue;
+    }
+    const heldMeanwhile = row.status === 'held' && next.status !== 'succeeded';
+    const status = next.status === 'unchanged' || heldMeanwhile ? String(row.status) : next.status;
+    const nextAt = heldMeanwhile ? null : next.status === 'pending' ? next.nextAttemptAt : next.status === 'unchanged' ? (row.next_attempt_at as number | null) : null;
+    const first = (row.first_attempt_at as number | null) ?? attempt.startedAt;
+    updates.push({ id: job.deliveryId, status, scheduled: next.status === 'pending' || next.status === 'failed' ? 1 : 0, next: nextAt, first, outcome });
+    // Several results for one delivery in a batch (a manual retry beside a scheduled one): the later one wins.
+    row.lease_owner = null;
+  }
+
+  if (kept.length > 0) await insertAttempts(tx, kept);
+  if (updates.length > 0) {
+    const a = updates.map((u) => u.outcome.attempt);
+    await tx.run(
+      `UPDATE deliveries d SET status = u.status, attempts = d.attempts + 1, schedule_attempts = d.schedule_attempts + u.scheduled,
+         next_attempt_at = u.next_at, first_attempt_at = COALESCE(d.first_attempt_at, u.first_at), last_attempt_at = u.last_at,
+         last_status = u.last_status, last_error = u.last_error, lease_owner = NULL, lease_until = NULL, updated_at = $1
+       FROM unnest($2::text[], $3::text[], $4::int[], $5::bigint[], $6::bigint[], $7::bigint[], $8::int[], $9::text[])
+         AS u(id, status, scheduled, next_at, first_at, last_at, last_status, last_error)
+       WHERE d.id = u.id`,
+      [now, updates.map((u) => u.id), updates.map((u) => u.status), updates.map((u) => u.scheduled), updates.map((u) => u.next), updates.map((u) => u.first),
+        a.map((x) => x.startedAt), a.map((x) => x.status), a.map((x) => x.error)],
+    );
+  }
+
+  // Successes first, so the disable rule below sees them.
+  const successAt = new Map<string, number>();
+  const lastErrors = new Map<string, string>();
+  for (const { job, attempt } of kept) {
+    if (attempt.succeeded) successAt.set(job.webhookId, Math.max(successAt.get(job.webhookId) ?? 0, attempt.startedAt));
+    else lastErrors.set(job.webhookId, attempt.error ?? `HTTP ${attempt.status}`);
+  }
+  for (const [webhookId, at] of successAt) {
+    await tx.run('UPDATE webhooks SET last_success_at = GREATEST(COALESCE(last_success_at, 0), $1) WHERE id = $2', [at, webhookId]);
+    const webhook = webhooks.get(webhookId);
+    if (webhook) webhook.lastSuccessAt = Math.max(webhook.lastSuccessAt ?? 0, at);
+  }
+  for (const [webhookId, error] of lastErrors) await tx.run('UPDATE webhooks SET last_error = $1 WHERE id = $2', [error, webhookId]);
+
+  const disabled = new Set<string>();
+  for (const update of updates.filter((u) => u.status === 'failed' && u.outcome.next.status === 'failed')) {
+    const webhook = webhooks.get(update.outcome.job.webhookId);
+    const orgRow = await tx.one('SELECT * FROM orgs WHERE id = $1', [update.outcome.job.orgId]);
+    const deliveryRow = await tx.one('SELECT * FROM deliveries WHERE id = $1', [update.id]);
+    if (!webhook || !orgRow || !deliveryRow) continue;
+    const attempt = update.outcome.attempt;
+    const decision = input.onExhausted({ webhook, org: orgFrom(orgRow), delivery: deliveryFrom(deliveryRow), lastError: attempt.error ?? `HTTP ${attempt.status}` });
+    if (decision.disable && webhook.enabled) {
+      await disableWebhook(tx, webhook.id, decision.reason, now);
+      webhook.enabled = false; // a second exhausted delivery in this batch owes no second e-mail
+      disabled.add(webhook.id);
+      if (decision.notification) await insertNotification(tx, decision.notification, now);
+    }
+  }
+
+  // Successors go after the disables, so nothing of a just-disabled webhook is released.
+  const finished = updates.filter((u) => u.status === 'succeeded' || u.status === 'failed').map((u) => u.id);
+  const promoted =
+    finished.length === 0
+      ? []
+      : await tx.rows(
+          `UPDATE deliveries SET status = 'pending', after_id = NULL, next_attempt_at = $1, lease_owner = $2, lease_until = $3,
+             lease_version = lease_version + 1, updated_at = $1 WHERE after_id = ANY($4) AND status = 'waiting' RETURNING *`,
+          [now, lease.owner, lease.until, finished],
+        );
+  return { promoted: await withTargets(tx, promoted, now, false), stale, disabledWebhooks: [...disabled] };
+}
+
+async function insertAttempts(tx: Queryable, outcomes: AttemptOutcome[]): Promise<void> {
+  const a = outcomes.map((o) => o.attempt);
+  await tx.run(
+    `INSERT INTO attempts (id, delivery_id, org_id, webhook_id, number, trigger, started_at, duration_ms, url, request_headers,
+       status, response_headers, response_body, response_body_truncated, error, succeeded)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::text[], $7::bigint[], $8::int[], $9::text[], $10::text[],
+       $11::int[], $12::text[], $13::text[], $14::boolean[], $15::text[], $16::boolean[])`,
+    [
+      a.map((x) => x.id), outcomes.map((o) => o.job.deliveryId), outcomes.map((o) => o.job.orgId), outcomes.map((o) => o.job.webhookId),
+      a.map((x) => x.number), a.map((x) => x.trigger), a.map((x) => x.startedAt), a.map((x) => x.durationMs), a.map((x) => x.url),
+      a.map((x) => JSON.stringify(x.requestHeaders)), a.map((x) => x.status), a.map((x) => (x.responseHeaders ? JSON.stringify(x.responseHeaders) : null)),
+      a.map((x) => x.responseBody), a.map((x) => x.responseBodyTruncated), a.map((x) => x.error), a.map((x) => x.succeeded),
+    ],
+  );
+}
+
+async function insertNotification(tx: Queryable, n: NewNotification, now: number): Promise<void> {
+  await tx.run(
+    `INSERT INTO notifications (id, org_id, kind, subject_id, recipients, subject, text, status, next_attempt_at, created_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', $8, $9)`,
+    [n.id, n.orgId, n.kind, n.subjectId, JSON.stringify(n.to), n.subject, n.text, now, n.createdAt],
+  );
+}
+

@@ -1,0 +1,56 @@
+// The PostgreSQL store: any number of callhook processes share one database.
+import type { Store } from '../store.ts';
+import { postgresCalls } from './calls.ts';
+import { PgDatabase } from './database.ts';
+import { postgresDeliveries } from './deliveries.ts';
+import { DueListener } from './due-listener.ts';
+import { postgresMeta } from './meta.ts';
+import { postgresNotifications } from './notifications.ts';
+import { postgresRetention } from './retention.ts';
+import { postgresApiKeys, postgresConnections, postgresNumbers, postgresOrgs, postgresUsers } from './tenancy.ts';
+import { postgresWebhooks } from './webhooks.ts';
+import { postgresWorkers } from './workers.ts';
+
+export interface PostgresStore extends Store {
+  readonly kind: 'postgres';
+}
+
+/** Connects, migrates (under an advisory lock), and returns the store. */
+export async function openPostgresStore(options: { url: string; poolSize: number }): Promise<PostgresStore> {
+  const database = new PgDatabase(options.url, options.poolSize);
+  try {
+    await database.migrate();
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
+  const due = new DueListener(options.url);
+  return {
+    kind: 'postgres',
+    orgs: postgresOrgs(database),
+    connections: postgresConnections(database),
+    apiKeys: postgresApiKeys(database),
+    users: postgresUsers(database),
+    numbers: postgresNumbers(database),
+    webhooks: postgresWebhooks(database),
+    calls: postgresCalls(database),
+    deliveries: postgresDeliveries(database, due),
+    notifications: postgresNotifications(database),
+    meta: postgresMeta(database),
+    workers: postgresWorkers(database),
+    retention: postgresRetention(database),
+    async close() {
+      await due.close();
+      await database.close();
+    },
+  };
+}
+
+export async function migratePostgres(url: string): Promise<string[]> {
+  const database = new PgDatabase(url, 1);
+  try {
+    return await database.migrate();
+  } finally {
+    await database.close();
+  }
+}

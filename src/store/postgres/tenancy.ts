@@ -1,0 +1,188 @@
+// Organizations, connections, API keys, users and numbers on PostgreSQL.
+import { AppError } from '../../errors.ts';
+import type { CallUser } from '../../calls/call.ts';
+import type { Org } from '../../tenancy/org.ts';
+import type { ApiKeyStore, ConnectionStore, NumberStore, OrgPatch, OrgStore, UserPatch, UserStore } from '../store.ts';
+import { type Row, apiKeyFrom, connectionFrom, numberFrom, orgFrom, userFrom } from '../rows.ts';
+import { type PgDatabase, given, isUniqueViolation, toPage } from './database.ts';
+
+async function conflictOnDuplicate<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (error) {
+    if (isUniqueViolation(error)) throw new AppError('CONFLICT', `${what} already exists`);
+    throw error;
+  }
+}
+
+export function postgresOrgs(db: PgDatabase): OrgStore {
+  const get = async (id: string) => {
+    const row = await db.one('SELECT * FROM orgs WHERE id = $1', [id]);
+    return row ? orgFrom(row) : null;
+  };
+  return {
+    async create(org) {
+      await conflictOnDuplicate(`An organization with domain "${org.domain}"`, () =>
+        db.run(
+          'INSERT INTO orgs (id, name, domain, plan, notification_emails, default_country, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)',
+          [org.id, org.name, org.domain, org.plan, JSON.stringify(org.notificationEmails), org.defaultCountry, org.createdAt, org.updatedAt],
+        ),
+      );
+      return org;
+    },
+    get,
+    async list({ limit, after }) {
+      const rows = (await db.rows('SELECT * FROM orgs WHERE id > $1 ORDER BY id LIMIT $2', [after ?? '', limit + 1])).map(orgFrom);
+      return toPage(rows, limit, (org) => org.id);
+    },
+    async update(id, patch: OrgPatch, now) {
+      const current = await get(id);
+      if (!current) return null;
+      const next: Org = { ...current, ...given(patch), updatedAt: now };
+      await conflictOnDuplicate(`An organization with domain "${next.domain}"`, () =>
+        db.run('UPDATE orgs SET name = $1, domain = $2, plan = $3, notification_emails = $4, default_country = $5, updated_at = $6 WHERE id = $7', [
+          next.name, next.domain, next.plan, JSON.stringify(next.notificationEmails), next.defaultCountry, now, id,
+        ]),
+      );
+      return next;
+    },
+    async delete(id) {
+      return db.transaction(async (tx) => {
+        // Deliveries and notifications carry no foreign key to orgs (hot-path tables stay FK-light).
+        await tx.run('DELETE FROM notifications WHERE org_id = $1', [id]);
+        await tx.run('DELETE FROM deliveries WHERE org_id = $1', [id]);
+        return (await tx.run('DELETE FROM orgs WHERE id = $1', [id])) > 0;
+      });
+    },
+  };
+}
+
+export function postgresConnections(db: PgDatabase): ConnectionStore {
+  return {
+    async create(connection, tokenHash) {
+      await db.run('INSERT INTO connections (id, org_id, name, token_hash, hep_capture_id, hep_auth_key, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)', [
+        connection.id, connection.orgId, connection.name, tokenHash, connection.hep?.captureId ?? null, connection.hep?.authKey ?? null, connection.createdAt,
+      ]);
+      return connection;
+    },
+    async get(orgId, id) {
+      const row = await db.one('SELECT * FROM connections WHERE org_id = $1 AND id = $2', [orgId, id]);
+      return row ? connectionFrom(row) : null;
+    },
+    async list(orgId, { limit, after }) {
+      const rows = (await db.rows('SELECT * FROM connections WHERE org_id = $1 AND id > $2 ORDER BY id LIMIT $3', [orgId, after ?? '', limit + 1])).map(connectionFrom);
+      return toPage(rows, limit, (c) => c.id);
+    },
+    async findByTokenHash(tokenHash) {
+      // One round trip: every ingest request asks, and other processes may revoke at any time.
+      const row = await db.one<{ connection: Row; org: Row }>(
+        `SELECT row_to_json(c.*) AS connection, row_to_json(o.*) AS org FROM connections c JOIN orgs o ON o.id = c.org_id
+         WHERE c.token_hash = $1 AND c.revoked_at IS NULL`,
+        [tokenHash],
+      );
+      return row ? { connection: connectionFrom(row.connection), org: orgFrom(row.org) } : null;
+    },
+    async revoke(orgId, id, now) {
+      return (await db.run('UPDATE connections SET revoked_at = $1 WHERE org_id = $2 AND id = $3 AND revoked_at IS NULL', [now, orgId, id])) > 0;
+    },
+  };
+}
+
+export function postgresApiKeys(db: PgDatabase): ApiKeyStore {
+  return {
+    async create(key, keyHash) {
+      await db.run('INSERT INTO api_keys (id, org_id, name, key_hash, key_prefix, created_at) VALUES ($1, $2, $3, $4, $5, $6)', [
+        key.id, key.orgId, key.name, keyHash, key.prefix, key.createdAt,
+      ]);
+      return key;
+    },
+    async list(orgId, { limit, after }) {
+      const rows = (
+        await db.rows('SELECT * FROM api_keys WHERE org_id = $1 AND revoked_at IS NULL AND id > $2 ORDER BY id LIMIT $3', [orgId, after ?? '', limit + 1])
+      ).map(apiKeyFrom);
+      return toPage(rows, limit, (k) => k.id);
+    },
+    async findByHash(keyHash) {
+      const row = await db.one<{ key: Row; org: Row }>(
+        `SELECT row_to_json(k.*) AS key, row_to_json(o.*) AS org FROM api_keys k JOIN orgs o ON o.id = k.org_id
+         WHERE k.key_hash = $1 AND k.revoked_at IS NULL`,
+        [keyHash],
+      );
+      return row ? { key: apiKeyFrom(row.key), org: orgFrom(row.org) } : null;
+    },
+    async revoke(orgId, id, now) {
+      return (await db.run('UPDATE api_keys SET revoked_at = $1 WHERE org_id = $2 AND id = $3 AND revoked_at IS NULL', [now, orgId, id])) > 0;
+    },
+    async touch(id, now) {
+      await db.run('UPDATE api_keys SET last_used_at = $1 WHERE id = $2', [now, id]);
+    },
+  };
+}
+
+export function postgresUsers(db: PgDatabase): UserStore {
+  const get = async (orgId: string, id: string) => {
+    const row = await db.one('SELECT * FROM users WHERE org_id = $1 AND id = $2', [orgId, id]);
+    return row ? userFrom(row) : null;
+  };
+  return {
+    async create(user) {
+      await conflictOnDuplicate('A user with this id, extension or e-mail', () =>
+        db.run('INSERT INTO users (org_id, id, extension, email, name, created_at) VALUES ($1, $2, $3, $4, $5, $6)', [
+          user.orgId, user.id, user.extension, user.email, user.name, user.createdAt,
+        ]),
+      );
+      return user;
+    },
+    get,
+    async list(orgId, { limit, after }) {
+      const rows = (await db.rows('SELECT * FROM users WHERE org_id = $1 AND id > $2 ORDER BY id LIMIT $3', [orgId, after ?? '', limit + 1])).map(userFrom);
+      return toPage(rows, limit, (u) => u.id);
+    },
+    async update(orgId, id, patch: UserPatch) {
+      const current = await get(orgId, id);
+      if (!current) return null;
+      const next = { ...current, ...given(patch) };
+      await conflictOnDuplicate('A user with this extension or e-mail', () =>
+        db.run('UPDATE users SET extension = $1, email = $2, name = $3 WHERE org_id = $4 AND id = $5', [next.extension, next.email, next.name, orgId, id]),
+      );
+      return next;
+    },
+    async delete(orgId, id) {
+      return (await db.run('DELETE FROM users WHERE org_id = $1 AND id = $2', [orgId, id])) > 0;
+    },
+    async resolve(orgId, refs) {
+      const found = new Map<string, CallUser>();
+      const wanted = [...new Set(refs)];
+      if (wanted.length === 0) return found;
+      const rows = await db.rows('SELECT * FROM users WHERE org_id = $1 AND (id = ANY($2) OR extension = ANY($2) OR lower(email) = ANY($3))', [
+        orgId, wanted, wanted.map((ref) => ref.toLowerCase()),
+      ]);
+      const users = rows.map(userFrom);
+      for (const ref of wanted) {
+        // The same precedence as SQLite: an id match, then an extension, then an e-mail.
+        const user =
+          users.find((u) => u.id === ref) ?? users.find((u) => u.extension === ref) ?? users.find((u) => u.email?.toLowerCase() === ref.toLowerCase());
+        if (user) found.set(ref, { id: user.id, extension: user.extension, email: user.email, name: user.name });
+      }
+      return found;
+    },
+  };
+}
+
+export function postgresNumbers(db: PgDatabase): NumberStore {
+  return {
+    async create(number) {
+      await conflictOnDuplicate(`The number ${number.number}`, () =>
+        db.run('INSERT INTO numbers (id, org_id, number, label, created_at) VALUES ($1, $2, $3, $4, $5)', [number.id, number.orgId, number.number, number.label, number.createdAt]),
+      );
+      return number;
+    },
+    async list(orgId, { limit, after }) {
+      const rows = (await db.rows('SELECT * FROM numbers WHERE org_id = $1 AND id > $2 ORDER BY id LIMIT $3', [orgId, after ?? '', limit + 1])).map(numberFrom);
+      return toPage(rows, limit, (n) => n.id);
+    },
+    async delete(orgId, id) {
+      return (await db.run('DELETE FROM numbers WHERE org_id = $1 AND id = $2', [orgId, id])) > 0;
+    },
+  };
+}

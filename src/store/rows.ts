@@ -1,0 +1,192 @@
+// Rows → records for both backends (same column names; values read leniently: numbers may come as
+// bigint or string, booleans as 0/1 or true/false, JSON columns as text), and the paging and
+// patching helpers they share.
+import type { Attempt, Delivery, DeliveryJob, DeliveryStatus } from '../delivery/delivery.ts';
+import { type Webhook, signingSecrets } from '../delivery/webhook.ts';
+import type { EventType } from '../events/catalogue.ts';
+import type { ContentType, Format } from '../formats/format.ts';
+import type { Notification, NotificationStatus } from '../notify/notification.ts';
+import type { ApiKey, Connection, DirectoryUser, Org, PhoneNumber } from '../tenancy/org.ts';
+import type { Page } from './store.ts';
+
+export type Row = Record<string, unknown>;
+
+/** A patch without its undefined keys: a field left out (or undefined) is not changed. */
+export function given<T extends object>(patch: T): Partial<T> {
+  return Object.fromEntries(Object.entries(patch).filter(([, value]) => value !== undefined)) as Partial<T>;
+}
+
+/** A page from limit+1 rows (the extra row only says that another page follows). */
+export function toPage<T>(rows: T[], limit: number, cursorOf: (item: T) => string): Page<T> {
+  if (rows.length <= limit) return { data: rows, nextCursor: null };
+  const data = rows.slice(0, limit);
+  return { data, nextCursor: cursorOf(data[data.length - 1]!) };
+}
+
+export function json<T>(value: unknown): T {
+  return JSON.parse(value as string) as T;
+}
+
+export function jsonOrNull<T>(value: unknown): T | null {
+  return value === null || value === undefined ? null : (JSON.parse(value as string) as T);
+}
+
+export function bool(value: unknown): boolean {
+  return value === true || value === 1 || value === 1n;
+}
+
+export function numOrNull(value: unknown): number | null {
+  return value === null || value === undefined ? null : Number(value);
+}
+
+export function strOrNull(value: unknown): string | null {
+  return value === null || value === undefined ? null : String(value);
+}
+
+export const deliveryFrom = (row: Row): Delivery => ({
+  id: String(row.id),
+  orgId: String(row.org_id),
+  webhookId: String(row.webhook_id),
+  eventId: String(row.event_id),
+  eventType: String(row.event_type) as EventType,
+  callId: String(row.call_id),
+  status: String(row.status) as DeliveryStatus,
+  attempts: Number(row.attempts),
+  nextAttemptAt: numOrNull(row.next_attempt_at),
+  firstAttemptAt: numOrNull(row.first_attempt_at),
+  lastAttemptAt: numOrNull(row.last_attempt_at),
+  lastStatus: numOrNull(row.last_status),
+  lastError: strOrNull(row.last_error),
+  contentType: String(row.content_type) as ContentType,
+  body: String(row.body),
+  createdAt: Number(row.created_at),
+  updatedAt: Number(row.updated_at),
+});
+
+export const attemptFrom = (row: Row): Attempt => ({
+  id: String(row.id),
+  deliveryId: String(row.delivery_id),
+  orgId: String(row.org_id),
+  webhookId: String(row.webhook_id),
+  number: Number(row.number),
+  trigger: String(row.trigger) as Attempt['trigger'],
+  startedAt: Number(row.started_at),
+  durationMs: Number(row.duration_ms),
+  url: String(row.url),
+  requestHeaders: json<Record<string, string>>(row.request_headers),
+  status: numOrNull(row.status),
+  responseHeaders: jsonOrNull<Record<string, string>>(row.response_headers),
+  responseBody: strOrNull(row.response_body),
+  responseBodyTruncated: bool(row.response_body_truncated),
+  error: strOrNull(row.error),
+  succeeded: bool(row.succeeded),
+});
+
+export function jobFrom(row: Row, webhook: Webhook, now: number, manual: boolean): DeliveryJob {
+  return {
+    deliveryId: String(row.id),
+    orgId: String(row.org_id),
+    webhookId: String(row.webhook_id),
+    eventType: String(row.event_type) as EventType,
+    callId: String(row.call_id),
+    contentType: String(row.content_type) as ContentType,
+    body: String(row.body),
+    attempts: Number(row.attempts),
+    scheduleAttempts: Number(row.schedule_attempts),
+    firstAttemptAt: numOrNull(row.first_attempt_at),
+    lease: { owner: String(row.lease_owner), version: Number(row.lease_version), until: Number(row.lease_until) },
+    manual,
+    target: {
+      url: webhook.url,
+      secrets: signingSecrets(webhook, now),
+      timeoutMs: webhook.timeoutMs,
+      retryScheduleS: webhook.retryScheduleS,
+    },
+  };
+}
+
+export const notificationFrom = (row: Row): Notification => ({
+  id: String(row.id),
+  orgId: String(row.org_id),
+  kind: String(row.kind) as Notification['kind'],
+  subjectId: String(row.subject_id),
+  to: json<string[]>(row.recipients),
+  subject: String(row.subject),
+  text: String(row.text),
+  status: String(row.status) as NotificationStatus,
+  attempts: Number(row.attempts),
+  nextAttemptAt: numOrNull(row.next_attempt_at),
+  lastError: strOrNull(row.last_error),
+  createdAt: Number(row.created_at),
+  sentAt: numOrNull(row.sent_at),
+});
+
+export const orgFrom = (row: Row): Org => ({
+  id: String(row.id),
+  name: String(row.name),
+  domain: String(row.domain),
+  plan: String(row.plan),
+  notificationEmails: json<string[]>(row.notification_emails),
+  defaultCountry: strOrNull(row.default_country),
+  createdAt: Number(row.created_at),
+  updatedAt: Number(row.updated_at),
+});
+
+export const connectionFrom = (row: Row): Connection => ({
+  id: String(row.id),
+  orgId: String(row.org_id),
+  name: String(row.name),
+  hep: row.hep_capture_id === null ? null : { captureId: Number(row.hep_capture_id), authKey: strOrNull(row.hep_auth_key) },
+  createdAt: Number(row.created_at),
+  revokedAt: numOrNull(row.revoked_at),
+});
+
+export const apiKeyFrom = (row: Row): ApiKey => ({
+  id: String(row.id),
+  orgId: String(row.org_id),
+  name: String(row.name),
+  prefix: String(row.key_prefix),
+  createdAt: Number(row.created_at),
+  lastUsedAt: numOrNull(row.last_used_at),
+});
+
+export const userFrom = (row: Row): DirectoryUser => ({
+  orgId: String(row.org_id),
+  id: String(row.id),
+  extension: strOrNull(row.extension),
+  email: strOrNull(row.email),
+  name: strOrNull(row.name),
+  createdAt: Number(row.created_at),
+});
+
+export const numberFrom = (row: Row): PhoneNumber => ({
+  id: String(row.id),
+  orgId: String(row.org_id),
+  number: String(row.number),
+  label: strOrNull(row.label),
+  createdAt: Number(row.created_at),
+});
+
+export const webhookFrom = (row: Row): Webhook => ({
+  id: String(row.id),
+  orgId: String(row.org_id),
+  url: String(row.url),
+  events: json<EventType[]>(row.events),
+  format: String(row.format) as Format,
+  contentType: String(row.content_type) as ContentType,
+  apiToken: strOrNull(row.api_token),
+  description: strOrNull(row.description),
+  retryScheduleS: jsonOrNull<number[]>(row.retry_schedule_s),
+  timeoutMs: numOrNull(row.timeout_ms),
+  secret: String(row.secret),
+  previousSecret: strOrNull(row.previous_secret),
+  previousSecretExpiresAt: numOrNull(row.previous_secret_expires_at),
+  enabled: bool(row.enabled),
+  disabledReason: strOrNull(row.disabled_reason),
+  disabledAt: numOrNull(row.disabled_at),
+  lastSuccessAt: numOrNull(row.last_success_at),
+  lastError: strOrNull(row.last_error),
+  createdAt: Number(row.created_at),
+  updatedAt: Number(row.updated_at),
+});
+
