@@ -2,9 +2,9 @@
 // drain cleanly on SIGINT/SIGTERM.
 import { parseArgs } from 'node:util';
 import { relative } from 'node:path';
-import { ConfigError, loadConfig } from '../config/load.ts';
+import { type Config, ConfigError, loadConfig } from '../config/load.ts';
 import { SETTINGS, renderSettingsTable } from '../config/settings.ts';
-import { startService } from '../service.ts';
+import { type Service, startService } from '../service.ts';
 import { describeDatabase } from '../store/open.ts';
 import { VERSION } from '../version.ts';
 
@@ -89,26 +89,29 @@ export async function runServe(argv: string[], out: NodeJS.WritableStream, env: 
       );
     };
     if (stopRequested) requestStop(stopRequested);
-    else process.stderr.write(banner(service.url, service.operatorToken, service.operatorTokenSource, describeDatabase(config.database), config.dev, config.delivery.allowPrivateTargets, config.http.publicUrl));
+    else process.stderr.write(banner(service, config));
   });
 }
 
-function banner(url: string, token: string, tokenSource: string, store: string, dev: boolean, allowPrivate: boolean, publicUrl: string): string {
+function banner(service: Service, config: Config): string {
+  const { url, operatorToken, operatorTokenSource } = service;
+  const publicUrl = config.http.publicUrl;
   const shown = (path: string) => (relative(process.cwd(), path).startsWith('..') ? path : `./${relative(process.cwd(), path)}`);
   const lines = [
     '',
     `callhook ${VERSION} is listening on ${url} (Node ${process.version})`,
-    `  API docs:        ${publicUrl}/docs  (OpenAPI: ${publicUrl}/openapi.json)`,
-    tokenSource === 'CALLHOOK_ADMIN_TOKEN' ? '  Operator token:  from CALLHOOK_ADMIN_TOKEN' : `  Operator token:  ${token}   (kept in ${shown(tokenSource)})`,
-    `  Store:           ${store}`,
+    config.role === 'worker' ? '  Role:            worker (sends, retries, e-mails; serves /healthz, /readyz, /metrics)' : `  API docs:        ${publicUrl}/docs  (OpenAPI: ${publicUrl}/openapi.json)`,
+    ...(config.role === 'api' ? ['  Role:            api (API and ingest; workers send)'] : []),
+    operatorTokenSource === 'CALLHOOK_ADMIN_TOKEN' ? '  Operator token:  from CALLHOOK_ADMIN_TOKEN' : `  Operator token:  ${operatorToken}   (kept in ${shown(operatorTokenSource)})`,
+    `  Store:           ${describeDatabase(config.database)}`,
   ];
-  if (dev) {
+  if (config.dev) {
     lines.push(
       '',
       '  DEVELOPMENT MODE: webhooks may target http:// and loopback or private addresses (a receiver on',
       '  localhost works). Do not expose this instance; in production run `callhook serve` without --dev.',
     );
-  } else if (allowPrivate) {
+  } else if (config.delivery.allowPrivateTargets) {
     lines.push('', '  CALLHOOK_ALLOW_PRIVATE_TARGETS is on: webhooks may target http:// and private addresses.');
   }
   lines.push('', '  First call in two minutes: see "Send a first call" in README.md.', '');

@@ -31,6 +31,15 @@ describe('configuration', () => {
     expect(config.defaultPlan).toBe('gold');
   });
 
+  it('selects PostgreSQL by URL, SQLite otherwise, and takes a role', () => {
+    expect(loadConfig({ env: { CALLHOOK_DATABASE_URL: 'postgres://cb@db:5432/callhook', CALLHOOK_DATABASE_POOL_SIZE: '20' } }).database).toEqual({
+      kind: 'postgres', url: 'postgres://cb@db:5432/callhook', poolSize: 20,
+    });
+    expect(loadConfig({ env: { CALLHOOK_DATABASE_URL: 'sqlite:/var/lib/callhook/db.sqlite' } }).database).toEqual({ kind: 'sqlite', path: '/var/lib/callhook/db.sqlite' });
+    expect(loadConfig({ env: {}, flags: { role: 'worker' } }).role).toBe('worker');
+    expect(loadConfig({ env: {} }).retention.days).toBe(30);
+  });
+
   it('lets development mode open http and private targets', () => {
     expect(loadConfig({ env: { CALLHOOK_DEV: '1' } }).delivery.allowPrivateTargets).toBe(true);
     expect(loadConfig({ env: {}, flags: { dev: true } }).delivery.allowPrivateTargets).toBe(true);
@@ -46,6 +55,7 @@ describe('configuration', () => {
     [{ CALLHOOK_DEFAULT_PLAN: 'platinum' }, 'platinum'],
     [{ CALLHOOK_DATABASE_URL: 'mysql://x' }, 'CALLHOOK_DATABASE_URL'],
     [{ CALLHOOK_LEASE_MS: '5000', CALLHOOK_DELIVERY_TIMEOUT_MS: '2000' }, 'CALLHOOK_LEASE_MS'],
+    [{ CALLHOOK_ROLE: 'hep-and-more' }, 'CALLHOOK_ROLE'],
   ])('refuses %o with an error naming it', (env, named) => {
     expect(() => loadConfig({ env })).toThrow(ConfigError);
     expect(() => loadConfig({ env })).toThrow(named);
