@@ -119,7 +119,7 @@ export function postgresDeliveries(db: PgDatabase, due: DueListener): DeliverySt
 
     async replay({ orgId, webhookId, since, statuses, now }) {
       return db.transaction(async (tx) => {
-        await tx.one('SELECT id FROM webhooks WHERE id = $1 FOR UPDATE', [webhookId]);
+        await tx.one('SELECT id FROM webhooks WHERE id = $1 FOR NO KEY UPDATE', [webhookId]);
         const rows = await tx.rows<{ id: string; call_id: string }>(
           'SELECT id, call_id FROM deliveries WHERE org_id = $1 AND webhook_id = $2 AND created_at >= $3 AND status = ANY($4) ORDER BY seq FOR UPDATE',
           [orgId, webhookId, since, statuses],

@@ -1,5 +1,6 @@
 // Webhooks on PostgreSQL. Lock order everywhere: a webhook's row before its deliveries' rows, so
-// disabling and recording results never wait on each other in a circle.
+// disabling and recording results never wait on each other in a circle. Changes to a webhook lock
+// it FOR NO KEY UPDATE: inserting deliveries (a foreign-key KEY SHARE lock) need not wait for them.
 import type { Webhook, WebhookPatch } from '../../delivery/webhook.ts';
 import type { WebhookStore } from '../store.ts';
 import { webhookFrom } from '../rows.ts';
@@ -40,7 +41,7 @@ export function postgresWebhooks(db: PgDatabase): WebhookStore {
     },
     async update(orgId, id, patch: WebhookPatch, now) {
       return db.transaction(async (tx) => {
-        const row = await tx.one('SELECT * FROM webhooks WHERE org_id = $1 AND id = $2 FOR UPDATE', [orgId, id]);
+        const row = await tx.one('SELECT * FROM webhooks WHERE org_id = $1 AND id = $2 FOR NO KEY UPDATE', [orgId, id]);
         if (!row) return null;
         const next: Webhook = { ...webhookFrom(row), ...given(patch), updatedAt: now };
         await tx.run(
@@ -63,7 +64,7 @@ export function postgresWebhooks(db: PgDatabase): WebhookStore {
     },
     async disable(orgId, id, reason, now) {
       return db.transaction(async (tx) => {
-        const row = await tx.one('SELECT * FROM webhooks WHERE org_id = $1 AND id = $2 FOR UPDATE', [orgId, id]);
+        const row = await tx.one('SELECT * FROM webhooks WHERE org_id = $1 AND id = $2 FOR NO KEY UPDATE', [orgId, id]);
         if (!row) return null;
         if (webhookFrom(row).enabled) await disableWebhook(tx, id, reason, now);
         return get(orgId, id, tx);
