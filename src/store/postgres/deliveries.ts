@@ -145,14 +145,17 @@ export function postgresDeliveries(db: PgDatabase, due: DueListener): DeliverySt
   };
 }
 
+/**
+ * last_success_at is kept to this precision across processes. The disable rule compares it with a
+ * delivery's first attempt a whole schedule (24 h) earlier, so a second's slack never matters.
+ */
+const SUCCESS_RESOLUTION_MS = 1_000;
+
 type WithTargets = (on: Queryable, rows: Row[], now: number, manual: boolean) => Promise<DeliveryJob[]>;
 
 async function recordResults(tx: Queryable, input: RecordResultsInput, withTargets: WithTargets): Promise<RecordResultsOutput> {
   const { now, lease } = input;
   const outcomes = input.outcomes;
-  const webhookIds = [...new Set(outcomes.map((o) => o.job.webhookId))].sort();
-  const webhookRows = await tx.rows('SELECT * FROM webhooks WHERE id = ANY($1) ORDER BY id FOR NO KEY UPDATE', [webhookIds]);
-  const webhooks = new Map(webhookRows.map((row) => [String(row.id), webhookFrom(row)]));
   const ids = [...new Set(outcomes.map((o) => o.job.deliveryId))].sort();
   const current = new Map(
     (
@@ -199,7 +202,9 @@ async function recordResults(tx: Queryable, input: RecordResultsInput, withTarge
     );
   }
 
-  // Successes first, so the disable rule below sees them.
+  // A webhook's row is written only when its facts change (one success per second is enough to
+  // know it works; the same error again is no news): result batches of many processes for one busy
+  // webhook then do not queue behind each other on that row.
   const successAt = new Map<string, number>();
   const lastErrors = new Map<string, string>();
   for (const { job, attempt } of kept) {
@@ -207,15 +212,20 @@ async function recordResults(tx: Queryable, input: RecordResultsInput, withTarge
     else lastErrors.set(job.webhookId, attempt.error ?? `HTTP ${attempt.status}`);
   }
   for (const [webhookId, at] of successAt) {
-    await tx.run('UPDATE webhooks SET last_success_at = GREATEST(COALESCE(last_success_at, 0), $1) WHERE id = $2', [at, webhookId]);
-    const webhook = webhooks.get(webhookId);
-    if (webhook) webhook.lastSuccessAt = Math.max(webhook.lastSuccessAt ?? 0, at);
+    await tx.run('UPDATE webhooks SET last_success_at = $1::bigint WHERE id = $2 AND COALESCE(last_success_at, 0) < $1::bigint - $3::bigint', [at, webhookId, SUCCESS_RESOLUTION_MS]);
   }
-  for (const [webhookId, error] of lastErrors) await tx.run('UPDATE webhooks SET last_error = $1 WHERE id = $2', [error, webhookId]);
+  for (const [webhookId, error] of lastErrors) {
+    await tx.run('UPDATE webhooks SET last_error = $1::text WHERE id = $2 AND last_error IS DISTINCT FROM $1::text', [error, webhookId]);
+  }
 
+  // The disable rule, only for deliveries that exhausted their schedule: the webhook's row is
+  // locked, so processes exhausting deliveries of one webhook at once decide one after the other.
   const disabled = new Set<string>();
   for (const update of updates.filter((u) => u.status === 'failed' && u.outcome.next.status === 'failed')) {
-    const webhook = webhooks.get(update.outcome.job.webhookId);
+    const webhookRow = await tx.one('SELECT * FROM webhooks WHERE id = $1 FOR NO KEY UPDATE', [update.outcome.job.webhookId]);
+    const webhook = webhookRow ? webhookFrom(webhookRow) : null;
+    const batchSuccess = successAt.get(update.outcome.job.webhookId);
+    if (webhook && batchSuccess !== undefined) webhook.lastSuccessAt = Math.max(webhook.lastSuccessAt ?? 0, batchSuccess);
     const orgRow = await tx.one('SELECT * FROM orgs WHERE id = $1', [update.outcome.job.orgId]);
     const deliveryRow = await tx.one('SELECT * FROM deliveries WHERE id = $1', [update.id]);
     if (!webhook || !orgRow || !deliveryRow) continue;
@@ -223,7 +233,6 @@ async function recordResults(tx: Queryable, input: RecordResultsInput, withTarge
     const decision = input.onExhausted({ webhook, org: orgFrom(orgRow), delivery: deliveryFrom(deliveryRow), lastError: attempt.error ?? `HTTP ${attempt.status}` });
     if (decision.disable && webhook.enabled) {
       await disableWebhook(tx, webhook.id, decision.reason, now);
-      webhook.enabled = false; // a second exhausted delivery in this batch owes no second e-mail
       disabled.add(webhook.id);
       if (decision.notification) await insertNotification(tx, decision.notification, now);
     }
