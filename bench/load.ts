@@ -2,6 +2,8 @@
 // calls (started → answered → ended) through the ingest API, `concurrency` calls in flight; each
 // step waits for the previous step's 202 (or all three go in one request with --batch). Remembers
 // when each step's request was sent, keyed `<callId> <event type>`, for the delivery latency.
+// With several callhook processes the requests are spread round-robin: step k of call n goes to
+// process (n + k) mod N, so a call's steps land on different processes (a batch goes to n mod N).
 import { performance } from 'node:perf_hooks';
 import { Pool } from 'undici';
 import { OPERATOR_TOKEN } from './service.ts';
@@ -23,6 +25,8 @@ export interface LoadResult {
   ingestLatencies: number[];
   /** `<callId> <event type>` → performance.now() when that step's request was sent. */
   sentAt: Map<string, number>;
+  /** Requests sent to each process (the order of `bases`). */
+  requestsPerProcess: number[];
 }
 
 /** The event each step produces on an inbound call. */
@@ -56,23 +60,26 @@ function stepsOf(callId: string, at: number) {
 }
 
 export async function pushCalls(
-  base: string,
+  bases: string[],
   ingestToken: string,
   options: { calls: number; concurrency: number; batch: boolean; runId: string; onError: (message: string) => void },
 ): Promise<LoadResult> {
-  const pool = new Pool(base, { connections: options.concurrency, keepAliveTimeout: 30_000 });
+  if (bases.length === 0) throw new Error('pushCalls: no callhook to push to');
+  const pools = bases.map((base) => new Pool(base, { connections: options.concurrency, keepAliveTimeout: 30_000 }));
+  const requestsPerProcess = bases.map(() => 0);
   const headers = { authorization: `Bearer ${ingestToken}`, 'content-type': 'application/json' };
   const sentAt = new Map<string, number>();
   const ingestLatencies: number[] = [];
   let failures = 0;
   let requests = 0;
 
-  const post = async (body: unknown, keys: string[]): Promise<boolean> => {
+  const post = async (to: number, body: unknown, keys: string[]): Promise<boolean> => {
     const sent = performance.now();
     for (const key of keys) sentAt.set(key, sent);
     requests++;
+    requestsPerProcess[to]!++;
     try {
-      const response = await pool.request({ path: '/v1/ingest/calls', method: 'POST', headers, body: JSON.stringify(body) });
+      const response = await pools[to]!.request({ path: '/v1/ingest/calls', method: 'POST', headers, body: JSON.stringify(body) });
       const text = await response.body.text();
       ingestLatencies.push(performance.now() - sent);
       if (response.statusCode === 202) return true;
@@ -87,11 +94,11 @@ export async function pushCalls(
     const callId = `${options.runId}-${n}`;
     const steps = stepsOf(callId, Date.now());
     if (options.batch) {
-      await post({ steps }, steps.map((s) => `${callId} ${EVENT_OF_STEP[s.type]}`));
+      await post(n % pools.length, { steps }, steps.map((s) => `${callId} ${EVENT_OF_STEP[s.type]}`));
       return;
     }
-    for (const step of steps) {
-      if (!(await post(step, [`${callId} ${EVENT_OF_STEP[step.type]}`]))) return; // the next step would be a conflict
+    for (const [k, step] of steps.entries()) {
+      if (!(await post((n + k) % pools.length, step, [`${callId} ${EVENT_OF_STEP[step.type]}`]))) return; // the next step would be a conflict
     }
   };
 
@@ -102,8 +109,8 @@ export async function pushCalls(
   const startedAt = performance.now();
   try {
     await Promise.all(Array.from({ length: Math.min(options.concurrency, options.calls) }, worker));
-    return { startedAt, endedAt: performance.now(), requests, failures, ingestLatencies, sentAt };
+    return { startedAt, endedAt: performance.now(), requests, failures, ingestLatencies, sentAt, requestsPerProcess };
   } finally {
-    await pool.close();
+    await Promise.all(pools.map((pool) => pool.close()));
   }
 }

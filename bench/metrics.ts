@@ -1,6 +1,7 @@
 // Samples callhook's /metrics once a second during the run: the dispatcher's queue and in-flight
 // gauges (is the lane full, i.e. sending is the limit, or empty, i.e. work waits elsewhere?) and
-// the stale-result counter. Best effort: a failed scrape is skipped.
+// the stale-result counter. Best effort: a failed scrape is skipped. With several processes each
+// sample is the sum over all of them (scraped together), plus the stale counter of each.
 export interface DispatcherSample {
   queued: number;
   inFlight: number;
@@ -9,7 +10,7 @@ export interface DispatcherSample {
 
 export interface MetricsSampler {
   latest(): DispatcherSample | null;
-  stop(): { samples: number; maxQueued: number; avgQueued: number; avgInFlight: number; stale: number };
+  stop(): { samples: number; maxQueued: number; avgQueued: number; avgInFlight: number; stale: number; stalePerProcess?: number[] };
 }
 
 function value(text: string, name: string): number {
@@ -17,21 +18,28 @@ function value(text: string, name: string): number {
   return match ? Number(match[1]) : 0;
 }
 
-export function sampleMetrics(baseUrl: string, intervalMs = 1_000): MetricsSampler {
+function scrape(baseUrl: string): Promise<DispatcherSample> {
+  return fetch(`${baseUrl}/metrics`)
+    .then((r) => r.text())
+    .then((text) => ({
+      queued: value(text, 'callhook_dispatcher_queued'),
+      inFlight: value(text, 'callhook_dispatcher_in_flight'),
+      stale: value(text, 'callhook_delivery_stale_results_total'),
+    }));
+}
+
+export function sampleMetrics(baseUrls: string[], intervalMs = 1_000): MetricsSampler {
   const samples: DispatcherSample[] = [];
+  const stalePerProcess = baseUrls.map(() => 0);
   let busy = false;
   const timer = setInterval(() => {
     if (busy) return;
     busy = true;
-    fetch(`${baseUrl}/metrics`)
-      .then((r) => r.text())
-      .then((text) =>
-        samples.push({
-          queued: value(text, 'callhook_dispatcher_queued'),
-          inFlight: value(text, 'callhook_dispatcher_in_flight'),
-          stale: value(text, 'callhook_delivery_stale_results_total'),
-        }),
-      )
+    Promise.all(baseUrls.map(scrape))
+      .then((each) => {
+        each.forEach((s, i) => (stalePerProcess[i] = s.stale));
+        samples.push(each.reduce((sum, s) => ({ queued: sum.queued + s.queued, inFlight: sum.inFlight + s.inFlight, stale: sum.stale + s.stale })));
+      })
       .catch(() => undefined)
       .finally(() => (busy = false));
   }, intervalMs);
@@ -46,6 +54,7 @@ export function sampleMetrics(baseUrl: string, intervalMs = 1_000): MetricsSampl
         avgQueued: avg((s) => s.queued),
         avgInFlight: avg((s) => s.inFlight),
         stale: samples.at(-1)?.stale ?? 0,
+        ...(baseUrls.length > 1 ? { stalePerProcess } : {}),
       };
     },
   };

@@ -1,16 +1,30 @@
-// `npm run bench`: starts a receiver and callhook (a child process), measures the raw ceiling
+// `npm run bench`: starts a receiver and callhook (child processes), measures the raw ceiling
 // (plain undici POSTs to the receiver), pushes N calls through the ingest API and prints one JSON
 // object as the last line of stdout. Progress goes to stderr. Not a test: no thresholds.
+//
+// `--store postgres --processes N`: a fresh database on the PostgreSQL server (dropped at the end),
+// N `callhook serve` processes on it, the organization set up through the first, the ingest spread
+// over all of them; the JSON gains `db` (what a delivery cost the database, from its statistics)
+// and, with `--pg-trace`, `trace` (round trips by statement and transaction). `--compare` runs the
+// embedded store and PostgreSQL with 1…N processes, one bench process each (compare.ts).
 import { performance } from 'node:perf_hooks';
 import { USAGE, UsageError, parseBenchArgs } from './args.ts';
+import { runComparison } from './compare.ts';
 import { pushCalls, setUp } from './load.ts';
 import { sampleMetrics } from './metrics.ts';
+import { type PgTrace, startPgTrace, summarizeTrace } from './pg-trace.ts';
+import { type BenchDatabase, createBenchDatabase, dbDelta, describeUrl } from './postgres.ts';
+import { cores, machineBusyPct, machineCpu, postgresCpuSeconds } from './proc.ts';
 import { measureRaw } from './raw.ts';
 import { startReceiver } from './receiver.ts';
 import { type Child, startChild } from './service.ts';
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** How often a callhook process says it is alive (src/delivery/presence.ts HEARTBEAT_MS). */
+const HEARTBEAT_MS = 5_000;
 
 function percentiles(values: number[]): { p50: number; p95: number; p99: number } {
   const sorted = Float64Array.from(values).sort();
@@ -24,6 +38,14 @@ function envInt(name: string, fallback: number): number {
   return Number.isSafeInteger(value) && value > 0 ? value : fallback;
 }
 
+/** Starts every child; if one fails, the ones that started are stopped again. */
+async function startChildren(count: number, start: (i: number) => Promise<Child>, into: Child[]): Promise<void> {
+  const settled = await Promise.allSettled(Array.from({ length: count }, (_, i) => start(i)));
+  for (const s of settled) if (s.status === 'fulfilled') into.push(s.value);
+  const failed = settled.find((s) => s.status === 'rejected');
+  if (failed) throw failed.reason;
+}
+
 async function main(): Promise<number> {
   let args;
   try {
@@ -34,36 +56,84 @@ async function main(): Promise<number> {
     log(USAGE);
     return 2;
   }
+  if (args.compare) return runComparison(args, log);
+
   const connections = envInt('CALLHOOK_CONNECTIONS_PER_ORIGIN', 32);
   const inFlight = envInt('CALLHOOK_IN_FLIGHT_PER_WEBHOOK', 32);
+  const postgres = args.store === 'postgres';
 
   const receiver = await startReceiver();
-  let child: Child | null = null;
+  const children: Child[] = [];
+  let database: BenchDatabase | null = null;
+  let trace: PgTrace | null = null;
+  let cleaning: Promise<void> | null = null;
+  const cleanUp = () =>
+    (cleaning ??= (async () => {
+      await Promise.allSettled(children.splice(0).map((child) => child.stop()));
+      await trace?.close();
+      trace = null;
+      await database?.drop().catch((error: unknown) => log(`bench: could not drop database ${database?.name}: ${(error as Error).message}`));
+    })());
   const interrupted = () => {
     log('bench: interrupted; stopping callhook');
-    void (child?.stop() ?? Promise.resolve()).finally(() => process.exit(130));
+    void cleanUp().finally(() => process.exit(130));
   };
   process.once('SIGINT', interrupted);
   process.once('SIGTERM', interrupted);
   try {
+    // Everything here shares the machine: a busy one before the start makes every figure lower.
+    const busyBeforePct = await machineBusyPct(1_000);
+    if (busyBeforePct !== null && busyBeforePct > 25) log(`bench: the machine is busy before the start (${busyBeforePct}% of a core); figures will be low`);
     log(`bench: raw ceiling, ${args.rawCount} POSTs over ${connections} connections, ${Math.min(connections, inFlight)} in flight…`);
     const raw = await measureRaw(receiver.url, { count: args.rawCount, connections, concurrency: Math.min(connections, inFlight) });
     log(`bench: raw ${Math.round(raw.postsPerS)} POSTs/s (${raw.failures} failures)`);
     receiver.reset();
 
-    child = await startChild({ cpuProfDir: args.cpuProf, log });
-    const setup = await setUp(child.url, receiver.url);
+    const env: Record<string, string> = {};
+    if (postgres) {
+      database = await createBenchDatabase(args.postgresUrl);
+      let url = database.url;
+      if (args.pgTrace) {
+        const server = new URL(args.postgresUrl);
+        trace = await startPgTrace({ host: server.hostname || '127.0.0.1', port: Number(server.port || 5432) });
+        url = trace.via(url);
+      }
+      env.CALLHOOK_DATABASE_URL = url;
+      log(`bench: database ${describeUrl(database.url)}${trace ? ` (through the tracing proxy ${describeUrl(url)})` : ''}`);
+    }
+    const n = args.processes;
+    await startChildren(n, (i) => startChild({ cpuProfDir: args.cpuProf, log, env, name: n > 1 ? `callhook#${i + 1}` : 'callhook' }), children);
+    const urls = children.map((c) => c.url);
+    const setup = await setUp(urls[0]!, receiver.url);
+    if (database && n > 1) {
+      // Each process splits the per-webhook in-flight cap by the processes it saw at its last
+      // heartbeat: wait until all have registered, then one more heartbeat, so all count all.
+      const deadline = Date.now() + 30_000;
+      while ((await database.workers()) < n && Date.now() < deadline) await sleep(200);
+      log(`bench: ${await database.workers()} processes registered; waiting one heartbeat (${HEARTBEAT_MS / 1_000} s) so each splits the in-flight cap by ${n}…`);
+      await sleep(HEARTBEAT_MS + 500);
+    }
     const expected = 3 * args.calls;
-    log(`bench: callhook ${child.url} (pid ${child.pid}); ${args.calls} calls × 3 steps${args.batch ? ' (batched)' : ''}, ${args.concurrency} calls in flight…`);
+    log(
+      `bench: callhook ${urls.join(' ')} (pid ${children.map((c) => c.pid).join(' ')}); ${args.store}; ${args.calls} calls × 3 steps` +
+        `${args.batch ? ' (batched)' : ''}, ${args.concurrency} calls in flight…`,
+    );
 
-    const sampler = sampleMetrics(child.url);
+    // A checkpoint now rather than in the middle of the run; then the database's counters.
+    await database?.checkpoint();
+    const dbBefore = await database?.stats();
+    trace?.reset();
+
+    const sampler = sampleMetrics(urls);
     const dispatcherNow = () => {
       const s = sampler.latest();
       return s ? ` (dispatcher: ${s.queued} queued, ${s.inFlight} in flight)` : '';
     };
-    const cpuBefore = child.cpuSeconds();
+    const cpuBefore = children.map((c) => c.cpuSeconds());
+    const pgCpuBefore = postgresCpuSeconds();
+    const machineBefore = machineCpu();
     const benchCpuBefore = process.cpuUsage();
-    const load = await pushCalls(child.url, setup.ingestToken, {
+    const load = await pushCalls(urls, setup.ingestToken, {
       calls: args.calls,
       concurrency: args.concurrency,
       batch: args.batch,
@@ -72,14 +142,16 @@ async function main(): Promise<number> {
     });
     const ingestS = (load.endedAt - load.startedAt) / 1_000;
     log(`bench: ingest done in ${round(ingestS, 2)} s (${Math.round(load.requests / ingestS)} req/s, ${load.failures} failures); waiting for deliveries…`);
-    const running = child;
-    const complete = await receiver.waitFor(expected, 30_000, (n) => log(`bench: ${n}/${expected} delivered${dispatcherNow()}`), () => running.exited() !== null);
-    if (!complete) log(`bench: ${running.exited() ? 'callhook is gone' : 'no new delivery for 30 s'}; reporting ${receiver.arrivals.size}/${expected}`);
+    const gone = () => children.some((c) => c.exited() !== null);
+    const complete = await receiver.waitFor(expected, 30_000, (k) => log(`bench: ${k}/${expected} delivered${dispatcherNow()}`), gone);
+    if (!complete) log(`bench: ${gone() ? 'a callhook process is gone' : 'no new delivery for 30 s'}; reporting ${receiver.arrivals.size}/${expected}`);
     const lastAt = receiver.lastAt || performance.now();
     const benchCpu = process.cpuUsage(benchCpuBefore);
-    const cpuAfter = child.cpuSeconds();
+    const cpuAfter = children.map((c) => c.cpuSeconds());
+    const pgCpuAfter = postgresCpuSeconds();
+    const machineAfter = machineCpu();
     const cpuWindowS = (performance.now() - load.startedAt) / 1_000;
-    const memory = child.memory();
+    const memory = children.map((c) => c.memory());
     const dispatcher = sampler.stop();
 
     const latencies: number[] = [];
@@ -95,6 +167,30 @@ async function main(): Promise<number> {
     const elapsedS = (lastAt - load.startedAt) / 1_000;
     const deliveries = receiver.arrivals.size;
     const deliveriesPerS = deliveries / elapsedS;
+    const traced = trace ? summarizeTrace(trace.counts(), deliveries, load.requests) : null;
+
+    const cpuPct = cpuBefore.map((before, i) => {
+      const after = cpuAfter[i];
+      return before === null || after === null || after === undefined ? null : round((100 * (after - before)) / cpuWindowS);
+    });
+    const sumOrNull = (values: Array<number | null>) => (values.some((v) => v === null) ? null : round(values.reduce<number>((a, v) => a + v!, 0)));
+    const childCpuPct = sumOrNull(cpuPct);
+    const benchCpuPct = round((100 * (benchCpu.user + benchCpu.system)) / 1e6 / cpuWindowS);
+    // The whole local PostgreSQL server (backends, WAL writer, checkpointer …), percent of one core.
+    const pgCpuPct = pgCpuBefore === null || pgCpuAfter === null ? null : round((100 * (pgCpuAfter - pgCpuBefore)) / cpuWindowS);
+    const perDelivery = (pct: number | null) => (pct === null || deliveries === 0 ? null : round((pct / 100) * cpuWindowS * 1_000 / deliveries, 3));
+    const busyPct = machineBefore && machineAfter ? round((100 * (machineAfter.busyS - machineBefore.busyS)) / cpuWindowS) : null;
+    const exited = children.map((c) => c.exited());
+
+    // Stop callhook before reading the database's counters: a backend flushes its statistics when
+    // its session ends (and may hold them up to 10 s while idle).
+    await Promise.allSettled(children.splice(0).map((child) => child.stop()));
+    let db = null;
+    if (database && dbBefore) {
+      if (!(await database.waitNoSessions(10_000))) log('bench: sessions still open on the bench database after 10 s; its counters may be short');
+      db = { database: database.name, ...dbDelta(dbBefore, await database.stats(), deliveries) };
+    }
+
     const result = {
       deliveriesPerS: round(deliveriesPerS),
       rawPostsPerS: round(raw.postsPerS),
@@ -108,7 +204,7 @@ async function main(): Promise<number> {
       duplicates: receiver.duplicates,
       unmatched,
       complete,
-      childExited: child.exited(),
+      childExited: n === 1 ? exited[0]! : exited.some((e) => e !== null) ? exited : null,
       elapsedS: round(elapsedS, 3),
       ingestRequestsPerS: round(load.requests / ingestS),
       ingestLatencyMs: percentiles(load.ingestLatencies),
@@ -122,22 +218,51 @@ async function main(): Promise<number> {
       rawFailures: raw.failures,
       connectionsPerOrigin: connections,
       inFlightPerWebhook: inFlight,
-      childCpuPct: cpuBefore === null || cpuAfter === null ? null : round((100 * (cpuAfter - cpuBefore)) / cpuWindowS),
-      benchCpuPct: round((100 * (benchCpu.user + benchCpu.system)) / 1e6 / cpuWindowS),
+      // All callhook processes together (percent of one core); per process below.
+      childCpuPct,
+      benchCpuPct,
       dispatcher,
-      rssMb: memory.rssMb,
-      rssPeakMb: memory.peakMb,
+      rssMb: sumOrNull(memory.map((m) => m.rssMb)),
+      rssPeakMb: sumOrNull(memory.map((m) => m.peakMb)),
       store: args.store,
-      processes: args.processes,
+      processes: n,
       node: process.version,
+      requestsPerProcess: load.requestsPerProcess,
+      childCpuPctPerProcess: cpuPct,
+      rssMbPerProcess: memory.map((m) => m.rssMb),
+      rssPeakMbPerProcess: memory.map((m) => m.peakMb),
+      // Everything shares these cores (percent of one core, up to 100 × cores): callhook, the bench
+      // (load + receiver), the PostgreSQL server, and whatever else ran (other: kernel, other work).
+      machine: {
+        cores,
+        busyPct,
+        callhookPct: childCpuPct,
+        benchPct: benchCpuPct,
+        postgresPct: pgCpuPct,
+        otherPct: busyPct === null || childCpuPct === null ? null : round(busyPct - childCpuPct - benchCpuPct - (pgCpuPct ?? 0)),
+        /** The machine's busy percent in the second before the bench started: other work. */
+        busyBeforePct,
+        // CPU time per delivery (ms): what one delivery costs, whatever the parallelism.
+        cpuMsPerDelivery: {
+          callhook: perDelivery(childCpuPct),
+          postgres: postgres ? perDelivery(pgCpuPct) : null,
+          bench: perDelivery(benchCpuPct),
+        },
+      },
+      ...(postgres
+        ? {
+            pgCpuPct,
+            db,
+            ...(traced ? { trace: traced } : {}),
+          }
+        : {}),
     };
-    await child.stop();
-    child = null;
+    await cleanUp();
     if (args.cpuProf) log(`bench: CPU profile of callhook written to ${args.cpuProf}`);
     process.stdout.write(`${JSON.stringify(result)}\n`);
     return 0;
   } finally {
-    await child?.stop();
+    await cleanUp();
     await receiver.close();
   }
 }

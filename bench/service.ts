@@ -1,6 +1,7 @@
 // callhook as a child process for the bench: a free loopback port, a fresh temp data folder, warn-
 // level logs forwarded to stderr, /healthz polled until 200, and a clean stop (SIGTERM, wait, then
-// SIGKILL) that always removes the folder.
+// SIGKILL) that always removes the folder. Extra environment (CALLHOOK_DATABASE_URL for PostgreSQL)
+// comes from the caller; each process still gets its own data folder.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
@@ -32,7 +33,15 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-export async function startChild(options: { cpuProfDir: string | null; log: (line: string) => void }): Promise<Child> {
+export async function startChild(options: {
+  cpuProfDir: string | null;
+  log: (line: string) => void;
+  /** Added to the child's environment (after the bench's own settings). */
+  env?: Record<string, string>;
+  /** Prefix of the child's forwarded log lines; default `callhook`. */
+  name?: string;
+}): Promise<Child> {
+  const name = options.name ?? 'callhook';
   const dataDir = mkdtempSync(join(tmpdir(), 'callhook-bench-'));
   const port = await freePort();
   const execArgv = options.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`] : [];
@@ -49,6 +58,7 @@ export async function startChild(options: { cpuProfDir: string | null; log: (lin
         CALLHOOK_ADMIN_TOKEN: OPERATOR_TOKEN,
         CALLHOOK_ALLOW_PRIVATE_TARGETS: '1',
         CALLHOOK_LOG_LEVEL: 'warn',
+        ...options.env,
       },
     });
   } catch (error) {
@@ -61,7 +71,7 @@ export async function startChild(options: { cpuProfDir: string | null; log: (lin
     stream?.on('data', (text: string) => {
       const lines = (partial + text).split('\n');
       partial = lines.pop() ?? '';
-      for (const line of lines) if (line.trim()) options.log(`[callhook] ${line}`);
+      for (const line of lines) if (line.trim()) options.log(`[${name}] ${line}`);
     });
   }
   let gone = false;
@@ -72,7 +82,7 @@ export async function startChild(options: { cpuProfDir: string | null; log: (lin
       gone = true;
       if (!stopping) {
         exitInfo = signal ? `killed by ${signal}` : `exit code ${code}`;
-        options.log(`callhook exited unexpectedly (${exitInfo})`);
+        options.log(`${name} exited unexpectedly (${exitInfo})`);
       }
       resolve();
     }),
@@ -86,7 +96,7 @@ export async function startChild(options: { cpuProfDir: string | null; log: (lin
     memory() {
       try {
         const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-        const kb = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? NaN);
+        const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? NaN);
         const mb = (v: number) => (Number.isFinite(v) ? Math.round(v / 102.4) / 10 : null);
         return { rssMb: mb(kb('VmRSS')), peakMb: mb(kb('VmHWM')) };
       } catch {
@@ -111,7 +121,7 @@ export async function startChild(options: { cpuProfDir: string | null; log: (lin
           child.kill('SIGTERM');
           const timeout = new Promise<'timeout'>((resolve) => setTimeout(resolve, 15_000, 'timeout').unref());
           if ((await Promise.race([exited, timeout])) === 'timeout') {
-            options.log('callhook did not stop within 15 s; killing it');
+            options.log(`${name} did not stop within 15 s; killing it`);
             child.kill('SIGKILL');
             await exited;
           }
@@ -125,10 +135,10 @@ export async function startChild(options: { cpuProfDir: string | null; log: (lin
   try {
     const deadline = Date.now() + 30_000;
     for (;;) {
-      if (gone) throw new Error(`callhook exited before it was ready (${exitInfo})`);
+      if (gone) throw new Error(`${name} exited before it was ready (${exitInfo})`);
       const ok = await fetch(`${handle.url}/healthz`).then((r) => r.status === 200, () => false);
       if (ok) break;
-      if (Date.now() > deadline) throw new Error('callhook was not healthy within 30 s');
+      if (Date.now() > deadline) throw new Error(`${name} was not healthy within 30 s`);
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   } catch (error) {
