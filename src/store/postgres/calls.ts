@@ -49,43 +49,35 @@ async function applySteps(tx: Queryable, input: ApplyStepsInput): Promise<ApplyS
     'SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) FROM (SELECT $1 || \'/\' || unnest($2::text[]) AS k ORDER BY 1) keys',
     [orgId, callIds],
   );
+  // Planned each time: a plan cached while `calls` was empty can walk the (org_id, started_at)
+  // index — every call of the organization — instead of the primary key.
   const calls = new Map<string, TrackedCall>();
-  for (const row of await tx.rows<{ call_id: string; state: string }>('SELECT call_id, state FROM calls WHERE org_id = $1 AND call_id = ANY($2)', [orgId, callIds])) {
-    calls.set(row.call_id, json<TrackedCall>(row.state));
-  }
+  const loaded = await tx.rowsPlannedEachTime<{ call_id: string; state: string }>(
+    'SELECT call_id, state FROM calls WHERE org_id = $1 AND call_id = ANY($2)',
+    [orgId, callIds],
+  );
+  for (const row of loaded) calls.set(row.call_id, json<TrackedCall>(row.state));
   const webhooks = (await tx.rows('SELECT * FROM webhooks WHERE org_id = $1', [orgId])).map(webhookFrom);
   const plan = input.plan({ calls, webhooks });
   if (plan.kind === 'rejected') return { plan, fresh: [] };
 
-  if (plan.calls.length > 0) {
-    await tx.run(
-      `INSERT INTO calls (org_id, call_id, connection_id, started_at, state, updated_at)
-       SELECT $1, call_id, $2, started_at, state, $3 FROM unnest($4::text[], $5::bigint[], $6::text[]) AS c(call_id, started_at, state)
-       ON CONFLICT (org_id, call_id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at`,
-      [orgId, input.connectionId, now, plan.calls.map((t) => t.call.callId), plan.calls.map((t) => t.call.startedAt), plan.calls.map((t) => JSON.stringify(t))],
-    );
-  }
-  if (plan.events.length > 0) {
-    const e = plan.events;
-    await tx.run(
-      `INSERT INTO events (id, org_id, call_id, type, occurred_at, created_at, data)
-       SELECT id, $1, call_id, type, occurred_at, $2, data FROM unnest($3::text[], $4::text[], $5::text[], $6::bigint[], $7::text[]) AS e(id, call_id, type, occurred_at, data)`,
-      [orgId, now, e.map((x) => x.id), e.map((x) => x.call.callId), e.map((x) => x.type), e.map((x) => x.occurredAt), e.map((x) => JSON.stringify(x))],
-    );
-  }
-
-  // Per-call order: each delivery waits behind the webhook's latest open one of the same call.
+  // Per-call order: each delivery waits behind the webhook's latest open one of the same call. The
+  // latest ones of calls already known are locked, all in one statement.
   const last = new Map<string, { id: string; status: string }>();
+  const known = [...new Set(plan.deliveries.filter((d) => calls.has(d.callId)).map((d) => `${d.webhookId} ${d.callId}`))];
+  if (known.length > 0) {
+    const latest = await tx.rows<{ id: string; status: string; webhook_id: string; call_id: string }>(
+      `SELECT id, status, webhook_id, call_id FROM deliveries WHERE seq IN (
+         SELECT max(d.seq) FROM unnest($1::text[], $2::text[]) AS k(webhook_id, call_id)
+         JOIN deliveries d ON d.webhook_id = k.webhook_id AND d.call_id = k.call_id GROUP BY d.webhook_id, d.call_id)
+       ORDER BY id FOR UPDATE`,
+      [known.map((k) => k.split(' ')[0]), known.map((k) => k.slice(k.indexOf(' ') + 1))],
+    );
+    for (const row of latest) last.set(`${row.webhook_id} ${row.call_id}`, { id: row.id, status: row.status });
+  }
   const rows: Array<{ status: string; afterId: string | null; leased: boolean }> = [];
   for (const d of plan.deliveries) {
     const key = `${d.webhookId} ${d.callId}`;
-    if (!last.has(key) && calls.has(d.callId)) {
-      const previous = await tx.one<{ id: string; status: string }>(
-        'SELECT id, status FROM deliveries WHERE webhook_id = $1 AND call_id = $2 ORDER BY seq DESC LIMIT 1 FOR UPDATE',
-        [d.webhookId, d.callId],
-      );
-      if (previous) last.set(key, previous);
-    }
     const previous = last.get(key);
     const row = d.held
       ? { status: 'held', afterId: null, leased: false }
@@ -95,23 +87,38 @@ async function applySteps(tx: Queryable, input: ApplyStepsInput): Promise<ApplyS
     rows.push(row);
     last.set(key, { id: d.id, status: row.status });
   }
+  // Calls, events and deliveries in one statement (one round trip); nothing to write for repeats.
+  const c = plan.calls;
+  const e = plan.events;
+  const d = plan.deliveries;
+  if (c.length + e.length + d.length === 0) return { plan, fresh: [] };
+  await tx.run(
+    `WITH new_calls AS (
+       INSERT INTO calls (org_id, call_id, connection_id, started_at, state, updated_at)
+       SELECT $1, call_id, $2, started_at, state, $3 FROM unnest($4::text[], $5::bigint[], $6::text[]) AS c(call_id, started_at, state)
+       ON CONFLICT (org_id, call_id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at
+     ), new_events AS (
+       INSERT INTO events (id, org_id, call_id, type, occurred_at, created_at, data)
+       SELECT id, $1, call_id, type, occurred_at, $3, data FROM unnest($7::text[], $8::text[], $9::text[], $10::bigint[], $11::text[]) AS e(id, call_id, type, occurred_at, data)
+     )
+     INSERT INTO deliveries (id, org_id, webhook_id, event_id, event_type, call_id, status, after_id, next_attempt_at, content_type, body,
+       lease_owner, lease_until, lease_version, created_at, updated_at)
+     SELECT id, org_id, webhook_id, event_id, event_type, call_id, status, after_id,
+            CASE WHEN status = 'pending' THEN $3::bigint END, content_type, body,
+            CASE WHEN leased THEN $12 END, CASE WHEN leased THEN $13::bigint END, CASE WHEN leased THEN 1 ELSE 0 END, $3, $3
+     FROM unnest($14::text[], $15::text[], $16::text[], $17::text[], $18::text[], $19::text[], $20::text[], $21::text[], $22::text[], $23::text[], $24::boolean[])
+       AS d(id, org_id, webhook_id, event_id, event_type, call_id, status, after_id, content_type, body, leased)`,
+    [
+      orgId, input.connectionId, now,
+      c.map((t) => t.call.callId), c.map((t) => t.call.startedAt), c.map((t) => JSON.stringify(t)),
+      e.map((x) => x.id), e.map((x) => x.call.callId), e.map((x) => x.type), e.map((x) => x.occurredAt), e.map((x) => JSON.stringify(x)),
+      lease?.owner ?? null, lease?.until ?? null,
+      d.map((x) => x.id), d.map((x) => x.orgId), d.map((x) => x.webhookId), d.map((x) => x.eventId), d.map((x) => x.eventType), d.map((x) => x.callId),
+      rows.map((r) => r.status), rows.map((r) => r.afterId), d.map((x) => x.contentType), d.map((x) => x.body), rows.map((r) => r.leased),
+    ],
+  );
   const fresh: DeliveryJob[] = [];
-  if (plan.deliveries.length > 0) {
-    const d = plan.deliveries;
-    await tx.run(
-      `INSERT INTO deliveries (id, org_id, webhook_id, event_id, event_type, call_id, status, after_id, next_attempt_at, content_type, body,
-         lease_owner, lease_until, lease_version, created_at, updated_at)
-       SELECT id, org_id, webhook_id, event_id, event_type, call_id, status, after_id,
-              CASE WHEN status = 'pending' THEN $1::bigint END, content_type, body,
-              CASE WHEN leased THEN $2 END, CASE WHEN leased THEN $3::bigint END, CASE WHEN leased THEN 1 ELSE 0 END, $1, $1
-       FROM unnest($4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::boolean[])
-         AS d(id, org_id, webhook_id, event_id, event_type, call_id, status, after_id, content_type, body, leased)`,
-      [
-        now, lease?.owner ?? null, lease?.until ?? null,
-        d.map((x) => x.id), d.map((x) => x.orgId), d.map((x) => x.webhookId), d.map((x) => x.eventId), d.map((x) => x.eventType), d.map((x) => x.callId),
-        rows.map((r) => r.status), rows.map((r) => r.afterId), d.map((x) => x.contentType), d.map((x) => x.body), rows.map((r) => r.leased),
-      ],
-    );
+  if (d.length > 0) {
     const webhooksById = new Map(webhooks.map((w) => [w.id, w]));
     d.forEach((x, i) => {
       if (!rows[i]!.leased) return;

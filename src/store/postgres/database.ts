@@ -24,6 +24,11 @@ const RETRYABLE = new Set(['40P01', '40001']); // deadlock detected, serializati
 /** What a query runs on: the pool, or one connection inside a transaction. */
 export interface Queryable {
   rows<T = Row>(text: string, params?: unknown[]): Promise<T[]>;
+  /**
+   * Planned on every run (not prepared): for look-ups whose best plan depends on how big a table has
+   * grown — a plan cached while it was empty can read the whole table ever after.
+   */
+  rowsPlannedEachTime<T = Row>(text: string, params?: unknown[]): Promise<T[]>;
   one<T = Row>(text: string, params?: unknown[]): Promise<T | undefined>;
   /** Affected row count. */
   run(text: string, params?: unknown[]): Promise<number>;
@@ -45,6 +50,9 @@ function queryable(client: pg.Pool | pg.PoolClient): Queryable {
     async rows<T>(text: string, params: unknown[] = []) {
       return (await client.query(named(text, params))).rows as T[];
     },
+    async rowsPlannedEachTime<T>(text: string, params: unknown[] = []) {
+      return (await client.query({ text, values: params })).rows as T[];
+    },
     async one<T>(text: string, params: unknown[] = []) {
       return (await client.query(named(text, params))).rows[0] as T | undefined;
     },
@@ -61,6 +69,8 @@ export class PgDatabase implements Queryable {
 
   constructor(url: string, poolSize: number) {
     this.url = url;
+    // Statements are prepared once per connection, but planned on every run: a generic plan made
+    // while a table was small (no statistics yet) can stay a full scan as the table grows.
     this.pool = new pg.Pool({ connectionString: url, max: poolSize, types });
     // An idle client that loses its server (restart, failover) must not take the process down.
     this.pool.on('error', () => undefined);
@@ -69,6 +79,10 @@ export class PgDatabase implements Queryable {
 
   rows<T = Row>(text: string, params?: unknown[]): Promise<T[]> {
     return this.direct.rows<T>(text, params);
+  }
+
+  rowsPlannedEachTime<T = Row>(text: string, params?: unknown[]): Promise<T[]> {
+    return this.direct.rowsPlannedEachTime<T>(text, params);
   }
 
   one<T = Row>(text: string, params?: unknown[]): Promise<T | undefined> {

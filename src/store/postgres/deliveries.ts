@@ -12,6 +12,8 @@ import type { DueListener } from './due-listener.ts';
 import { disableWebhook } from './webhooks.ts';
 
 export function postgresDeliveries(db: PgDatabase, due: DueListener): DeliveryStore {
+  /** When this process last wrote each webhook's last_success_at: no need to try again within the resolution. */
+  const successWritten = new Map<string, number>();
   async function withTargets(on: Queryable, rows: Row[], now: number, manual: boolean): Promise<DeliveryJob[]> {
     if (rows.length === 0) return [];
     const ids = [...new Set(rows.map((r) => String(r.webhook_id)))];
@@ -71,7 +73,7 @@ export function postgresDeliveries(db: PgDatabase, due: DueListener): DeliverySt
     },
 
     recordResults(input) {
-      return db.transaction((tx) => recordResults(tx, input, withTargets));
+      return db.transaction((tx) => recordResults(tx, input, withTargets, successWritten));
     },
 
     async releaseLeases(owner, deliveryIds) {
@@ -153,7 +155,7 @@ const SUCCESS_RESOLUTION_MS = 1_000;
 
 type WithTargets = (on: Queryable, rows: Row[], now: number, manual: boolean) => Promise<DeliveryJob[]>;
 
-async function recordResults(tx: Queryable, input: RecordResultsInput, withTargets: WithTargets): Promise<RecordResultsOutput> {
+async function recordResults(tx: Queryable, input: RecordResultsInput, withTargets: WithTargets, successWritten: Map<string, number>): Promise<RecordResultsOutput> {
   const { now, lease } = input;
   const outcomes = input.outcomes;
   const ids = [...new Set(outcomes.map((o) => o.job.deliveryId))].sort();
@@ -187,20 +189,31 @@ async function recordResults(tx: Queryable, input: RecordResultsInput, withTarge
     row.lease_owner = null;
   }
 
-  if (kept.length > 0) await insertAttempts(tx, kept);
-  if (updates.length > 0) {
-    const a = updates.map((u) => u.outcome.attempt);
-    await tx.run(
-      `UPDATE deliveries d SET status = u.status, attempts = d.attempts + 1, schedule_attempts = d.schedule_attempts + u.scheduled,
-         next_attempt_at = u.next_at, first_attempt_at = COALESCE(d.first_attempt_at, u.first_at), last_attempt_at = u.last_at,
-         last_status = u.last_status, last_error = u.last_error, lease_owner = NULL, lease_until = NULL, updated_at = $1
-       FROM unnest($2::text[], $3::text[], $4::int[], $5::bigint[], $6::bigint[], $7::bigint[], $8::int[], $9::text[])
-         AS u(id, status, scheduled, next_at, first_at, last_at, last_status, last_error)
-       WHERE d.id = u.id`,
-      [now, updates.map((u) => u.id), updates.map((u) => u.status), updates.map((u) => u.scheduled), updates.map((u) => u.next), updates.map((u) => u.first),
-        a.map((x) => x.startedAt), a.map((x) => x.status), a.map((x) => x.error)],
-    );
-  }
+  // The attempts and the deliveries' new state in one statement.
+  const a = kept.map((o) => o.attempt);
+  const u = updates.map((x) => x.outcome.attempt);
+  if (kept.length > 0) await tx.run(
+    `WITH new_attempts AS (
+       INSERT INTO attempts (id, delivery_id, org_id, webhook_id, number, trigger, started_at, duration_ms, url, request_headers,
+         status, response_headers, response_body, response_body_truncated, error, succeeded)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::text[], $7::bigint[], $8::int[], $9::text[], $10::text[],
+         $11::int[], $12::text[], $13::text[], $14::boolean[], $15::text[], $16::boolean[])
+     )
+     UPDATE deliveries d SET status = u.status, attempts = d.attempts + 1, schedule_attempts = d.schedule_attempts + u.scheduled,
+       next_attempt_at = u.next_at, first_attempt_at = COALESCE(d.first_attempt_at, u.first_at), last_attempt_at = u.last_at,
+       last_status = u.last_status, last_error = u.last_error, lease_owner = NULL, lease_until = NULL, updated_at = $17
+     FROM unnest($18::text[], $19::text[], $20::int[], $21::bigint[], $22::bigint[], $23::bigint[], $24::int[], $25::text[])
+       AS u(id, status, scheduled, next_at, first_at, last_at, last_status, last_error)
+     WHERE d.id = u.id`,
+    [
+      a.map((x) => x.id), kept.map((o) => o.job.deliveryId), kept.map((o) => o.job.orgId), kept.map((o) => o.job.webhookId),
+      a.map((x) => x.number), a.map((x) => x.trigger), a.map((x) => x.startedAt), a.map((x) => x.durationMs), a.map((x) => x.url),
+      a.map((x) => JSON.stringify(x.requestHeaders)), a.map((x) => x.status), a.map((x) => (x.responseHeaders ? JSON.stringify(x.responseHeaders) : null)),
+      a.map((x) => x.responseBody), a.map((x) => x.responseBodyTruncated), a.map((x) => x.error), a.map((x) => x.succeeded),
+      now, updates.map((x) => x.id), updates.map((x) => x.status), updates.map((x) => x.scheduled), updates.map((x) => x.next), updates.map((x) => x.first),
+      u.map((x) => x.startedAt), u.map((x) => x.status), u.map((x) => x.error),
+    ],
+  );
 
   // A webhook's row is written only when its facts change (one success per second is enough to
   // know it works; the same error again is no news): result batches of many processes for one busy
@@ -212,7 +225,10 @@ async function recordResults(tx: Queryable, input: RecordResultsInput, withTarge
     else lastErrors.set(job.webhookId, attempt.error ?? `HTTP ${attempt.status}`);
   }
   for (const [webhookId, at] of successAt) {
+    if (at - (successWritten.get(webhookId) ?? 0) < SUCCESS_RESOLUTION_MS) continue;
     await tx.run('UPDATE webhooks SET last_success_at = $1::bigint WHERE id = $2 AND COALESCE(last_success_at, 0) < $1::bigint - $3::bigint', [at, webhookId, SUCCESS_RESOLUTION_MS]);
+    if (successWritten.size > 10_000) successWritten.clear();
+    successWritten.set(webhookId, at);
   }
   for (const [webhookId, error] of lastErrors) {
     await tx.run('UPDATE webhooks SET last_error = $1::text WHERE id = $2 AND last_error IS DISTINCT FROM $1::text', [error, webhookId]);
@@ -249,22 +265,6 @@ async function recordResults(tx: Queryable, input: RecordResultsInput, withTarge
           [now, lease.owner, lease.until, finished],
         );
   return { promoted: await withTargets(tx, promoted, now, false), stale, disabledWebhooks: [...disabled] };
-}
-
-async function insertAttempts(tx: Queryable, outcomes: AttemptOutcome[]): Promise<void> {
-  const a = outcomes.map((o) => o.attempt);
-  await tx.run(
-    `INSERT INTO attempts (id, delivery_id, org_id, webhook_id, number, trigger, started_at, duration_ms, url, request_headers,
-       status, response_headers, response_body, response_body_truncated, error, succeeded)
-     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::text[], $7::bigint[], $8::int[], $9::text[], $10::text[],
-       $11::int[], $12::text[], $13::text[], $14::boolean[], $15::text[], $16::boolean[])`,
-    [
-      a.map((x) => x.id), outcomes.map((o) => o.job.deliveryId), outcomes.map((o) => o.job.orgId), outcomes.map((o) => o.job.webhookId),
-      a.map((x) => x.number), a.map((x) => x.trigger), a.map((x) => x.startedAt), a.map((x) => x.durationMs), a.map((x) => x.url),
-      a.map((x) => JSON.stringify(x.requestHeaders)), a.map((x) => x.status), a.map((x) => (x.responseHeaders ? JSON.stringify(x.responseHeaders) : null)),
-      a.map((x) => x.responseBody), a.map((x) => x.responseBodyTruncated), a.map((x) => x.error), a.map((x) => x.succeeded),
-    ],
-  );
 }
 
 async function insertNotification(tx: Queryable, n: NewNotification, now: number): Promise<void> {

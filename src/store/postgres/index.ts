@@ -1,5 +1,9 @@
 // The PostgreSQL store: any number of callhook processes share one database.
 import type { Store } from '../store.ts';
+import { IngestTokenCache } from '../ingest-token-cache.ts';
+
+/** How long another process's revocation of an ingest token may go unnoticed here. */
+const INGEST_TOKEN_TTL_MS = 5_000;
 import { postgresCalls } from './calls.ts';
 import { PgDatabase } from './database.ts';
 import { postgresDeliveries } from './deliveries.ts';
@@ -25,10 +29,11 @@ export async function openPostgresStore(options: { url: string; poolSize: number
     throw error;
   }
   const due = new DueListener(options.url);
+  const ingestTokens = new IngestTokenCache({ ttlMs: INGEST_TOKEN_TTL_MS });
   return {
     kind: 'postgres',
-    orgs: postgresOrgs(database),
-    connections: postgresConnections(database),
+    orgs: postgresOrgs(database, ingestTokens),
+    connections: postgresConnections(database, ingestTokens),
     apiKeys: postgresApiKeys(database),
     users: postgresUsers(database),
     numbers: postgresNumbers(database),

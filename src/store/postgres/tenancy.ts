@@ -5,6 +5,7 @@ import type { Org } from '../../tenancy/org.ts';
 import type { ApiKeyStore, ConnectionStore, NumberStore, OrgPatch, OrgStore, UserPatch, UserStore } from '../store.ts';
 import { type Row, apiKeyFrom, connectionFrom, numberFrom, orgFrom, userFrom } from '../rows.ts';
 import { type PgDatabase, given, isUniqueViolation, toPage } from './database.ts';
+import type { IngestTokenCache } from '../ingest-token-cache.ts';
 
 async function conflictOnDuplicate<T>(what: string, fn: () => Promise<T>): Promise<T> {
   try {
@@ -15,7 +16,7 @@ async function conflictOnDuplicate<T>(what: string, fn: () => Promise<T>): Promi
   }
 }
 
-export function postgresOrgs(db: PgDatabase): OrgStore {
+export function postgresOrgs(db: PgDatabase, ingestTokens: IngestTokenCache): OrgStore {
   const get = async (id: string) => {
     const row = await db.one('SELECT * FROM orgs WHERE id = $1', [id]);
     return row ? orgFrom(row) : null;
@@ -39,6 +40,7 @@ export function postgresOrgs(db: PgDatabase): OrgStore {
       const current = await get(id);
       if (!current) return null;
       const next: Org = { ...current, ...given(patch), updatedAt: now };
+      ingestTokens.clear();
       await conflictOnDuplicate(`An organization with domain "${next.domain}"`, () =>
         db.run('UPDATE orgs SET name = $1, domain = $2, plan = $3, notification_emails = $4, default_country = $5, updated_at = $6 WHERE id = $7', [
           next.name, next.domain, next.plan, JSON.stringify(next.notificationEmails), next.defaultCountry, now, id,
@@ -47,6 +49,7 @@ export function postgresOrgs(db: PgDatabase): OrgStore {
       return next;
     },
     async delete(id) {
+      ingestTokens.clear();
       return db.transaction(async (tx) => {
         // Deliveries and notifications carry no foreign key to orgs (hot-path tables stay FK-light).
         await tx.run('DELETE FROM notifications WHERE org_id = $1', [id]);
@@ -57,7 +60,7 @@ export function postgresOrgs(db: PgDatabase): OrgStore {
   };
 }
 
-export function postgresConnections(db: PgDatabase): ConnectionStore {
+export function postgresConnections(db: PgDatabase, ingestTokens: IngestTokenCache): ConnectionStore {
   return {
     async create(connection, tokenHash) {
       await db.run('INSERT INTO connections (id, org_id, name, token_hash, hep_capture_id, hep_auth_key, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)', [
@@ -74,15 +77,20 @@ export function postgresConnections(db: PgDatabase): ConnectionStore {
       return toPage(rows, limit, (c) => c.id);
     },
     async findByTokenHash(tokenHash) {
-      // One round trip: every ingest request asks, and other processes may revoke at any time.
+      const known = ingestTokens.get(tokenHash);
+      if (known) return known;
       const row = await db.one<{ connection: Row; org: Row }>(
         `SELECT row_to_json(c.*) AS connection, row_to_json(o.*) AS org FROM connections c JOIN orgs o ON o.id = c.org_id
          WHERE c.token_hash = $1 AND c.revoked_at IS NULL`,
         [tokenHash],
       );
-      return row ? { connection: connectionFrom(row.connection), org: orgFrom(row.org) } : null;
+      if (!row) return null;
+      const found = { connection: connectionFrom(row.connection), org: orgFrom(row.org) };
+      ingestTokens.set(tokenHash, found);
+      return found;
     },
     async revoke(orgId, id, now) {
+      ingestTokens.clear();
       return (await db.run('UPDATE connections SET revoked_at = $1 WHERE org_id = $2 AND id = $3 AND revoked_at IS NULL', [now, orgId, id])) > 0;
     },
   };

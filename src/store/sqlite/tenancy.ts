@@ -1,10 +1,11 @@
 // Organizations, connections, API keys, users and numbers on SQLite.
 import { AppError } from '../../errors.ts';
 import type { CallUser } from '../../calls/call.ts';
-import type { Connection, Org } from '../../tenancy/org.ts';
+import type { Org } from '../../tenancy/org.ts';
 import type { ApiKeyStore, ConnectionStore, NumberStore, OrgPatch, OrgStore, PageQuery, UserPatch, UserStore } from '../store.ts';
 import { type Row, apiKeyFrom, connectionFrom, numberFrom, orgFrom, userFrom } from '../rows.ts';
 import { type Database, given, isUniqueViolation, toPage } from './database.ts';
+import type { IngestTokenCache } from '../ingest-token-cache.ts';
 
 function conflictOnDuplicate<T>(what: string, fn: () => T): T {
   try {
@@ -12,24 +13,6 @@ function conflictOnDuplicate<T>(what: string, fn: () => T): T {
   } catch (error) {
     if (isUniqueViolation(error)) throw new AppError('CONFLICT', `${what} already exists`);
     throw error;
-  }
-}
-
-/**
- * Ingest-token look-ups, remembered: every ingest request makes one. The embedded store is the
- * only writer of its file, so clearing on any organization change or revocation keeps it exact.
- */
-export class IngestTokenCache {
-  private readonly entries = new Map<string, { connection: Connection; org: Org }>();
-  get(tokenHash: string) {
-    return this.entries.get(tokenHash);
-  }
-  set(tokenHash: string, value: { connection: Connection; org: Org }): void {
-    if (this.entries.size >= 10_000) this.entries.clear();
-    this.entries.set(tokenHash, value);
-  }
-  clear(): void {
-    this.entries.clear();
   }
 }
 
