@@ -15,6 +15,7 @@ import { nextAfterAttempt } from './retry-schedule.ts';
 import type { Sender } from './sender.ts';
 import { isDelivered, whyNotDelivered } from './delivered.ts';
 import { webhookHeaders } from './signature.ts';
+import { backgroundLoop } from '../background-loop.ts';
 
 export interface DispatcherConfig {
   defaultTimeoutMs: number;
@@ -89,7 +90,6 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
   let overflow: string[] = [];
   /** Work went back to the store for want of room: claim it as soon as a lane has room again. */
   let overflowed = false;
-  let timer: NodeJS.Timeout | null = null;
   let running = false;
   /** Set by stop(): nothing new starts; leases of what cannot be sent go back. */
   let stopping = false;
@@ -319,14 +319,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       });
   }
 
-  function loop(): void {
-    if (!running) return;
-    poll()
-      .catch((error) => log.error({ err: error }, 'could not claim due deliveries'))
-      .finally(() => {
-        if (running) timer = setTimeout(loop, config.pollIntervalMs);
-      });
-  }
+  const polls = backgroundLoop({ everyMs: config.pollIntervalMs, run: poll, log, what: 'claiming due deliveries' });
 
   return {
     accept,
@@ -349,7 +342,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       if (running) return;
       running = true;
       unsubscribeDue = store.onDue(wake);
-      loop();
+      polls.start();
     },
     setPeers(count) {
       inFlightCap = Math.max(1, Math.ceil(config.inFlightPerWebhook / Math.max(1, count)));
@@ -358,7 +351,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     async stop({ drainMs = 5_000 } = {}) {
       running = false;
       stopping = true;
-      if (timer) clearTimeout(timer);
+      polls.stop();
       unsubscribeDue?.();
       // Queued jobs are not started; their leases go back so another process (or the next start) takes them.
       const unstarted: string[] = [];

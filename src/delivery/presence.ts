@@ -3,6 +3,7 @@
 import type { Clock } from '../clock.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { WorkerStore } from '../store/store.ts';
+import { backgroundLoop } from '../background-loop.ts';
 
 /** A process unheard of for three heartbeats is taken for gone. */
 const HEARTBEAT_MS = 5_000;
@@ -22,32 +23,18 @@ export function createPresence(deps: {
   dispatches: boolean;
   onPeers(count: number): void;
 }): Presence {
-  let timer: NodeJS.Timeout | null = null;
-  let running = false;
-
   async function tick(): Promise<void> {
     const count = await deps.workers.beat({ owner: deps.owner, dispatches: deps.dispatches, now: deps.clock.now(), staleAfterMs: STALE_AFTER_MS });
     deps.onPeers(Math.max(1, count));
   }
 
-  function loop(): void {
-    if (!running) return;
-    tick()
-      .catch((error) => deps.log.warn({ err: error }, 'could not record presence'))
-      .finally(() => {
-        if (running) timer = setTimeout(loop, HEARTBEAT_MS);
-      });
-  }
+  const loop = backgroundLoop({ everyMs: HEARTBEAT_MS, run: tick, log: deps.log, what: 'recording presence' });
 
   return {
     tick,
-    start() {
-      running = true;
-      loop();
-    },
+    start: loop.start,
     async stop() {
-      running = false;
-      if (timer) clearTimeout(timer);
+      loop.stop();
       await deps.workers.leave(deps.owner).catch(() => undefined);
     },
   };

@@ -4,6 +4,7 @@ import type { Clock } from '../clock.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { NotificationStore } from '../store/store.ts';
 import type { Mailer } from './mailer.ts';
+import { backgroundLoop } from '../background-loop.ts';
 
 /** Long enough for a slow SMTP server to answer, so two relays never send the same e-mail. */
 const SEND_LEASE_MS = 60_000;
@@ -28,8 +29,6 @@ export function createOutbox(deps: {
   pollIntervalMs: number;
 }): Outbox {
   const { store, mailer, clock, log } = deps;
-  let running = false;
-  let timer: NodeJS.Timeout | null = null;
   let current: Promise<void> = Promise.resolve();
 
   async function tick(): Promise<void> {
@@ -58,25 +57,16 @@ export function createOutbox(deps: {
     return current;
   }
 
-  function loop(): void {
-    if (!running) return;
-    void serialTick().finally(() => {
-      if (running) timer = setTimeout(loop, deps.pollIntervalMs);
-    });
-  }
+  const loop = backgroundLoop({ everyMs: deps.pollIntervalMs, run: serialTick, log, what: 'the e-mail outbox' });
 
   return {
     tick: serialTick,
     wake() {
-      if (running) void serialTick();
+      if (loop.running) void serialTick();
     },
-    start() {
-      running = true;
-      loop();
-    },
+    start: loop.start,
     async stop() {
-      running = false;
-      if (timer) clearTimeout(timer);
+      loop.stop();
       await current;
       await mailer.close();
     },

@@ -4,6 +4,7 @@
 import type { Clock } from '../clock.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { PurgeCounts, RetentionStore } from '../store/store.ts';
+import { backgroundLoop } from '../background-loop.ts';
 
 const DAY_MS = 86_400_000;
 const BATCH = 500;
@@ -18,8 +19,6 @@ export interface RetentionJob {
 }
 
 export function createRetentionJob(deps: { store: RetentionStore; clock: Clock; log: Logger; days: number }): RetentionJob {
-  let timer: NodeJS.Timeout | null = null;
-  let running = false;
   let current: Promise<PurgeCounts> | null = null;
 
   async function purgeAll(): Promise<PurgeCounts> {
@@ -43,25 +42,15 @@ export function createRetentionJob(deps: { store: RetentionStore; clock: Clock; 
     return current;
   }
 
-  function loop(): void {
-    if (!running) return;
-    tick()
-      .catch((error) => deps.log.error({ err: error }, 'retention purge failed'))
-      .finally(() => {
-        if (running) timer = setTimeout(loop, EVERY_MS);
-      });
-  }
+  const loop = backgroundLoop({ everyMs: EVERY_MS, run: tick, log: deps.log, what: 'retention purge' });
 
   return {
     tick,
     start() {
-      if (deps.days <= 0) return;
-      running = true;
-      loop();
+      if (deps.days > 0) loop.start();
     },
     async stop() {
-      running = false;
-      if (timer) clearTimeout(timer);
+      loop.stop();
       await current?.catch(() => undefined);
     },
   };

@@ -1,9 +1,8 @@
 // The PostgreSQL handle: a pool, statements prepared once per connection (named by their text),
 // transactions that retry on deadlock or serialization failure, and numbered append-only
 // migrations applied under an advisory lock (several processes may start at once).
-import { readdirSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { pendingMigrations } from '../migrations.ts';
 import type { Row } from '../rows.ts';
 
 export type { Row } from '../rows.ts';
@@ -118,23 +117,19 @@ export class PgDatabase implements Queryable {
       await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
       await client.query('CREATE TABLE IF NOT EXISTS schema_migrations (version text PRIMARY KEY, applied_at bigint NOT NULL)');
       const applied = new Set((await client.query<{ version: string }>('SELECT version FROM schema_migrations')).rows.map((r) => r.version));
-      const folder = fileURLToPath(new URL('./migrations/', import.meta.url));
-      const pending = readdirSync(folder)
-        .filter((file) => /^\d{3}_.+\.sql$/.test(file))
-        .sort()
-        .filter((file) => !applied.has(file));
-      for (const file of pending) {
+      const pending = pendingMigrations(new URL('./migrations/', import.meta.url), applied);
+      for (const { version, sql } of pending) {
         await client.query('BEGIN');
         try {
-          await client.query(readFileSync(folder + file, 'utf8'));
-          await client.query('INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)', [file, Date.now()]);
+          await client.query(sql);
+          await client.query('INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)', [version, Date.now()]);
           await client.query('COMMIT');
         } catch (error) {
           await client.query('ROLLBACK');
           throw error;
         }
       }
-      return pending;
+      return pending.map((m) => m.version);
     } finally {
       await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined);
       client.release();

@@ -1,9 +1,9 @@
 // The SQLite handle: WAL with synchronous=FULL (acknowledged means on disk), statements prepared
 // once, numbered append-only migrations, and a group commit that shares one fsync among writes.
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
-import { chmodSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { chmodSync, mkdirSync } from 'node:fs';
+import { pendingMigrations } from '../migrations.ts';
 import { dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 
 export type { Row } from '../rows.ts';
@@ -70,18 +70,14 @@ export class Database {
   migrate(): string[] {
     this.db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)');
     const applied = new Set(this.all<{ version: string }>('SELECT version FROM schema_migrations').map((row) => row.version));
-    const folder = fileURLToPath(new URL('./migrations/', import.meta.url));
-    const pending = readdirSync(folder)
-      .filter((file) => /^\d{3}_.+\.sql$/.test(file))
-      .sort()
-      .filter((file) => !applied.has(file));
-    for (const file of pending) {
+    const pending = pendingMigrations(new URL('./migrations/', import.meta.url), applied);
+    for (const { version, sql } of pending) {
       this.transaction(() => {
-        this.db.exec(readFileSync(folder + file, 'utf8'));
-        this.run('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)', file, Date.now());
+        this.db.exec(sql);
+        this.run('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)', version, Date.now());
       });
     }
-    return pending;
+    return pending.map((m) => m.version);
   }
 
   close(): void {
