@@ -1,8 +1,8 @@
 // The Rinkel-compatible routes: a client written for Rinkel's webhook API works by changing only
 // the base URL — same paths, same bodies, same {"errors": […]} shape, the URL kept as given.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiResponse, type OrgSetup, type TestService, ingest, setupOrg, startTestService } from '../helpers/service.ts';
-import { type Behaviour, type Receiver, startReceiver } from '../helpers/receiver.ts';
+import { testScope } from '../helpers/scope.ts';
 
 function expectErrors(response: ApiResponse, status: number, code?: string): void {
   expect(response.status, JSON.stringify(response.body)).toBe(status);
@@ -19,12 +19,7 @@ function expectErrors(response: ApiResponse, status: number, code?: string): voi
 describe('Rinkel-compatible webhook API', () => {
   let t: TestService;
   let org: OrgSetup;
-  const open: Receiver[] = [];
-  const receiver = async (behaviour?: Behaviour) => {
-    const r = await startReceiver(behaviour);
-    open.push(r);
-    return r;
-  };
+  const receiver = testScope().receiver;
   /** A request as a Rinkel client makes it: the key in x-rinkel-api-key. */
   const rinkel = (method: string, path: string, body?: unknown, key: string | null = org.apiKey) =>
     t.api.request(method, `/rinkel/v1${path}`, { body, token: null, headers: key ? { 'x-rinkel-api-key': key } : {} });
@@ -32,9 +27,6 @@ describe('Rinkel-compatible webhook API', () => {
 
   beforeAll(async () => {
     t = await startTestService();
-  });
-  afterEach(async () => {
-    await Promise.all(open.splice(0).map((r) => r.close()));
   });
   afterAll(async () => {
     await t.cleanup();

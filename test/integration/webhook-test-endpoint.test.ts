@@ -1,21 +1,16 @@
 // The *Test* button: any configuration, saved or not, gets a sample event and the answer says
 // {ok, status, durationMs, error}. Same sender as real deliveries: 2 s deadline, no redirects.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Webhook as StandardWebhook } from 'standardwebhooks';
 import { type OrgSetup, type TestService, setupOrg, startTestService } from '../helpers/service.ts';
-import { type Behaviour, type Receiver, startReceiver } from '../helpers/receiver.ts';
+import { testScope } from '../helpers/scope.ts';
 
 const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 
 describe('webhook test sends', () => {
   let t: TestService;
   let org: OrgSetup;
-  const open: Receiver[] = [];
-  const receiver = async (behaviour?: Behaviour) => {
-    const r = await startReceiver(behaviour);
-    open.push(r);
-    return r;
-  };
+  const receiver = testScope().receiver;
   const testUnsaved = (body: unknown) => t.api.post(`/v1/orgs/${org.orgId}/webhooks/test`, body, org.apiKey);
   const save = async (body: Record<string, unknown>) => {
     const created = await t.api.post(`/v1/orgs/${org.orgId}/webhooks`, body, org.apiKey);
@@ -26,9 +21,6 @@ describe('webhook test sends', () => {
   beforeAll(async () => {
     t = await startTestService();
     org = await setupOrg(t.api, { domain: 'testbutton-co' });
-  });
-  afterEach(async () => {
-    await Promise.all(open.splice(0).map((r) => r.close()));
   });
   afterAll(async () => {
     await t.cleanup();
