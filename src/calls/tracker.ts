@@ -4,7 +4,8 @@
 // event, same event id); a different step of a kind the call already had is a conflict.
 import type { CallEvent } from '../events/event.ts';
 import type { EventType } from '../events/catalogue.ts';
-import { type Call, type CallOrigin, type CallUser, type StepType, finalOutcome } from './call.ts';
+import type { Call, CallOrigin, CallUser, StepType } from './call.ts';
+import { NO_RULES, type OutcomeRules, deriveOutcome } from './outcome-rules.ts';
 import type { CallStep } from './steps.ts';
 
 export interface AppliedStepRecord {
@@ -25,6 +26,8 @@ export interface TrackContext {
   users: ReadonlyMap<string, CallUser>;
   now: number;
   newEventId: () => string;
+  /** How a call that ends without a stated outcome is classified; none: answered or not. */
+  rules?: OutcomeRules | null;
 }
 
 export type TrackResult =
@@ -75,7 +78,7 @@ export function applyStep(current: TrackedCall | null, step: CallStep, ctx: Trac
       const next: Call = {
         ...annotate(call, step),
         endedAt: step.at,
-        outcome: step.outcome ?? finalOutcome(call),
+        outcome: step.outcome ?? deriveOutcome(call, ctx.rules ?? NO_RULES),
         sipCode: step.sipCode ?? null,
       };
       return applied(current, step.type, fingerprint, 'call.ended', step.at, next, ctx);

@@ -25,6 +25,7 @@ import { ingestRoutes } from './routes/ingest.ts';
 import { notificationRoutes } from './routes/notifications.ts';
 import { numberRoutes } from './routes/numbers.ts';
 import { orgRoutes } from './routes/orgs.ts';
+import { outcomeRuleRoutes } from './routes/outcome-rules.ts';
 import { rinkelRoutes } from './routes/rinkel.ts';
 import { userRoutes } from './routes/users.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
@@ -105,6 +106,7 @@ export async function buildApp(deps: ApiDeps): Promise<Api> {
   callRoutes(app, deps);
   deliveryRoutes(app, deps);
   notificationRoutes(app, deps);
+  outcomeRuleRoutes(app, deps);
   ingestRoutes(app, deps);
   await app.register(async (scope) => rinkelRoutes(scope as Api, deps), { prefix: '/rinkel/v1' });
   return app;

@@ -2,6 +2,7 @@
 // make, and fan them out to one delivery per matching webhook. Pure; the store runs it inside the
 // transaction that writes the result. Every source (ingest API, HEP) plans its steps here.
 import type { CallOrigin, CallUser } from '../calls/call.ts';
+import type { OutcomeRules } from '../calls/outcome-rules.ts';
 import type { CallStep } from '../calls/steps.ts';
 import { type TrackedCall, applyStep } from '../calls/tracker.ts';
 import { fanOut } from '../delivery/fan-out.ts';
@@ -20,6 +21,8 @@ export interface StepsToPlan {
   deliverable: boolean;
   /** Names fields `steps[i].…` (a batch) rather than plainly (one step). */
   batch: boolean;
+  /** The organization's outcome rules, for calls that end without a stated outcome. */
+  rules: OutcomeRules | null;
 }
 
 export function planSteps(input: StepsToPlan, loaded: { calls: ReadonlyMap<string, TrackedCall>; webhooks: readonly Webhook[] }): IngestPlan {
@@ -27,7 +30,7 @@ export function planSteps(input: StepsToPlan, loaded: { calls: ReadonlyMap<strin
   const changed = new Map<string, TrackedCall>();
   const events: CallEvent[] = [];
   const results: StepResult[] = [];
-  const context = { origin: input.origin, users: input.users, now: input.now, newEventId: () => newId('evt') };
+  const context = { origin: input.origin, users: input.users, now: input.now, newEventId: () => newId('evt'), rules: input.rules };
   for (const [index, step] of input.steps.entries()) {
     const outcome = applyStep(working.get(step.callId) ?? null, step, context);
     if (outcome.kind === 'rejected') {

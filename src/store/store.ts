@@ -11,6 +11,7 @@ import type { Webhook, WebhookPatch } from '../delivery/webhook.ts';
 import type { NewNotification, Notification } from '../notify/notification.ts';
 import type { ApiKey, Connection, DirectoryUser, Org, PhoneNumber } from '../tenancy/org.ts';
 import type { CallUser } from '../calls/call.ts';
+import type { OutcomeRules } from '../calls/outcome-rules.ts';
 
 export interface PageQuery {
   limit: number;
@@ -37,7 +38,15 @@ export interface Store {
   deliveries: DeliveryStore;
   notifications: NotificationStore;
   meta: MetaStore;
+  outcomeRules: OutcomeRulesStore;
   close(): Promise<void>;
+}
+
+export interface OutcomeRulesStore {
+  /** The organization's rules, or null when it has none. */
+  get(orgId: string): Promise<OutcomeRules | null>;
+  /** Replaces the organization's rules. */
+  put(orgId: string, rules: OutcomeRules, now: number): Promise<OutcomeRules>;
 }
 
 export type OrgPatch = Partial<Pick<Org, 'name' | 'domain' | 'plan' | 'notificationEmails' | 'defaultCountry'>>;

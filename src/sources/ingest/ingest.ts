@@ -45,7 +45,10 @@ export function createIngest(deps: IngestDeps): Ingest {
     };
     const now = deps.clock.now();
 
-    const toPlan = { steps, origin, users, now, deliverable: planHasWebhooks(deps.plans, org.plan), batch };
+    // Rules only matter to calls that end here without a stated outcome.
+    const needsRules = steps.some((step) => step.type === 'ended' && step.outcome === undefined);
+    const rules = needsRules ? await deps.store.outcomeRules.get(org.id) : null;
+    const toPlan = { steps, origin, users, now, deliverable: planHasWebhooks(deps.plans, org.plan), batch, rules };
     const { plan: outcome, fresh } = await deps.store.calls.applySteps({
       orgId: org.id,
       connectionId: connection.id,

@@ -102,7 +102,7 @@ export function ingestInput(tenant: Tenant, steps: CallStep[], options: IngestOp
     now,
     lease: options.unleased ? null : { owner: options.owner ?? OWNER, until: now + (options.leaseMs ?? LEASE_MS) },
     plan(loaded) {
-      const plan = planSteps({ steps, origin, users: new Map(), now, deliverable: true, batch: true }, loaded);
+      const plan = planSteps({ steps, origin, users: new Map(), now, deliverable: true, batch: true, rules: null }, loaded);
       if (plan.kind === 'rejected') return plan;
       return options.tamper ? options.tamper(plan) : plan;
     },

@@ -1,6 +1,7 @@
-// Contract: the key/value meta table.
+// Contract: the key/value meta table, and each organization's outcome rules.
 import { describe, expect, it } from 'vitest';
 import type { ContractContext } from './index.ts';
+import { T0, createTenant } from './fixtures.ts';
 
 export function metaContract(ctx: ContractContext): void {
   describe('meta', () => {
@@ -20,6 +21,22 @@ export function metaContract(ctx: ContractContext): void {
       expect(await meta.get('instance-id')).toBe('proc_2');
       await meta.set('instance-id', '');
       expect(await meta.get('instance-id')).toBe('');
+    });
+  });
+
+  describe('outcome rules', () => {
+    it('has none until they are put, replaces them on a second put, and drops them with the organization', async () => {
+      const { store } = ctx;
+      const tenant = await createTenant(store);
+      expect(await store.outcomeRules.get(tenant.org.id)).toBeNull();
+      const rules = { timeZone: 'Europe/Amsterdam', operatingHours: { mon: [{ from: '09:00', to: '17:00' }] }, voicemailTargets: ['599'], answeringServiceTargets: [], blocklist: ['+31612345678'] };
+      await store.outcomeRules.put(tenant.org.id, rules, T0);
+      expect(await store.outcomeRules.get(tenant.org.id)).toEqual(rules);
+      const later = { ...rules, operatingHours: null, blocklist: [] };
+      await store.outcomeRules.put(tenant.org.id, later, T0 + 1);
+      expect(await store.outcomeRules.get(tenant.org.id)).toEqual(later);
+      await store.orgs.delete(tenant.org.id);
+      expect(await store.outcomeRules.get(tenant.org.id)).toBeNull();
     });
   });
 }
