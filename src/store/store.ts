@@ -39,7 +39,17 @@ export interface Store {
   notifications: NotificationStore;
   meta: MetaStore;
   outcomeRules: OutcomeRulesStore;
+  sipDialogs: SipDialogStore;
   close(): Promise<void>;
+}
+
+/** The HEP source's per-dialog tracker state (JSON the store does not read). */
+export interface SipDialogStore {
+  load(connectionId: string, callId: string): Promise<unknown | null>;
+  /** Keeps the state (null: forgets the dialog); `expiresAt` is when it needs a look without traffic. */
+  save(connectionId: string, callId: string, state: unknown | null, now: number, expiresAt: number): Promise<void>;
+  /** Dialogs whose `expiresAt` has passed (lost BYEs, forgetting), oldest first. */
+  expired(now: number, limit: number): Promise<Array<{ connectionId: string; callId: string; state: unknown }>>;
 }
 
 export interface OutcomeRulesStore {
@@ -67,6 +77,8 @@ export interface ConnectionStore {
   list(orgId: string, page: PageQuery): Promise<Page<Connection>>;
   /** The live (not revoked) connection with this ingest-token hash, and its organization. */
   findByTokenHash(tokenHash: string): Promise<{ connection: Connection; org: Org } | null>;
+  /** The live connection whose HEP capture id this is, and its organization. */
+  findByCaptureId(captureId: number): Promise<{ connection: Connection; org: Org } | null>;
   revoke(orgId: string, id: string, now: number): Promise<boolean>;
 }
 

@@ -121,6 +121,35 @@ export function tenancyContract(ctx: ContractContext): void {
       expect(await ctx.store.connections.findByTokenHash(`hash-${connection.id}`)).toBeNull();
       expect(await ctx.store.connections.get(org.id, connection.id)).toEqual({ ...connection, revokedAt: T0 + HOUR });
     });
+
+    it('finds a live connection by HEP capture id; a capture id belongs to one live connection at a time', async () => {
+      const { org } = await createTenant(ctx.store);
+      const hep = await ctx.store.connections.create(makeConnection(org.id, { name: 'Kamailio', hep: { captureId: 2001, authKey: 'secret' } }), 'h-hep');
+      expect(await ctx.store.connections.findByCaptureId(2001)).toEqual({ connection: hep, org });
+      expect(await ctx.store.connections.findByCaptureId(2002)).toBeNull();
+      const other = await createTenant(ctx.store);
+      await expectAppError(ctx.store.connections.create(makeConnection(other.org.id, { hep: { captureId: 2001, authKey: null } }), 'h-dup'), 'CONFLICT');
+      await ctx.store.connections.revoke(org.id, hep.id, T0 + HOUR);
+      expect(await ctx.store.connections.findByCaptureId(2001)).toBeNull();
+      const reused = await ctx.store.connections.create(makeConnection(other.org.id, { hep: { captureId: 2001, authKey: null } }), 'h-reuse');
+      expect((await ctx.store.connections.findByCaptureId(2001))?.connection.id).toBe(reused.id);
+    });
+  });
+
+  describe('SIP dialog states', () => {
+    it('keeps, replaces and forgets a dialog state, and lists the expired ones oldest first', async () => {
+      const { store } = ctx;
+      const { connection } = await createTenant(store);
+      expect(await store.sipDialogs.load(connection.id, 'c1')).toBeNull();
+      await store.sipDialogs.save(connection.id, 'c1', { phase: 'ringing', seen: ['a'] }, T0, T0 + HOUR);
+      await store.sipDialogs.save(connection.id, 'c2', { phase: 'answered' }, T0, T0 + 2 * HOUR);
+      await store.sipDialogs.save(connection.id, 'c1', { phase: 'answered', seen: ['a', 'b'] }, T0 + 1, T0 + 3 * HOUR);
+      expect(await store.sipDialogs.load(connection.id, 'c1')).toEqual({ phase: 'answered', seen: ['a', 'b'] });
+      expect(await store.sipDialogs.expired(T0 + 2 * HOUR, 10)).toEqual([{ connectionId: connection.id, callId: 'c2', state: { phase: 'answered' } }]);
+      expect((await store.sipDialogs.expired(T0 + 4 * HOUR, 10)).map((d) => d.callId)).toEqual(['c2', 'c1']);
+      await store.sipDialogs.save(connection.id, 'c2', null, T0 + 5, T0 + 5);
+      expect(await store.sipDialogs.load(connection.id, 'c2')).toBeNull();
+    });
   });
 
   describe('API keys', () => {

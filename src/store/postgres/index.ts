@@ -8,7 +8,7 @@ import { postgresCalls } from './calls.ts';
 import { PgDatabase } from './database.ts';
 import { postgresDeliveries } from './deliveries.ts';
 import { DueListener } from './due-listener.ts';
-import { postgresMeta, postgresOutcomeRules } from './meta.ts';
+import { postgresMeta, postgresOutcomeRules, postgresSipDialogs } from './meta.ts';
 import { postgresNotifications } from './notifications.ts';
 import { postgresRetention } from './retention.ts';
 import { postgresApiKeys, postgresConnections, postgresNumbers, postgresOrgs, postgresUsers } from './tenancy.ts';
@@ -43,6 +43,7 @@ export async function openPostgresStore(options: { url: string; poolSize: number
     notifications: postgresNotifications(database),
     meta: postgresMeta(database),
     outcomeRules: postgresOutcomeRules(database),
+    sipDialogs: postgresSipDialogs(database),
     workers: postgresWorkers(database),
     retention: postgresRetention(database),
     async close() {

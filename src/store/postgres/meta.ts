@@ -1,6 +1,7 @@
-// Small facts the service keeps about itself, by key, and each organization's outcome rules, on PostgreSQL.
+// Small facts the service keeps about itself, by key; each organization's outcome rules; the HEP
+// source's dialog states — on PostgreSQL.
 import type { OutcomeRules } from '../../calls/outcome-rules.ts';
-import type { MetaStore, OutcomeRulesStore } from '../store.ts';
+import type { MetaStore, OutcomeRulesStore, SipDialogStore } from '../store.ts';
 import { json, strOrNull } from '../rows.ts';
 import type { PgDatabase } from './database.ts';
 
@@ -27,6 +28,33 @@ export function postgresOutcomeRules(db: PgDatabase): OutcomeRulesStore {
         [orgId, JSON.stringify(rules), now],
       );
       return rules;
+    },
+  };
+}
+
+export function postgresSipDialogs(db: PgDatabase): SipDialogStore {
+  return {
+    async load(connectionId, callId) {
+      const row = await db.one<{ state: string }>('SELECT state FROM sip_dialogs WHERE connection_id = $1 AND call_id = $2', [connectionId, callId]);
+      return row ? json<unknown>(row.state) : null;
+    },
+    async save(connectionId, callId, state, now, expiresAt) {
+      if (state === null) {
+        await db.run('DELETE FROM sip_dialogs WHERE connection_id = $1 AND call_id = $2', [connectionId, callId]);
+        return;
+      }
+      await db.run(
+        `INSERT INTO sip_dialogs (connection_id, call_id, state, updated_at, expires_at) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (connection_id, call_id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at, expires_at = excluded.expires_at`,
+        [connectionId, callId, JSON.stringify(state), now, expiresAt],
+      );
+    },
+    async expired(now, limit) {
+      const rows = await db.rows<{ connection_id: string; call_id: string; state: string }>(
+        'SELECT connection_id, call_id, state FROM sip_dialogs WHERE expires_at <= $1 ORDER BY expires_at LIMIT $2',
+        [now, limit],
+      );
+      return rows.map((row) => ({ connectionId: row.connection_id, callId: row.call_id, state: json<unknown>(row.state) }));
     },
   };
 }

@@ -63,9 +63,11 @@ export function postgresOrgs(db: PgDatabase, ingestTokens: IngestTokenCache): Or
 export function postgresConnections(db: PgDatabase, ingestTokens: IngestTokenCache): ConnectionStore {
   return {
     async create(connection, tokenHash) {
-      await db.run('INSERT INTO connections (id, org_id, name, token_hash, hep_capture_id, hep_auth_key, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)', [
-        connection.id, connection.orgId, connection.name, tokenHash, connection.hep?.captureId ?? null, connection.hep?.authKey ?? null, connection.createdAt,
-      ]);
+      await conflictOnDuplicate(`A connection with HEP capture id ${connection.hep?.captureId}`, () =>
+        db.run('INSERT INTO connections (id, org_id, name, token_hash, hep_capture_id, hep_auth_key, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)', [
+          connection.id, connection.orgId, connection.name, tokenHash, connection.hep?.captureId ?? null, connection.hep?.authKey ?? null, connection.createdAt,
+        ]),
+      );
       return connection;
     },
     async get(orgId, id) {
@@ -88,6 +90,14 @@ export function postgresConnections(db: PgDatabase, ingestTokens: IngestTokenCac
       const found = { connection: connectionFrom(row.connection), org: orgFrom(row.org) };
       ingestTokens.set(tokenHash, found);
       return found;
+    },
+    async findByCaptureId(captureId) {
+      const row = await db.one<{ connection: Row; org: Row }>(
+        `SELECT row_to_json(c.*) AS connection, row_to_json(o.*) AS org FROM connections c JOIN orgs o ON o.id = c.org_id
+         WHERE c.hep_capture_id = $1 AND c.revoked_at IS NULL`,
+        [captureId],
+      );
+      return row ? { connection: connectionFrom(row.connection), org: orgFrom(row.org) } : null;
     },
     async revoke(orgId, id, now) {
       ingestTokens.clear();

@@ -3,7 +3,7 @@ import type { Store } from '../store.ts';
 import { sqliteCalls } from './calls.ts';
 import { CommitQueue, Database } from './database.ts';
 import { sqliteDeliveries } from './deliveries.ts';
-import { sqliteMeta, sqliteOutcomeRules } from './meta.ts';
+import { sqliteMeta, sqliteOutcomeRules, sqliteSipDialogs } from './meta.ts';
 import { sqliteNotifications } from './notifications.ts';
 import { IngestTokenCache } from '../ingest-token-cache.ts';
 import { sqliteApiKeys, sqliteConnections, sqliteNumbers, sqliteOrgs, sqliteUsers } from './tenancy.ts';
@@ -40,6 +40,7 @@ export function openSqliteStore(path: string): SqliteStore {
     notifications: sqliteNotifications(database),
     meta: sqliteMeta(database),
     outcomeRules: sqliteOutcomeRules(database),
+    sipDialogs: sqliteSipDialogs(database),
     async close() {
       commits.close();
       database.close();

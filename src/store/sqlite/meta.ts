@@ -1,6 +1,7 @@
-// Small facts the service keeps about itself, by key, and each organization's outcome rules, on SQLite.
+// Small facts the service keeps about itself, by key; each organization's outcome rules; the HEP
+// source's dialog states — on SQLite.
 import type { OutcomeRules } from '../../calls/outcome-rules.ts';
-import type { MetaStore, OutcomeRulesStore } from '../store.ts';
+import type { MetaStore, OutcomeRulesStore, SipDialogStore } from '../store.ts';
 import { type Row, json, strOrNull } from '../rows.ts';
 import type { Database } from './database.ts';
 
@@ -27,6 +28,31 @@ export function sqliteOutcomeRules(db: Database): OutcomeRulesStore {
         orgId, JSON.stringify(rules), now,
       );
       return rules;
+    },
+  };
+}
+
+export function sqliteSipDialogs(db: Database): SipDialogStore {
+  return {
+    async load(connectionId, callId) {
+      const row = db.get<Row>('SELECT state FROM sip_dialogs WHERE connection_id = ? AND call_id = ?', connectionId, callId);
+      return row ? json<unknown>(row.state) : null;
+    },
+    async save(connectionId, callId, state, now, expiresAt) {
+      if (state === null) {
+        db.run('DELETE FROM sip_dialogs WHERE connection_id = ? AND call_id = ?', connectionId, callId);
+        return;
+      }
+      db.run(
+        `INSERT INTO sip_dialogs (connection_id, call_id, state, updated_at, expires_at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (connection_id, call_id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at, expires_at = excluded.expires_at`,
+        connectionId, callId, JSON.stringify(state), now, expiresAt,
+      );
+    },
+    async expired(now, limit) {
+      return db
+        .all<Row>('SELECT connection_id, call_id, state FROM sip_dialogs WHERE expires_at <= ? ORDER BY expires_at LIMIT ?', now, limit)
+        .map((row) => ({ connectionId: String(row.connection_id), callId: String(row.call_id), state: json<unknown>(row.state) }));
     },
   };
 }

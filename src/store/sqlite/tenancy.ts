@@ -65,9 +65,11 @@ export function sqliteOrgs(db: Database, ingestTokens: IngestTokenCache): OrgSto
 export function sqliteConnections(db: Database, ingestTokens: IngestTokenCache): ConnectionStore {
   return {
     async create(connection, tokenHash) {
-      db.run(
-        'INSERT INTO connections (id, org_id, name, token_hash, hep_capture_id, hep_auth_key, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
-        connection.id, connection.orgId, connection.name, tokenHash, connection.hep?.captureId ?? null, connection.hep?.authKey ?? null, connection.createdAt,
+      conflictOnDuplicate(`A connection with HEP capture id ${connection.hep?.captureId}`, () =>
+        db.run(
+          'INSERT INTO connections (id, org_id, name, token_hash, hep_capture_id, hep_auth_key, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+          connection.id, connection.orgId, connection.name, tokenHash, connection.hep?.captureId ?? null, connection.hep?.authKey ?? null, connection.createdAt,
+        ),
       );
       return connection;
     },
@@ -91,6 +93,12 @@ export function sqliteConnections(db: Database, ingestTokens: IngestTokenCache):
       const found = { connection: connectionFrom(row), org: orgFrom(org) };
       ingestTokens.set(tokenHash, found);
       return found;
+    },
+    async findByCaptureId(captureId) {
+      const row = db.get<Row>('SELECT * FROM connections WHERE hep_capture_id = ? AND revoked_at IS NULL', captureId);
+      if (!row) return null;
+      const org = db.get<Row>('SELECT * FROM orgs WHERE id = ?', row.org_id);
+      return org ? { connection: connectionFrom(row), org: orgFrom(org) } : null;
     },
     async revoke(orgId, id, now) {
       ingestTokens.clear();
