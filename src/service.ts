@@ -19,6 +19,8 @@ import { type RetentionJob, createRetentionJob } from './retention/retention-job
 import { type Logger, createLogger } from './observability/logger.ts';
 import { Metrics } from './observability/metrics.ts';
 import { createIngest } from './sources/ingest/ingest.ts';
+import { type HepSource, createHepSource } from './sources/hep/hep-source.ts';
+import { startHepListener } from './sources/hep/hep-listener.ts';
 import { describeDatabase, openStore } from './store/open.ts';
 import type { Store } from './store/store.ts';
 import type { RecordResultsInput } from './store/store.ts';
@@ -28,6 +30,11 @@ import { VERSION } from './version.ts';
 const OUTBOX_POLL_MS = 5_000;
 /** Deliveries claimed from the store per poll: a few seconds of work for a busy dispatcher. */
 const CLAIM_BATCH = 1_000;
+/** Mirrors reorder by a millisecond or so; 20 ms covers it with room, and costs no one anything. */
+const HEP_REORDER_WINDOW_MS = 20;
+const HEP_TICK_MS = 10;
+/** An ended dialog is remembered this long, to absorb late copies and retransmissions. */
+const HEP_FORGET_AFTER_MS = 60_000;
 
 export interface ServiceOptions {
   clock?: Clock;
@@ -50,6 +57,8 @@ export interface Service {
   outbox: Outbox;
   presence: Presence;
   retention: RetentionJob;
+  /** The HEP collector, when enabled: its source (tests step it) and the UDP/TCP port it took. */
+  hep: { source: HepSource; port: number; close(): Promise<void> } | null;
   metrics: Metrics;
   log: Logger;
   stop(options?: { drainMs?: number }): Promise<void>;
@@ -70,8 +79,8 @@ export async function startService(config: Config, options: ServiceOptions = {})
     responseBodyCapBytes: config.delivery.responseBodyCapBytes,
   });
   const owner = newId('proc');
-  // An API-only process leaves sending to the workers; every other role dispatches.
-  const dispatches = config.role !== 'api';
+  // API-only and HEP-only processes leave sending to the workers; the other roles dispatch.
+  const dispatches = config.role === 'all' || config.role === 'worker';
   const mailer = options.mailer ?? (config.smtp.url ? createSmtpMailer({ url: config.smtp.url, from: config.smtp.from }) : createLogMailer(log));
   const outbox = createOutbox({ store: store.notifications, mailer, clock, log, owner, pollIntervalMs: OUTBOX_POLL_MS });
 
@@ -132,7 +141,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
     sender,
     targetPolicy,
     owner,
-    routes: config.role === 'worker' ? 'health' : 'all',
+    routes: config.role === 'worker' || config.role === 'hep' ? 'health' : 'all',
     isReady: () => ready,
   });
   try {
@@ -141,6 +150,21 @@ export async function startService(config: Config, options: ServiceOptions = {})
     await Promise.allSettled([app.close(), sender.close(), mailer.close()]);
     await store.close();
     throw error;
+  }
+  let hep: Service['hep'] = null;
+  if (config.hep.enabled) {
+    const source = createHepSource({
+      store, ingest, clock, log, metrics,
+      config: { reorderWindowMs: HEP_REORDER_WINDOW_MS, maxCallMs: config.hep.maxCallMs, forgetAfterMs: HEP_FORGET_AFTER_MS },
+    });
+    try {
+      const listener = await startHepListener({ host: config.hep.host, port: config.hep.port, source, log, tickMs: HEP_TICK_MS });
+      hep = { source, port: listener.port, close: () => listener.close() };
+    } catch (error) {
+      await Promise.allSettled([app.close(), sender.close(), mailer.close()]);
+      await store.close();
+      throw error;
+    }
   }
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.http.port;
@@ -168,12 +192,14 @@ export async function startService(config: Config, options: ServiceOptions = {})
     outbox,
     presence,
     retention,
+    hep,
     metrics,
     log,
     stop({ drainMs = 5_000 } = {}) {
       stopping ??= (async () => {
         ready = false;
         await app.close(); // stops accepting; answers what is in progress
+        await hep?.close(); // what the reorder window still holds goes in before the store closes
         await dispatcher.stop({ drainMs });
         await Promise.all([outbox.stop(), retention.stop(), presence.stop()]);
         await sender.close();

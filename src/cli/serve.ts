@@ -104,6 +104,7 @@ function banner(service: Service, config: Config): string {
     ...(config.role === 'api' ? ['  Role:            api (API and ingest; workers send)'] : []),
     operatorTokenSource === 'CALLHOOK_ADMIN_TOKEN' ? '  Operator token:  from CALLHOOK_ADMIN_TOKEN' : `  Operator token:  ${operatorToken}   (kept in ${shown(operatorTokenSource)})`,
     `  Store:           ${describeDatabase(config.database)}`,
+    ...(service.hep ? [`  HEP collector:   udp+tcp ${config.hep.host}:${service.hep.port} (a connection's HEP capture id says whose calls they are)`] : []),
   ];
   if (config.dev) {
     lines.push(

@@ -5,8 +5,8 @@ import { resolve } from 'node:path';
 import type { Plans } from '../tenancy/plans.ts';
 import { SETTINGS, type Setting } from './settings.ts';
 
-export type Role = 'all' | 'api' | 'worker';
-export const ROLES: readonly Role[] = ['all', 'api', 'worker'];
+export type Role = 'all' | 'api' | 'worker' | 'hep';
+export const ROLES: readonly Role[] = ['all', 'api', 'worker', 'hep'];
 
 export type DatabaseConfig = { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string; poolSize: number };
 
@@ -16,6 +16,7 @@ export interface Config {
   database: DatabaseConfig;
   role: Role;
   retention: { days: number };
+  hep: { enabled: boolean; host: string; port: number; maxCallMs: number };
   adminToken: string | null;
   dev: boolean;
   log: { level: string };
@@ -91,6 +92,12 @@ function assemble(v: Record<string, unknown>): Config {
     database,
     role,
     retention: { days: v.retentionDays as number },
+    hep: {
+      enabled: role === 'hep' || (v.hep as boolean),
+      host: (v.hepHost as string | null) ?? (v.host as string),
+      port: v.hepPort as number,
+      maxCallMs: (v.hepMaxCallS as number) * 1_000,
+    },
     adminToken: v.adminToken as string | null,
     dev,
     log: { level: v.logLevel as string },

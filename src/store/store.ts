@@ -77,6 +77,8 @@ export interface ConnectionStore {
   list(orgId: string, page: PageQuery): Promise<Page<Connection>>;
   /** The live (not revoked) connection with this ingest-token hash, and its organization. */
   findByTokenHash(tokenHash: string): Promise<{ connection: Connection; org: Org } | null>;
+  /** A connection (revoked or not) by id, and its organization. */
+  findById(connectionId: string): Promise<{ connection: Connection; org: Org } | null>;
   /** The live connection whose HEP capture id this is, and its organization. */
   findByCaptureId(captureId: number): Promise<{ connection: Connection; org: Org } | null>;
   revoke(orgId: string, id: string, now: number): Promise<boolean>;

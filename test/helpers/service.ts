@@ -43,6 +43,7 @@ export async function startTestService(options: StartOptions = {}): Promise<Test
       CALLHOOK_DATA_DIR: dataDir,
       CALLHOOK_ADMIN_TOKEN: OPERATOR_TOKEN,
       CALLHOOK_ALLOW_PRIVATE_TARGETS: '1',
+      CALLHOOK_HEP_PORT: '0',
       ...options.env,
     },
   });

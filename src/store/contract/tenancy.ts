@@ -127,6 +127,8 @@ export function tenancyContract(ctx: ContractContext): void {
       const hep = await ctx.store.connections.create(makeConnection(org.id, { name: 'Kamailio', hep: { captureId: 2001, authKey: 'secret' } }), 'h-hep');
       expect(await ctx.store.connections.findByCaptureId(2001)).toEqual({ connection: hep, org });
       expect(await ctx.store.connections.findByCaptureId(2002)).toBeNull();
+      expect(await ctx.store.connections.findById(hep.id)).toEqual({ connection: hep, org });
+      expect(await ctx.store.connections.findById('conn_unknown')).toBeNull();
       const other = await createTenant(ctx.store);
       await expectAppError(ctx.store.connections.create(makeConnection(other.org.id, { hep: { captureId: 2001, authKey: null } }), 'h-dup'), 'CONFLICT');
       await ctx.store.connections.revoke(org.id, hep.id, T0 + HOUR);

@@ -91,6 +91,13 @@ export function postgresConnections(db: PgDatabase, ingestTokens: IngestTokenCac
       ingestTokens.set(tokenHash, found);
       return found;
     },
+    async findById(connectionId) {
+      const row = await db.one<{ connection: Row; org: Row }>(
+        'SELECT row_to_json(c.*) AS connection, row_to_json(o.*) AS org FROM connections c JOIN orgs o ON o.id = c.org_id WHERE c.id = $1',
+        [connectionId],
+      );
+      return row ? { connection: connectionFrom(row.connection), org: orgFrom(row.org) } : null;
+    },
     async findByCaptureId(captureId) {
       const row = await db.one<{ connection: Row; org: Row }>(
         `SELECT row_to_json(c.*) AS connection, row_to_json(o.*) AS org FROM connections c JOIN orgs o ON o.id = c.org_id

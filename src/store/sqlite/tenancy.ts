@@ -94,6 +94,12 @@ export function sqliteConnections(db: Database, ingestTokens: IngestTokenCache):
       ingestTokens.set(tokenHash, found);
       return found;
     },
+    async findById(connectionId) {
+      const row = db.get<Row>('SELECT * FROM connections WHERE id = ?', connectionId);
+      if (!row) return null;
+      const org = db.get<Row>('SELECT * FROM orgs WHERE id = ?', row.org_id);
+      return org ? { connection: connectionFrom(row), org: orgFrom(org) } : null;
+    },
     async findByCaptureId(captureId) {
       const row = db.get<Row>('SELECT * FROM connections WHERE hep_capture_id = ? AND revoked_at IS NULL', captureId);
       if (!row) return null;

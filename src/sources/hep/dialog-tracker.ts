@@ -1,0 +1,282 @@
+// The SIP dialog tracker: mirrored SIP messages of one Call-ID in, call steps (started, answered,
+// ended) out. Pure: state in, state and steps out, time passed in; the state is plain JSON.
+//
+// Decisions (see issue 4):
+// - Mirrored copies and retransmissions collapse by state, not by a message key: started, answered
+//   and ended each happen once per Call-ID. A key of (CSeq, status, tags, bottom Via branch) does not
+//   hold on real kamailio mirrors: hop-by-hop CANCEL and ACK copies carry only kamailio's Via, and
+//   kamailio mirrors the 487 it relays upstream with no Via at all.
+// - Forking: a final failure only ends the call when it is the response that goes back to the
+//   caller: its top Via is the top Via of the INVITE copy with the fewest Vias (the one the first
+//   hop received), or it has no Via at all (kamailio mirrors the response it relays upstream so).
+//   Branch responses (callee → proxy) answer the proxy's own Via branch instead, so a failing
+//   branch never ends a call another branch may still answer; the proxy's verdict upstream does. A
+//   single-copy mirror (PBX, UA) has the same top Via on INVITE and response: every final counts.
+// - Cancel: the call ends on the final response to the INVITE (the 487), not the CANCEL itself,
+//   because a 200 OK can still win the race; `at` is the latest CANCEL's time, when the caller gave
+//   up. No final response within settleMs of the CANCEL: ended as if the 487 came.
+// - Completed elsewhere (CANCEL or 487 with Reason cause=200), no 2xx seen: when the final response
+//   ends this leg, answered (answeredBy null) and ended ANSWERED 'completed-elsewhere' at the CANCEL
+//   time, since nothing more of the call is seen on this leg; a BYE first ends it 'bye'.
+// - Early messages (a response, CANCEL or BYE before any initial INVITE of the Call-ID) are held in
+//   state for settleMs and replayed when the INVITE arrives, else dropped without steps.
+// - 401/407 are no failure: the caller retries in the same Call-ID with credentials (a higher CSeq).
+//   No retry within settleMs: ended UNANSWERED with that code.
+// - Lost BYE: an answered call silent for maxCallMs ends ANSWERED 'lost-bye' at its last message
+//   (a lower bound on talk time backed by evidence, never invented); a call still ringing maxCallMs
+//   after its INVITE ends UNANSWERED, sipCode 408 (what a proxy's INVITE timer answers), at its
+//   last message.
+// - Step times never go backwards (a replayed early 200 is answered no earlier than started).
+//   `at` is the capture time of the copy that decided the step, so swapping two copies of a
+//   message can shift an `at` by the copies' gap; the reorder buffer in front sorts by capture time.
+import { type DialogState, type HeldMessage, type SipDigest, digestOf, freshState } from './dialog-state.ts';
+import type { SipMessage } from './sip-message.ts';
+
+export type { DialogState } from './dialog-state.ts';
+
+export interface SipObservation {
+  message: SipMessage;
+  /** HEP capture time, epoch ms. */
+  atMs: number;
+}
+
+export type DialogStep =
+  | { type: 'started'; callId: string; at: number; from: string; to: string; caller: string | null; callee: string | null; subject?: string }
+  | { type: 'answered'; callId: string; at: number; answeredBy: string | null }
+  | {
+      type: 'ended';
+      callId: string;
+      at: number;
+      outcome: 'ANSWERED' | 'UNANSWERED';
+      sipCode?: number;
+      why: 'bye' | 'cancel' | 'failure' | 'completed-elsewhere' | 'lost-bye';
+    };
+
+export interface TrackerConfig {
+  /** A call with no BYE seen ends after this long without a message (ringing: since its INVITE). */
+  maxCallMs: number;
+  /** How long an ended dialog is remembered to absorb late copies and retransmissions. */
+  forgetAfterMs: number;
+  /** How long to wait for a message that normally follows within milliseconds; default 2000. */
+  settleMs?: number;
+}
+
+export interface TrackerResult {
+  state: DialogState | null;
+  steps: DialogStep[];
+}
+
+const DEFAULT_SETTLE_MS = 2_000;
+const MAX_HELD = 32;
+/** Without a call to belong to, only these can change the steps once its INVITE turns up. */
+const HOLDABLE = new Set(['INVITE', 'CANCEL', 'BYE']);
+
+export function observe(state: DialogState | null, observation: SipObservation, _config: TrackerConfig): TrackerResult {
+  const { message, atMs } = observation;
+  const digest = digestOf(message);
+  if (state === null && digest.parties === null && !holdable(digest)) return { state: null, steps: [] };
+  const next = state === null ? freshState(message.callId, atMs) : structuredClone(state);
+  next.lastSeenMs = Math.max(next.lastSeenMs, atMs);
+  const steps: DialogStep[] = [];
+  apply(next, digest, atMs, steps);
+  return { state: next, steps };
+}
+
+export function expire(state: DialogState, nowMs: number, config: TrackerConfig): TrackerResult {
+  const settleMs = config.settleMs ?? DEFAULT_SETTLE_MS;
+  const steps: DialogStep[] = [];
+  switch (state.phase) {
+    case 'pending':
+      return nowMs - state.firstSeenMs >= settleMs ? { state: null, steps } : { state, steps };
+    case 'ended':
+      return nowMs - endedSince(state) >= config.forgetAfterMs ? { state: null, steps } : { state, steps };
+    case 'answered': {
+      if (nowMs - state.lastSeenMs < config.maxCallMs) return { state, steps };
+      const next = structuredClone(state);
+      end(next, next.lastSeenMs, 'ANSWERED', 'lost-bye', null, steps);
+      next.endedMs = nowMs;
+      return { state: next, steps };
+    }
+    case 'ringing': {
+      const next = structuredClone(state);
+      if (next.challenge !== null && nowMs - next.challenge.at >= settleMs) {
+        end(next, next.challenge.at, 'UNANSWERED', 'failure', next.challenge.status, steps);
+      } else if (next.cancel !== null && nowMs - next.cancel.at >= settleMs) {
+        failUnanswered(next, 487, next.cancel.at, false, steps);
+      } else if (next.invite !== null && nowMs - next.invite.at >= config.maxCallMs) {
+        end(next, next.lastSeenMs, 'UNANSWERED', 'failure', 408, steps);
+      } else {
+        return { state, steps };
+      }
+      next.endedMs = nowMs;
+      return { state: next, steps };
+    }
+  }
+}
+
+/** The earliest time at which `expire` would change this state: when to call it next. */
+export function dueAt(state: DialogState, config: TrackerConfig): number {
+  const settleMs = config.settleMs ?? DEFAULT_SETTLE_MS;
+  switch (state.phase) {
+    case 'pending':
+      return state.firstSeenMs + settleMs;
+    case 'ended':
+      return endedSince(state) + config.forgetAfterMs;
+    case 'answered':
+      return state.lastSeenMs + config.maxCallMs;
+    case 'ringing': {
+      const due = [(state.invite?.at ?? state.firstSeenMs) + config.maxCallMs];
+      if (state.challenge !== null) due.push(state.challenge.at + settleMs);
+      if (state.cancel !== null) due.push(state.cancel.at + settleMs);
+      return Math.min(...due);
+    }
+  }
+}
+
+function endedSince(state: DialogState): number {
+  return Math.max(state.lastSeenMs, state.endedMs ?? state.lastSeenMs);
+}
+
+function holdable(digest: SipDigest): boolean {
+  return digest.kind === 'request' ? digest.method !== 'INVITE' && HOLDABLE.has(digest.method) : HOLDABLE.has(digest.method);
+}
+
+function apply(state: DialogState, digest: SipDigest, at: number, steps: DialogStep[]): void {
+  if (state.phase === 'ended') return;
+  if (digest.parties !== null) {
+    onInitialInvite(state, digest, at, steps);
+    return;
+  }
+  if (state.phase === 'pending') {
+    if (holdable(digest) && state.held.length < MAX_HELD) state.held.push({ digest, at });
+    return;
+  }
+  if (digest.kind === 'request') onRequest(state, digest, at, steps);
+  else onResponse(state, digest, at, steps);
+}
+
+function onInitialInvite(state: DialogState, digest: SipDigest, at: number, steps: DialogStep[]): void {
+  const invite = state.invite;
+  if (invite !== null) {
+    if (digest.seq > invite.seq) {
+      // the same call asked again, with credentials after a 401/407: a new transaction
+      invite.seq = digest.seq;
+      state.challenge = null;
+    } else if (digest.seq < invite.seq || digest.hops >= invite.originHops) {
+      return;
+    }
+    invite.originHops = digest.hops;
+    invite.upstreamBranch = digest.topBranch;
+    return;
+  }
+  const parties = digest.parties;
+  if (parties === null) return;
+  state.phase = 'ringing';
+  state.invite = { seq: digest.seq, originHops: digest.hops, upstreamBranch: digest.topBranch, at };
+  const started: DialogStep = {
+    type: 'started',
+    callId: state.callId,
+    at: stepAt(state, at),
+    from: parties.from,
+    to: parties.to,
+    caller: parties.caller,
+    callee: parties.callee,
+  };
+  if (parties.subject !== null) started.subject = parties.subject;
+  steps.push(started);
+  const held: HeldMessage[] = state.held.toSorted((a, b) => a.at - b.at);
+  state.held = [];
+  for (const early of held) apply(state, early.digest, early.at, steps);
+}
+
+function onRequest(state: DialogState, digest: SipDigest, at: number, steps: DialogStep[]): void {
+  if (digest.method === 'CANCEL' && digest.toTag === null && state.phase === 'ringing') {
+    const cancel = state.cancel;
+    state.cancel = {
+      at: Math.max(at, cancel?.at ?? at),
+      elsewhere: (cancel?.elsewhere ?? false) || digest.completedElsewhere,
+    };
+    return;
+  }
+  if (digest.method !== 'BYE') return;
+  if (state.phase === 'answered') {
+    if (inAnsweredDialog(state, digest)) end(state, at, 'ANSWERED', 'bye', null, steps);
+    return;
+  }
+  if (state.cancel?.elsewhere === true) {
+    answer(state, state.cancel.at, null, null, steps);
+    end(state, at, 'ANSWERED', 'bye', null, steps);
+    return;
+  }
+  end(state, at, 'UNANSWERED', 'bye', null, steps);
+}
+
+/** A BYE of another forked branch's dialog (a second 2xx the caller hangs up) ends nothing. */
+function inAnsweredDialog(state: DialogState, digest: SipDigest): boolean {
+  const tag = state.answer?.tag ?? null;
+  return tag === null || digest.toTag === tag || digest.fromTag === tag;
+}
+
+function onResponse(state: DialogState, digest: SipDigest, at: number, steps: DialogStep[]): void {
+  const invite = state.invite;
+  // responses to CANCEL, BYE, a re-INVITE, or a challenged INVITE the caller already retried
+  if (digest.method !== 'INVITE' || invite === null || digest.seq !== invite.seq) return;
+  if (digest.status < 200 || state.phase !== 'ringing') return;
+  if (digest.status < 300) {
+    answer(state, at, digest.responder, digest.toTag, steps);
+    return;
+  }
+  if (!goesUpstream(invite, digest)) return; // a branch's verdict; the proxy's comes upstream
+  if (digest.status === 401 || digest.status === 407) {
+    state.challenge = { at, status: digest.status };
+    return;
+  }
+  failUnanswered(state, digest.status, at, digest.completedElsewhere, steps);
+}
+
+function goesUpstream(invite: NonNullable<DialogState['invite']>, digest: SipDigest): boolean {
+  if (digest.hops === 0) return true;
+  if (invite.upstreamBranch !== null && digest.topBranch !== null) return digest.topBranch === invite.upstreamBranch;
+  return digest.hops <= invite.originHops; // no branches (RFC 2543 peers): count Vias instead
+}
+
+function failUnanswered(state: DialogState, status: number, at: number, elsewhere: boolean, steps: DialogStep[]): void {
+  const cancel = state.cancel;
+  if (elsewhere || cancel?.elsewhere === true) {
+    const when = cancel?.at ?? at;
+    answer(state, when, null, null, steps);
+    end(state, when, 'ANSWERED', 'completed-elsewhere', null, steps);
+  } else if (status === 487) {
+    end(state, cancel?.at ?? at, 'UNANSWERED', 'cancel', 487, steps);
+  } else {
+    end(state, at, 'UNANSWERED', 'failure', status, steps);
+  }
+}
+
+function answer(state: DialogState, at: number, answeredBy: string | null, tag: string | null, steps: DialogStep[]): void {
+  state.phase = 'answered';
+  state.answer = { at, tag };
+  state.challenge = null;
+  steps.push({ type: 'answered', callId: state.callId, at: stepAt(state, at), answeredBy });
+}
+
+function end(
+  state: DialogState,
+  at: number,
+  outcome: 'ANSWERED' | 'UNANSWERED',
+  why: 'bye' | 'cancel' | 'failure' | 'completed-elsewhere' | 'lost-bye',
+  sipCode: number | null,
+  steps: DialogStep[],
+): void {
+  state.phase = 'ended';
+  state.endedMs = state.lastSeenMs;
+  const step: DialogStep = { type: 'ended', callId: state.callId, at: stepAt(state, at), outcome, why };
+  if (sipCode !== null) step.sipCode = sipCode;
+  steps.push(step);
+}
+
+function stepAt(state: DialogState, at: number): number {
+  const clamped = Math.max(at, state.lastStepAt ?? at);
+  state.lastStepAt = clamped;
+  return clamped;
+}

@@ -1,0 +1,67 @@
+// The HEP collector's sockets: UDP datagrams and TCP streams (framed by HEP's length field) on
+// one port, handed to the HEP source; a loop releases the reorder window and sweeps due dialogs.
+import { createSocket, type Socket as UdpSocket } from 'node:dgram';
+import { type AddressInfo, type Server, type Socket, createServer, isIPv6 } from 'node:net';
+import { backgroundLoop } from '../../background-loop.ts';
+import type { Logger } from '../../observability/logger.ts';
+import type { HepSource } from './hep-source.ts';
+import { HepStreamSplitter } from './hep-stream.ts';
+
+export interface HepListener {
+  host: string;
+  /** The UDP and TCP port (the same number). */
+  port: number;
+  close(): Promise<void>;
+}
+
+export async function startHepListener(options: { host: string; port: number; source: HepSource; log: Logger; tickMs: number }): Promise<HepListener> {
+  const { source, log } = options;
+  const udp: UdpSocket = createSocket({ type: isIPv6(options.host) ? 'udp6' : 'udp4', reuseAddr: false });
+  udp.on('message', (datagram) => void source.receive(datagram).catch((error) => log.error({ err: error }, 'HEP datagram failed')));
+  udp.on('error', (error) => log.error({ err: error }, 'HEP UDP socket error'));
+  await new Promise<void>((resolve, reject) => {
+    udp.once('error', reject);
+    udp.bind(options.port, options.host, () => {
+      udp.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (udp.address() as AddressInfo).port;
+
+  const streams = new Set<Socket>();
+  const tcp: Server = createServer((socket) => {
+    streams.add(socket);
+    const splitter = new HepStreamSplitter();
+    socket.on('data', (chunk: Buffer) => {
+      for (const packet of splitter.push(chunk)) void source.receive(packet).catch((error) => log.error({ err: error }, 'HEP packet failed'));
+    });
+    socket.on('error', () => socket.destroy());
+    socket.on('close', () => streams.delete(socket));
+  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      tcp.once('error', reject);
+      tcp.listen(port, options.host, () => {
+        tcp.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (error) {
+    udp.close();
+    throw error;
+  }
+
+  const loop = backgroundLoop({ everyMs: options.tickMs, run: () => source.tick(), log, what: 'HEP processing' });
+  loop.start();
+  return {
+    host: options.host,
+    port,
+    async close() {
+      loop.stop();
+      await new Promise<void>((resolve) => udp.close(() => resolve()));
+      for (const socket of streams) socket.destroy();
+      await new Promise<void>((resolve) => tcp.close(() => resolve()));
+      await source.flush();
+    },
+  };
+}

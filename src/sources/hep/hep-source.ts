@@ -1,0 +1,204 @@
+// The HEP source: mirrored datagrams in, the same call steps as the ingest API out.
+// datagram → HEP decode → connection (capture id, auth key) → SIP parse → reorder window (sorted
+// by capture time) → dialog tracker (state kept per call, persisted on every transition) → call
+// steps (direction and user from the organization's directory) → Ingest.acceptSteps.
+import type { CallStep } from '../../calls/steps.ts';
+import type { Clock } from '../../clock.ts';
+import { AppError } from '../../errors.ts';
+import type { Logger } from '../../observability/logger.ts';
+import type { Metrics } from '../../observability/metrics.ts';
+import type { Store } from '../../store/store.ts';
+import type { Connection, Org } from '../../tenancy/org.ts';
+import type { Ingest } from '../ingest/ingest.ts';
+import { type DialogState, type DialogStep, type TrackerConfig, dueAt, expire, observe } from './dialog-tracker.ts';
+import { decodeHep } from './hep-packet.ts';
+import { ReorderBuffer } from './reorder-buffer.ts';
+import { parseSip } from './sip-parse.ts';
+import type { SipMessage } from './sip-message.ts';
+import { directionOf } from './call-direction.ts';
+
+export interface HepSourceConfig extends TrackerConfig {
+  /** How long messages wait for earlier-stamped ones (mirrors are not strictly causal). */
+  reorderWindowMs: number;
+}
+
+interface Arrival {
+  connection: Connection;
+  org: Org;
+  message: SipMessage;
+  atMs: number;
+}
+
+interface Tracked {
+  state: DialogState;
+  connection: Connection;
+  org: Org;
+}
+
+/** How long a PBX clock's observed lead over ours is remembered. */
+const LEAD_MEMORY_MS = 60_000;
+/** How long a capture id → connection answer is trusted (connections change rarely). */
+const CONNECTION_TTL_MS = 5_000;
+
+export interface HepSource {
+  /** One datagram (UDP) or one framed packet (TCP), as received. */
+  receive(datagram: Buffer): Promise<void>;
+  /** Processes what the reorder window released by `nowMs` and what is due (lost BYEs…); tests step with it. */
+  tick(): Promise<void>;
+  /** Processes everything held, as if the window had passed (shutdown, tests). */
+  flush(): Promise<void>;
+  stats(): { dialogs: number; held: number };
+}
+
+export function createHepSource(deps: { store: Store; ingest: Ingest; clock: Clock; log: Logger; metrics: Metrics; config: HepSourceConfig }): HepSource {
+  const { store, ingest, clock, log, metrics, config } = deps;
+  const received = metrics.counter('callhook_hep_packets_total', 'HEP packets received');
+  const decoded = metrics.counter('callhook_hep_packets_decoded_total', 'HEP packets decoded and accepted');
+  const rejected = metrics.counter('callhook_hep_packets_rejected_total', 'HEP packets dropped, by reason');
+  const emitted = metrics.counter('callhook_hep_steps_total', 'Call steps derived from SIP, by type');
+  const refused = metrics.counter('callhook_hep_steps_refused_total', 'Derived call steps the call tracker refused');
+  const dialogs = new Map<string, Tracked>();
+  metrics.gauge('callhook_hep_calls_tracked', 'SIP dialogs held in memory', () => dialogs.size);
+  const connections = new Map<number, { value: { connection: Connection; org: Org } | null; until: number }>();
+  const window = new ReorderBuffer<Arrival>({ windowMs: config.reorderWindowMs, timeOf: (a) => a.atMs });
+  let chain: Promise<void> = Promise.resolve();
+  // A PBX clock running ahead of ours would hold its messages back by the difference: the window
+  // is drained at our time plus the lead seen in the last minute.
+  let lead = { ms: 0, seenAt: 0 };
+
+  const drop = (reason: string) => rejected.inc(1, { reason });
+
+  async function connectionOf(captureId: number) {
+    const now = Date.now();
+    const known = connections.get(captureId);
+    if (known && known.until > now) return known.value;
+    const value = await store.connections.findByCaptureId(captureId);
+    if (connections.size > 10_000) connections.clear();
+    connections.set(captureId, { value, until: now + CONNECTION_TTL_MS });
+    return value;
+  }
+
+  async function receive(datagram: Buffer): Promise<void> {
+    received.inc();
+    const hep = decodeHep(datagram);
+    if (!hep.ok) return drop(hep.reason);
+    const packet = hep.packet;
+    if (packet.protocolType !== 1) return drop('not-sip');
+    const found = await connectionOf(packet.captureId);
+    if (!found) return drop('unknown-capture-id');
+    const expectedKey = found.connection.hep?.authKey ?? null;
+    if (expectedKey !== null && packet.authKey !== expectedKey) return drop('bad-auth-key');
+    const sip = parseSip(packet.payload);
+    if (!sip.ok) return drop('bad-sip');
+    decoded.inc();
+    const atMs = Math.floor(packet.timestampUs / 1_000);
+    const now = clock.now();
+    if (atMs - now > lead.ms || now - lead.seenAt > LEAD_MEMORY_MS) lead = { ms: Math.max(0, atMs - now), seenAt: now };
+    window.push({ connection: found.connection, org: found.org, message: sip.message, atMs });
+  }
+
+  /** One at a time, in order: a call's messages must meet its state one after the other. */
+  function serially(work: () => Promise<void>): Promise<void> {
+    chain = chain.then(work).catch((error) => log.error({ err: error }, 'HEP processing failed'));
+    return chain;
+  }
+
+  async function process(arrival: Arrival): Promise<void> {
+    const key = `${arrival.connection.id}/${arrival.message.callId}`;
+    const tracked = dialogs.get(key) ?? (await load(arrival.connection, arrival.org, arrival.message.callId));
+    const before = tracked?.state ?? null;
+    const result = observe(before, { message: arrival.message, atMs: arrival.atMs }, config);
+    await settle(key, arrival.connection, arrival.org, before, result.state, result.steps);
+  }
+
+  async function load(connection: Connection, org: Org, callId: string): Promise<Tracked | undefined> {
+    const state = (await store.sipDialogs.load(connection.id, callId)) as DialogState | null;
+    return state ? { state, connection, org } : undefined;
+  }
+
+  /** Applies a tracker result: steps to the core, state to memory and (on transitions) to the store. */
+  async function settle(key: string, connection: Connection, org: Org, before: DialogState | null, after: DialogState | null, steps: DialogStep[]): Promise<void> {
+    if (steps.length > 0) await emit(connection, org, steps);
+    if (after === null) dialogs.delete(key);
+    else dialogs.set(key, { state: after, connection, org });
+    // A restart loses nothing that matters: every transition is kept; a repeat after it is absorbed.
+    const transition = steps.length > 0 || (before?.phase ?? null) !== (after?.phase ?? null);
+    if (transition && (after === null || after.phase !== 'pending')) {
+      await store.sipDialogs.save(connection.id, (after ?? before)!.callId, after, clock.now(), after ? dueAt(after, config) : 0);
+    }
+  }
+
+  async function emit(connection: Connection, org: Org, steps: DialogStep[]): Promise<void> {
+    const callSteps: CallStep[] = [];
+    for (const step of steps) callSteps.push(await callStepOf(org, step));
+    try {
+      await ingest.acceptSteps(org, connection, callSteps, true);
+      for (const step of steps) emitted.inc(1, { type: step.type });
+    } catch (error) {
+      // A step the call tracker refuses (e.g. the same Call-ID already used by the ingest API) is
+      // counted and logged; the SIP traffic goes on.
+      if (!(error instanceof AppError)) throw error;
+      refused.inc(steps.length);
+      log.warn({ err: error, connection: connection.id, steps }, 'SIP-derived call steps refused');
+    }
+  }
+
+  async function callStepOf(org: Org, step: DialogStep): Promise<CallStep> {
+    switch (step.type) {
+      case 'started': {
+        const { direction, user } = await directionOf(store, org, step.caller, step.callee);
+        return {
+          type: 'started', callId: step.callId, direction, from: step.from, to: step.to, at: step.at,
+          ...(user !== null ? { user } : {}), ...(step.subject ? { subject: step.subject } : {}),
+        };
+      }
+      case 'answered':
+        return { type: 'answered', callId: step.callId, at: step.at, ...(step.answeredBy !== null ? { answeredBy: step.answeredBy } : {}) };
+      case 'ended':
+        // No stated outcome: the organization's outcome rules classify it (voicemail, hours…).
+        return { type: 'ended', callId: step.callId, at: step.at, ...(step.outcome === 'UNANSWERED' && step.sipCode !== undefined ? { sipCode: step.sipCode } : {}) };
+    }
+  }
+
+  async function sweep(now: number): Promise<void> {
+    for (const [key, tracked] of [...dialogs]) {
+      if (dueAt(tracked.state, config) > now) continue;
+      const result = expire(tracked.state, now, config);
+      await settle(key, tracked.connection, tracked.org, tracked.state, result.state, result.steps);
+    }
+    // Dialogs a previous process kept (a restart) come back when due.
+    for (const kept of await store.sipDialogs.expired(now, 100)) {
+      const key = `${kept.connectionId}/${kept.callId}`;
+      if (dialogs.has(key)) continue;
+      const connection = await connectionById(kept.connectionId);
+      if (!connection) {
+        await store.sipDialogs.save(kept.connectionId, kept.callId, null, now, 0);
+        continue;
+      }
+      const state = kept.state as DialogState;
+      const result = expire(state, now, config);
+      await settle(key, connection.connection, connection.org, state, result.state, result.steps);
+      if (result.state && dueAt(result.state, config) <= now) dialogs.delete(key); // nothing more to do now
+    }
+  }
+
+  async function connectionById(connectionId: string) {
+    for (const tracked of dialogs.values()) if (tracked.connection.id === connectionId) return { connection: tracked.connection, org: tracked.org };
+    for (const entry of connections.values()) if (entry.value?.connection.id === connectionId) return entry.value;
+    return store.connections.findById(connectionId);
+  }
+
+  return {
+    receive,
+    tick: () =>
+      serially(async () => {
+        for (const arrival of window.drain(clock.now() + lead.ms)) await process(arrival);
+        await sweep(clock.now());
+      }),
+    flush: () =>
+      serially(async () => {
+        for (const arrival of window.flush()) await process(arrival);
+      }),
+    stats: () => ({ dialogs: dialogs.size, held: window.size }),
+  };
+}

@@ -1,0 +1,102 @@
+import { describe, expect, it } from 'vitest';
+import { loadAllCaptures, loadCapture } from '../../../test/fixtures/sip/captures.ts';
+import { decodeHep } from './hep-packet.ts';
+import { HepStreamSplitter } from './hep-stream.ts';
+
+const datagrams = loadAllCaptures().map(({ record }) => record.raw);
+const stream = Buffer.concat(datagrams);
+
+function feed(splitter: HepStreamSplitter, pieces: Buffer[]): Buffer[] {
+  return pieces.flatMap((piece) => splitter.push(piece));
+}
+
+function expectSame(actual: Buffer[], expected: Buffer[]): void {
+  expect(actual.length).toBe(expected.length);
+  actual.forEach((packet, i) => expect(packet.equals(expected[i]!), `packet ${i}`).toBe(true));
+}
+
+describe('HepStreamSplitter', () => {
+  it('returns every packet when the whole stream arrives in one chunk', () => {
+    const splitter = new HepStreamSplitter();
+    expectSame(splitter.push(stream), datagrams);
+    expect(splitter.bufferedBytes).toBe(0);
+    expect(splitter.packets).toBe(33);
+    expect(splitter.droppedBytes).toBe(0);
+  });
+
+  it('reassembles a packet split at every byte boundary', () => {
+    const packet = loadCapture('busy-486')[3]!.raw;
+    for (let cut = 0; cut <= packet.length; cut++) {
+      const splitter = new HepStreamSplitter();
+      const first = splitter.push(packet.subarray(0, cut));
+      expect(first).toHaveLength(cut === packet.length ? 1 : 0);
+      const second = splitter.push(packet.subarray(cut));
+      expectSame([...first, ...second], [packet]);
+      expect(splitter.bufferedBytes).toBe(0);
+    }
+  });
+
+  it('reassembles a stream fed one byte at a time, and in uneven slices', () => {
+    const bytewise = new HepStreamSplitter();
+    expectSame(feed(bytewise, Array.from(stream, (byte) => Buffer.from([byte]))), datagrams);
+    const sliced = new HepStreamSplitter();
+    const pieces: Buffer[] = [];
+    for (let offset = 0, size = 1; offset < stream.length; offset += size, size = (size * 7 + 3) % 1_500) {
+      pieces.push(stream.subarray(offset, offset + size));
+    }
+    expectSame(feed(sliced, pieces), datagrams);
+    expect(sliced.droppedBytes).toBe(0);
+  });
+
+  it('resynchronises on the next "HEP3" after garbage, counting what it dropped', () => {
+    const [a, b, c] = datagrams as [Buffer, Buffer, Buffer];
+    const garbage1 = Buffer.from('\r\n\r\nHE garbage HEP'); // ends in a prefix of the magic
+    const garbage2 = Buffer.from([0, 1, 2, 0x48, 0x45]);
+    const splitter = new HepStreamSplitter();
+    const out = feed(splitter, [garbage1, a, garbage2, b, Buffer.from('HEP3\0\x02'), c]);
+    expectSame(out, [a, b, c]);
+    // "HEP3" with an impossible total length (2) is garbage too.
+    expect(splitter.droppedBytes).toBe(garbage1.length + garbage2.length + 6);
+    expect(out.every((packet) => decodeHep(packet).ok)).toBe(true);
+  });
+
+  it('keeps a trailing partial magic across chunks, and drops it when it turns out not to be one', () => {
+    const splitter = new HepStreamSplitter();
+    expect(splitter.push(Buffer.from('xxHE'))).toEqual([]);
+    expect(splitter.bufferedBytes).toBe(2);
+    expect(splitter.droppedBytes).toBe(2);
+    const packet = datagrams[0]!;
+    expectSame(splitter.push(Buffer.concat([Buffer.from('Z'), packet])), [packet]);
+    expect(splitter.droppedBytes).toBe(5);
+  });
+
+  it('stays bounded under a flood of garbage and keeps at most one partial packet', () => {
+    const splitter = new HepStreamSplitter();
+    expect(splitter.push(Buffer.alloc(2 * 1024 * 1024, 0x41))).toEqual([]);
+    expect(splitter.bufferedBytes).toBe(0);
+    expect(splitter.droppedBytes).toBe(2 * 1024 * 1024);
+    // A header promising 65535 bytes holds them until they arrive, never more.
+    const promise = Buffer.from('HEP3\xff\xff', 'latin1');
+    splitter.push(Buffer.concat([promise, Buffer.alloc(60_000)]));
+    expect(splitter.bufferedBytes).toBe(60_006);
+    const [big] = splitter.push(Buffer.concat([Buffer.alloc(65_535 - 60_006), datagrams[0]!]));
+    expect(big?.length).toBe(65_535);
+    expect(splitter.bufferedBytes).toBe(0);
+    expect(splitter.packets).toBe(2);
+  });
+
+  it('reset() forgets a partial packet', () => {
+    const splitter = new HepStreamSplitter();
+    splitter.push(datagrams[0]!.subarray(0, 100));
+    expect(splitter.reset()).toBe(100);
+    expectSame(splitter.push(datagrams[1]!), [datagrams[1]!]);
+  });
+
+  it('returns packets that do not share memory with the input chunk', () => {
+    const input = Buffer.from(stream);
+    const splitter = new HepStreamSplitter();
+    const [first] = splitter.push(input);
+    input.fill(0);
+    expect(first?.equals(datagrams[0]!)).toBe(true);
+  });
+});

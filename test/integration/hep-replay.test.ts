@@ -1,0 +1,99 @@
+// The real kamailio captures, replayed over UDP to a running callhook with its HEP collector on:
+// the webhooks that come out carry the right direction, user, times, talk time and cause.
+import { describe, expect, it } from 'vitest';
+import { readCapture, sendUdp, shifted } from '../helpers/hep-replay.ts';
+import { testScope } from '../helpers/scope.ts';
+import type { Received } from '../helpers/receiver.ts';
+
+interface StandardBody {
+  type: string;
+  data: { callId: string; direction: string; from: string; to: string; user: { extension: string } | null; outcome: string | null; sipCode: number | null; talkTimeS: number; startedAt: string; endedAt: string | null; answeredAt: string | null };
+}
+
+const bodies = (received: Received[]) => received.map((r) => JSON.parse(r.body) as StandardBody);
+
+describe('HEP collector with real captures', () => {
+  const scope = testScope();
+
+  async function collector(env: Record<string, string> = {}) {
+    const { t, org } = await scope.service({ CALLHOOK_HEP: '1', ...env });
+    const connection = await t.api.post(`/v1/orgs/${org.orgId}/connections`, { name: 'Kamailio', hep: { captureId: 2001 } });
+    expect(connection.status).toBe(201);
+    const receiver = await scope.receiver();
+    await t.api.post(`/v1/orgs/${org.orgId}/webhooks`, { url: receiver.url, format: 'standard' }, org.apiKey);
+    const ringotel = await scope.receiver();
+    await t.api.post(`/v1/orgs/${org.orgId}/webhooks`, { url: ringotel.url, format: 'ringotel' }, org.apiKey);
+    return { t, org, receiver, ringotel, port: t.service.hep!.port };
+  }
+
+  it('answered, caller hangs up: incoming → answered by 500 → ended ANSWERED with about 2 s of talk', async () => {
+    const { t, receiver, ringotel, port } = await collector();
+    const start = t.clock.now() - 10_000;
+    await sendUdp(port, shifted(readCapture('answered-caller-bye'), start));
+    await receiver.waitFor(3);
+    const [incoming, answered, ended] = bodies(receiver.received);
+    expect([incoming!.type, answered!.type, ended!.type]).toEqual(['call.incoming', 'call.answered', 'call.ended']);
+    expect(incoming!.data).toMatchObject({ direction: 'inbound', from: '+31850609001', to: '500', user: { extension: '500' } });
+    expect(Date.parse(incoming!.data.startedAt)).toBe(start);
+    expect(ended!.data).toMatchObject({ outcome: 'ANSWERED', sipCode: null });
+    expect(ended!.data.talkTimeS).toBeGreaterThanOrEqual(1);
+    expect(ended!.data.talkTimeS).toBeLessThanOrEqual(3);
+    await ringotel.waitFor(2);
+    const stop = JSON.parse(ringotel.received[1]!.body) as { method: string; params: Record<string, unknown> };
+    expect(stop).toMatchObject({ method: 'StopCallActivity', params: { call_cause: '0', extension: '500', caller_number: '+31850609001', called_number: '500' } });
+  });
+
+  it('caller cancels: ended UNANSWERED with SIP 487; busy: ended UNANSWERED with SIP 486', async () => {
+    const { t, receiver, port } = await collector();
+    await sendUdp(port, shifted(readCapture('unanswered-caller-cancel'), t.clock.now() - 20_000));
+    await sendUdp(port, shifted(readCapture('busy-486'), t.clock.now() - 10_000));
+    await receiver.waitFor(4, 8_000);
+    const ended = bodies(receiver.received).filter((b) => b.type === 'call.ended');
+    expect(ended.map((b) => [b.data.from, b.data.outcome, b.data.sipCode, b.data.talkTimeS, b.data.answeredAt]).sort()).toEqual([
+      ['+31850609003', 'UNANSWERED', 487, 0, null],
+      ['+31850609004', 'UNANSWERED', 486, 0, null],
+    ]);
+    expect(bodies(receiver.received).filter((b) => b.type === 'call.answered')).toEqual([]);
+  });
+
+  it('drops packets of unknown capture ids or without the connection’s auth key, and counts them', async () => {
+    const { t, org, receiver, port } = await collector();
+    await t.api.post(`/v1/orgs/${org.orgId}/connections`, { name: 'Locked', hep: { captureId: 2002, authKey: 'letmein' } });
+    await sendUdp(port, shifted(readCapture('busy-486'), t.clock.now() - 5_000, 2002)); // no auth key in kamailio's packets
+    await sendUdp(port, shifted(readCapture('busy-486'), t.clock.now() - 5_000, 4242));
+    await sendUdp(port, [Buffer.from('not a HEP packet at all')]);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await t.service.hep!.source.flush();
+    expect(receiver.received).toEqual([]);
+    const metrics = (await t.api.get('/metrics', null)).body as string;
+    expect(metrics).toMatch(/callhook_hep_packets_rejected_total\{reason="bad-auth-key"\} 7/);
+    expect(metrics).toMatch(/callhook_hep_packets_rejected_total\{reason="unknown-capture-id"\} 7/);
+    expect(metrics).toMatch(/callhook_hep_packets_rejected_total\{reason="not-hep"\} 1/);
+  });
+
+  it('does not hold back a PBX whose clock runs minutes ahead of ours', async () => {
+    const { t, receiver, port } = await collector();
+    await sendUdp(port, shifted(readCapture('answered-caller-bye'), t.clock.now() + 5 * 60_000));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    t.clock.advance(100); // a moment passes (the test clock stands still otherwise)
+    await receiver.waitFor(3, 3_000);
+  });
+
+  it('loses nothing when restarted in the middle of a call, and sends no step twice', async () => {
+    const { t, org, receiver, port } = await collector();
+    const datagrams = shifted(readCapture('answered-caller-bye'), t.clock.now() - 10_000);
+    const byeAt = datagrams.length - 4; // the BYE and its 200 are the last four datagrams (two copies each)
+    await sendUdp(port, datagrams.slice(0, byeAt));
+    await receiver.waitFor(2);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const again = await t.restart();
+    scope.defer(() => again.cleanup());
+    await sendUdp(again.service.hep!.port, datagrams.slice(byeAt));
+    await receiver.waitFor(3, 8_000);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(bodies(receiver.received).map((b) => b.type)).toEqual(['call.incoming', 'call.answered', 'call.ended']);
+    const call = (await again.api.get(`/v1/orgs/${org.orgId}/calls/${bodies(receiver.received)[0]!.data.callId}`, org.apiKey)).body;
+    expect(call.call).toMatchObject({ outcome: 'ANSWERED' });
+    expect(call.call.talkTimeS).toBeGreaterThanOrEqual(1);
+  });
+});
