@@ -15,6 +15,18 @@ export interface HepListener {
 }
 
 export async function startHepListener(options: { host: string; port: number; source: HepSource; log: Logger; tickMs: number }): Promise<HepListener> {
+  // With port 0 the UDP socket picks a free port, and TCP must get the same number: another program
+  // may hold it on TCP, so a few tries.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await listenOn(options);
+    } catch (error) {
+      if (options.port !== 0 || attempt >= 10 || (error as { code?: string }).code !== 'EADDRINUSE') throw error;
+    }
+  }
+}
+
+async function listenOn(options: { host: string; port: number; source: HepSource; log: Logger; tickMs: number }): Promise<HepListener> {
   const { source, log } = options;
   const udp: UdpSocket = createSocket({ type: isIPv6(options.host) ? 'udp6' : 'udp4', reuseAddr: false });
   udp.on('message', (datagram) => void source.receive(datagram).catch((error) => log.error({ err: error }, 'HEP datagram failed')));
@@ -47,7 +59,7 @@ export async function startHepListener(options: { host: string; port: number; so
       });
     });
   } catch (error) {
-    udp.close();
+    await new Promise<void>((resolve) => udp.close(() => resolve()));
     throw error;
   }
 

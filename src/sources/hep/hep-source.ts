@@ -35,6 +35,7 @@ interface Tracked {
   org: Org;
 }
 
+const STORE_SWEEP_MS = 1_000;
 /** How long a PBX clock's observed lead over ours is remembered. */
 const LEAD_MEMORY_MS = 60_000;
 /** How long a capture id → connection answer is trusted (connections change rarely). */
@@ -65,6 +66,7 @@ export function createHepSource(deps: { store: Store; ingest: Ingest; clock: Clo
   // A PBX clock running ahead of ours would hold its messages back by the difference: the window
   // is drained at our time plus the lead seen in the last minute.
   let lead = { ms: 0, seenAt: 0 };
+  let lastStoreSweep = 0;
 
   const drop = (reason: string) => rejected.inc(1, { reason });
 
@@ -166,7 +168,9 @@ export function createHepSource(deps: { store: Store; ingest: Ingest; clock: Clo
       const result = expire(tracked.state, now, config);
       await settle(key, tracked.connection, tracked.org, tracked.state, result.state, result.steps);
     }
-    // Dialogs a previous process kept (a restart) come back when due.
+    // Dialogs a previous process kept (a restart) come back when due; a look a second is enough.
+    if (now - lastStoreSweep < STORE_SWEEP_MS) return;
+    lastStoreSweep = now;
     for (const kept of await store.sipDialogs.expired(now, 100)) {
       const key = `${kept.connectionId}/${kept.callId}`;
       if (dialogs.has(key)) continue;
