@@ -3,10 +3,16 @@
 import { parseArgs } from 'node:util';
 
 export type BenchStore = 'sqlite' | 'postgres';
+/** Where the calls come from: the ingest API (HTTP), or SIP mirrored as HEPv3 (bench/hep.ts). */
+export type BenchSource = 'ingest' | 'hep';
+export type HepTransport = 'udp' | 'tcp';
+
+const DEFAULT_CALLS: Record<BenchSource, number> = { ingest: 2_000, hep: 5_000 };
 
 export const DEFAULT_POSTGRES_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
 
 export interface BenchArgs {
+  source: BenchSource;
   calls: number;
   concurrency: number;
   batch: boolean;
@@ -25,13 +31,19 @@ export interface BenchArgs {
    * the same flags, and print the figures side by side. null for a single run.
    */
   compare: { maxProcesses: number; rounds: number } | null;
+  /** `--source hep`: how the datagrams reach the collector. */
+  hepTransport: HepTransport;
+  /** `--source hep`: SIP messages per second to send, or null for as fast as the collector keeps up. */
+  rate: number | null;
 }
 
 export class UsageError extends Error {}
 
 export const USAGE = `Usage: npm run bench -- [flags]
 
+  --source <kind>      ingest (the HTTP ingest API) or hep (SIP mirrored as HEPv3)  default ingest
   --calls <n>          calls to push through the ingest API (3 steps each)   default 2000
+                       with --source hep: SIP calls to generate (7–13 messages each) default 5000
   --concurrency <n>    calls in flight at once                                default 64
   --batch              one ingest request per call with all three steps
   --raw-count <n>      plain undici POSTs for the ceiling                     default 20000
@@ -45,6 +57,11 @@ export const USAGE = `Usage: npm run bench -- [flags]
                        own bench process with the same flags; last line: {"runs":[…]}
   --rounds <n>         with --compare: repeat the whole sequence n times     default 1
   --cpu-prof <dir>     write a V8 CPU profile of each callhook child into <dir>
+
+  With --source hep (the embedded store, one process; see bench/README.md):
+  --hep-transport <t>  udp (a window of datagrams in flight, paced by the collector's received
+                       counter) or tcp (framed back to back, TCP flow control)  default udp
+  --rate <msg/s>       send at this pace instead (open loop; UDP may then drop: the JSON says how many)
 `;
 
 export function parseBenchArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): BenchArgs {
@@ -55,10 +72,11 @@ export function parseBenchArgs(argv: string[], env: NodeJS.ProcessEnv = process.
       strict: true,
       allowPositionals: false,
       options: {
-        calls: { type: 'string', default: '2000' },
-        concurrency: { type: 'string', default: '64' },
+        source: { type: 'string', default: 'ingest' },
+        calls: { type: 'string' },
+        concurrency: { type: 'string' },
         batch: { type: 'boolean', default: false },
-        'raw-count': { type: 'string', default: '20000' },
+        'raw-count': { type: 'string' },
         store: { type: 'string' },
         processes: { type: 'string' },
         'postgres-url': { type: 'string' },
@@ -66,6 +84,8 @@ export function parseBenchArgs(argv: string[], env: NodeJS.ProcessEnv = process.
         compare: { type: 'boolean', default: false },
         rounds: { type: 'string' },
         'cpu-prof': { type: 'string' },
+        'hep-transport': { type: 'string' },
+        rate: { type: 'string' },
         help: { type: 'boolean', default: false },
       },
     }));
@@ -75,11 +95,29 @@ export function parseBenchArgs(argv: string[], env: NodeJS.ProcessEnv = process.
   if (values.help) throw new UsageError('');
   const postgresUrl = values['postgres-url'] ?? (env.CALLHOOK_BENCH_POSTGRES_URL || DEFAULT_POSTGRES_URL);
   if (!/^postgres(ql)?:\/\//.test(postgresUrl)) throw new UsageError(`--postgres-url ${postgresUrl}: expected postgres://…`);
+  const sourceText = values.source;
+  if (sourceText !== 'ingest' && sourceText !== 'hep') throw new UsageError(`--source ${sourceText}: expected ingest or hep`);
+  const source: BenchSource = sourceText;
+  const transportText = values['hep-transport'] ?? 'udp';
+  if (transportText !== 'udp' && transportText !== 'tcp') throw new UsageError(`--hep-transport ${transportText}: expected udp or tcp`);
+  const hepTransport: HepTransport = transportText;
+  const rate = values.rate === undefined ? null : positiveInt('rate', values.rate);
+  if (source === 'ingest' && (values['hep-transport'] !== undefined || rate !== null)) throw new UsageError('--hep-transport and --rate go with --source hep');
+  if (source === 'hep') {
+    const ingestOnly = (['concurrency', 'batch', 'raw-count', 'compare', 'rounds', 'processes', 'pg-trace', 'postgres-url'] as const).filter(
+      (name) => values[name] !== undefined && values[name] !== false,
+    );
+    if (ingestOnly.length > 0) throw new UsageError(`--${ingestOnly[0]} does not go with --source hep`);
+    if (values.store !== undefined && values.store !== 'sqlite') throw new UsageError(`--store ${values.store}: --source hep runs on the embedded store (sqlite)`);
+  }
   const common = {
-    calls: positiveInt('calls', values.calls),
-    concurrency: positiveInt('concurrency', values.concurrency),
+    source,
+    hepTransport,
+    rate,
+    calls: values.calls === undefined ? DEFAULT_CALLS[source] : positiveInt('calls', values.calls),
+    concurrency: positiveInt('concurrency', values.concurrency ?? '64'),
     batch: values.batch,
-    rawCount: positiveInt('raw-count', values['raw-count']),
+    rawCount: positiveInt('raw-count', values['raw-count'] ?? '20000'),
     postgresUrl,
     pgTrace: values['pg-trace'],
     cpuProf: values['cpu-prof'] ?? null,

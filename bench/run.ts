@@ -7,9 +7,11 @@
 // over all of them; the JSON gains `db` (what a delivery cost the database, from its statistics)
 // and, with `--pg-trace`, `trace` (round trips by statement and transaction). `--compare` runs the
 // embedded store and PostgreSQL with 1…N processes, one bench process each (compare.ts).
+// `--source hep`: SIP mirrored as HEPv3 into the HEP collector instead of the ingest API (hep.ts).
 import { performance } from 'node:perf_hooks';
 import { USAGE, UsageError, parseBenchArgs } from './args.ts';
 import { runComparison } from './compare.ts';
+import { runHepBench } from './hep.ts';
 import { pushCalls, setUp } from './load.ts';
 import { sampleMetrics } from './metrics.ts';
 import { type PgTrace, startPgTrace, summarizeTrace } from './pg-trace.ts';
@@ -57,6 +59,7 @@ async function main(): Promise<number> {
     return 2;
   }
   if (args.compare) return runComparison(args, log);
+  if (args.source === 'hep') return runHepBench(args, log);
 
   const connections = envInt('CALLHOOK_CONNECTIONS_PER_ORIGIN', 32);
   const inFlight = envInt('CALLHOOK_IN_FLIGHT_PER_WEBHOOK', 32);

@@ -155,10 +155,12 @@ export async function startService(config: Config, options: ServiceOptions = {})
   if (config.hep.enabled) {
     const source = createHepSource({
       store, ingest, clock, log, metrics,
-      config: { reorderWindowMs: HEP_REORDER_WINDOW_MS, maxCallMs: config.hep.maxCallMs, forgetAfterMs: HEP_FORGET_AFTER_MS },
+      config: { reorderWindowMs: HEP_REORDER_WINDOW_MS, maxHeld: config.hep.maxBacklog, maxCallMs: config.hep.maxCallMs, forgetAfterMs: HEP_FORGET_AFTER_MS },
     });
     try {
-      const listener = await startHepListener({ host: config.hep.host, port: config.hep.port, source, log, tickMs: HEP_TICK_MS });
+      const listener = await startHepListener({
+        host: config.hep.host, port: config.hep.port, source, log, tickMs: HEP_TICK_MS, pauseBacklog: Math.ceil(config.hep.maxBacklog / 5),
+      });
       hep = { source, port: listener.port, close: () => listener.close() };
     } catch (error) {
       await Promise.allSettled([app.close(), sender.close(), mailer.close()]);

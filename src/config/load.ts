@@ -16,7 +16,7 @@ export interface Config {
   database: DatabaseConfig;
   role: Role;
   retention: { days: number };
-  hep: { enabled: boolean; host: string; port: number; maxCallMs: number };
+  hep: { enabled: boolean; host: string; port: number; maxCallMs: number; maxBacklog: number };
   adminToken: string | null;
   dev: boolean;
   log: { level: string };
@@ -97,6 +97,7 @@ function assemble(v: Record<string, unknown>): Config {
       host: (v.hepHost as string | null) ?? (v.host as string),
       port: v.hepPort as number,
       maxCallMs: (v.hepMaxCallS as number) * 1_000,
+      maxBacklog: v.hepMaxBacklog as number,
     },
     adminToken: v.adminToken as string | null,
     dev,

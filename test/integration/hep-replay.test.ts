@@ -79,6 +79,25 @@ describe('HEP collector with real captures', () => {
     await receiver.waitFor(3, 3_000);
   });
 
+  it('past its backlog cap drops the oldest held messages and counts them, and goes on working', async () => {
+    const { t, receiver, port } = await collector({ CALLHOOK_HEP_MAX_BACKLOG: '100' });
+    // Stamped now while the test clock stands still: every copy waits in the reorder window.
+    const invite = shifted(readCapture('busy-486').slice(0, 1), t.clock.now())[0]!;
+    for (let i = 0; i < 13; i++) {
+      await sendUdp(port, Array.from({ length: 10 }, () => invite));
+      await new Promise((resolve) => setTimeout(resolve, 10)); // the kernel's receive buffer holds ~100 of these
+    }
+    const metric = async (pattern: RegExp) => Number(pattern.exec((await t.api.get('/metrics', null)).body as string)?.[1] ?? 0);
+    for (let i = 0; i < 100 && (await metric(/^callhook_hep_packets_total (\d+)/m)) < 130; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(await metric(/^callhook_hep_packets_total (\d+)/m)).toBe(130);
+    expect(await metric(/^callhook_hep_packets_rejected_total\{reason="overload"\} (\d+)/m)).toBe(30);
+    t.clock.advance(1_000);
+    await receiver.waitFor(1, 3_000); // the held INVITE: its 100 copies are one call
+    await sendUdp(port, shifted(readCapture('answered-caller-bye'), t.clock.now() - 10_000));
+    await receiver.waitFor(4, 5_000);
+    expect(bodies(receiver.received).map((b) => b.type).sort()).toEqual(['call.answered', 'call.ended', 'call.incoming', 'call.incoming']);
+  });
+
   it('loses nothing when restarted in the middle of a call, and sends no step twice', async () => {
     const { t, org, receiver, port } = await collector();
     const datagrams = shifted(readCapture('answered-caller-bye'), t.clock.now() - 10_000);

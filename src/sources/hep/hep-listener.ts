@@ -14,7 +14,21 @@ export interface HepListener {
   close(): Promise<void>;
 }
 
-export async function startHepListener(options: { host: string; port: number; source: HepSource; log: Logger; tickMs: number }): Promise<HepListener> {
+export interface HepListenerOptions {
+  host: string;
+  port: number;
+  source: HepSource;
+  log: Logger;
+  tickMs: number;
+  /**
+   * TCP flow control: above this many messages waiting for the tracker, streams stop being read
+   * (the sender's kernel holds the rest) until the backlog is below half of it. UDP has no such
+   * brake: past the source's cap, messages are dropped and counted (reason "overload").
+   */
+  pauseBacklog: number;
+}
+
+export async function startHepListener(options: HepListenerOptions): Promise<HepListener> {
   // With port 0 the UDP socket picks a free port, and TCP must get the same number: another program
   // may hold it on TCP, so a few tries.
   for (let attempt = 1; ; attempt++) {
@@ -26,8 +40,8 @@ export async function startHepListener(options: { host: string; port: number; so
   }
 }
 
-async function listenOn(options: { host: string; port: number; source: HepSource; log: Logger; tickMs: number }): Promise<HepListener> {
-  const { source, log } = options;
+async function listenOn(options: HepListenerOptions): Promise<HepListener> {
+  const { source, log, pauseBacklog } = options;
   const udp: UdpSocket = createSocket({ type: isIPv6(options.host) ? 'udp6' : 'udp4', reuseAddr: false });
   udp.on('message', (datagram) => void source.receive(datagram).catch((error) => log.error({ err: error }, 'HEP datagram failed')));
   udp.on('error', (error) => log.error({ err: error }, 'HEP UDP socket error'));
@@ -41,14 +55,22 @@ async function listenOn(options: { host: string; port: number; source: HepSource
   const port = (udp.address() as AddressInfo).port;
 
   const streams = new Set<Socket>();
+  const paused = new Set<Socket>();
   const tcp: Server = createServer((socket) => {
     streams.add(socket);
     const splitter = new HepStreamSplitter();
     socket.on('data', (chunk: Buffer) => {
       for (const packet of splitter.push(chunk)) void source.receive(packet).catch((error) => log.error({ err: error }, 'HEP packet failed'));
+      if (source.backlog() > pauseBacklog) {
+        socket.pause();
+        paused.add(socket);
+      }
     });
     socket.on('error', () => socket.destroy());
-    socket.on('close', () => streams.delete(socket));
+    socket.on('close', () => {
+      streams.delete(socket);
+      paused.delete(socket);
+    });
   });
   try {
     await new Promise<void>((resolve, reject) => {
@@ -63,7 +85,20 @@ async function listenOn(options: { host: string; port: number; source: HepSource
     throw error;
   }
 
-  const loop = backgroundLoop({ everyMs: options.tickMs, run: () => source.tick(), log, what: 'HEP processing' });
+  const resumeReading = () => {
+    if (paused.size === 0 || source.backlog() > pauseBacklog / 2) return;
+    for (const socket of paused) socket.resume();
+    paused.clear();
+  };
+  const loop = backgroundLoop({
+    everyMs: options.tickMs,
+    run: async () => {
+      await source.tick();
+      resumeReading();
+    },
+    log,
+    what: 'HEP processing',
+  });
   loop.start();
   return {
     host: options.host,

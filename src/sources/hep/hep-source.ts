@@ -20,6 +20,8 @@ import { directionOf } from './call-direction.ts';
 export interface HepSourceConfig extends TrackerConfig {
   /** How long messages wait for earlier-stamped ones (mirrors are not strictly causal). */
   reorderWindowMs: number;
+  /** Most messages held for the window; past it the oldest are dropped (reason "overload"). */
+  maxHeld: number;
 }
 
 interface Arrival {
@@ -49,6 +51,8 @@ export interface HepSource {
   /** Processes everything held, as if the window had passed (shutdown, tests). */
   flush(): Promise<void>;
   stats(): { dialogs: number; held: number };
+  /** Messages received and not yet through the tracker: the TCP listener stops reading above a limit. */
+  backlog(): number;
 }
 
 export function createHepSource(deps: { store: Store; ingest: Ingest; clock: Clock; log: Logger; metrics: Metrics; config: HepSourceConfig }): HepSource {
@@ -58,11 +62,14 @@ export function createHepSource(deps: { store: Store; ingest: Ingest; clock: Clo
   const rejected = metrics.counter('callhook_hep_packets_rejected_total', 'HEP packets dropped, by reason');
   const emitted = metrics.counter('callhook_hep_steps_total', 'Call steps derived from SIP, by type');
   const refused = metrics.counter('callhook_hep_steps_refused_total', 'Derived call steps the call tracker refused');
+  const late = metrics.counter('callhook_hep_packets_late_total', 'SIP messages stamped before others already processed (beyond the reorder window)');
   const dialogs = new Map<string, Tracked>();
   metrics.gauge('callhook_hep_calls_tracked', 'SIP dialogs held in memory', () => dialogs.size);
   const connections = new Map<number, { value: { connection: Connection; org: Org } | null; until: number }>();
-  const window = new ReorderBuffer<Arrival>({ windowMs: config.reorderWindowMs, timeOf: (a) => a.atMs });
+  const window = new ReorderBuffer<Arrival>({ windowMs: config.reorderWindowMs, timeOf: (a) => a.atMs, maxItems: config.maxHeld });
   let chain: Promise<void> = Promise.resolve();
+  /** Released from the window and not yet through the tracker. */
+  let inProcess = 0;
   // A PBX clock running ahead of ours would hold its messages back by the difference: the window
   // is drained at our time plus the lead seen in the last minute.
   let lead = { ms: 0, seenAt: 0 };
@@ -96,17 +103,51 @@ export function createHepSource(deps: { store: Store; ingest: Ingest; clock: Clo
     const atMs = Math.floor(packet.timestampUs / 1_000);
     const now = clock.now();
     if (atMs - now > lead.ms || now - lead.seenAt > LEAD_MEMORY_MS) lead = { ms: Math.max(0, atMs - now), seenAt: now };
+    const { dropped, late: lateBefore } = window;
     window.push({ connection: found.connection, org: found.org, message: sip.message, atMs });
+    // Past the window's cap (the tracker is far behind) the oldest held message goes: counted.
+    if (window.dropped > dropped) drop('overload');
+    if (window.late > lateBefore) late.inc();
   }
 
-  /** One at a time, in order: a call's messages must meet its state one after the other. */
+  /** Ticks and flushes one at a time: a sweep must not meet a call's messages half-way. */
   function serially(work: () => Promise<void>): Promise<void> {
     chain = chain.then(work).catch((error) => log.error({ err: error }, 'HEP processing failed'));
     return chain;
   }
 
+  /**
+   * A call's messages meet its state one after the other, in capture order; different calls go side
+   * by side, so their store writes share group commits instead of queueing behind each other.
+   */
+  async function processAll(arrivals: Arrival[]): Promise<void> {
+    const lanes = new Map<string, Arrival[]>();
+    for (const arrival of arrivals) {
+      const key = keyOf(arrival.connection.id, arrival.message.callId);
+      const lane = lanes.get(key);
+      if (lane) lane.push(arrival);
+      else lanes.set(key, [arrival]);
+    }
+    inProcess += arrivals.length;
+    await Promise.all(
+      [...lanes.values()].map(async (lane) => {
+        for (const arrival of lane) {
+          try {
+            await process(arrival);
+          } catch (error) {
+            log.error({ err: error, callId: arrival.message.callId }, 'HEP message failed');
+          } finally {
+            inProcess--;
+          }
+        }
+      }),
+    );
+  }
+
+  const keyOf = (connectionId: string, callId: string) => `${connectionId}/${callId}`;
+
   async function process(arrival: Arrival): Promise<void> {
-    const key = `${arrival.connection.id}/${arrival.message.callId}`;
+    const key = keyOf(arrival.connection.id, arrival.message.callId);
     const tracked = dialogs.get(key) ?? (await load(arrival.connection, arrival.org, arrival.message.callId));
     const before = tracked?.state ?? null;
     const result = observe(before, { message: arrival.message, atMs: arrival.atMs }, config);
@@ -172,7 +213,7 @@ export function createHepSource(deps: { store: Store; ingest: Ingest; clock: Clo
     if (now - lastStoreSweep < STORE_SWEEP_MS) return;
     lastStoreSweep = now;
     for (const kept of await store.sipDialogs.expired(now, 100)) {
-      const key = `${kept.connectionId}/${kept.callId}`;
+      const key = keyOf(kept.connectionId, kept.callId);
       if (dialogs.has(key)) continue;
       const connection = await connectionById(kept.connectionId);
       if (!connection) {
@@ -196,13 +237,14 @@ export function createHepSource(deps: { store: Store; ingest: Ingest; clock: Clo
     receive,
     tick: () =>
       serially(async () => {
-        for (const arrival of window.drain(clock.now() + lead.ms)) await process(arrival);
+        await processAll(window.drain(clock.now() + lead.ms));
         await sweep(clock.now());
       }),
     flush: () =>
       serially(async () => {
-        for (const arrival of window.flush()) await process(arrival);
+        await processAll(window.flush());
       }),
     stats: () => ({ dialogs: dialogs.size, held: window.size }),
+    backlog: () => window.size + inProcess,
   };
 }

@@ -40,7 +40,7 @@ export function openSqliteStore(path: string): SqliteStore {
     notifications: sqliteNotifications(database),
     meta: sqliteMeta(database),
     outcomeRules: sqliteOutcomeRules(database),
-    sipDialogs: sqliteSipDialogs(database),
+    sipDialogs: sqliteSipDialogs(database, commits),
     async close() {
       commits.close();
       database.close();

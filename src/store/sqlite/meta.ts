@@ -3,7 +3,7 @@
 import type { OutcomeRules } from '../../calls/outcome-rules.ts';
 import type { MetaStore, OutcomeRulesStore, SipDialogStore } from '../store.ts';
 import { type Row, json, strOrNull } from '../rows.ts';
-import type { Database } from './database.ts';
+import type { CommitQueue, Database } from './database.ts';
 
 export function sqliteMeta(db: Database): MetaStore {
   return {
@@ -32,22 +32,26 @@ export function sqliteOutcomeRules(db: Database): OutcomeRulesStore {
   };
 }
 
-export function sqliteSipDialogs(db: Database): SipDialogStore {
+export function sqliteSipDialogs(db: Database, commits: CommitQueue): SipDialogStore {
   return {
     async load(connectionId, callId) {
       const row = db.get<Row>('SELECT state FROM sip_dialogs WHERE connection_id = ? AND call_id = ?', connectionId, callId);
       return row ? json<unknown>(row.state) : null;
     },
     async save(connectionId, callId, state, now, expiresAt) {
-      if (state === null) {
-        db.run('DELETE FROM sip_dialogs WHERE connection_id = ? AND call_id = ?', connectionId, callId);
-        return;
-      }
-      db.run(
-        `INSERT INTO sip_dialogs (connection_id, call_id, state, updated_at, expires_at) VALUES (?, ?, ?, ?, ?)
-         ON CONFLICT (connection_id, call_id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at, expires_at = excluded.expires_at`,
-        connectionId, callId, JSON.stringify(state), now, expiresAt,
-      );
+      // Every call transition writes here: sharing the group commit's fsync keeps a busy PBX cheap.
+      const text = state === null ? null : JSON.stringify(state);
+      await commits.run(() => {
+        if (text === null) {
+          db.run('DELETE FROM sip_dialogs WHERE connection_id = ? AND call_id = ?', connectionId, callId);
+          return;
+        }
+        db.run(
+          `INSERT INTO sip_dialogs (connection_id, call_id, state, updated_at, expires_at) VALUES (?, ?, ?, ?, ?)
+           ON CONFLICT (connection_id, call_id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at, expires_at = excluded.expires_at`,
+          connectionId, callId, text, now, expiresAt,
+        );
+      });
     },
     async expired(now, limit) {
       return db
