@@ -13,6 +13,7 @@ export const ERROR_CATALOGUE = {
   TARGET_NOT_ALLOWED: { status: 422, title: 'The webhook URL is not an allowed target' },
   WEBHOOK_DISABLED: { status: 409, title: 'The webhook is disabled' },
   DELIVERY_BUSY: { status: 409, title: 'The delivery is being attempted right now' },
+  TOO_MANY_ATTEMPTS: { status: 429, title: 'Too many attempts; wait before trying again' },
   INTERNAL: { status: 500, title: 'Internal error' },
 } as const;
 

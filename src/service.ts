@@ -1,5 +1,6 @@
 // The composition root: config → store → sender, dispatcher, outbox → ingest → HTTP.
 // `startService` is what `callhook serve` runs and what tests start in-process (with a fake clock).
+import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Clock, systemClock } from './clock.ts';
@@ -10,6 +11,8 @@ import { type Sender, createHttpSender } from './delivery/sender.ts';
 import type { TargetPolicy } from './delivery/target-guard.ts';
 import { type Api, buildApp } from './http/app.ts';
 import { createAuth } from './http/auth.ts';
+import { AppError } from './errors.ts';
+import { hashPassword } from './tenancy/password.ts';
 import { newId, newToken } from './ids.ts';
 import { disabledWebhookEmail } from './notify/disabled-email.ts';
 import { type Mailer, createLogMailer, createSmtpMailer } from './notify/mailer.ts';
@@ -50,6 +53,8 @@ export interface Service {
   operatorToken: string;
   /** Where the operator token came from: the environment or the data folder. */
   operatorTokenSource: 'CALLHOOK_ADMIN_TOKEN' | string;
+  /** The portal's first operator account, when this process serves the API: how to sign in. */
+  firstOperator: FirstOperator | null;
   config: Config;
   store: Store;
   app: Api;
@@ -71,6 +76,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
 
   const store = await openStore(config.database);
   const { token: operatorToken, source: operatorTokenSource } = operatorTokenOf(config);
+  const firstOperator = config.role === 'all' || config.role === 'api' ? await ensureFirstOperator(config, store, clock) : null;
   const metrics = new Metrics();
   const targetPolicy: TargetPolicy = { allowPrivate: config.delivery.allowPrivateTargets };
   const sender: Sender = createHttpSender({
@@ -135,7 +141,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
     clock,
     log,
     metrics,
-    auth: createAuth({ store, clock, operatorToken, plans: config.plans }),
+    auth: createAuth({ store, clock, operatorToken, plans: config.plans, sessionMs: config.portal.sessionMs }),
     ingest,
     dispatcher,
     sender,
@@ -187,6 +193,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
     url: `http://${host}:${port}`,
     operatorToken,
     operatorTokenSource,
+    firstOperator,
     config,
     store,
     app,
@@ -211,6 +218,37 @@ export async function startService(config: Config, options: ServiceOptions = {})
       return stopping;
     },
   };
+}
+
+export interface FirstOperator {
+  email: string;
+  /** Where its password is: CALLHOOK_PORTAL_PASSWORD, or the file it was generated into. */
+  passwordSource: string;
+}
+
+/**
+ * With no operator account yet, makes one (CALLHOOK_PORTAL_EMAIL) so the portal can be signed in
+ * to on first start; its password is CALLHOOK_PORTAL_PASSWORD or generated into the data folder.
+ */
+async function ensureFirstOperator(config: Config, store: Store, clock: Clock): Promise<FirstOperator | null> {
+  const path = join(config.dataDir, 'portal-password');
+  const source = config.portal.password !== null ? 'CALLHOOK_PORTAL_PASSWORD' : path;
+  if ((await store.accounts.countOperators()) > 0) return existsSync(path) || config.portal.password !== null ? { email: config.portal.email, passwordSource: source } : null;
+  let password = config.portal.password;
+  if (password === null) {
+    password = existsSync(path) ? readFileSync(path, 'utf8').trim() : randomBytes(12).toString('base64url');
+    mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+    writeFileSync(path, password + '\n', { mode: 0o600 });
+    chmodSync(path, 0o600);
+  }
+  const account = { id: newId('acct'), email: config.portal.email, name: 'Operator', role: 'operator' as const, orgId: null, createdAt: clock.now() };
+  try {
+    await store.accounts.create(account, await hashPassword(password));
+  } catch (error) {
+    // Another process starting at the same moment made it first.
+    if (!(error instanceof AppError) || error.code !== 'CONFLICT') throw error;
+  }
+  return { email: config.portal.email, passwordSource: source };
 }
 
 /** CALLHOOK_ADMIN_TOKEN, else the token kept in the data folder, made on first start. */

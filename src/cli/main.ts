@@ -1,9 +1,10 @@
-// The `callhook` command: serve, simulate, listen, migrate.
+// The `callhook` command: serve, simulate, listen, migrate, users.
 import { VERSION } from '../version.ts';
 import { runListen } from './listen.ts';
 import { runMigrate } from './migrate.ts';
 import { runServe } from './serve.ts';
 import { runSimulate } from './simulate.ts';
+import { runUsers } from './users.ts';
 
 const USAGE = `callhook ${VERSION} — phone calls in, reliable webhooks out
 
@@ -13,6 +14,7 @@ Usage: callhook <command> [flags]     (callhook <command> --help for its flags)
   listen     a local webhook receiver that prints each request and checks its signature
   simulate   post realistic calls to the ingest API (demo and load generator)
   migrate    apply database migrations and exit
+  users      portal accounts: add (e.g. the first operator), list, remove
 `;
 
 export async function main(argv: string[], env: Record<string, string | undefined>): Promise<number> {
@@ -26,6 +28,8 @@ export async function main(argv: string[], env: Record<string, string | undefine
       return runSimulate(rest, process.stdout, env);
     case 'migrate':
       return runMigrate(rest, process.stdout, env);
+    case 'users':
+      return runUsers(rest, process.stdout, env);
     case '--version':
     case 'version':
       process.stdout.write(`${VERSION}\n`);

@@ -103,6 +103,13 @@ function banner(service: Service, config: Config): string {
     config.role === 'worker' ? '  Role:            worker (sends, retries, e-mails; serves /healthz, /readyz, /metrics)' : `  API docs:        ${publicUrl}/docs  (OpenAPI: ${publicUrl}/openapi.json)`,
     ...(config.role === 'api' ? ['  Role:            api (API and ingest; workers send)'] : []),
     operatorTokenSource === 'CALLHOOK_ADMIN_TOKEN' ? '  Operator token:  from CALLHOOK_ADMIN_TOKEN' : `  Operator token:  ${operatorToken}   (kept in ${shown(operatorTokenSource)})`,
+    ...(service.firstOperator
+      ? [
+          `  Portal:          ${publicUrl}/portal  (sign in as ${service.firstOperator.email}; password ${
+            service.firstOperator.passwordSource === 'CALLHOOK_PORTAL_PASSWORD' ? 'from CALLHOOK_PORTAL_PASSWORD' : `in ${shown(service.firstOperator.passwordSource)}`
+          })`,
+        ]
+      : config.role === 'all' || config.role === 'api' ? [`  Portal:          ${publicUrl}/portal`] : []),
     `  Store:           ${describeDatabase(config.database)}`,
     ...(service.hep ? [`  HEP collector:   udp+tcp ${config.hep.host}:${service.hep.port} (a connection's HEP capture id says whose calls they are)`] : []),
   ];

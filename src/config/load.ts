@@ -18,6 +18,7 @@ export interface Config {
   retention: { days: number };
   hep: { enabled: boolean; host: string; port: number; maxCallMs: number; maxBacklog: number };
   adminToken: string | null;
+  portal: { email: string; password: string | null; sessionMs: number };
   dev: boolean;
   log: { level: string };
   smtp: { url: string | null; from: string };
@@ -100,6 +101,7 @@ function assemble(v: Record<string, unknown>): Config {
       maxBacklog: v.hepMaxBacklog as number,
     },
     adminToken: v.adminToken as string | null,
+    portal: { email: (v.portalEmail as string).trim().toLowerCase(), password: v.portalPassword as string | null, sessionMs: (v.sessionHours as number) * 3_600_000 },
     dev,
     log: { level: v.logLevel as string },
     smtp: { url: v.smtpUrl as string | null, from: v.smtpFrom as string },

@@ -1,5 +1,6 @@
 // The HTTP app: Fastify with TypeBox schemas (validation, types and OpenAPI from one source),
 // strict bodies, problem+json errors, and one route file per resource.
+import cookie from '@fastify/cookie';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type RawReplyDefaultExpression, type RawRequestDefaultExpression, type RawServerDefault } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Clock } from '../clock.ts';
@@ -16,6 +17,7 @@ import type { Auth } from './auth.ts';
 import { ProblemSchema } from './common.ts';
 import { notFoundHandler, problemHandler } from './problem.ts';
 import { registerDocs } from './routes/docs.ts';
+import { accountRoutes } from './routes/accounts.ts';
 import { apiKeyRoutes } from './routes/api-keys.ts';
 import { callRoutes } from './routes/calls.ts';
 import { connectionRoutes } from './routes/connections.ts';
@@ -26,7 +28,9 @@ import { notificationRoutes } from './routes/notifications.ts';
 import { numberRoutes } from './routes/numbers.ts';
 import { orgRoutes } from './routes/orgs.ts';
 import { outcomeRuleRoutes } from './routes/outcome-rules.ts';
+import { portalRoutes } from './routes/portal.ts';
 import { rinkelRoutes } from './routes/rinkel.ts';
+import { sessionRoutes } from './routes/session.ts';
 import { userRoutes } from './routes/users.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
 
@@ -96,7 +100,11 @@ export async function buildApp(deps: ApiDeps): Promise<Api> {
 
   healthRoutes(app, deps);
   if (deps.routes === 'health') return app;
+  await app.register(cookie);
   await registerDocs(app, deps);
+  await portalRoutes(app);
+  sessionRoutes(app, deps);
+  accountRoutes(app, deps);
   orgRoutes(app, deps);
   connectionRoutes(app, deps);
   apiKeyRoutes(app, deps);

@@ -1,14 +1,19 @@
-// Who is calling: the operator (operator token), an organization (its API key, or the operator on
-// its behalf) or a connection (ingest token). All bearer tokens; keys are stored as SHA-256 hashes.
+// Who is calling: the operator (operator token or an operator's portal session), an organization
+// (its API key, an admin's portal session, or the operator on its behalf) or a connection (ingest
+// token). Bearer tokens and session cookies are stored as SHA-256 hashes.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import type { Clock } from '../clock.ts';
 import { AppError, notFound } from '../errors.ts';
 import type { Store } from '../store/store.ts';
+import type { Account } from '../tenancy/account.ts';
 import type { Connection, Org } from '../tenancy/org.ts';
 import { type Plans, assertPlanHasWebhooks } from '../tenancy/plans.ts';
 
-export type Principal = { kind: 'operator' } | { kind: 'org'; orgId: string; keyId: string } | { kind: 'connection'; connection: Connection };
+export type Principal =
+  | { kind: 'operator'; account: Account | null }
+  | { kind: 'org'; orgId: string; keyId: string | null; account: Account | null }
+  | { kind: 'connection'; connection: Connection };
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -18,6 +23,11 @@ declare module 'fastify' {
     connection: Connection | null;
   }
 }
+
+export const SESSION_COOKIE = 'callhook_session';
+/** The header the portal sends on every request: a cross-site form or image cannot set it. */
+export const CSRF_HEADER = 'x-callhook-portal';
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 export function hashToken(token: string): string {
   return createHash('sha256').update(token).digest('hex');
@@ -30,9 +40,14 @@ export function bearerOf(request: FastifyRequest): string | null {
   return match ? match[1]! : null;
 }
 
+export function sessionTokenOf(request: FastifyRequest): string | null {
+  const value = (request as FastifyRequest & { cookies?: Record<string, string | undefined> }).cookies?.[SESSION_COOKIE];
+  return value ? value : null;
+}
+
 const LAST_USED_RESOLUTION_MS = 60_000;
 
-export function createAuth(deps: { store: Store; clock: Clock; operatorToken: string; plans: Plans }) {
+export function createAuth(deps: { store: Store; clock: Clock; operatorToken: string; plans: Plans; sessionMs: number }) {
   const operatorHash = Buffer.from(hashToken(deps.operatorToken), 'hex');
   const isOperator = (token: string) => timingSafeEqual(Buffer.from(hashToken(token), 'hex'), operatorHash);
 
@@ -44,40 +59,100 @@ export function createAuth(deps: { store: Store; clock: Clock; operatorToken: st
     return { org: found.org, keyId: found.key.id };
   }
 
+  /**
+   * The portal account behind the request's session cookie, or null without one. A request that
+   * changes something must also carry the portal's header, and come from our own origin if the
+   * browser says where it comes from: together with SameSite=Strict, no other site can act with it.
+   */
+  async function sessionAccount(request: FastifyRequest): Promise<Account | null> {
+    const token = sessionTokenOf(request);
+    if (!token) return null;
+    const tokenHash = hashToken(token);
+    const now = deps.clock.now();
+    const found = await deps.store.accounts.findSession(tokenHash, now);
+    if (!found) throw new AppError('UNAUTHORIZED', 'The session has ended; sign in again');
+    if (!SAFE_METHODS.has(request.method)) {
+      if (request.headers[CSRF_HEADER] !== '1') throw new AppError('FORBIDDEN', `A request made with a portal session that changes something must carry the header ${CSRF_HEADER}: 1`);
+      const origin = request.headers.origin;
+      if (origin !== undefined && origin !== 'null' && new URL(origin).host !== request.headers.host) {
+        throw new AppError('FORBIDDEN', `Requests from ${origin} cannot use a portal session`);
+      }
+      if (origin === 'null') throw new AppError('FORBIDDEN', 'Requests from an opaque origin cannot use a portal session');
+    }
+    // Sliding: a session in use is extended once half of it has gone by.
+    if (found.session.expiresAt - now < deps.sessionMs / 2) await deps.store.accounts.extendSession(tokenHash, now + deps.sessionMs);
+    return found.account;
+  }
+
   const missing = () =>
-    new AppError('UNAUTHORIZED', 'Send a bearer token: Authorization: Bearer <token> (operator token, organization API key or ingest token, depending on the route)');
+    new AppError('UNAUTHORIZED', 'Send a bearer token: Authorization: Bearer <token> (operator token, organization API key or ingest token, depending on the route), or sign in to the portal');
+
+  /** Bearer token first; without one, the portal session. */
+  async function principalOf(request: FastifyRequest): Promise<Principal | { kind: 'key'; org: Org; keyId: string }> {
+    const token = bearerOf(request);
+    if (token) {
+      if (isOperator(token)) return { kind: 'operator', account: null };
+      const key = await orgKey(token);
+      if (key) return { kind: 'key', ...key };
+      throw new AppError('UNAUTHORIZED', 'The bearer token is not valid');
+    }
+    const account = await sessionAccount(request);
+    if (!account) throw missing();
+    if (account.role === 'operator') return { kind: 'operator', account };
+    return { kind: 'org', orgId: account.orgId!, keyId: null, account };
+  }
+
+  /** The organization in the path, for the operator (any) or its own admin or key (else: it does not exist). */
+  async function orgInPath(orgId: string | undefined): Promise<Org> {
+    if (orgId === undefined) throw new Error('the route has no :orgId');
+    const org = await deps.store.orgs.get(orgId);
+    if (!org) throw notFound('Organization', orgId);
+    return org;
+  }
 
   return {
-    /** Operator-only routes: organizations, connections, API keys. */
+    sessionAccount,
+
+    /** Operator-only routes: organizations, accounts. */
     async operator(request: FastifyRequest): Promise<void> {
-      const token = bearerOf(request);
-      if (!token) throw missing();
-      if (isOperator(token)) {
-        request.principal = { kind: 'operator' };
+      const principal = await principalOf(request);
+      if (principal.kind === 'operator') {
+        request.principal = principal;
         return;
       }
-      if (await orgKey(token)) throw new AppError('FORBIDDEN', 'This route needs the operator token; an organization API key cannot use it');
-      throw new AppError('UNAUTHORIZED', 'The bearer token is not valid');
+      throw new AppError('FORBIDDEN', principal.kind === 'key' ? 'This route needs the operator token; an organization API key cannot use it' : 'This needs an operator; an organization admin cannot do it');
     },
 
-    /** /v1/orgs/{orgId}/… routes: that organization's API key, or the operator token. */
+    /** /v1/orgs/{orgId}/… routes: that organization's API key or admin, or the operator. */
     async org(request: FastifyRequest): Promise<void> {
-      const token = bearerOf(request);
-      if (!token) throw missing();
-      const orgId = (request.params as { orgId: string }).orgId;
-      if (isOperator(token)) {
-        const org = await deps.store.orgs.get(orgId);
-        if (!org) throw notFound('Organization', orgId);
-        request.principal = { kind: 'operator' };
-        request.org = org;
+      const orgId = (request.params as { orgId?: string }).orgId;
+      const principal = await principalOf(request);
+      if (principal.kind === 'key') {
+        // Another organization's resources do not exist for this key.
+        if (principal.org.id !== orgId) throw notFound('Organization', orgId ?? '');
+        request.principal = { kind: 'org', orgId: principal.org.id, keyId: principal.keyId, account: null };
+        request.org = principal.org;
         return;
       }
-      const key = await orgKey(token);
-      if (!key) throw new AppError('UNAUTHORIZED', 'The bearer token is not valid');
-      // Another organization's resources do not exist for this key.
-      if (key.org.id !== orgId) throw notFound('Organization', orgId);
-      request.principal = { kind: 'org', orgId: key.org.id, keyId: key.keyId };
-      request.org = key.org;
+      if (principal.kind === 'org' && principal.orgId !== orgId) throw notFound('Organization', orgId ?? '');
+      request.principal = principal as Principal;
+      request.org = await orgInPath(orgId);
+    },
+
+    /**
+     * Credentials of an organization (connections, API keys): the operator, or the organization's
+     * admin signed in to the portal. An API key cannot mint more keys or ingest tokens.
+     */
+    async orgAdmin(request: FastifyRequest): Promise<void> {
+      const orgId = (request.params as { orgId?: string }).orgId;
+      const principal = await principalOf(request);
+      if (principal.kind === 'key') {
+        if (principal.org.id !== orgId) throw notFound('Organization', orgId ?? '');
+        throw new AppError('FORBIDDEN', "This route needs the operator token or an organization admin's portal session; an API key cannot use it");
+      }
+      if (principal.kind === 'org' && principal.orgId !== orgId) throw notFound('Organization', orgId ?? '');
+      request.principal = principal as Principal;
+      request.org = await orgInPath(orgId);
     },
 
     /** Rinkel-compatible routes: the organization comes from its API key (x-rinkel-api-key or Bearer). */
@@ -87,7 +162,7 @@ export function createAuth(deps: { store: Store; clock: Clock; operatorToken: st
       if (!token) throw new AppError('UNAUTHORIZED', 'Send the organization API key in the x-rinkel-api-key header');
       const key = await orgKey(token);
       if (!key) throw new AppError('UNAUTHORIZED', 'The API key is not valid');
-      request.principal = { kind: 'org', orgId: key.org.id, keyId: key.keyId };
+      request.principal = { kind: 'org', orgId: key.org.id, keyId: key.keyId, account: null };
       request.org = key.org;
     },
 

@@ -61,6 +61,10 @@ export function problemHandler(error: unknown, request: FastifyRequest, reply: F
   const appError = toAppError(error);
   if (appError.code === 'INTERNAL') request.log.error({ err: error }, 'unhandled error');
   const problem = problemOf(appError);
+  if (typeof appError.extra.retryAfterS === 'number') {
+    problem.retryAfterS = appError.extra.retryAfterS;
+    void reply.header('retry-after', String(appError.extra.retryAfterS));
+  }
   void reply.code(problem.status).type('application/problem+json').send(problem);
 }
 

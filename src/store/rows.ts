@@ -1,6 +1,7 @@
 // Rows → records for both backends (same column names; values read leniently: numbers may come as
 // bigint or string, booleans as 0/1 or true/false, JSON columns as text), and the paging and
 // patching helpers they share.
+import type { Account, Session } from '../tenancy/account.ts';
 import type { Attempt, Delivery, DeliveryJob, DeliveryStatus } from '../delivery/delivery.ts';
 import { type Webhook, signingSecrets } from '../delivery/webhook.ts';
 import type { EventType } from '../events/catalogue.ts';
@@ -148,6 +149,21 @@ export const apiKeyFrom = (row: Row): ApiKey => ({
   prefix: String(row.key_prefix),
   createdAt: Number(row.created_at),
   lastUsedAt: numOrNull(row.last_used_at),
+});
+
+export const accountFrom = (row: Row): Account => ({
+  id: String(row.id),
+  email: String(row.email),
+  name: String(row.name),
+  role: row.role === 'operator' ? 'operator' : 'admin',
+  orgId: strOrNull(row.org_id),
+  createdAt: Number(row.created_at),
+});
+
+export const sessionFrom = (row: Row): Session => ({
+  accountId: String(row.account_id),
+  createdAt: Number(row.created_at),
+  expiresAt: Number(row.expires_at),
 });
 
 export const userFrom = (row: Row): DirectoryUser => ({

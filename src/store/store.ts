@@ -11,6 +11,7 @@ import type { Webhook, WebhookPatch } from '../delivery/webhook.ts';
 import type { NewNotification, Notification } from '../notify/notification.ts';
 import type { ApiKey, Connection, DirectoryUser, Org, PhoneNumber } from '../tenancy/org.ts';
 import type { CallUser } from '../calls/call.ts';
+import type { Account, Session } from '../tenancy/account.ts';
 import type { OutcomeRules } from '../calls/outcome-rules.ts';
 
 export interface PageQuery {
@@ -31,6 +32,7 @@ export interface Store {
   orgs: OrgStore;
   connections: ConnectionStore;
   apiKeys: ApiKeyStore;
+  accounts: AccountStore;
   users: UserStore;
   numbers: NumberStore;
   webhooks: WebhookStore;
@@ -81,8 +83,12 @@ export interface ConnectionStore {
   findById(connectionId: string): Promise<{ connection: Connection; org: Org } | null>;
   /** The live connection whose HEP capture id this is, and its organization. */
   findByCaptureId(captureId: number): Promise<{ connection: Connection; org: Org } | null>;
+  /** A live connection's name and HEP settings; CONFLICT when another live connection has the capture id. */
+  update(orgId: string, id: string, patch: ConnectionPatch): Promise<Connection | null>;
   revoke(orgId: string, id: string, now: number): Promise<boolean>;
 }
+
+export type ConnectionPatch = Partial<Pick<Connection, 'name' | 'hep'>>;
 
 export interface ApiKeyStore {
   create(key: ApiKey, keyHash: string): Promise<ApiKey>;
@@ -91,6 +97,28 @@ export interface ApiKeyStore {
   findByHash(keyHash: string): Promise<{ key: ApiKey; org: Org } | null>;
   revoke(orgId: string, id: string, now: number): Promise<boolean>;
   touch(id: string, now: number): Promise<void>;
+}
+
+/** Portal accounts and their sessions (tenancy/account.ts). */
+export interface AccountStore {
+  /** Fails with CONFLICT when the e-mail is taken. */
+  create(account: Account, passwordHash: string): Promise<Account>;
+  get(id: string): Promise<Account | null>;
+  /** By lower-case e-mail, with the password hash to check. */
+  findByEmail(email: string): Promise<{ account: Account; passwordHash: string } | null>;
+  /** All accounts, or one organization's; by id. */
+  list(query: PageQuery & { orgId?: string | undefined }): Promise<Page<Account>>;
+  /** How many operator accounts exist (the first one is made on first start). */
+  countOperators(): Promise<number>;
+  /** Deletes the account and signs it out everywhere. */
+  delete(id: string): Promise<boolean>;
+  createSession(tokenHash: string, session: Session): Promise<void>;
+  /** The live session with this token hash, and its account. */
+  findSession(tokenHash: string, now: number): Promise<{ account: Account; session: Session } | null>;
+  extendSession(tokenHash: string, expiresAt: number): Promise<void>;
+  deleteSession(tokenHash: string): Promise<void>;
+  /** Forgets sessions that have run out; answers how many. */
+  deleteExpiredSessions(now: number): Promise<number>;
 }
 
 export type UserPatch = Partial<Pick<DirectoryUser, 'extension' | 'email' | 'name'>>;

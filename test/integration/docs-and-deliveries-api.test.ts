@@ -1,6 +1,8 @@
 // The public description of the API (OpenAPI, docs page, health), and the delivery log an
 // integrator reads when a receiver misbehaves: deliveries, attempts, a manual retry, the call view.
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { portalOpenApi } from '../../src/http/routes/docs.ts';
 import { Webhook as StandardWebhook } from 'standardwebhooks';
 import { type OrgSetup, type TestService, ingest, setupOrg, startTestService } from '../helpers/service.ts';
 import { type Receiver, startReceiver } from '../helpers/receiver.ts';
@@ -30,6 +32,12 @@ describe('docs and health', () => {
     expect(Object.keys(doc.paths['/rinkel/v1/webhooks/{event}/test'] ?? {})).toContain('post');
     expect(Object.keys(doc.webhooks).sort()).toEqual([...EVENTS].sort());
     for (const event of EVENTS) expect(doc.webhooks[event]!.post).toBeTruthy();
+  });
+
+  it("is the document the portal's typed client was generated from (else: npm run docs)", async () => {
+    const doc = (await (await fetch(`${t.url}/openapi.json`)).json()) as Record<string, unknown>;
+    const committed = readFileSync(new URL('../../portal/src/api/openapi.json', import.meta.url), 'utf8');
+    expect(JSON.parse(committed), 'portal/src/api/openapi.json is stale: run npm run docs').toEqual(JSON.parse(portalOpenApi(doc)));
   });
 
   it('serves the docs page as HTML and answers /healthz', async () => {

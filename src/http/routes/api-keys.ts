@@ -20,7 +20,7 @@ const keyJson = (k: ApiKey) => ({ ...k, createdAt: iso(k.createdAt), lastUsedAt:
 export function apiKeyRoutes(app: Api, deps: ApiDeps): void {
   const { store, clock, auth } = deps;
   const tags = ['api keys'];
-  const preHandler = [auth.operator, auth.org];
+  const preHandler = auth.orgAdmin;
 
   app.post('/v1/orgs/:orgId/api-keys', { preHandler, schema: { tags, summary: 'Issue an API key (shown once)', params: OrgParams, body: CreateKey, response: { 201: CreatedKey, ...problems(401, 403, 404, 422) } } }, async (request, reply) => {
     const key = newToken('chk');

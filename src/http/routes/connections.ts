@@ -1,8 +1,10 @@
-// Connections: the phone systems feeding an organization, each with its ingest token (operator).
+// Connections: the phone systems feeding an organization, each with its ingest token (operator or
+// the organization's admin).
 import { Type } from 'typebox';
 import { notFound } from '../../errors.ts';
 import { newId, newToken } from '../../ids.ts';
 import type { Connection } from '../../tenancy/org.ts';
+import type { ConnectionPatch } from '../../store/store.ts';
 import { hashToken } from '../auth.ts';
 import { type Api, type ApiDeps } from '../app.ts';
 import { Nullable, OrgParams, Page, PageQuery, Time, iso, isoOrNull, problems } from '../common.ts';
@@ -32,6 +34,19 @@ const CreateConnection = Type.Object(
   { additionalProperties: false },
 );
 const ConnectionParams = Type.Object({ orgId: Type.String(), connectionId: Type.String() });
+const PatchConnection = Type.Object(
+  {
+    name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    hep: Type.Optional(Nullable(Type.Object(
+      {
+        captureId: Hep.properties.captureId,
+        authKey: Type.Optional(Nullable(Type.String({ minLength: 1, maxLength: 200, description: 'Left out: the key stays as it is; null: no key.' }))),
+      },
+      { additionalProperties: false },
+    ))),
+  },
+  { additionalProperties: false },
+);
 
 const connectionJson = (c: Connection) => ({
   id: c.id,
@@ -45,7 +60,7 @@ const connectionJson = (c: Connection) => ({
 export function connectionRoutes(app: Api, deps: ApiDeps): void {
   const { store, clock, auth } = deps;
   const tags = ['connections'];
-  const preHandler = [auth.operator, auth.org];
+  const preHandler = auth.orgAdmin;
 
   app.post('/v1/orgs/:orgId/connections', { preHandler, schema: { tags, summary: 'Create a connection and its ingest token', params: OrgParams, body: CreateConnection, response: { 201: CreatedConnection, ...problems(401, 403, 404, 422) } } }, async (request, reply) => {
     const ingestToken = newToken('cht');
@@ -66,6 +81,18 @@ export function connectionRoutes(app: Api, deps: ApiDeps): void {
   app.get('/v1/orgs/:orgId/connections', { preHandler, schema: { tags, summary: 'List connections', params: OrgParams, querystring: PageQuery, response: { 200: Page(ConnectionSchema) } } }, async (request) => {
     const page = await store.connections.list(request.org!.id, request.query);
     return { data: page.data.map(connectionJson), nextCursor: page.nextCursor };
+  });
+
+  app.patch('/v1/orgs/:orgId/connections/:connectionId', { preHandler, schema: { tags, summary: "Change a connection's name or HEP capture settings", params: ConnectionParams, body: PatchConnection, response: { 200: ConnectionSchema, ...problems(404, 409, 422) } } }, async (request, reply) => {
+    const { name, hep } = request.body;
+    const current = await store.connections.get(request.org!.id, request.params.connectionId);
+    if (!current || current.revokedAt !== null) throw notFound('Connection', request.params.connectionId);
+    const patch: ConnectionPatch = {};
+    if (name !== undefined) patch.name = name;
+    if (hep !== undefined) patch.hep = hep === null ? null : { captureId: hep.captureId, authKey: hep.authKey === undefined ? (current.hep?.authKey ?? null) : hep.authKey };
+    const updated = await store.connections.update(request.org!.id, current.id, patch);
+    if (!updated) throw notFound('Connection', request.params.connectionId);
+    return reply.send(connectionJson(updated));
   });
 
   app.delete('/v1/orgs/:orgId/connections/:connectionId', { preHandler, schema: { tags, summary: 'Revoke a connection: its ingest token stops working', params: ConnectionParams, response: { 204: Type.Null(), ...problems(404) } } }, async (request, reply) => {

@@ -49,3 +49,12 @@ function webhookPayloads(): Record<string, unknown> {
   );
 }
 
+
+/**
+ * The document as the portal's typed client is generated from it (portal/src/api/openapi.json):
+ * without what depends on the instance (its address), so it is the same everywhere.
+ */
+export function portalOpenApi(doc: Record<string, unknown>): string {
+  const { servers: _servers, ...rest } = doc;
+  return JSON.stringify(rest, null, 2) + '\n';
+}

@@ -3,6 +3,7 @@
 // test gets its own store, closed after it.
 import { afterEach, beforeEach, describe } from 'vitest';
 import type { Store } from '../store.ts';
+import { accountsContract } from './accounts.ts';
 import { deliveriesContract } from './deliveries.ts';
 import { ingestContract } from './ingest.ts';
 import { metaContract } from './meta.ts';
@@ -42,6 +43,7 @@ export function describeStoreContract(name: string, open: () => Promise<OpenedSt
     });
 
     tenancyContract(context);
+    accountsContract(context);
     webhooksContract(context);
     ingestContract(context);
     deliveriesContract(context);

@@ -136,6 +136,24 @@ export function tenancyContract(ctx: ContractContext): void {
       const reused = await ctx.store.connections.create(makeConnection(other.org.id, { hep: { captureId: 2001, authKey: null } }), 'h-reuse');
       expect((await ctx.store.connections.findByCaptureId(2001))?.connection.id).toBe(reused.id);
     });
+
+    it("changes a live connection's name and HEP settings; not another's capture id, not a revoked connection", async () => {
+      const { org, connection } = await createTenant(ctx.store);
+      const renamed = await ctx.store.connections.update(org.id, connection.id, { name: 'Kamailio', hep: { captureId: 3001, authKey: 'k' } });
+      expect(renamed).toEqual({ ...connection, name: 'Kamailio', hep: { captureId: 3001, authKey: 'k' } });
+      expect(await ctx.store.connections.get(org.id, connection.id)).toEqual(renamed);
+      expect((await ctx.store.connections.findByCaptureId(3001))?.connection.id).toBe(connection.id);
+      expect(await ctx.store.connections.update(org.id, connection.id, { hep: null })).toEqual({ ...renamed, hep: null });
+      expect(await ctx.store.connections.findByCaptureId(3001)).toBeNull();
+
+      const other = await createTenant(ctx.store);
+      await ctx.store.connections.create(makeConnection(other.org.id, { hep: { captureId: 3002, authKey: null } }), 'h-3002');
+      await expectAppError(ctx.store.connections.update(org.id, connection.id, { hep: { captureId: 3002, authKey: null } }), 'CONFLICT');
+      expect((await ctx.store.connections.get(org.id, connection.id))?.hep).toBeNull(); // unchanged
+      expect(await ctx.store.connections.update(other.org.id, connection.id, { name: 'x' })).toBeNull();
+      await ctx.store.connections.revoke(org.id, connection.id, T0 + HOUR);
+      expect(await ctx.store.connections.update(org.id, connection.id, { name: 'x' })).toBeNull();
+    });
   });
 
   describe('SIP dialog states', () => {

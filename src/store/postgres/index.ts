@@ -1,4 +1,5 @@
 // The PostgreSQL store: any number of callhook processes share one database.
+import { postgresAccounts } from './accounts.ts';
 import type { Store } from '../store.ts';
 import { IngestTokenCache } from '../ingest-token-cache.ts';
 
@@ -35,6 +36,7 @@ export async function openPostgresStore(options: { url: string; poolSize: number
     orgs: postgresOrgs(database, ingestTokens),
     connections: postgresConnections(database, ingestTokens),
     apiKeys: postgresApiKeys(database),
+    accounts: postgresAccounts(database),
     users: postgresUsers(database),
     numbers: postgresNumbers(database),
     webhooks: postgresWebhooks(database),

@@ -74,6 +74,17 @@ export function postgresConnections(db: PgDatabase, ingestTokens: IngestTokenCac
       const row = await db.one('SELECT * FROM connections WHERE org_id = $1 AND id = $2', [orgId, id]);
       return row ? connectionFrom(row) : null;
     },
+    async update(orgId, id, patch) {
+      const row = await db.one('SELECT * FROM connections WHERE org_id = $1 AND id = $2 AND revoked_at IS NULL', [orgId, id]);
+      if (!row) return null;
+      const next = { ...connectionFrom(row), ...given(patch) };
+      await conflictOnDuplicate(`A connection with HEP capture id ${next.hep?.captureId}`, () =>
+        db.run('UPDATE connections SET name = $1, hep_capture_id = $2, hep_auth_key = $3 WHERE org_id = $4 AND id = $5', [
+          next.name, next.hep?.captureId ?? null, next.hep?.authKey ?? null, orgId, id,
+        ]),
+      );
+      return next;
+    },
     async list(orgId, { limit, after }) {
       const rows = (await db.rows('SELECT * FROM connections WHERE org_id = $1 AND id > $2 ORDER BY id LIMIT $3', [orgId, after ?? '', limit + 1])).map(connectionFrom);
       return toPage(rows, limit, (c) => c.id);

@@ -1,4 +1,5 @@
 // The embedded store: one SQLite file in WAL mode.
+import { sqliteAccounts } from './accounts.ts';
 import type { Store } from '../store.ts';
 import { sqliteCalls } from './calls.ts';
 import { CommitQueue, Database } from './database.ts';
@@ -30,6 +31,7 @@ export function openSqliteStore(path: string): SqliteStore {
     orgs: sqliteOrgs(database, ingestTokens),
     connections: sqliteConnections(database, ingestTokens),
     apiKeys: sqliteApiKeys(database),
+    accounts: sqliteAccounts(database),
     users: sqliteUsers(database),
     numbers: sqliteNumbers(database),
     webhooks: sqliteWebhooks(database),

@@ -77,6 +77,15 @@ export function sqliteConnections(db: Database, ingestTokens: IngestTokenCache):
       const row = db.get<Row>('SELECT * FROM connections WHERE org_id = ? AND id = ?', orgId, id);
       return row ? connectionFrom(row) : null;
     },
+    async update(orgId, id, patch) {
+      const row = db.get<Row>('SELECT * FROM connections WHERE org_id = ? AND id = ? AND revoked_at IS NULL', orgId, id);
+      if (!row) return null;
+      const next = { ...connectionFrom(row), ...given(patch) };
+      conflictOnDuplicate(`A connection with HEP capture id ${next.hep?.captureId}`, () =>
+        db.run('UPDATE connections SET name = ?, hep_capture_id = ?, hep_auth_key = ? WHERE org_id = ? AND id = ?', next.name, next.hep?.captureId ?? null, next.hep?.authKey ?? null, orgId, id),
+      );
+      return next;
+    },
     async list(orgId, { limit, after }) {
       const rows = db
         .all<Row>('SELECT * FROM connections WHERE org_id = ? AND id > ? ORDER BY id LIMIT ?', orgId, after ?? '', limit + 1)

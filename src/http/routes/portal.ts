@@ -1,0 +1,30 @@
+// The portal (portal/, built by Vite into portal/dist) served at /portal: files as they are, any
+// other /portal/… path answers index.html so the app's own routes survive a reload; / leads there.
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import fastifyStatic from '@fastify/static';
+import type { FastifyReply } from 'fastify';
+import type { Api } from '../app.ts';
+
+export const PORTAL_DIST = fileURLToPath(new URL('../../../portal/dist/', import.meta.url));
+
+export async function portalRoutes(app: Api, root: string = PORTAL_DIST): Promise<void> {
+  app.get('/', { schema: { hide: true } }, (_request, reply) => reply.redirect('/portal/'));
+  if (!existsSync(`${root}/index.html`)) {
+    // A checkout where nobody built it yet: say how, instead of a bare 404.
+    const notBuilt = (_request: unknown, reply: FastifyReply) =>
+      reply.code(503).type('text/plain; charset=utf-8').send('The portal is not built in this checkout. Run `npm start` (it builds it), or `npm run build`.\n');
+    app.get('/portal', { schema: { hide: true } }, notBuilt);
+    app.get('/portal/*', { schema: { hide: true } }, notBuilt);
+    return;
+  }
+  await app.register(fastifyStatic, {
+    root,
+    prefix: '/portal/',
+    wildcard: false,
+    index: ['index.html'],
+    // Hashed asset names never change content; index.html must always be fetched fresh.
+    setHeaders: (reply, path) => void reply.header('cache-control', path.includes('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache'),
+  });
+  app.get('/portal/*', { schema: { hide: true } }, (_request, reply) => reply.header('cache-control', 'no-cache').sendFile('index.html', root));
+}

@@ -1,0 +1,80 @@
+// Portal sign-in: e-mail and password → a session cookie (HttpOnly, SameSite=Strict); who is
+// signed in; sign out. The session then works on every route a bearer token does (http/auth.ts).
+import { Type } from 'typebox';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { AppError } from '../../errors.ts';
+import { newToken } from '../../ids.ts';
+import { type Account, normalizeEmail } from '../../tenancy/account.ts';
+import { DUMMY_HASH, verifyPassword } from '../../tenancy/password.ts';
+import { SESSION_COOKIE, hashToken, sessionTokenOf } from '../auth.ts';
+import { type Api, type ApiDeps } from '../app.ts';
+import { LoginThrottle } from '../login-throttle.ts';
+import { Enum, Nullable, Time, iso, problems } from '../common.ts';
+
+export const AccountSchema = Type.Object(
+  {
+    id: Type.String(),
+    email: Type.String(),
+    name: Type.String(),
+    role: Enum(['operator', 'admin'] as const, { description: 'operator: runs callhook, all organizations; admin: one organization.' }),
+    orgId: Nullable(Type.String({ description: 'The organization an admin manages; null for operators.' })),
+    createdAt: Time,
+  },
+  { title: 'Portal account' },
+);
+const SignIn = Type.Object(
+  { email: Type.String({ minLength: 1, maxLength: 320 }), password: Type.String({ minLength: 1, maxLength: 200 }) },
+  { additionalProperties: false },
+);
+const SessionSchema = Type.Object({ account: AccountSchema, expiresAt: Type.Optional(Time) });
+
+export const accountJson = (a: Account) => ({ ...a, createdAt: iso(a.createdAt) });
+
+export function sessionRoutes(app: Api, deps: ApiDeps): void {
+  const { store, clock, auth, config } = deps;
+  const tags = ['portal session'];
+  const throttle = new LoginThrottle(clock);
+  const sessionMs = config.portal.sessionMs;
+
+  const setCookie = (request: FastifyRequest, reply: FastifyReply, value: string, maxAgeS: number) =>
+    reply.setCookie(SESSION_COOKIE, value, { path: '/', httpOnly: true, sameSite: 'strict', secure: request.protocol === 'https', maxAge: maxAgeS });
+
+  app.post('/v1/session', { schema: { tags, summary: 'Sign in to the portal (sets the session cookie)', body: SignIn, response: { 201: SessionSchema, ...problems(401, 422, 429) } } }, async (request, reply) => {
+    const email = normalizeEmail(request.body.email);
+    const waitS = throttle.attempt(email, request.ip);
+    if (waitS > 0) throw new AppError('TOO_MANY_ATTEMPTS', `Too many sign-in attempts; try again in ${waitS} s`, { extra: { retryAfterS: waitS } });
+    const found = await store.accounts.findByEmail(email);
+    // An unknown address costs the same hash as a wrong password: the answer time tells nothing.
+    const right = await verifyPassword(request.body.password, found?.passwordHash ?? DUMMY_HASH);
+    if (!found || !right) {
+      throttle.failed(email);
+      throw new AppError('UNAUTHORIZED', 'The e-mail or the password is wrong', { field: 'password' });
+    }
+    throttle.succeeded(email);
+    const token = newToken('chs');
+    const now = clock.now();
+    await store.accounts.deleteExpiredSessions(now); // sign-ins are rare: a good moment to sweep
+    await store.accounts.createSession(hashToken(token), { accountId: found.account.id, createdAt: now, expiresAt: now + sessionMs });
+    setCookie(request, reply, token, Math.floor(sessionMs / 1_000));
+    return reply.code(201).send({ account: accountJson(found.account), expiresAt: iso(now + sessionMs) });
+  });
+
+  app.get('/v1/session', { schema: { tags, summary: 'Who is signed in', response: { 200: SessionSchema, ...problems(401) } } }, async (request) => {
+    const account = await auth.sessionAccount(request);
+    if (!account) throw new AppError('UNAUTHORIZED', 'Not signed in');
+    return { account: accountJson(account) };
+  });
+
+  app.delete('/v1/session', { schema: { tags, summary: 'Sign out (ends the session, clears the cookie)', response: { 204: Type.Null(), ...problems(403) } } }, async (request, reply) => {
+    const token = sessionTokenOf(request);
+    if (token) {
+      // Signing out is a change: the same guard as any other, so no other site can sign you out.
+      await auth.sessionAccount(request).catch((error: unknown) => {
+        if (!(error instanceof AppError) || error.code !== 'UNAUTHORIZED') throw error;
+      });
+      await store.accounts.deleteSession(hashToken(token));
+    }
+    setCookie(request, reply, '', 0);
+    return reply.code(204).send(null);
+  });
+}

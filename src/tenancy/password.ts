@@ -1,0 +1,39 @@
+// Password hashes for portal accounts: scrypt (node:crypto) with a random salt, kept as one
+// self-describing string so the cost can be raised later without breaking stored hashes.
+import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
+
+const KEY_BYTES = 32;
+/** N = 2^15, r = 8, p = 1: ~50–100 ms and 32 MiB per hash, OWASP's scrypt floor and then some. */
+const COST = { N: 2 ** 15, r: 8, p: 1 } as const;
+const MAX_MEMORY = 64 * 1024 * 1024;
+
+function derive(password: string, salt: Buffer, cost: { N: number; r: number; p: number }): Promise<Buffer> {
+  return new Promise((resolve, reject) =>
+    scrypt(password.normalize('NFKC'), salt, KEY_BYTES, { ...cost, maxmem: MAX_MEMORY }, (error, key) => (error ? reject(error) : resolve(key))),
+  );
+}
+
+/** `scrypt$N$r$p$<salt b64url>$<hash b64url>` */
+export async function hashPassword(password: string): Promise<string> {
+  const salt = randomBytes(16);
+  const key = await derive(password, salt, COST);
+  return ['scrypt', COST.N, COST.r, COST.p, salt.toString('base64url'), key.toString('base64url')].join('$');
+}
+
+export async function verifyPassword(password: string, stored: string): Promise<boolean> {
+  const [scheme, n, r, p, salt, hash] = stored.split('$');
+  if (scheme !== 'scrypt' || !salt || !hash) return false;
+  const expected = Buffer.from(hash, 'base64url');
+  const key = await derive(password, Buffer.from(salt, 'base64url'), { N: Number(n), r: Number(r), p: Number(p) });
+  return key.length === expected.length && timingSafeEqual(key, expected);
+}
+
+/** Spent on unknown e-mails too, so a wrong address and a wrong password take the same time. */
+export const DUMMY_HASH = 'scrypt$32768$8$1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
+
+/** Where a password is too weak to accept: null when fine. */
+export function passwordProblem(password: string): string | null {
+  if (password.length < 10) return 'must be at least 10 characters';
+  if (password.length > 200) return 'must be at most 200 characters';
+  return null;
+}
