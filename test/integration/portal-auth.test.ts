@@ -155,6 +155,14 @@ describe('portal sign-in', () => {
     expect((await ann.request('POST', '/v1/accounts', { email: 'z@a.example', name: 'Z', password: 'long-enough-pw', role: 'admin', orgId: a.orgId })).status).toBe(403);
     expect((await ann.request('GET', '/v1/accounts')).body.data.map((x: { email: string }) => x.email)).toEqual(['ann@a.example']);
 
+    // Its notification e-mails are the admin's to change; its name, domain and plan are not.
+    const emails = await ann.request('PATCH', `/v1/orgs/${a.orgId}`, { notificationEmails: ['oncall@a.example'] });
+    expect([emails.status, emails.body.notificationEmails]).toEqual([200, ['oncall@a.example']]);
+    const plan = await ann.request('PATCH', `/v1/orgs/${a.orgId}`, { plan: 'basic', notificationEmails: ['x@a.example'] });
+    expect([plan.status, plan.body.field]).toEqual([403, 'plan']);
+    expect((await t.api.get(`/v1/orgs/${a.orgId}`)).body).toMatchObject({ plan: 'expert', notificationEmails: ['oncall@a.example'] });
+    expect((await ann.request('PATCH', `/v1/orgs/${other.orgId}`, { notificationEmails: [] })).status).toBe(404);
+
     // An admin manages its connections (HEP settings too) and API keys; an API key cannot.
     const connection = await ann.request('POST', `/v1/orgs/${a.orgId}/connections`, { name: 'Kamailio' });
     expect(connection.status).toBe(201);

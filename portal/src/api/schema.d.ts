@@ -651,7 +651,7 @@ export interface paths {
         };
         options?: never;
         head?: never;
-        /** Change an organization */
+        /** Change an organization (its admin: notification e-mails and default country only) */
         patch: {
             parameters: {
                 query?: never;
@@ -701,6 +701,15 @@ export interface paths {
                              */
                             updatedAt: string;
                         };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
                     };
                 };
                 /** @description Default Response */

@@ -1,6 +1,6 @@
 // Organizations (operator token).
 import { Type, type Static } from 'typebox';
-import { invalid, notFound } from '../../errors.ts';
+import { AppError, invalid, notFound } from '../../errors.ts';
 import { newId } from '../../ids.ts';
 import type { Org } from '../../tenancy/org.ts';
 import { type Api, type ApiDeps } from '../app.ts';
@@ -80,8 +80,13 @@ export function orgRoutes(app: Api, deps: ApiDeps): void {
     orgJson(request.org!),
   );
 
-  app.patch('/v1/orgs/:orgId', { preHandler: auth.operator, schema: { tags, summary: 'Change an organization', params: OrgParams, body: PatchOrg, response: { 200: OrgSchema, ...problems(404, 409, 422) } } }, async (request) => {
+  app.patch('/v1/orgs/:orgId', { preHandler: auth.orgAdmin, schema: { tags, summary: "Change an organization (its admin: notification e-mails and default country only)", params: OrgParams, body: PatchOrg, response: { 200: OrgSchema, ...problems(403, 404, 409, 422) } } }, async (request) => {
     const patch: Static<typeof PatchOrg> = { ...request.body };
+    if (request.principal?.kind !== 'operator') {
+      // What the organization is (name, domain) and pays for (plan) is the operator's to change.
+      const reserved = (['name', 'domain', 'plan'] as const).find((field) => patch[field] !== undefined);
+      if (reserved) throw new AppError('FORBIDDEN', `Only the operator changes an organization's ${reserved}`, { field: reserved });
+    }
     checkPlan(patch.plan);
     if (patch.defaultCountry !== undefined) patch.defaultCountry = checkCountry(patch.defaultCountry);
     const before = await store.orgs.get(request.params.orgId);
