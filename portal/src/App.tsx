@@ -1,0 +1,54 @@
+// The session gate: asks the server who is signed in, shows the sign-in page until someone is,
+// and drops back to it when any API call says the session is gone.
+import { useCallback, useEffect, useMemo, useState } from 'react';
+import { api, call, SIGNED_OUT_EVENT, type Problem } from './api/client';
+import type { Account } from './api/session';
+import { LoadProblem } from './components/ProblemBanner';
+import { SessionContext } from './session-context';
+import { SignIn } from './screens/signin/SignIn';
+import { Shell } from './screens/shell/Shell';
+import { Routes } from './screens/Routes';
+
+type State = { kind: 'checking' } | { kind: 'signed-out' } | { kind: 'signed-in'; account: Account } | { kind: 'error'; problem: Problem };
+
+export function App() {
+  const [state, setState] = useState<State>({ kind: 'checking' });
+
+  const check = useCallback(async () => {
+    const result = await call(api.GET('/v1/session'));
+    if (result.ok) setState({ kind: 'signed-in', account: result.data.account });
+    else if (result.problem.status === 401) setState({ kind: 'signed-out' });
+    else setState({ kind: 'error', problem: result.problem });
+  }, []);
+
+  useEffect(() => {
+    void check();
+    const onSignedOut = () => setState({ kind: 'signed-out' });
+    window.addEventListener(SIGNED_OUT_EVENT, onSignedOut);
+    return () => window.removeEventListener(SIGNED_OUT_EVENT, onSignedOut);
+  }, [check]);
+
+  const signOut = useCallback(async () => {
+    await call(api.DELETE('/v1/session'));
+    setState({ kind: 'signed-out' });
+  }, []);
+
+  const session = useMemo(() => (state.kind === 'signed-in' ? { account: state.account, signOut } : null), [state, signOut]);
+
+  if (state.kind === 'checking') return <p className="page-loading">Loading…</p>;
+  if (state.kind === 'error') {
+    return (
+      <main className="signin">
+        <LoadProblem problem={state.problem} onRetry={() => void check()} />
+      </main>
+    );
+  }
+  if (state.kind === 'signed-out' || !session) return <SignIn onSignedIn={(account) => setState({ kind: 'signed-in', account })} />;
+  return (
+    <SessionContext.Provider value={session}>
+      <Shell>
+        <Routes />
+      </Shell>
+    </SessionContext.Provider>
+  );
+}

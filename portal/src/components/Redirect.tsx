@@ -1,0 +1,17 @@
+// Screens that only send the person elsewhere, or say there is nothing here.
+import { useEffect } from 'react';
+import { navigate } from '../router';
+
+export function Redirect({ to }: { to: string }) {
+  useEffect(() => navigate(to, { replace: true }), [to]);
+  return null;
+}
+
+export function NotFound() {
+  return (
+    <div className="card">
+      <h1>Page not found</h1>
+      <p>There is nothing at this address. Use the links above to find your way.</p>
+    </div>
+  );
+}

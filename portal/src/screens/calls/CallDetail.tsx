@@ -1,0 +1,110 @@
+// One call: a summary, and its steps on a vertical timeline (started, answered, ended, recording,
+// insights) with, under each step, the deliveries its event made and how they went.
+import { api, call } from '../../api/client';
+import { EVENT_LABELS, type CallDetail, type EventType } from '../../api/types';
+import { Badge } from '../../components/Badge';
+import { LoadProblem } from '../../components/ProblemBanner';
+import { formatSeconds, Time } from '../../components/Time';
+import { useLoad } from '../../hooks';
+import { Link, seg } from '../../router';
+import { useOrg } from '../org/org-context';
+import { OUTCOME_LABELS, userName } from './Calls';
+
+const STEP_LABELS: Record<EventType, string> = {
+  'call.incoming': 'Started — incoming call rings a user',
+  'call.outgoing': 'Started — a user dials out',
+  'call.answered': 'Answered',
+  'call.ended': 'Ended',
+  'call.recording': 'Recording ready',
+  'call.insights': 'Insights ready',
+};
+
+export function CallDetailScreen({ callId }: { callId: string }) {
+  const { org, base } = useOrg();
+  const loaded = useLoad(() => call(api.GET('/v1/orgs/{orgId}/calls/{callId}', { params: { path: { orgId: org.id, callId } } })), [org.id, callId], { pollMs: 5_000 });
+  if (!loaded.data) return loaded.loading ? <p className="page-loading">Loading…</p> : <LoadProblem problem={loaded.problem} onRetry={() => void loaded.reload()} />;
+  const { call: c, events } = loaded.data as CallDetail;
+  const steps = [...events].sort((a, b) => a.occurredAt.localeCompare(b.occurredAt));
+
+  return (
+    <>
+      <p className="crumbs">
+        <Link to={`${base}/calls`}>Calls</Link> / <span className="mono">{c.callId}</span>
+      </p>
+      <section className="card" aria-labelledby="call-title">
+        <h2 id="call-title">
+          {c.direction === 'inbound' ? 'Incoming' : 'Outgoing'} call from <span className="mono">{c.from}</span> to <span className="mono">{c.to}</span>
+        </h2>
+        <dl className="facts">
+          <dt>Call id</dt>
+          <dd className="mono break">{c.callId}</dd>
+          <dt>User</dt>
+          <dd>{userName(c.user)}</dd>
+          <dt>Outcome</dt>
+          <dd>{c.outcome ? (OUTCOME_LABELS[c.outcome] ?? c.outcome) : 'Not ended yet'}{c.sipCode ? ` (SIP ${c.sipCode})` : ''}</dd>
+          <dt>Talk time</dt>
+          <dd>{formatSeconds(c.talkTimeS)}</dd>
+          <dt>Connection</dt>
+          <dd>{c.connection.name}</dd>
+          {c.recordingUrl ? (
+            <>
+              <dt>Recording</dt>
+              <dd className="break">
+                <a href={c.recordingUrl} target="_blank" rel="noreferrer">
+                  Listen to the recording
+                </a>
+              </dd>
+            </>
+          ) : null}
+          {c.insights ? (
+            <>
+              <dt>Insights</dt>
+              <dd>
+                {c.insights.sentiment.toLowerCase()} · {c.insights.topics.join(', ') || 'no topics'}
+                <br />
+                {c.insights.summary}
+              </dd>
+            </>
+          ) : null}
+        </dl>
+      </section>
+      <section className="card" aria-labelledby="steps-title">
+        <h2 id="steps-title">Steps</h2>
+        {steps.length === 0 ? <p className="muted">No steps recorded.</p> : null}
+        <ol className="timeline">
+          {steps.map((event) => (
+            <li key={event.id} className="timeline-step" data-testid={`step-${event.type}`}>
+              <span className="timeline-dot" aria-hidden="true" />
+              <div className="timeline-body">
+                <h3>
+                  {STEP_LABELS[event.type as EventType] ?? event.type} <Time iso={event.occurredAt} />
+                </h3>
+                <p className="muted small">
+                  Event <code>{event.type}</code> ({EVENT_LABELS[event.type as EventType] ?? event.type})
+                </p>
+                {event.deliveries.length === 0 ? (
+                  <p className="muted small">Not sent to any webhook.</p>
+                ) : (
+                  <ul className="step-deliveries">
+                    {event.deliveries.map((d) => (
+                      <li key={d.id} data-testid={`call-delivery-${d.id}`}>
+                        <Badge value={d.status} />{' '}
+                        <Link to={`${base}/deliveries/${seg(d.id)}`}>Delivery {d.id}</Link>
+                        <span className="muted small">
+                          {' '}
+                          · {d.attempts} attempt{d.attempts === 1 ? '' : 's'}
+                          {d.lastStatus !== null ? ` · last answer HTTP ${d.lastStatus}` : ''} · webhook{' '}
+                          <Link to={`${base}/integrations/webhooks/${seg(d.webhookId)}`}>{d.webhookId}</Link>
+                        </span>
+                      </li>
+                    ))}
+                  </ul>
+                )}
+              </div>
+            </li>
+          ))}
+        </ol>
+      </section>
+    </>
+  );
+}

@@ -1,0 +1,76 @@
+// One attempt of a delivery: the request as sent (URL, headers, body) and the receiver's answer
+// (status, headers, body, time taken) or the error that stopped it.
+import type { Attempt } from '../../api/types';
+import { Time } from '../../components/Time';
+
+function Headers({ headers, label }: { headers: Record<string, string>; label: string }) {
+  const entries = Object.entries(headers);
+  if (entries.length === 0) return <p className="muted small">No headers.</p>;
+  return (
+    <div className="table-wrap">
+      <table className="table compact headers" aria-label={label}>
+        <tbody>
+          {entries.map(([name, value]) => (
+            <tr key={name}>
+              <th scope="row">{name}</th>
+              <td className="mono break">{value}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+/** Pretty-prints JSON bodies; anything else is shown as it is. */
+function bodyText(body: string): string {
+  try {
+    return JSON.stringify(JSON.parse(body), null, 2);
+  } catch {
+    return body;
+  }
+}
+
+export function AttemptView({ attempt }: { attempt: Attempt }) {
+  const title = `Attempt ${attempt.number}`;
+  return (
+    <article className={`attempt ${attempt.succeeded ? 'attempt-ok' : 'attempt-bad'}`} aria-label={title} data-testid={`attempt-${attempt.number}`}>
+      <header className="attempt-head">
+        <h3>
+          <span className="attempt-mark">{attempt.succeeded ? '✓' : '✗'}</span> {title}
+        </h3>
+        <span className="muted">
+          <Time iso={attempt.startedAt} /> · {attempt.trigger === 'manual' ? 'retried by hand' : 'scheduled'} · {attempt.durationMs} ms
+        </span>
+      </header>
+      <div className="attempt-grid">
+        <section aria-label={`${title} request`}>
+          <h4>Request</h4>
+          <p className="mono break">
+            {attempt.request.method} {attempt.request.url}
+          </p>
+          <Headers headers={attempt.request.headers} label="Request headers" />
+          <pre className="body">{bodyText(attempt.request.body)}</pre>
+        </section>
+        <section aria-label={`${title} response`}>
+          <h4>Response</h4>
+          {attempt.response ? (
+            <>
+              <p>
+                <strong>HTTP {attempt.response.status}</strong> in {attempt.durationMs} ms
+              </p>
+              <Headers headers={attempt.response.headers} label="Response headers" />
+              <pre className="body">{attempt.response.body ? bodyText(attempt.response.body) : '(empty body)'}</pre>
+              {attempt.response.bodyTruncated ? <p className="muted small">The body was longer; only its start is kept.</p> : null}
+            </>
+          ) : null}
+          {attempt.error ? (
+            <p className="field-error" data-testid="attempt-error">
+              Error: {attempt.error}
+            </p>
+          ) : null}
+        </section>
+      </div>
+    </article>
+  );
+}

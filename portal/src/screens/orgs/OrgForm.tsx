@@ -1,0 +1,167 @@
+// Creating and editing an organization (operator): name, Ringotel domain, plan, who gets e-mailed
+// when a webhook is disabled, and the country national numbers are read in.
+import { useState, type FormEvent } from 'react';
+import { api, call, fieldError } from '../../api/client';
+import type { Org } from '../../api/types';
+import { ConfirmButton } from '../../components/ConfirmButton';
+import { linesOf, TextAreaField, TextField } from '../../components/Field';
+import { LoadProblem, ProblemBanner } from '../../components/ProblemBanner';
+import { useLoad, useSubmit } from '../../hooks';
+import { Link, navigate } from '../../router';
+
+const FIELDS = ['name', 'domain', 'plan', 'notificationEmails', 'defaultCountry'] as const;
+/** The plans callhook ships with; an instance may configure others (there is no API listing them). */
+const KNOWN_PLANS = ['expert', 'basic'];
+
+interface Values {
+  name: string;
+  domain: string;
+  plan: string;
+  emails: string;
+  country: string;
+}
+
+function OrgFields({ values, set, problem }: { values: Values; set: (v: Partial<Values>) => void; problem: ReturnType<typeof useSubmit>['problem'] }) {
+  return (
+    <>
+      <TextField id="org-name" label="Name" required value={values.name} onChange={(e) => set({ name: e.target.value })} error={fieldError(problem, 'name')} />
+      <TextField
+        id="org-domain"
+        label="Domain"
+        required
+        value={values.domain}
+        onChange={(e) => set({ domain: e.target.value })}
+        hint="A short unique name (letters, digits, dots, dashes), e.g. newcompany123. Ringotel webhooks send it as “domain”."
+        error={fieldError(problem, 'domain')}
+      />
+      <TextField
+        id="org-plan"
+        label="Plan"
+        list="org-plans"
+        value={values.plan}
+        onChange={(e) => set({ plan: e.target.value })}
+        hint="expert includes webhooks; basic records calls without sending webhooks. Leave empty for this instance's default plan."
+        error={fieldError(problem, 'plan')}
+      />
+      <datalist id="org-plans">
+        {KNOWN_PLANS.map((p) => (
+          <option key={p} value={p} />
+        ))}
+      </datalist>
+      <TextAreaField
+        id="org-emails"
+        label="Notification e-mails"
+        rows={3}
+        value={values.emails}
+        onChange={(e) => set({ emails: e.target.value })}
+        hint="One address per line. They get an e-mail when a webhook is disabled after failing for a day."
+        error={fieldError(problem, 'notificationEmails')}
+      />
+      <TextField
+        id="org-country"
+        label="Default country (optional)"
+        maxLength={2}
+        value={values.country}
+        onChange={(e) => set({ country: e.target.value })}
+        hint="Two-letter code, e.g. NL. Numbers without a country code are read as numbers in this country."
+        error={fieldError(problem, 'defaultCountry')}
+      />
+    </>
+  );
+}
+
+export function OrgNew() {
+  const [values, setValues] = useState<Values>({ name: '', domain: '', plan: '', emails: '', country: '' });
+  const submit = useSubmit();
+  const onSubmit = async (event: FormEvent) => {
+    event.preventDefault();
+    const created = await submit.run(() =>
+      call(
+        api.POST('/v1/orgs', {
+          body: {
+            name: values.name.trim(),
+            domain: values.domain.trim(),
+            ...(values.plan.trim() ? { plan: values.plan.trim() } : {}),
+            notificationEmails: linesOf(values.emails),
+            ...(values.country.trim() ? { defaultCountry: values.country.trim() } : {}),
+          },
+        }),
+      ),
+    );
+    if (created.ok) navigate('/orgs');
+  };
+  return (
+    <>
+      <p className="crumbs">
+        <Link to="/orgs">Organizations</Link> /
+      </p>
+      <h1>New organization</h1>
+      <form className="card form" onSubmit={onSubmit} noValidate>
+        <ProblemBanner problem={submit.problem} fields={FIELDS} />
+        <OrgFields values={values} set={(v) => setValues((old) => ({ ...old, ...v }))} problem={submit.problem} />
+        <div className="form-actions">
+          <button type="submit" className="primary" disabled={submit.busy}>
+            Create organization
+          </button>
+          <Link to="/orgs">Cancel</Link>
+        </div>
+      </form>
+    </>
+  );
+}
+
+export function OrgEdit({ orgId }: { orgId: string }) {
+  const org = useLoad(() => call(api.GET('/v1/orgs/{orgId}', { params: { path: { orgId } } })), [orgId]);
+  if (!org.data) return <LoadProblem problem={org.problem} onRetry={() => void org.reload()} />;
+  return <OrgEditForm org={org.data} />;
+}
+
+function OrgEditForm({ org }: { org: Org }) {
+  const [values, setValues] = useState<Values>({ name: org.name, domain: org.domain, plan: org.plan, emails: org.notificationEmails.join('\n'), country: org.defaultCountry ?? '' });
+  const submit = useSubmit();
+  const onSubmit = async (event: FormEvent) => {
+    event.preventDefault();
+    const saved = await submit.run(() =>
+      call(
+        api.PATCH('/v1/orgs/{orgId}', {
+          params: { path: { orgId: org.id } },
+          body: {
+            name: values.name.trim(),
+            domain: values.domain.trim(),
+            plan: values.plan.trim(),
+            notificationEmails: linesOf(values.emails),
+            defaultCountry: values.country.trim() || null,
+          },
+        }),
+      ),
+    );
+    if (saved.ok) navigate('/orgs');
+  };
+  const remove = async () => {
+    const result = await submit.run(() => call(api.DELETE('/v1/orgs/{orgId}', { params: { path: { orgId: org.id } } })));
+    if (result.ok) navigate('/orgs');
+  };
+  return (
+    <>
+      <p className="crumbs">
+        <Link to="/orgs">Organizations</Link> /
+      </p>
+      <h1>Edit {org.name}</h1>
+      <form className="card form" onSubmit={onSubmit} noValidate>
+        <ProblemBanner problem={submit.problem} fields={FIELDS} />
+        <OrgFields values={values} set={(v) => setValues((old) => ({ ...old, ...v }))} problem={submit.problem} />
+        <div className="form-actions">
+          <button type="submit" className="primary" disabled={submit.busy}>
+            Save
+          </button>
+          <Link to="/orgs">Cancel</Link>
+        </div>
+      </form>
+      <section className="card danger-zone" aria-labelledby="org-delete-title">
+        <h2 id="org-delete-title">Delete this organization</h2>
+        <p>Deletes the organization with its connections, users, numbers, webhooks, calls and delivery log. This cannot be undone.</p>
+        <ConfirmButton label="Delete organization" question={`Delete ${org.name} and everything it owns?`} confirmLabel="Yes, delete it" onConfirm={remove} />
+      </section>
+    </>
+  );
+}
