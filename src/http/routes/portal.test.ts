@@ -32,6 +32,13 @@ describe('portal routes', () => {
       expect([page.statusCode, page.body, page.headers['cache-control']], url).toEqual([200, '<div id="root"></div>', 'no-cache']);
     }
     expect((await app.inject({ url: '/' })).headers.location).toBe('/portal/');
+
+    // Rebuilt while running: the new hashed file is served, a missing asset is a 404, not HTML.
+    writeFileSync(join(root, 'assets', 'app-def456.js'), 'console.log(2)');
+    const rebuilt = await app.inject({ url: '/portal/assets/app-def456.js' });
+    expect([rebuilt.statusCode, rebuilt.body, rebuilt.headers['cache-control']]).toEqual([200, 'console.log(2)', 'public, max-age=31536000, immutable']);
+    expect((await app.inject({ url: '/portal/assets/app-gone.js' })).statusCode).toBe(404);
+    expect((await app.inject({ url: '/portal/../package.json' })).body).not.toContain('"name"');
     await app.close();
   });
 

@@ -1,6 +1,7 @@
 // The portal (portal/, built by Vite into portal/dist) served at /portal: files as they are, any
 // other /portal/… path answers index.html so the app's own routes survive a reload; / leads there.
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
+import { isAbsolute, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type { FastifyReply } from 'fastify';
@@ -26,5 +27,16 @@ export async function portalRoutes(app: Api, root: string = PORTAL_DIST): Promis
     // Hashed asset names never change content; index.html must always be fetched fresh.
     setHeaders: (reply, path) => void reply.header('cache-control', path.includes('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache'),
   });
-  app.get('/portal/*', { schema: { hide: true } }, (_request, reply) => reply.header('cache-control', 'no-cache').sendFile('index.html', root));
+  // Files listed at start are routes of their own; this catches the rest: a file built since (the
+  // portal rebuilt while callhook runs), a missing asset (404, not HTML in place of a script), or
+  // one of the app's own paths (index.html).
+  app.get('/portal/*', { schema: { hide: true } }, (request, reply) => {
+    const path = (request.params as { '*': string })['*'];
+    const file = normalize(path);
+    if (!file.startsWith('..') && !isAbsolute(file) && file !== '.' && existsSync(join(root, file)) && statSync(join(root, file)).isFile()) {
+      return reply.sendFile(file, root);
+    }
+    if (file.startsWith('assets/')) return reply.code(404).type('text/plain; charset=utf-8').send(`No such portal file: ${path}\n`);
+    return reply.header('cache-control', 'no-cache').sendFile('index.html', root);
+  });
 }
