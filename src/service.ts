@@ -224,6 +224,8 @@ export interface FirstOperator {
   email: string;
   /** Where its password is: CALLHOOK_PORTAL_PASSWORD, or the file it was generated into. */
   passwordSource: string;
+  /** The generated password, to print at start (null when it comes from CALLHOOK_PORTAL_PASSWORD). */
+  password: string | null;
 }
 
 /**
@@ -233,7 +235,8 @@ export interface FirstOperator {
 async function ensureFirstOperator(config: Config, store: Store, clock: Clock): Promise<FirstOperator | null> {
   const path = join(config.dataDir, 'portal-password');
   const source = config.portal.password !== null ? 'CALLHOOK_PORTAL_PASSWORD' : path;
-  if ((await store.accounts.countOperators()) > 0) return existsSync(path) || config.portal.password !== null ? { email: config.portal.email, passwordSource: source } : null;
+  const kept = () => (config.portal.password === null && existsSync(path) ? readFileSync(path, 'utf8').trim() : null);
+  if ((await store.accounts.countOperators()) > 0) return existsSync(path) || config.portal.password !== null ? { email: config.portal.email, passwordSource: source, password: kept() } : null;
   let password = config.portal.password;
   if (password === null) {
     password = existsSync(path) ? readFileSync(path, 'utf8').trim() : randomBytes(12).toString('base64url');
@@ -248,7 +251,7 @@ async function ensureFirstOperator(config: Config, store: Store, clock: Clock): 
     // Another process starting at the same moment made it first.
     if (!(error instanceof AppError) || error.code !== 'CONFLICT') throw error;
   }
-  return { email: config.portal.email, passwordSource: source };
+  return { email: config.portal.email, passwordSource: source, password: kept() };
 }
 
 /** CALLHOOK_ADMIN_TOKEN, else the token kept in the data folder, made on first start. */

@@ -105,9 +105,10 @@ function banner(service: Service, config: Config): string {
     operatorTokenSource === 'CALLHOOK_ADMIN_TOKEN' ? '  Operator token:  from CALLHOOK_ADMIN_TOKEN' : `  Operator token:  ${operatorToken}   (kept in ${shown(operatorTokenSource)})`,
     ...(service.firstOperator
       ? [
-          `  Portal:          ${publicUrl}/portal  (sign in as ${service.firstOperator.email}; password ${
-            service.firstOperator.passwordSource === 'CALLHOOK_PORTAL_PASSWORD' ? 'from CALLHOOK_PORTAL_PASSWORD' : `in ${shown(service.firstOperator.passwordSource)}`
-          })`,
+          `  Portal:          ${publicUrl}/portal`,
+          `                   sign in as ${service.firstOperator.email}, password ${
+            service.firstOperator.password === null ? 'from CALLHOOK_PORTAL_PASSWORD' : `${service.firstOperator.password}   (kept in ${shown(service.firstOperator.passwordSource)})`
+          }`,
         ]
       : config.role === 'all' || config.role === 'api' ? [`  Portal:          ${publicUrl}/portal`] : []),
     `  Store:           ${describeDatabase(config.database)}`,

@@ -2,6 +2,7 @@
 // SameSite=Strict cookies that work wherever a bearer token does, the CSRF guard, the sign-in
 // throttle, sliding expiry, organization admins confined to their organization, and `callhook users`.
 import { execFile } from 'node:child_process';
+import { readFileSync, statSync } from 'node:fs';
 import { DatabaseSync } from 'node:sqlite';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -50,7 +51,7 @@ describe('portal sign-in', () => {
 
   it('makes the first operator on first start; a session cookie then works like the operator token', async () => {
     const t = await service();
-    expect(t.service.firstOperator).toEqual({ email: 'ops@example.com', passwordSource: 'CALLHOOK_PORTAL_PASSWORD' });
+    expect(t.service.firstOperator).toEqual({ email: 'ops@example.com', passwordSource: 'CALLHOOK_PORTAL_PASSWORD', password: null });
     const b = browser(t);
     const signedIn = await b.signIn('OPS@example.com ', PASSWORD);
     expect(signedIn.status).toBe(201);
@@ -72,6 +73,21 @@ describe('portal sign-in', () => {
     db.close();
     expect(row.password_hash).toMatch(/^scrypt\$32768\$8\$1\$/);
     expect(row.password_hash).not.toContain(PASSWORD);
+  });
+
+  it('without a configured password, generates one into the data folder (0600), and keeps it across restarts', async () => {
+    const t = await startTestService();
+    scope.defer(() => t.cleanup());
+    const first = t.service.firstOperator!;
+    expect(first).toMatchObject({ email: 'operator@localhost', passwordSource: join(t.dataDir, 'portal-password') });
+    expect(first.password).toMatch(/^[\w-]{16}$/);
+    expect(readFileSync(first.passwordSource, 'utf8').trim()).toBe(first.password);
+    expect(statSync(first.passwordSource).mode & 0o777).toBe(0o600);
+    const again = await t.restart();
+    scope.defer(() => again.cleanup());
+    expect(again.service.firstOperator?.password).toBe(first.password);
+    expect((await again.api.get('/v1/accounts')).body.data).toHaveLength(1);
+    expect((await browser(again).signIn('operator@localhost', first.password!)).status).toBe(201);
   });
 
   it('refuses changes made with the session from another site: without the portal header, or from a foreign origin', async () => {

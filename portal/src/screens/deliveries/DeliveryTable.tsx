@@ -32,14 +32,15 @@ export function DeliveryTable({ rows, webhooks, loading }: { rows: Delivery[]; w
       <div className="table-wrap">
         <table className="table fixed deliveries-table">
           <colgroup>
-            <col style={{ width: '11rem' }} />
-            <col style={{ width: '9rem' }} />
+            {/* 72rem in all: the eight columns fit a 1280 px window beside the page's margins. */}
+            <col style={{ width: '9.5rem' }} />
+            <col style={{ width: '8rem' }} />
+            <col style={{ width: '10rem' }} />
             <col style={{ width: '12rem' }} />
-            <col style={{ width: '14rem' }} />
-            <col style={{ width: '7rem' }} />
-            <col style={{ width: '5.5rem' }} />
-            <col style={{ width: '13rem' }} />
-            <col style={{ width: '11rem' }} />
+            <col style={{ width: '6.5rem' }} />
+            <col style={{ width: '5rem' }} />
+            <col style={{ width: '12rem' }} />
+            <col style={{ width: '9rem' }} />
           </colgroup>
           <thead>
             <tr>

@@ -15,7 +15,7 @@ export function DisabledBanner({ webhook, busy, onReEnable, onReplayHeld }: Prop
     <div className="banner banner-error disabled-banner" role="alert" data-testid="webhook-disabled-banner">
       <strong>This webhook is disabled.</strong>
       <p>
-        Reason: <span data-testid="disabled-reason">{webhook.disabledReason ?? 'not given'}</span>
+        Reason: <span data-testid="disabled-reason">{reasonWithoutLastError(webhook.disabledReason) ?? 'not given'}</span>
         {webhook.disabledAt ? (
           <>
             {' '}
@@ -37,4 +37,9 @@ export function DisabledBanner({ webhook, busy, onReEnable, onReplayHeld }: Prop
       </div>
     </div>
   );
+}
+
+/** callhook's reason ends with "; last error: …" (it is also the e-mail's); the banner shows that on its own line. */
+function reasonWithoutLastError(reason: string | null | undefined): string | null {
+  return reason ? reason.replace(/; last error: [\s\S]*$/, '') : null;
 }

@@ -36,7 +36,7 @@ export function ReplayForm({ orgId, webhooks, fixed, onReplayed }: { orgId: stri
       call(api.POST('/v1/orgs/{orgId}/webhooks/{webhookId}/replay', { params: { path: { orgId, webhookId } }, body: { since: at.toISOString(), statuses } })),
     );
     if (result.ok) {
-      setDone(result.data.replayed === 0 ? 'Nothing to replay: no matching deliveries since then.' : `${result.data.replayed} deliveries queued to be sent again.`);
+      setDone(result.data.replayed === 0 ? 'Nothing to replay: no matching deliveries since then.' : deliveriesQueued(result.data.replayed));
       onReplayed?.(result.data.replayed);
     }
   };
@@ -85,4 +85,8 @@ export function ReplayForm({ orgId, webhooks, fixed, onReplayed }: { orgId: stri
       </div>
     </form>
   );
+}
+
+export function deliveriesQueued(count: number, kind = ''): string {
+  return `${count} ${kind}${count === 1 ? 'delivery' : 'deliveries'} queued to be sent again.`;
 }

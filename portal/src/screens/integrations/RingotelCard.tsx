@@ -90,7 +90,7 @@ export function RingotelCard({ webhooks, onChanged }: { webhooks: Webhook[]; onC
             required
             value={url}
             onChange={(e) => setUrl(e.target.value)}
-            hint="Your webhook URL. It must be https and reachable from the internet."
+            hint="Where callhook posts each call event: your receiver’s https address, reachable from this server."
             error={fieldError(submit.problem, 'url')}
           />
           <TextField

@@ -19,6 +19,7 @@ import { SecretPanel } from './SecretPanel';
 import { describeSchedule, useWebhookTest } from './webhook-api';
 import { eventsText } from './WebhookList';
 import { WebhookForm } from './WebhookForm';
+import { deliveriesQueued } from './ReplayForm';
 
 export function WebhookDetailScreen({ webhookId }: { webhookId: string }) {
   const { org } = useOrg();
@@ -59,7 +60,7 @@ function WebhookDetail({ webhook, setWebhook, reload }: { webhook: Webhook; setW
     const result = await action.run(() =>
       call(api.POST('/v1/orgs/{orgId}/webhooks/{webhookId}/replay', { params: { path }, body: { since: webhook.createdAt, statuses: ['held'] } })),
     );
-    if (result.ok) setNotice(`Webhook enabled. ${result.data.replayed} held deliveries queued to be sent again.`);
+    if (result.ok) setNotice(`Webhook enabled. ${deliveriesQueued(result.data.replayed, 'held ')}`);
   };
   const remove = async () => {
     const result = await action.run(() => call(api.DELETE('/v1/orgs/{orgId}/webhooks/{webhookId}', { params: { path } })));
