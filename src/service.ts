@@ -141,7 +141,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
     clock,
     log,
     metrics,
-    auth: createAuth({ store, clock, operatorToken, plans: config.plans, sessionMs: config.portal.sessionMs }),
+    auth: createAuth({ store, clock, operatorToken, plans: config.plans, sessionMs: config.portal.sessionMs, publicUrl: config.http.publicUrl }),
     ingest,
     dispatcher,
     sender,

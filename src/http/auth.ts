@@ -45,9 +45,20 @@ export function sessionTokenOf(request: FastifyRequest): string | null {
   return value ? value : null;
 }
 
+/** The host of an Origin header; null for "null" (opaque origins) and anything unreadable. */
+function hostOf(origin: string): string | null {
+  try {
+    return new URL(origin).host || null;
+  } catch {
+    return null;
+  }
+}
+
 const LAST_USED_RESOLUTION_MS = 60_000;
 
-export function createAuth(deps: { store: Store; clock: Clock; operatorToken: string; plans: Plans; sessionMs: number }) {
+export function createAuth(deps: { store: Store; clock: Clock; operatorToken: string; plans: Plans; sessionMs: number; publicUrl: string }) {
+  // Behind a proxy that rewrites Host, the browser's origin is the public address.
+  const publicHost = hostOf(deps.publicUrl);
   const operatorHash = Buffer.from(hashToken(deps.operatorToken), 'hex');
   const isOperator = (token: string) => timingSafeEqual(Buffer.from(hashToken(token), 'hex'), operatorHash);
 
@@ -74,10 +85,8 @@ export function createAuth(deps: { store: Store; clock: Clock; operatorToken: st
     if (!SAFE_METHODS.has(request.method)) {
       if (request.headers[CSRF_HEADER] !== '1') throw new AppError('FORBIDDEN', `A request made with a portal session that changes something must carry the header ${CSRF_HEADER}: 1`);
       const origin = request.headers.origin;
-      if (origin !== undefined && origin !== 'null' && new URL(origin).host !== request.headers.host) {
-        throw new AppError('FORBIDDEN', `Requests from ${origin} cannot use a portal session`);
-      }
-      if (origin === 'null') throw new AppError('FORBIDDEN', 'Requests from an opaque origin cannot use a portal session');
+      const from = origin === undefined ? undefined : hostOf(origin);
+      if (from !== undefined && (from === null || (from !== request.headers.host && from !== publicHost))) throw new AppError('FORBIDDEN', `Requests from ${origin} cannot use a portal session`);
     }
     // Sliding: a session in use is extended once half of it has gone by.
     if (found.session.expiresAt - now < deps.sessionMs / 2) await deps.store.accounts.extendSession(tokenHash, now + deps.sessionMs);

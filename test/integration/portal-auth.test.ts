@@ -91,7 +91,7 @@ describe('portal sign-in', () => {
   });
 
   it('refuses changes made with the session from another site: without the portal header, or from a foreign origin', async () => {
-    const t = await service();
+    const t = await service({ CALLHOOK_PUBLIC_URL: 'https://callhook.example.com' });
     const b = browser(t);
     await b.signIn('ops@example.com', PASSWORD);
     const noHeader = await fetch(`${t.url}/v1/orgs`, { method: 'POST', headers: { cookie: b.cookie!, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'Evil', domain: 'evil' }) });
@@ -103,6 +103,13 @@ describe('portal sign-in', () => {
       body: JSON.stringify({ name: 'Evil', domain: 'evil' }),
     });
     expect(foreign.status).toBe(403);
+    const proxied = await fetch(`${t.url}/v1/orgs`, { method: 'POST', headers: { cookie: b.cookie!, 'content-type': 'application/json', 'x-callhook-portal': '1', origin: 'https://callhook.example.com' }, body: '{"name":"Fine","domain":"fine"}' });
+    expect(proxied.status, 'the public address (CALLHOOK_PUBLIC_URL) behind a proxy').toBe(201);
+    await t.api.delete(`/v1/orgs/${((await proxied.json()) as { id: string }).id}`);
+    for (const origin of ['null', 'not a url']) {
+      const odd = await fetch(`${t.url}/v1/orgs`, { method: 'POST', headers: { cookie: b.cookie!, 'content-type': 'application/json', 'x-callhook-portal': '1', origin }, body: '{"name":"Evil","domain":"evil"}' });
+      expect(odd.status, origin).toBe(403);
+    }
     expect((await t.api.get('/v1/orgs')).body.data).toEqual([]); // nothing was made
     // Reading needs no header (a cross-site page cannot read the answer anyway).
     expect((await fetch(`${t.url}/v1/orgs`, { headers: { cookie: b.cookie! } })).status).toBe(200);
