@@ -46,9 +46,9 @@ export function tenancyContract(ctx: ContractContext): void {
 
     it('refuses a taken domain with CONFLICT, on create and on update', async () => {
       const first = await ctx.store.orgs.create(makeOrg({ domain: 'acme' }));
-      await expectAppError(ctx.store.orgs.create(makeOrg({ domain: 'acme' })), 'CONFLICT');
+      expect((await expectAppError(ctx.store.orgs.create(makeOrg({ domain: 'acme' })), 'CONFLICT')).field).toBe('domain');
       const second = await ctx.store.orgs.create(makeOrg({ domain: 'other' }));
-      await expectAppError(ctx.store.orgs.update(second.id, { domain: 'acme' }, T0 + HOUR), 'CONFLICT');
+      expect((await expectAppError(ctx.store.orgs.update(second.id, { domain: 'acme' }, T0 + HOUR), 'CONFLICT')).field).toBe('domain');
       expect(await ctx.store.orgs.get(second.id)).toEqual(second);
       expect(await ctx.store.orgs.get(first.id)).toEqual(first);
     });
@@ -130,7 +130,7 @@ export function tenancyContract(ctx: ContractContext): void {
       expect(await ctx.store.connections.findById(hep.id)).toEqual({ connection: hep, org });
       expect(await ctx.store.connections.findById('conn_unknown')).toBeNull();
       const other = await createTenant(ctx.store);
-      await expectAppError(ctx.store.connections.create(makeConnection(other.org.id, { hep: { captureId: 2001, authKey: null } }), 'h-dup'), 'CONFLICT');
+      expect((await expectAppError(ctx.store.connections.create(makeConnection(other.org.id, { hep: { captureId: 2001, authKey: null } }), 'h-dup'), 'CONFLICT')).field).toBe('hep.captureId');
       await ctx.store.connections.revoke(org.id, hep.id, T0 + HOUR);
       expect(await ctx.store.connections.findByCaptureId(2001)).toBeNull();
       const reused = await ctx.store.connections.create(makeConnection(other.org.id, { hep: { captureId: 2001, authKey: null } }), 'h-reuse');
@@ -148,7 +148,7 @@ export function tenancyContract(ctx: ContractContext): void {
 
       const other = await createTenant(ctx.store);
       await ctx.store.connections.create(makeConnection(other.org.id, { hep: { captureId: 3002, authKey: null } }), 'h-3002');
-      await expectAppError(ctx.store.connections.update(org.id, connection.id, { hep: { captureId: 3002, authKey: null } }), 'CONFLICT');
+      expect((await expectAppError(ctx.store.connections.update(org.id, connection.id, { hep: { captureId: 3002, authKey: null } }), 'CONFLICT')).field).toBe('hep.captureId');
       expect((await ctx.store.connections.get(org.id, connection.id))?.hep).toBeNull(); // unchanged
       expect(await ctx.store.connections.update(other.org.id, connection.id, { name: 'x' })).toBeNull();
       await ctx.store.connections.revoke(org.id, connection.id, T0 + HOUR);

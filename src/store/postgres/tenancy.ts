@@ -7,11 +7,12 @@ import { type Row, apiKeyFrom, connectionFrom, numberFrom, orgFrom, userFrom } f
 import { type PgDatabase, given, isUniqueViolation, toPage } from './database.ts';
 import type { IngestTokenCache } from '../ingest-token-cache.ts';
 
-async function conflictOnDuplicate<T>(what: string, fn: () => Promise<T>): Promise<T> {
+/** `field`: the input that collides, so the answer names it (problem+json `field`). */
+async function conflictOnDuplicate<T>(what: string, fn: () => Promise<T>, field?: string): Promise<T> {
   try {
     return await fn();
   } catch (error) {
-    if (isUniqueViolation(error)) throw new AppError('CONFLICT', `${what} already exists`);
+    if (isUniqueViolation(error)) throw new AppError('CONFLICT', `${what} already exists`, field === undefined ? {} : { field });
     throw error;
   }
 }
@@ -28,6 +29,7 @@ export function postgresOrgs(db: PgDatabase, ingestTokens: IngestTokenCache): Or
           'INSERT INTO orgs (id, name, domain, plan, notification_emails, default_country, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)',
           [org.id, org.name, org.domain, org.plan, JSON.stringify(org.notificationEmails), org.defaultCountry, org.createdAt, org.updatedAt],
         ),
+        'domain',
       );
       return org;
     },
@@ -45,6 +47,7 @@ export function postgresOrgs(db: PgDatabase, ingestTokens: IngestTokenCache): Or
         db.run('UPDATE orgs SET name = $1, domain = $2, plan = $3, notification_emails = $4, default_country = $5, updated_at = $6 WHERE id = $7', [
           next.name, next.domain, next.plan, JSON.stringify(next.notificationEmails), next.defaultCountry, now, id,
         ]),
+        'domain',
       );
       return next;
     },
@@ -67,6 +70,7 @@ export function postgresConnections(db: PgDatabase, ingestTokens: IngestTokenCac
         db.run('INSERT INTO connections (id, org_id, name, token_hash, hep_capture_id, hep_auth_key, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)', [
           connection.id, connection.orgId, connection.name, tokenHash, connection.hep?.captureId ?? null, connection.hep?.authKey ?? null, connection.createdAt,
         ]),
+        'hep.captureId',
       );
       return connection;
     },
@@ -82,6 +86,7 @@ export function postgresConnections(db: PgDatabase, ingestTokens: IngestTokenCac
         db.run('UPDATE connections SET name = $1, hep_capture_id = $2, hep_auth_key = $3 WHERE org_id = $4 AND id = $5', [
           next.name, next.hep?.captureId ?? null, next.hep?.authKey ?? null, orgId, id,
         ]),
+        'hep.captureId',
       );
       return next;
     },
@@ -210,6 +215,7 @@ export function postgresNumbers(db: PgDatabase): NumberStore {
     async create(number) {
       await conflictOnDuplicate(`The number ${number.number}`, () =>
         db.run('INSERT INTO numbers (id, org_id, number, label, created_at) VALUES ($1, $2, $3, $4, $5)', [number.id, number.orgId, number.number, number.label, number.createdAt]),
+        'number',
       );
       return number;
     },

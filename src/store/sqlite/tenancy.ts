@@ -7,11 +7,12 @@ import { type Row, apiKeyFrom, connectionFrom, numberFrom, orgFrom, userFrom } f
 import { type Database, given, isUniqueViolation, toPage } from './database.ts';
 import type { IngestTokenCache } from '../ingest-token-cache.ts';
 
-function conflictOnDuplicate<T>(what: string, fn: () => T): T {
+/** `field`: the input that collides, so the answer names it (problem+json `field`). */
+function conflictOnDuplicate<T>(what: string, fn: () => T, field?: string): T {
   try {
     return fn();
   } catch (error) {
-    if (isUniqueViolation(error)) throw new AppError('CONFLICT', `${what} already exists`);
+    if (isUniqueViolation(error)) throw new AppError('CONFLICT', `${what} already exists`, field === undefined ? {} : { field });
     throw error;
   }
 }
@@ -28,6 +29,7 @@ export function sqliteOrgs(db: Database, ingestTokens: IngestTokenCache): OrgSto
           'INSERT INTO orgs (id, name, domain, plan, notification_emails, default_country, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
           org.id, org.name, org.domain, org.plan, JSON.stringify(org.notificationEmails), org.defaultCountry, org.createdAt, org.updatedAt,
         ),
+        'domain',
       );
       return org;
     },
@@ -48,6 +50,7 @@ export function sqliteOrgs(db: Database, ingestTokens: IngestTokenCache): OrgSto
           'UPDATE orgs SET name = ?, domain = ?, plan = ?, notification_emails = ?, default_country = ?, updated_at = ? WHERE id = ?',
           next.name, next.domain, next.plan, JSON.stringify(next.notificationEmails), next.defaultCountry, now, id,
         ),
+        'domain',
       );
       return next;
     },
@@ -70,6 +73,7 @@ export function sqliteConnections(db: Database, ingestTokens: IngestTokenCache):
           'INSERT INTO connections (id, org_id, name, token_hash, hep_capture_id, hep_auth_key, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
           connection.id, connection.orgId, connection.name, tokenHash, connection.hep?.captureId ?? null, connection.hep?.authKey ?? null, connection.createdAt,
         ),
+        'hep.captureId',
       );
       return connection;
     },
@@ -83,6 +87,7 @@ export function sqliteConnections(db: Database, ingestTokens: IngestTokenCache):
       const next = { ...connectionFrom(row), ...given(patch) };
       conflictOnDuplicate(`A connection with HEP capture id ${next.hep?.captureId}`, () =>
         db.run('UPDATE connections SET name = ?, hep_capture_id = ?, hep_auth_key = ? WHERE org_id = ? AND id = ?', next.name, next.hep?.captureId ?? null, next.hep?.authKey ?? null, orgId, id),
+        'hep.captureId',
       );
       return next;
     },
@@ -210,6 +215,7 @@ export function sqliteNumbers(db: Database): NumberStore {
     async create(number) {
       conflictOnDuplicate(`The number ${number.number}`, () =>
         db.run('INSERT INTO numbers (id, org_id, number, label, created_at) VALUES (?, ?, ?, ?, ?)', number.id, number.orgId, number.number, number.label, number.createdAt),
+        'number',
       );
       return number;
     },
