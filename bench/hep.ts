@@ -34,7 +34,7 @@ const UDP_WINDOW = 64;
 /**
  * Datagrams sent beyond the last one the collector has processed (closed loop, no --rate). The
  * collector reads and parses whatever arrives and queues it for its tracker (up to
- * CALLHOOK_HEP_MAX_BACKLOG; TCP streams pause from a fifth of it, UDP past it drops the oldest,
+ * CALLHOOK_HEP_MAX_BACKLOG; TCP streams pause from a fifth of it, UDP past it drops what arrives,
  * counted as "overload"), so an open firehose measures that queue, not the collector. A fraction
  * of a second of work at full speed.
  */

@@ -165,7 +165,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
     });
     try {
       const listener = await startHepListener({
-        host: config.hep.host, port: config.hep.port, source, log, tickMs: HEP_TICK_MS, pauseBacklog: Math.ceil(config.hep.maxBacklog / 5),
+        host: config.hep.host, port: config.hep.port, source, log, tickMs: HEP_TICK_MS, pauseBacklog: Math.max(Math.ceil(config.hep.maxBacklog / 5), Math.min(config.hep.maxBacklog, 1_000)),
       });
       hep = { source, port: listener.port, close: () => listener.close() };
     } catch (error) {
@@ -224,34 +224,35 @@ export interface FirstOperator {
   email: string;
   /** Where its password is: CALLHOOK_PORTAL_PASSWORD, or the file it was generated into. */
   passwordSource: string;
-  /** The generated password, to print at start (null when it comes from CALLHOOK_PORTAL_PASSWORD). */
+  /** The password generated on this start, to print once (null otherwise: see passwordSource). */
   password: string | null;
 }
 
 /**
  * With no operator account yet, makes one (CALLHOOK_PORTAL_EMAIL) so the portal can be signed in
- * to on first start; its password is CALLHOOK_PORTAL_PASSWORD or generated into the data folder.
+ * to on first start; its password is CALLHOOK_PORTAL_PASSWORD or generated, kept in the data folder
+ * once the account exists, and shown on that start only.
  */
 async function ensureFirstOperator(config: Config, store: Store, clock: Clock): Promise<FirstOperator | null> {
   const path = join(config.dataDir, 'portal-password');
-  const source = config.portal.password !== null ? 'CALLHOOK_PORTAL_PASSWORD' : path;
-  const kept = () => (config.portal.password === null && existsSync(path) ? readFileSync(path, 'utf8').trim() : null);
-  if ((await store.accounts.countOperators()) > 0) return existsSync(path) || config.portal.password !== null ? { email: config.portal.email, passwordSource: source, password: kept() } : null;
-  let password = config.portal.password;
-  if (password === null) {
-    password = existsSync(path) ? readFileSync(path, 'utf8').trim() : randomBytes(12).toString('base64url');
-    mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
-    writeFileSync(path, password + '\n', { mode: 0o600 });
-    chmodSync(path, 0o600);
-  }
+  const fromEnv = config.portal.password !== null;
+  const source = fromEnv ? 'CALLHOOK_PORTAL_PASSWORD' : path;
+  if ((await store.accounts.countOperators()) > 0) return existsSync(path) || fromEnv ? { email: config.portal.email, passwordSource: source, password: null } : null;
+  const password = config.portal.password ?? randomBytes(12).toString('base64url');
   const account = { id: newId('acct'), email: config.portal.email, name: 'Operator', role: 'operator' as const, orgId: null, createdAt: clock.now() };
   try {
     await store.accounts.create(account, await hashPassword(password));
   } catch (error) {
-    // Another process starting at the same moment made it first.
+    // Another process starting at the same moment made it first (or the address is an admin's).
     if (!(error instanceof AppError) || error.code !== 'CONFLICT') throw error;
+    return null;
   }
-  return { email: config.portal.email, passwordSource: source, password: kept() };
+  if (!fromEnv) {
+    mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+    writeFileSync(path, password + '\n', { mode: 0o600 });
+    chmodSync(path, 0o600);
+  }
+  return { email: config.portal.email, passwordSource: source, password: fromEnv ? null : password };
 }
 
 /** CALLHOOK_ADMIN_TOKEN, else the token kept in the data folder, made on first start. */

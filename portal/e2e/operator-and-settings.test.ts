@@ -105,7 +105,7 @@ describe.skipIf(portal.missing)('portal operator screens and settings (browser)'
     expect(await annPage.getByRole('navigation', { name: 'Main' }).count()).toBe(0);
   });
 
-  it('an admin makes a connection: its ingest token is shown once and takes calls; HEP capture id saved, a taken one is a 409; Revoke (confirmed) stops the token', async () => {
+  it('an admin makes a connection: its ingest token is shown once and takes calls; HEP capture settings are the operator\'s (a taken id is a 409); Revoke (confirmed) stops the token', async () => {
     const { t, org } = await portal.service();
     const admin = { email: 'ann@newcompany.example', password: 'anns-long-password' };
     expect((await t.api.post('/v1/accounts', { ...admin, name: 'Ann', role: 'admin', orgId: org.orgId })).status).toBe(201);
@@ -133,22 +133,36 @@ describe.skipIf(portal.missing)('portal operator screens and settings (browser)'
     await once.waitFor({ state: 'detached' });
     expect(await page.content()).not.toContain(token);
 
-    // HEP capture id and auth key on the new connection.
+    // HEP capture settings route SIP instance-wide: an admin has no such fields, only a pointer.
+    expect(await form.getByLabel('HEP capture id (optional)', { exact: true }).count()).toBe(0);
+    await see(form.getByTestId('hep-by-operator'), 'Your provider sets the capture id');
     const row = page.getByTestId(`connection-${String(office.id)}`);
     await see(row, 'Active');
     await row.getByRole('button', { name: 'Edit', exact: true }).click();
-    const edit = section.getByRole('form', { name: 'Edit connection Office PBX' });
+    const adminEdit = section.getByRole('form', { name: 'Edit connection Office PBX' });
+    await adminEdit.getByLabel('Connection name', { exact: true }).waitFor();
+    expect(await adminEdit.getByLabel('HEP capture id', { exact: true }).count()).toBe(0);
+    await adminEdit.getByRole('button', { name: 'Cancel', exact: true }).click();
+
+    // The operator sets them: capture id and auth key on the new connection.
+    const opPage = await portal.page();
+    await portal.signIn(opPage, t, undefined, `/orgs/${org.orgId}/settings`);
+    const opSection = opPage.getByRole('region', { name: 'Connections', exact: true });
+    const opRow = opPage.getByTestId(`connection-${String(office.id)}`);
+    await see(opRow, 'Active');
+    await opRow.getByRole('button', { name: 'Edit', exact: true }).click();
+    const edit = opSection.getByRole('form', { name: 'Edit connection Office PBX' });
     await edit.getByLabel('HEP capture id', { exact: true }).fill('2002');
     await edit.getByLabel('HEP auth key', { exact: true }).fill('hep-secret');
     await edit.getByRole('button', { name: 'Save', exact: true }).click();
     await edit.waitFor({ state: 'detached' });
-    await see(row.getByRole('cell').nth(1), /^id 2002, auth key set$/);
+    await see(opRow.getByRole('cell').nth(1), /^id 2002, auth key set$/);
     expect((await connections()).find((c) => c.id === office.id)!.hep).toEqual({ captureId: 2002, authKeySet: true });
 
     // The first connection may not take 2002 while Office PBX (live) has it.
-    const pbxRow = page.getByTestId(`connection-${org.connectionId}`);
+    const pbxRow = opPage.getByTestId(`connection-${org.connectionId}`);
     await pbxRow.getByRole('button', { name: 'Edit', exact: true }).click();
-    const pbxEdit = section.getByRole('form', { name: 'Edit connection PBX' });
+    const pbxEdit = opSection.getByRole('form', { name: 'Edit connection PBX' });
     await pbxEdit.getByLabel('HEP capture id', { exact: true }).fill('2002');
     expect(await statusOfClick(pbxEdit.getByRole('button', { name: 'Save', exact: true }), 'PATCH', `/v1/orgs/${org.orgId}/connections/${org.connectionId}`)).toBe(409);
     expect(await fieldSays(pbxEdit, 'HEP capture id', 'already exists')).toMatch(/A connection with HEP capture id 2002 already exists/);

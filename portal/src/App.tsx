@@ -29,8 +29,9 @@ export function App() {
   }, [check]);
 
   const signOut = useCallback(async () => {
-    await call(api.DELETE('/v1/session'));
-    setState({ kind: 'signed-out' });
+    const result = await call(api.DELETE('/v1/session'));
+    // Only a session the server ended is over: on a shared computer "signed out" must be true.
+    setState(result.ok || result.problem.status === 401 ? { kind: 'signed-out' } : { kind: 'error', problem: result.problem });
   }, []);
 
   const session = useMemo(() => (state.kind === 'signed-in' ? { account: state.account, signOut } : null), [state, signOut]);

@@ -107,7 +107,9 @@ function banner(service: Service, config: Config): string {
       ? [
           `  Portal:          ${publicUrl}/portal`,
           `                   sign in as ${service.firstOperator.email}, password ${
-            service.firstOperator.password === null ? 'from CALLHOOK_PORTAL_PASSWORD' : `${service.firstOperator.password}   (kept in ${shown(service.firstOperator.passwordSource)})`
+            service.firstOperator.password !== null
+              ? `${service.firstOperator.password}   (shown once; kept in ${shown(service.firstOperator.passwordSource)})`
+              : service.firstOperator.passwordSource === 'CALLHOOK_PORTAL_PASSWORD' ? 'from CALLHOOK_PORTAL_PASSWORD' : `in ${shown(service.firstOperator.passwordSource)}`
           }`,
         ]
       : config.role === 'all' || config.role === 'api' ? [`  Portal:          ${publicUrl}/portal`] : []),

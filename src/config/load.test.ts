@@ -56,6 +56,7 @@ describe('configuration', () => {
     [{ CALLHOOK_DATABASE_URL: 'mysql://x' }, 'CALLHOOK_DATABASE_URL'],
     [{ CALLHOOK_LEASE_MS: '5000', CALLHOOK_DELIVERY_TIMEOUT_MS: '2000' }, 'CALLHOOK_LEASE_MS'],
     [{ CALLHOOK_ROLE: 'hep-and-more' }, 'CALLHOOK_ROLE'],
+    [{ CALLHOOK_PORTAL_PASSWORD: 'abc' }, 'CALLHOOK_PORTAL_PASSWORD'],
   ])('refuses %o with an error naming it', (env, named) => {
     expect(() => loadConfig({ env })).toThrow(ConfigError);
     expect(() => loadConfig({ env })).toThrow(named);

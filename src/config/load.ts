@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Plans } from '../tenancy/plans.ts';
+import { passwordProblem } from '../tenancy/password.ts';
 import { SETTINGS, type Setting } from './settings.ts';
 
 export type Role = 'all' | 'api' | 'worker' | 'hep';
@@ -11,7 +12,7 @@ export const ROLES: readonly Role[] = ['all', 'api', 'worker', 'hep'];
 export type DatabaseConfig = { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string; poolSize: number };
 
 export interface Config {
-  http: { host: string; port: number; publicUrl: string };
+  http: { host: string; port: number; publicUrl: string; trustProxy: boolean };
   dataDir: string;
   database: DatabaseConfig;
   role: Role;
@@ -88,7 +89,7 @@ function assemble(v: Record<string, unknown>): Config {
   const role = v.role as Role;
   if (!ROLES.includes(role)) throw new ConfigError(`CALLHOOK_ROLE: must be one of ${ROLES.join(', ')} (got "${role}")`);
   const config: Config = {
-    http: { host: v.host as string, port, publicUrl: ((v.publicUrl as string | null) ?? `http://localhost:${port}`).replace(/\/$/, '') },
+    http: { host: v.host as string, port, publicUrl: ((v.publicUrl as string | null) ?? `http://localhost:${port}`).replace(/\/$/, ''), trustProxy: v.trustProxy as boolean },
     dataDir,
     database,
     role,
@@ -101,7 +102,7 @@ function assemble(v: Record<string, unknown>): Config {
       maxBacklog: v.hepMaxBacklog as number,
     },
     adminToken: v.adminToken as string | null,
-    portal: { email: (v.portalEmail as string).trim().toLowerCase(), password: v.portalPassword as string | null, sessionMs: (v.sessionHours as number) * 3_600_000 },
+    portal: { email: (v.portalEmail as string).trim().toLowerCase(), password: portalPasswordOf(v.portalPassword as string | null), sessionMs: (v.sessionHours as number) * 3_600_000 },
     dev,
     log: { level: v.logLevel as string },
     smtp: { url: v.smtpUrl as string | null, from: v.smtpFrom as string },
@@ -208,4 +209,10 @@ function deepFreeze<T>(value: T): T {
     Object.freeze(value);
   }
   return value;
+}
+
+function portalPasswordOf(password: string | null): string | null {
+  const weak = password === null ? null : passwordProblem(password);
+  if (weak) throw new ConfigError(`CALLHOOK_PORTAL_PASSWORD ${weak}`);
+  return password;
 }

@@ -60,6 +60,7 @@ export async function buildApp(deps: ApiDeps): Promise<Api> {
     // Quiet hot path: no log line per request; errors are still logged.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 1_048_576,
+    trustProxy: deps.config.http.trustProxy,
     routerOptions: { ignoreTrailingSlash: true },
   }).withTypeProvider<TypeBoxTypeProvider>();
 

@@ -45,10 +45,11 @@ export function sessionTokenOf(request: FastifyRequest): string | null {
   return value ? value : null;
 }
 
-/** The host of an Origin header; null for "null" (opaque origins) and anything unreadable. */
-function hostOf(origin: string): string | null {
+/** scheme://host[:port] of an Origin header or URL; null for "null" (opaque origins) and anything unreadable. */
+function originOf(value: string): string | null {
   try {
-    return new URL(origin).host || null;
+    const origin = new URL(value).origin;
+    return origin === 'null' ? null : origin;
   } catch {
     return null;
   }
@@ -58,7 +59,7 @@ const LAST_USED_RESOLUTION_MS = 60_000;
 
 export function createAuth(deps: { store: Store; clock: Clock; operatorToken: string; plans: Plans; sessionMs: number; publicUrl: string }) {
   // Behind a proxy that rewrites Host, the browser's origin is the public address.
-  const publicHost = hostOf(deps.publicUrl);
+  const publicOrigin = originOf(deps.publicUrl);
   const operatorHash = Buffer.from(hashToken(deps.operatorToken), 'hex');
   const isOperator = (token: string) => timingSafeEqual(Buffer.from(hashToken(token), 'hex'), operatorHash);
 
@@ -85,8 +86,8 @@ export function createAuth(deps: { store: Store; clock: Clock; operatorToken: st
     if (!SAFE_METHODS.has(request.method)) {
       if (request.headers[CSRF_HEADER] !== '1') throw new AppError('FORBIDDEN', `A request made with a portal session that changes something must carry the header ${CSRF_HEADER}: 1`);
       const origin = request.headers.origin;
-      const from = origin === undefined ? undefined : hostOf(origin);
-      if (from !== undefined && (from === null || (from !== request.headers.host && from !== publicHost))) throw new AppError('FORBIDDEN', `Requests from ${origin} cannot use a portal session`);
+      const from = origin === undefined ? undefined : originOf(origin);
+      if (from !== undefined && (from === null || (from !== originOf(`${request.protocol}://${request.headers.host}`) && from !== publicOrigin))) throw new AppError('FORBIDDEN', `Requests from ${origin} cannot use a portal session`);
     }
     // Sliding: a session in use is extended once half of it has gone by.
     if (found.session.expiresAt - now < deps.sessionMs / 2) await deps.store.accounts.extendSession(tokenHash, now + deps.sessionMs);

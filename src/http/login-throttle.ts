@@ -1,69 +1,112 @@
-// Slows down password guessing at the portal's sign-in: a few failures per e-mail address in a
-// window, and a ceiling on attempts per client address. A function of the injected clock; kept in
-// memory per process (with several API processes each keeps its own count).
+// Slows down password guessing at the portal's sign-in. An attempt counts against its e-mail
+// address the moment it starts (before the password hash is checked, so guesses sent all at once
+// count too) and is forgiven when the password was right. Limits: a few per (address, client), so
+// one guesser is stopped without locking the account for everyone; a higher ceiling per address
+// against guessing from many clients; a ceiling per client whatever the address. A function of the
+// injected clock; kept in memory per process (several API processes each keep their own count).
+import { isIPv6 } from 'node:net';
 import type { Clock } from '../clock.ts';
 
 export interface LoginThrottleOptions {
-  /** Failed sign-ins per e-mail address within `windowMs` before it is locked until the oldest ages out. */
-  maxFailuresPerEmail: number;
-  /** Sign-in attempts (failed or not) per client address within `windowMs`. */
-  maxAttemptsPerClient: number;
+  /** Unforgiven attempts per (e-mail address, client) within `windowMs`. */
+  maxPerEmailAndClient: number;
+  /** Unforgiven attempts per e-mail address from all clients within `windowMs`. */
+  maxPerEmail: number;
+  /** Attempts per client (forgiven or not) within `windowMs`. */
+  maxPerClient: number;
   windowMs: number;
 }
 
-export const DEFAULT_LOGIN_THROTTLE: LoginThrottleOptions = { maxFailuresPerEmail: 5, maxAttemptsPerClient: 30, windowMs: 15 * 60_000 };
+export const DEFAULT_LOGIN_THROTTLE: LoginThrottleOptions = { maxPerEmailAndClient: 5, maxPerEmail: 50, maxPerClient: 30, windowMs: 15 * 60_000 };
 
-/** Most keys remembered; the oldest are forgotten first (bounds memory under a spray of addresses). */
+/** Most keys remembered per kind; the least recently used are forgotten first (bounds memory). */
 const MAX_KEYS = 50_000;
+
+/** A client: its IPv4 address, or its IPv6 /64 (one host usually has a whole /64 to pick from). */
+export function clientOf(ip: string): string {
+  if (!isIPv6(ip) || ip.startsWith('::ffff:')) return ip.replace(/^::ffff:/, '');
+  const [head = ''] = ip.split('%');
+  const groups = head.includes('::')
+    ? (() => {
+        const [left, right] = head.split('::') as [string, string];
+        const l = left ? left.split(':') : [];
+        const r = right ? right.split(':') : [];
+        return [...l, ...Array(8 - l.length - r.length).fill('0'), ...r];
+      })()
+    : head.split(':');
+  return `${groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, '').toLowerCase()).join(':')}::/64`;
+}
+
+class RecentEvents {
+  readonly #times = new Map<string, number[]>();
+
+  recent(key: string, since: number): number[] {
+    const times = this.#times.get(key);
+    if (!times) return [];
+    const fresh = times.filter((t) => t > since);
+    if (fresh.length === 0) this.#times.delete(key);
+    else this.#times.set(key, fresh);
+    return fresh;
+  }
+
+  add(key: string, now: number, since: number): void {
+    const times = this.recent(key, since);
+    times.push(now);
+    this.#times.delete(key); // re-inserted last: Map order is least recently used first
+    this.#times.set(key, times);
+    if (this.#times.size > MAX_KEYS) this.#times.delete(this.#times.keys().next().value!);
+  }
+
+  /** Takes back the latest event of `key` (an attempt that turned out right). */
+  forgive(key: string): void {
+    const times = this.#times.get(key);
+    times?.pop();
+    if (times?.length === 0) this.#times.delete(key);
+  }
+}
+
+export interface Attempt {
+  /** Seconds to wait before trying again; 0 when this attempt may go ahead (and is counted). */
+  retryAfterS: number;
+  /** Call when the password was right: the attempt no longer counts against the address. */
+  succeeded(): void;
+}
 
 export class LoginThrottle {
   readonly #clock: Clock;
   readonly #options: LoginThrottleOptions;
-  /** key → times (ms) of the events that count against it, oldest first. */
-  readonly #events = new Map<string, number[]>();
+  readonly #byEmail = new RecentEvents();
+  readonly #byEmailAndClient = new RecentEvents();
+  readonly #byClient = new RecentEvents();
 
   constructor(clock: Clock, options: LoginThrottleOptions = DEFAULT_LOGIN_THROTTLE) {
     this.#clock = clock;
     this.#options = options;
   }
 
-  /** Seconds to wait before this sign-in may be tried, or 0 when it may go ahead (and is counted). */
-  attempt(email: string, client: string): number {
+  attempt(email: string, ip: string): Attempt {
     const now = this.#clock.now();
-    const byEmail = this.#recent(`e:${email}`, now);
-    const byClient = this.#recent(`c:${client}`, now);
-    const waits = [
-      byEmail.length >= this.#options.maxFailuresPerEmail ? byEmail[byEmail.length - this.#options.maxFailuresPerEmail]! : null,
-      byClient.length >= this.#options.maxAttemptsPerClient ? byClient[byClient.length - this.#options.maxAttemptsPerClient]! : null,
-    ].filter((t): t is number => t !== null);
-    if (waits.length > 0) return Math.max(1, Math.ceil((Math.max(...waits) + this.#options.windowMs - now) / 1_000));
-    this.#record(`c:${client}`, now);
-    return 0;
-  }
-
-  failed(email: string): void {
-    this.#record(`e:${email}`, this.#clock.now());
-  }
-
-  /** A right password clears the address's failures. */
-  succeeded(email: string): void {
-    this.#events.delete(`e:${email}`);
-  }
-
-  #recent(key: string, now: number): number[] {
-    const times = this.#events.get(key);
-    if (!times) return [];
-    const fresh = times.filter((t) => t > now - this.#options.windowMs);
-    if (fresh.length === 0) this.#events.delete(key);
-    else this.#events.set(key, fresh);
-    return fresh;
-  }
-
-  #record(key: string, now: number): void {
-    const times = this.#recent(key, now);
-    times.push(now);
-    this.#events.delete(key); // re-inserted last: Map order is then least recently used first
-    this.#events.set(key, times);
-    if (this.#events.size > MAX_KEYS) this.#events.delete(this.#events.keys().next().value!);
+    const since = now - this.#options.windowMs;
+    const client = clientOf(ip);
+    const pair = `${email}\n${client}`;
+    const limits: Array<[RecentEvents, string, number]> = [
+      [this.#byEmailAndClient, pair, this.#options.maxPerEmailAndClient],
+      [this.#byEmail, email, this.#options.maxPerEmail],
+      [this.#byClient, client, this.#options.maxPerClient],
+    ];
+    let freeAt = 0;
+    for (const [events, key, max] of limits) {
+      const times = events.recent(key, since);
+      if (times.length >= max) freeAt = Math.max(freeAt, times[times.length - max]! + this.#options.windowMs);
+    }
+    if (freeAt > 0) return { retryAfterS: Math.max(1, Math.ceil((freeAt - now) / 1_000)), succeeded: () => {} };
+    for (const [events, key] of limits) events.add(key, now, since);
+    return {
+      retryAfterS: 0,
+      succeeded: () => {
+        this.#byEmail.forgive(email);
+        this.#byEmailAndClient.forgive(pair);
+      },
+    };
   }
 }

@@ -79,7 +79,7 @@ describe('HEP collector with real captures', () => {
     await receiver.waitFor(3, 3_000);
   });
 
-  it('past its backlog cap drops the oldest held messages and counts them, and goes on working', async () => {
+  it('past its backlog cap drops arriving messages and counts them, and goes on working', async () => {
     const { t, receiver, port } = await collector({ CALLHOOK_HEP_MAX_BACKLOG: '100' });
     // Stamped now while the test clock stands still: every copy waits in the reorder window.
     const invite = shifted(readCapture('busy-486').slice(0, 1), t.clock.now())[0]!;

@@ -85,7 +85,7 @@ describe('portal sign-in', () => {
     expect(statSync(first.passwordSource).mode & 0o777).toBe(0o600);
     const again = await t.restart();
     scope.defer(() => again.cleanup());
-    expect(again.service.firstOperator?.password).toBe(first.password);
+    expect(again.service.firstOperator).toEqual({ ...first, password: null }); // shown on the first start only
     expect((await again.api.get('/v1/accounts')).body.data).toHaveLength(1);
     expect((await browser(again).signIn('operator@localhost', first.password!)).status).toBe(201);
   });
@@ -93,7 +93,7 @@ describe('portal sign-in', () => {
   it('refuses changes made with the session from another site: without the portal header, or from a foreign origin', async () => {
     const t = await service({ CALLHOOK_PUBLIC_URL: 'https://callhook.example.com' });
     const b = browser(t);
-    await b.signIn('ops@example.com', PASSWORD);
+    expect((await b.signIn('ops@example.com', PASSWORD)).setCookie).toMatch(/; Secure/i); // people come over https
     const noHeader = await fetch(`${t.url}/v1/orgs`, { method: 'POST', headers: { cookie: b.cookie!, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'Evil', domain: 'evil' }) });
     expect(noHeader.status).toBe(403);
     expect(((await noHeader.json()) as { detail: string }).detail).toMatch(/x-callhook-portal/);
@@ -106,7 +106,7 @@ describe('portal sign-in', () => {
     const proxied = await fetch(`${t.url}/v1/orgs`, { method: 'POST', headers: { cookie: b.cookie!, 'content-type': 'application/json', 'x-callhook-portal': '1', origin: 'https://callhook.example.com' }, body: '{"name":"Fine","domain":"fine"}' });
     expect(proxied.status, 'the public address (CALLHOOK_PUBLIC_URL) behind a proxy').toBe(201);
     await t.api.delete(`/v1/orgs/${((await proxied.json()) as { id: string }).id}`);
-    for (const origin of ['null', 'not a url']) {
+    for (const origin of ['null', 'not a url', t.url.replace('http:', 'https:')]) {
       const odd = await fetch(`${t.url}/v1/orgs`, { method: 'POST', headers: { cookie: b.cookie!, 'content-type': 'application/json', 'x-callhook-portal': '1', origin }, body: '{"name":"Evil","domain":"evil"}' });
       expect(odd.status, origin).toBe(403);
     }
@@ -129,6 +129,15 @@ describe('portal sign-in', () => {
     expect(throttled.body.detail).toMatch(/try again in \d+ s/);
     t.clock.advance(15 * 60_000 + 1_000);
     expect((await b.signIn('ops@example.com', PASSWORD)).status).toBe(201);
+  });
+
+  it('behind a trusted proxy, counts sign-in attempts per forwarded client: one guesser does not lock the owner out', async () => {
+    const t = await service({ CALLHOOK_TRUST_PROXY: '1' });
+    const from = (ip: string, password: string) =>
+      fetch(`${t.url}/v1/session`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-forwarded-for': ip }, body: JSON.stringify({ email: 'ops@example.com', password }) });
+    const guesses = await Promise.all(Array.from({ length: 8 }, (_, i) => from('203.0.113.9', `guess-${i}`))); // all at once
+    expect(guesses.map((r) => r.status).sort()).toEqual([401, 401, 401, 401, 401, 429, 429, 429]);
+    expect((await from('198.51.100.20', PASSWORD)).status).toBe(201);
   });
 
   it('signs out: the cookie is cleared and the session no longer works; sessions run out unless used', async () => {
@@ -186,15 +195,21 @@ describe('portal sign-in', () => {
     expect((await t.api.get(`/v1/orgs/${a.orgId}`)).body).toMatchObject({ plan: 'expert', notificationEmails: ['oncall@a.example'] });
     expect((await ann.request('PATCH', `/v1/orgs/${other.orgId}`, { notificationEmails: [] })).status).toBe(404);
 
-    // An admin manages its connections (HEP settings too) and API keys; an API key cannot.
+    // An admin manages its connections and API keys; an API key cannot. HEP capture ids (which
+    // say whose calls mirrored SIP is, instance-wide) are the operator's to set.
     const connection = await ann.request('POST', `/v1/orgs/${a.orgId}/connections`, { name: 'Kamailio' });
     expect(connection.status).toBe(201);
-    const patched = await ann.request('PATCH', `/v1/orgs/${a.orgId}/connections/${connection.body.id}`, { hep: { captureId: 2001, authKey: 'secret' } });
+    const hepByAdmin = await ann.request('PATCH', `/v1/orgs/${a.orgId}/connections/${connection.body.id}`, { hep: { captureId: 0 } });
+    expect([hepByAdmin.status, hepByAdmin.body.field]).toEqual([403, 'hep']);
+    expect((await ann.request('POST', `/v1/orgs/${a.orgId}/connections`, { name: 'Probe', hep: { captureId: 2001 } })).status).toBe(403);
+    const patched = await op.request('PATCH', `/v1/orgs/${a.orgId}/connections/${connection.body.id}`, { hep: { captureId: 2001, authKey: 'secret' } });
     expect(patched.body.hep).toEqual({ captureId: 2001, authKeySet: true });
-    const renamed = await ann.request('PATCH', `/v1/orgs/${a.orgId}/connections/${connection.body.id}`, { name: 'Kamailio 2', hep: { captureId: 2002 } });
+    const renamed = await op.request('PATCH', `/v1/orgs/${a.orgId}/connections/${connection.body.id}`, { name: 'Kamailio 2', hep: { captureId: 2002 } });
     expect([renamed.body.name, renamed.body.hep]).toEqual(['Kamailio 2', { captureId: 2002, authKeySet: true }]); // key kept
-    const taken = await ann.request('POST', `/v1/orgs/${a.orgId}/connections`, { name: 'Dup', hep: { captureId: 2002 } });
-    expect(taken.status).toBe(409);
+    const byAdmin = await ann.request('PATCH', `/v1/orgs/${a.orgId}/connections/${connection.body.id}`, { name: 'Kamailio 3' });
+    expect([byAdmin.status, byAdmin.body.hep]).toEqual([200, { captureId: 2002, authKeySet: true }]); // renaming is fine
+    const taken = await op.request('POST', `/v1/orgs/${a.orgId}/connections`, { name: 'Dup', hep: { captureId: 2002 } });
+    expect([taken.status, taken.body.field]).toEqual([409, 'hep.captureId']);
     expect((await ann.request('POST', `/v1/orgs/${a.orgId}/api-keys`, { name: 'crm' })).status).toBe(201);
     expect((await t.api.post(`/v1/orgs/${a.orgId}/connections`, { name: 'By key' }, a.apiKey)).status).toBe(403);
     expect((await t.api.post(`/v1/orgs/${a.orgId}/api-keys`, { name: 'By key' }, a.apiKey)).status).toBe(403);

@@ -797,7 +797,7 @@ export interface paths {
             };
         };
         put?: never;
-        /** Create a connection and its ingest token */
+        /** Create a connection and its ingest token (HEP settings: operator only) */
         post: {
             parameters: {
                 query?: never;
@@ -876,6 +876,15 @@ export interface paths {
                     };
                 };
                 /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Default Response */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -935,7 +944,7 @@ export interface paths {
         };
         options?: never;
         head?: never;
-        /** Change a connection's name or HEP capture settings */
+        /** Change a connection's name or HEP capture settings (operator only) */
         patch: {
             parameters: {
                 query?: never;
@@ -980,6 +989,24 @@ export interface paths {
                             createdAt: string;
                             revokedAt: string | null;
                         };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
                     };
                 };
                 /** @description Default Response */

@@ -5,6 +5,7 @@ import { AppError, notFound } from '../../errors.ts';
 import { newId } from '../../ids.ts';
 import { type Account, type AccountRole, normalizeEmail } from '../../tenancy/account.ts';
 import { hashPassword, passwordProblem } from '../../tenancy/password.ts';
+import { bearerOf } from '../auth.ts';
 import { type Api, type ApiDeps } from '../app.ts';
 import { Enum, Page, PageQuery, problems } from '../common.ts';
 import { AccountSchema, accountJson } from './session.ts';
@@ -58,7 +59,7 @@ export function accountRoutes(app: Api, deps: ApiDeps): void {
       await auth.operator(request);
       return { orgId: null };
     } catch (error) {
-      if (!(error instanceof AppError) || error.code !== 'FORBIDDEN') throw error;
+      if (!(error instanceof AppError) || error.code !== 'FORBIDDEN' || bearerOf(request) !== null) throw error;
       const account = await auth.sessionAccount(request);
       if (account?.role === 'admin') return { orgId: account.orgId };
       throw error;

@@ -1,7 +1,8 @@
 // Connections: the phone systems feeding an organization, each with its ingest token (operator or
 // the organization's admin).
 import { Type } from 'typebox';
-import { notFound } from '../../errors.ts';
+import type { FastifyRequest } from 'fastify';
+import { AppError, notFound } from '../../errors.ts';
 import { newId, newToken } from '../../ids.ts';
 import type { Connection } from '../../tenancy/org.ts';
 import type { ConnectionPatch } from '../../store/store.ts';
@@ -61,8 +62,16 @@ export function connectionRoutes(app: Api, deps: ApiDeps): void {
   const { store, clock, auth } = deps;
   const tags = ['connections'];
   const preHandler = auth.orgAdmin;
+  // A capture id decides which organization mirrored SIP belongs to, across the whole instance:
+  // the operator's to hand out, not an organization admin's to pick.
+  const hepByOperatorOnly = (request: FastifyRequest, hep: unknown) => {
+    if (hep !== undefined && request.principal?.kind !== 'operator') {
+      throw new AppError('FORBIDDEN', "Only the operator sets a connection's HEP capture settings", { field: 'hep' });
+    }
+  };
 
-  app.post('/v1/orgs/:orgId/connections', { preHandler, schema: { tags, summary: 'Create a connection and its ingest token', params: OrgParams, body: CreateConnection, response: { 201: CreatedConnection, ...problems(401, 403, 404, 422) } } }, async (request, reply) => {
+  app.post('/v1/orgs/:orgId/connections', { preHandler, schema: { tags, summary: 'Create a connection and its ingest token (HEP settings: operator only)', params: OrgParams, body: CreateConnection, response: { 201: CreatedConnection, ...problems(401, 403, 404, 409, 422) } } }, async (request, reply) => {
+    hepByOperatorOnly(request, request.body.hep);
     const ingestToken = newToken('cht');
     const connection = await store.connections.create(
       {
@@ -83,8 +92,9 @@ export function connectionRoutes(app: Api, deps: ApiDeps): void {
     return { data: page.data.map(connectionJson), nextCursor: page.nextCursor };
   });
 
-  app.patch('/v1/orgs/:orgId/connections/:connectionId', { preHandler, schema: { tags, summary: "Change a connection's name or HEP capture settings", params: ConnectionParams, body: PatchConnection, response: { 200: ConnectionSchema, ...problems(404, 409, 422) } } }, async (request, reply) => {
+  app.patch('/v1/orgs/:orgId/connections/:connectionId', { preHandler, schema: { tags, summary: "Change a connection's name or HEP capture settings (operator only)", params: ConnectionParams, body: PatchConnection, response: { 200: ConnectionSchema, ...problems(401, 403, 404, 409, 422) } } }, async (request, reply) => {
     const { name, hep } = request.body;
+    hepByOperatorOnly(request, hep);
     const current = await store.connections.get(request.org!.id, request.params.connectionId);
     if (!current || current.revokedAt !== null) throw notFound('Connection', request.params.connectionId);
     const patch: ConnectionPatch = {};

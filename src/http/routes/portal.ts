@@ -25,7 +25,11 @@ export async function portalRoutes(app: Api, root: string = PORTAL_DIST): Promis
     wildcard: false,
     index: ['index.html'],
     // Hashed asset names never change content; index.html must always be fetched fresh.
-    setHeaders: (reply, path) => void reply.header('cache-control', path.includes('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache'),
+    setHeaders: (reply, path) => {
+      void reply.header('cache-control', path.includes('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache');
+      // The portal is never shown inside another site's frame (clickjacking).
+      void reply.header('content-security-policy', "frame-ancestors 'none'").header('x-frame-options', 'DENY');
+    },
   });
   // Files listed at start are routes of their own; this catches the rest: a file built since (the
   // portal rebuilt while callhook runs), a missing asset (404, not HTML in place of a script), or

@@ -36,21 +36,21 @@ export function sessionRoutes(app: Api, deps: ApiDeps): void {
   const throttle = new LoginThrottle(clock);
   const sessionMs = config.portal.sessionMs;
 
+  // Secure whenever people reach this instance over https, even when a proxy speaks http to us.
+  const publicHttps = config.http.publicUrl.startsWith('https:');
   const setCookie = (request: FastifyRequest, reply: FastifyReply, value: string, maxAgeS: number) =>
-    reply.setCookie(SESSION_COOKIE, value, { path: '/', httpOnly: true, sameSite: 'strict', secure: request.protocol === 'https', maxAge: maxAgeS });
+    reply.setCookie(SESSION_COOKIE, value, { path: '/', httpOnly: true, sameSite: 'strict', secure: publicHttps || request.protocol === 'https', maxAge: maxAgeS });
 
   app.post('/v1/session', { schema: { tags, summary: 'Sign in to the portal (sets the session cookie)', body: SignIn, response: { 201: SessionSchema, ...problems(401, 422, 429) } } }, async (request, reply) => {
     const email = normalizeEmail(request.body.email);
-    const waitS = throttle.attempt(email, request.ip);
+    const attempt = throttle.attempt(email, request.ip);
+    const waitS = attempt.retryAfterS;
     if (waitS > 0) throw new AppError('TOO_MANY_ATTEMPTS', `Too many sign-in attempts; try again in ${waitS} s`, { extra: { retryAfterS: waitS } });
     const found = await store.accounts.findByEmail(email);
     // An unknown address costs the same hash as a wrong password: the answer time tells nothing.
     const right = await verifyPassword(request.body.password, found?.passwordHash ?? DUMMY_HASH);
-    if (!found || !right) {
-      throttle.failed(email);
-      throw new AppError('UNAUTHORIZED', 'The e-mail or the password is wrong', { field: 'password' });
-    }
-    throttle.succeeded(email);
+    if (!found || !right) throw new AppError('UNAUTHORIZED', 'The e-mail or the password is wrong', { field: 'password' });
+    attempt.succeeded();
     const token = newToken('chs');
     const now = clock.now();
     await store.accounts.deleteExpiredSessions(now); // sign-ins are rare: a good moment to sweep

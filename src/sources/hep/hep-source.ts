@@ -20,7 +20,7 @@ import { directionOf } from './call-direction.ts';
 export interface HepSourceConfig extends TrackerConfig {
   /** How long messages wait for earlier-stamped ones (mirrors are not strictly causal). */
   reorderWindowMs: number;
-  /** Most messages held for the window; past it the oldest are dropped (reason "overload"). */
+  /** Most messages held for the window and the tracker; past it arrivals are dropped (reason "overload"). */
   maxHeld: number;
 }
 
@@ -65,11 +65,13 @@ export function createHepSource(deps: { store: Store; ingest: Ingest; clock: Clo
   const late = metrics.counter('callhook_hep_packets_late_total', 'SIP messages stamped before others already processed (beyond the reorder window)');
   const dialogs = new Map<string, Tracked>();
   metrics.gauge('callhook_hep_calls_tracked', 'SIP dialogs held in memory', () => dialogs.size);
-  const connections = new Map<number, { value: { connection: Connection; org: Org } | null; until: number }>();
+  const connections = new Map<number, { value: Promise<{ connection: Connection; org: Org } | null>; until: number }>();
   const window = new ReorderBuffer<Arrival>({ windowMs: config.reorderWindowMs, timeOf: (a) => a.atMs, maxItems: config.maxHeld });
   let chain: Promise<void> = Promise.resolve();
   /** Released from the window and not yet through the tracker. */
   let inProcess = 0;
+  /** Received and not yet decoded, checked and held (waiting for a connection look-up). */
+  let receiving = 0;
   // A PBX clock running ahead of ours would hold its messages back by the difference: the window
   // is drained at our time plus the lead seen in the last minute.
   let lead = { ms: 0, seenAt: 0 };
@@ -77,18 +79,29 @@ export function createHepSource(deps: { store: Store; ingest: Ingest; clock: Clo
 
   const drop = (reason: string) => rejected.inc(1, { reason });
 
-  async function connectionOf(captureId: number) {
+  /** The answer is shared while it is looked up: a burst of packets costs one query. */
+  function connectionOf(captureId: number): Promise<{ connection: Connection; org: Org } | null> {
     const now = Date.now();
     const known = connections.get(captureId);
     if (known && known.until > now) return known.value;
-    const value = await store.connections.findByCaptureId(captureId);
+    const value = store.connections.findByCaptureId(captureId);
     if (connections.size > 10_000) connections.clear();
     connections.set(captureId, { value, until: now + CONNECTION_TTL_MS });
+    value.catch(() => connections.delete(captureId)); // a failed look-up is not remembered
     return value;
   }
 
   async function receive(datagram: Buffer): Promise<void> {
     received.inc();
+    receiving++;
+    try {
+      await accept(datagram);
+    } finally {
+      receiving--;
+    }
+  }
+
+  async function accept(datagram: Buffer): Promise<void> {
     const hep = decodeHep(datagram);
     if (!hep.ok) return drop(hep.reason);
     const packet = hep.packet;
@@ -103,10 +116,10 @@ export function createHepSource(deps: { store: Store; ingest: Ingest; clock: Clo
     const atMs = Math.floor(packet.timestampUs / 1_000);
     const now = clock.now();
     if (atMs - now > lead.ms || now - lead.seenAt > LEAD_MEMORY_MS) lead = { ms: Math.max(0, atMs - now), seenAt: now };
-    const { dropped, late: lateBefore } = window;
+    // The tracker is far behind: what arrives now is dropped (counted), what is held goes on.
+    if (window.size + inProcess >= config.maxHeld) return drop('overload');
+    const lateBefore = window.late;
     window.push({ connection: found.connection, org: found.org, message: sip.message, atMs });
-    // Past the window's cap (the tracker is far behind) the oldest held message goes: counted.
-    if (window.dropped > dropped) drop('overload');
     if (window.late > lateBefore) late.inc();
   }
 
@@ -229,7 +242,6 @@ export function createHepSource(deps: { store: Store; ingest: Ingest; clock: Clo
 
   async function connectionById(connectionId: string) {
     for (const tracked of dialogs.values()) if (tracked.connection.id === connectionId) return { connection: tracked.connection, org: tracked.org };
-    for (const entry of connections.values()) if (entry.value?.connection.id === connectionId) return entry.value;
     return store.connections.findById(connectionId);
   }
 
@@ -245,6 +257,6 @@ export function createHepSource(deps: { store: Store; ingest: Ingest; clock: Clo
         await processAll(window.flush());
       }),
     stats: () => ({ dialogs: dialogs.size, held: window.size }),
-    backlog: () => window.size + inProcess,
+    backlog: () => receiving + window.size + inProcess,
   };
 }

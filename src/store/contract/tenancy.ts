@@ -139,8 +139,10 @@ export function tenancyContract(ctx: ContractContext): void {
 
     it("changes a live connection's name and HEP settings; not another's capture id, not a revoked connection", async () => {
       const { org, connection } = await createTenant(ctx.store);
+      expect((await ctx.store.connections.findByTokenHash(`hash-${connection.id}`))?.connection.name).toBe('PBX'); // looked up (and cached) once
       const renamed = await ctx.store.connections.update(org.id, connection.id, { name: 'Kamailio', hep: { captureId: 3001, authKey: 'k' } });
       expect(renamed).toEqual({ ...connection, name: 'Kamailio', hep: { captureId: 3001, authKey: 'k' } });
+      expect((await ctx.store.connections.findByTokenHash(`hash-${connection.id}`))?.connection.name).toBe('Kamailio'); // no stale cached copy
       expect(await ctx.store.connections.get(org.id, connection.id)).toEqual(renamed);
       expect((await ctx.store.connections.findByCaptureId(3001))?.connection.id).toBe(connection.id);
       expect(await ctx.store.connections.update(org.id, connection.id, { hep: null })).toEqual({ ...renamed, hep: null });

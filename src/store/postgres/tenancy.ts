@@ -82,6 +82,7 @@ export function postgresConnections(db: PgDatabase, ingestTokens: IngestTokenCac
       const row = await db.one('SELECT * FROM connections WHERE org_id = $1 AND id = $2 AND revoked_at IS NULL', [orgId, id]);
       if (!row) return null;
       const next = { ...connectionFrom(row), ...given(patch) };
+      ingestTokens.clear(); // the ingest path reads the connection (its name) through this cache
       await conflictOnDuplicate(`A connection with HEP capture id ${next.hep?.captureId}`, () =>
         db.run('UPDATE connections SET name = $1, hep_capture_id = $2, hep_auth_key = $3 WHERE org_id = $4 AND id = $5', [
           next.name, next.hep?.captureId ?? null, next.hep?.authKey ?? null, orgId, id,

@@ -85,6 +85,7 @@ export function sqliteConnections(db: Database, ingestTokens: IngestTokenCache):
       const row = db.get<Row>('SELECT * FROM connections WHERE org_id = ? AND id = ? AND revoked_at IS NULL', orgId, id);
       if (!row) return null;
       const next = { ...connectionFrom(row), ...given(patch) };
+      ingestTokens.clear(); // the ingest path reads the connection (its name) through this cache
       conflictOnDuplicate(`A connection with HEP capture id ${next.hep?.captureId}`, () =>
         db.run('UPDATE connections SET name = ?, hep_capture_id = ?, hep_auth_key = ? WHERE org_id = ? AND id = ?', next.name, next.hep?.captureId ?? null, next.hep?.authKey ?? null, orgId, id),
         'hep.captureId',

@@ -10,6 +10,7 @@ import { ProblemBanner } from '../../components/ProblemBanner';
 import { Time } from '../../components/Time';
 import { useSubmit } from '../../hooks';
 import { useOrg } from '../org/org-context';
+import { useSession } from '../../session-context';
 import { parseCaptureId } from './capture-id';
 
 export function ConnectionRow({ connection: c, onChanged }: { connection: Connection; onChanged: () => Promise<void> }) {
@@ -73,6 +74,8 @@ export function ConnectionRow({ connection: c, onChanged }: { connection: Connec
 
 function ConnectionEdit({ connection: c, onDone, onCancel }: { connection: Connection; onDone: () => Promise<void>; onCancel: () => void }) {
   const { org } = useOrg();
+  // HEP settings are the operator's (they route SIP instance-wide); an admin renames only.
+  const operator = useSession().account.role === 'operator';
   const [name, setName] = useState(c.name);
   const [captureId, setCaptureId] = useState(c.hep ? String(c.hep.captureId) : '');
   const [authKey, setAuthKey] = useState('');
@@ -89,7 +92,8 @@ function ConnectionEdit({ connection: c, onDone, onCancel }: { connection: Conne
     // Empty capture id turns HEP off; an empty auth key keeps the one set before (it is never shown).
     const hep: ConnectionPatch['hep'] =
       capture === undefined ? null : { captureId: capture, ...(clearKey ? { authKey: null } : authKey.trim() ? { authKey: authKey.trim() } : {}) };
-    const result = await submit.run(() => call(api.PATCH('/v1/orgs/{orgId}/connections/{connectionId}', { params: { path: { orgId: org.id, connectionId: c.id } }, body: { name: name.trim(), hep } })));
+    const body = operator ? { name: name.trim(), hep } : { name: name.trim() };
+    const result = await submit.run(() => call(api.PATCH('/v1/orgs/{orgId}/connections/{connectionId}', { params: { path: { orgId: org.id, connectionId: c.id } }, body })));
     if (result.ok) await onDone();
   };
 
@@ -98,28 +102,32 @@ function ConnectionEdit({ connection: c, onDone, onCancel }: { connection: Conne
       <ProblemBanner problem={submit.problem} fields={['name', 'hep']} />
       <div className="grid-3">
         <TextField id={`${id}-name`} label="Connection name" value={name} onChange={(e) => setName(e.target.value)} error={fieldError(submit.problem, 'name')} />
-        <TextField
-          id={`${id}-capture`}
-          label="HEP capture id"
-          inputMode="numeric"
-          value={captureId}
-          onChange={(e) => setCaptureId(e.target.value)}
-          hint="Leave empty to stop taking HEP traffic for this connection."
-          error={localError ?? fieldError(submit.problem, 'hep.captureId')}
-        />
-        <TextField
-          id={`${id}-authkey`}
-          label="HEP auth key"
-          autoComplete="off"
-          value={authKey}
-          disabled={clearKey}
-          placeholder={c.hep?.authKeySet ? 'unchanged' : 'none'}
-          onChange={(e) => setAuthKey(e.target.value)}
-          hint={c.hep?.authKeySet ? 'A key is set. Type a new one to replace it.' : 'Optional.'}
-          error={fieldError(submit.problem, 'hep.authKey')}
-        />
+        {operator ? (
+          <>
+            <TextField
+              id={`${id}-capture`}
+              label="HEP capture id"
+              inputMode="numeric"
+              value={captureId}
+              onChange={(e) => setCaptureId(e.target.value)}
+              hint="Leave empty to stop taking HEP traffic for this connection."
+              error={localError ?? fieldError(submit.problem, 'hep.captureId')}
+            />
+            <TextField
+              id={`${id}-authkey`}
+              label="HEP auth key"
+              autoComplete="off"
+              value={authKey}
+              disabled={clearKey}
+              placeholder={c.hep?.authKeySet ? 'unchanged' : 'none'}
+              onChange={(e) => setAuthKey(e.target.value)}
+              hint={c.hep?.authKeySet ? 'A key is set. Type a new one to replace it.' : 'Optional.'}
+              error={fieldError(submit.problem, 'hep.authKey')}
+            />
+          </>
+        ) : null}
       </div>
-      {c.hep?.authKeySet ? <CheckboxField id={`${id}-clear`} label="Remove the auth key" checked={clearKey} onChange={(e) => setClearKey(e.target.checked)} /> : null}
+      {operator && c.hep?.authKeySet ? <CheckboxField id={`${id}-clear`} label="Remove the auth key" checked={clearKey} onChange={(e) => setClearKey(e.target.checked)} /> : null}
       <div className="form-actions">
         <button type="submit" className="primary" disabled={submit.busy}>
           Save

@@ -8,6 +8,7 @@ import { LoadProblem, ProblemBanner } from '../../components/ProblemBanner';
 import { ShownOnce } from '../../components/ShownOnce';
 import { useLoad, useSubmit } from '../../hooks';
 import { useOrg } from '../org/org-context';
+import { useSession } from '../../session-context';
 import { parseCaptureId } from './capture-id';
 import { ConnectionRow } from './ConnectionRow';
 
@@ -63,6 +64,8 @@ export function Connections() {
 
 function NewConnection({ onCreated }: { onCreated: (c: CreatedConnection) => void }) {
   const { org } = useOrg();
+  // A capture id decides whose SIP traffic this is, instance-wide: the operator hands them out.
+  const operator = useSession().account.role === 'operator';
   const [name, setName] = useState('');
   const [captureId, setCaptureId] = useState('');
   const [authKey, setAuthKey] = useState('');
@@ -94,24 +97,32 @@ function NewConnection({ onCreated }: { onCreated: (c: CreatedConnection) => voi
       <ProblemBanner problem={submit.problem} fields={['name', 'hep']} />
       <div className="grid-3">
         <TextField id="conn-new-name" label="Connection name" value={name} onChange={(e) => setName(e.target.value)} hint="Sent to Ringotel receivers as connection_name, e.g. PBX." error={fieldError(submit.problem, 'name')} />
-        <TextField
-          id="conn-new-capture"
-          label="HEP capture id (optional)"
-          inputMode="numeric"
-          value={captureId}
-          onChange={(e) => setCaptureId(e.target.value)}
-          hint="Only for SIP mirrored as HEP: the capture (agent) id the PBX sends."
-          error={localError ?? fieldError(submit.problem, 'hep.captureId')}
-        />
-        <TextField
-          id="conn-new-authkey"
-          label="HEP auth key (optional)"
-          autoComplete="off"
-          value={authKey}
-          onChange={(e) => setAuthKey(e.target.value)}
-          hint="If the PBX sends one, packets without it are refused."
-          error={fieldError(submit.problem, 'hep.authKey')}
-        />
+        {operator ? (
+          <>
+            <TextField
+              id="conn-new-capture"
+              label="HEP capture id (optional)"
+              inputMode="numeric"
+              value={captureId}
+              onChange={(e) => setCaptureId(e.target.value)}
+              hint="Only for SIP mirrored as HEP: the capture (agent) id the PBX sends."
+              error={localError ?? fieldError(submit.problem, 'hep.captureId')}
+            />
+            <TextField
+              id="conn-new-authkey"
+              label="HEP auth key (optional)"
+              autoComplete="off"
+              value={authKey}
+              onChange={(e) => setAuthKey(e.target.value)}
+              hint="If the PBX sends one, packets without it are refused."
+              error={fieldError(submit.problem, 'hep.authKey')}
+            />
+          </>
+        ) : (
+          <p className="hint" data-testid="hep-by-operator">
+            Sending calls as mirrored SIP (HEP)? Your provider sets the capture id for this connection.
+          </p>
+        )}
       </div>
       <div className="form-actions">
         <button type="submit" className="primary" disabled={submit.busy}>
