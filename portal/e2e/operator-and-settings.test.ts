@@ -41,7 +41,9 @@ describe.skipIf(portal.missing)('portal operator screens and settings (browser)'
     await page.getByRole('heading', { name: 'New organization', level: 1 }).waitFor();
     await page.getByLabel('Name', { exact: true }).fill('Acme Dental');
     await page.getByLabel('Domain', { exact: true }).fill('acme-dental');
-    await page.getByLabel('Plan', { exact: true }).fill('basic');
+    const plan = page.getByLabel('Plan', { exact: true });
+    expect(await plan.locator('option').allInnerTexts()).toEqual(['Default: expert — webhooks included', 'expert — webhooks included', 'basic — no webhooks (calls are recorded only)']);
+    await plan.selectOption('basic');
     await page.getByLabel('Notification e-mails', { exact: true }).fill('desk@acme.example\nnot-an-address');
     await page.getByRole('button', { name: 'Create organization' }).click();
     expect(await fieldSays(page, 'Notification e-mails', 'Entry 2')).toBe('Entry 2: is not a valid e-mail address');
@@ -281,5 +283,23 @@ describe.skipIf(portal.missing)('portal operator screens and settings (browser)'
     const direct = await t.api.post('/v1/session', OPERATOR, null);
     expect(direct.status).toBe(429);
     expect(direct.headers.get('retry-after')).toBe(String(waitS));
+  });
+
+  it('your account: the e-mail in the header opens it; a wrong current password is said at its field; a new password signs in, the old one not', async () => {
+    const { t, page } = await portal.signedIn('/orgs');
+    await page.getByTestId('account-email').click();
+    await page.getByRole('heading', { name: 'Your account', level: 1 }).waitFor();
+    const form = page.getByRole('form', { name: 'Change password' });
+    await form.getByLabel('Current password', { exact: true }).fill('not-my-password');
+    await form.getByLabel('New password', { exact: true }).fill('a-brand-new-password');
+    await form.getByRole('button', { name: 'Change password' }).click();
+    expect(await fieldSays(page, 'Current password', 'not your current password')).toMatch(/not your current password/);
+    await form.getByLabel('Current password', { exact: true }).fill(OPERATOR.password);
+    await form.getByRole('button', { name: 'Change password' }).click();
+    await see(form.getByRole('status'), 'Password changed.');
+    expect((await t.api.post('/v1/session', OPERATOR, null)).status).toBe(401);
+    expect((await t.api.post('/v1/session', { email: OPERATOR.email, password: 'a-brand-new-password' }, null)).status).toBe(201);
+    await page.reload();
+    await page.getByRole('heading', { name: 'Your account', level: 1 }).waitFor(); // this browser stays signed in
   });
 });

@@ -28,6 +28,7 @@ import { notificationRoutes } from './routes/notifications.ts';
 import { numberRoutes } from './routes/numbers.ts';
 import { orgRoutes } from './routes/orgs.ts';
 import { outcomeRuleRoutes } from './routes/outcome-rules.ts';
+import { planRoutes } from './routes/plans.ts';
 import { portalRoutes } from './routes/portal.ts';
 import { rinkelRoutes } from './routes/rinkel.ts';
 import { sessionRoutes } from './routes/session.ts';
@@ -107,6 +108,7 @@ export async function buildApp(deps: ApiDeps): Promise<Api> {
   sessionRoutes(app, deps);
   accountRoutes(app, deps);
   orgRoutes(app, deps);
+  planRoutes(app, deps);
   connectionRoutes(app, deps);
   apiKeyRoutes(app, deps);
   userRoutes(app, deps);

@@ -28,6 +28,8 @@ export const SESSION_COOKIE = 'callhook_session';
 /** The header the portal sends on every request: a cross-site form or image cannot set it. */
 export const CSRF_HEADER = 'x-callhook-portal';
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+/** However much it is used, a session ends this long after sign-in (a stolen cookie does not live forever). */
+export const SESSION_MAX_AGE_MS = 30 * 24 * 3_600_000;
 
 export function hashToken(token: string): string {
   return createHash('sha256').update(token).digest('hex');
@@ -89,8 +91,13 @@ export function createAuth(deps: { store: Store; clock: Clock; operatorToken: st
       const from = origin === undefined ? undefined : originOf(origin);
       if (from !== undefined && (from === null || (from !== originOf(`${request.protocol}://${request.headers.host}`) && from !== publicOrigin))) throw new AppError('FORBIDDEN', `Requests from ${origin} cannot use a portal session`);
     }
-    // Sliding: a session in use is extended once half of it has gone by.
-    if (found.session.expiresAt - now < deps.sessionMs / 2) await deps.store.accounts.extendSession(tokenHash, now + deps.sessionMs);
+    const endsAt = found.session.createdAt + SESSION_MAX_AGE_MS;
+    if (now >= endsAt) {
+      await deps.store.accounts.deleteSession(tokenHash);
+      throw new AppError('UNAUTHORIZED', 'The session has ended; sign in again');
+    }
+    // Sliding: a session in use is extended once half of it has gone by, up to its maximum age.
+    if (found.session.expiresAt - now < deps.sessionMs / 2) await deps.store.accounts.extendSession(tokenHash, Math.min(now + deps.sessionMs, endsAt));
     return found.account;
   }
 

@@ -110,6 +110,8 @@ export interface AccountStore {
   list(query: PageQuery & { orgId?: string | undefined }): Promise<Page<Account>>;
   /** How many operator accounts exist (the first one is made on first start). */
   countOperators(): Promise<number>;
+  /** Replaces the password hash and ends the account's other sessions (all but `keepSession`, a token hash). */
+  setPassword(id: string, passwordHash: string, keepSession: string | null): Promise<boolean>;
   /** Deletes the account and signs it out everywhere. */
   delete(id: string): Promise<boolean>;
   createSession(tokenHash: string, session: Session): Promise<void>;

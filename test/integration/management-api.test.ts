@@ -43,6 +43,17 @@ describe('operator: organizations, connections, directory, API keys', () => {
     expect(patched.body).toMatchObject({ plan: 'basic', notificationEmails: ['a@b.example'], domain: 'default-plan' });
   });
 
+  it('lists the configured plans (operator): which include webhooks and which is the default', async () => {
+    const plans = await t.api.get('/v1/plans');
+    expect(plans.status).toBe(200);
+    expect(plans.body.data).toEqual([
+      { name: 'expert', webhooks: true, description: expect.any(String), default: true },
+      { name: 'basic', webhooks: false, description: expect.any(String), default: false },
+    ]);
+    const org = await setupOrg(t.api);
+    expect((await t.api.get('/v1/plans', org.apiKey)).status).toBe(403);
+  });
+
   it('creates a connection whose ingest token is shown once and works for ingest', async () => {
     const org = await t.api.post('/v1/orgs', { name: 'Conn Co', domain: 'conn-co' });
     const connection = await t.api.post(`/v1/orgs/${org.body.id}/connections`, { name: 'Asterisk HQ' });

@@ -160,6 +160,36 @@ describe('portal sign-in', () => {
     const ended = await c.request('GET', '/v1/orgs');
     expect(ended.status).toBe(401);
     expect(ended.body.detail).toMatch(/sign in again/);
+
+    // In use every 8 hours, a session still ends 30 days after sign-in.
+    const d = browser(t);
+    await d.signIn('ops@example.com', PASSWORD);
+    let usedFor = 0;
+    while ((await d.request('GET', '/v1/session')).status === 200) {
+      t.clock.advance(8 * HOUR);
+      usedFor += 8 * HOUR;
+      expect(usedFor).toBeLessThanOrEqual(31 * 24 * HOUR);
+    }
+    expect(usedFor).toBe(30 * 24 * HOUR);
+  });
+
+  it('changes the password with the current one; other sessions end, this one goes on; the new one signs in', async () => {
+    const t = await service();
+    const here = browser(t);
+    const elsewhere = browser(t);
+    await here.signIn('ops@example.com', PASSWORD);
+    await elsewhere.signIn('ops@example.com', PASSWORD);
+    const wrong = await here.request('POST', '/v1/session/password', { currentPassword: 'not-it-at-all', newPassword: 'a-new-long-password' });
+    expect([wrong.status, wrong.body.field]).toEqual([422, 'currentPassword']);
+    const weak = await here.request('POST', '/v1/session/password', { currentPassword: PASSWORD, newPassword: 'short' });
+    expect([weak.status, weak.body.errors?.[0]?.field ?? weak.body.field]).toEqual([422, 'newPassword']);
+    expect((await here.request('POST', '/v1/session/password', { currentPassword: PASSWORD, newPassword: 'a-new-long-password' })).status).toBe(204);
+    expect((await here.request('GET', '/v1/session')).status).toBe(200);
+    expect((await elsewhere.request('GET', '/v1/session')).status).toBe(401);
+    expect((await browser(t).signIn('ops@example.com', PASSWORD)).status).toBe(401);
+    expect((await browser(t).signIn('ops@example.com', 'a-new-long-password')).status).toBe(201);
+    // Not with a bearer token: it is a person's password.
+    expect((await t.api.post('/v1/session/password', { currentPassword: 'a-new-long-password', newPassword: 'another-long-one' })).status).toBe(401);
   });
 
   it("keeps an organization admin to its organization: its resources, connections and API keys, not others' nor the operator's routes", async () => {

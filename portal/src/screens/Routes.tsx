@@ -3,6 +3,7 @@
 import { NotFound, Redirect } from '../components/Redirect';
 import { match, useLocation } from '../router';
 import { useSession } from '../session-context';
+import { AccountPage } from './account/AccountPage';
 import { Accounts } from './accounts/Accounts';
 import { OrgArea } from './org/OrgArea';
 import { OrgEdit, OrgNew } from './orgs/OrgForm';
@@ -14,6 +15,7 @@ export function Routes() {
   const home = account.role === 'operator' ? '/orgs' : `/orgs/${encodeURIComponent(account.orgId ?? '')}/integrations`;
 
   if (path === '/') return <Redirect to={home} />;
+  if (path === '/account') return <AccountPage />;
 
   const inOrg = /^\/orgs\/([^/]+)(\/.*)?$/.exec(path);
   if (account.role === 'admin') {

@@ -5,7 +5,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../../errors.ts';
 import { newToken } from '../../ids.ts';
 import { type Account, normalizeEmail } from '../../tenancy/account.ts';
-import { DUMMY_HASH, verifyPassword } from '../../tenancy/password.ts';
+import { DUMMY_HASH, hashPassword, passwordProblem, verifyPassword } from '../../tenancy/password.ts';
 import { SESSION_COOKIE, hashToken, sessionTokenOf } from '../auth.ts';
 import { type Api, type ApiDeps } from '../app.ts';
 import { LoginThrottle } from '../login-throttle.ts';
@@ -27,6 +27,10 @@ const SignIn = Type.Object(
   { additionalProperties: false },
 );
 const SessionSchema = Type.Object({ account: AccountSchema, expiresAt: Type.Optional(Time) });
+const ChangePassword = Type.Object(
+  { currentPassword: Type.String({ minLength: 1, maxLength: 200 }), newPassword: Type.String({ minLength: 10, maxLength: 200, description: 'At least 10 characters.' }) },
+  { additionalProperties: false },
+);
 
 export const accountJson = (a: Account) => ({ ...a, createdAt: iso(a.createdAt) });
 
@@ -63,6 +67,23 @@ export function sessionRoutes(app: Api, deps: ApiDeps): void {
     const account = await auth.sessionAccount(request);
     if (!account) throw new AppError('UNAUTHORIZED', 'Not signed in');
     return { account: accountJson(account) };
+  });
+
+  app.post('/v1/session/password', { schema: { tags, summary: "Change the signed-in account's password (ends its other sessions)", body: ChangePassword, response: { 204: Type.Null(), ...problems(401, 403, 422, 429) } } }, async (request, reply) => {
+    const account = await auth.sessionAccount(request);
+    if (!account) throw new AppError('UNAUTHORIZED', 'Sign in to change your password');
+    const attempt = throttle.attempt(account.email, request.ip);
+    if (attempt.retryAfterS > 0) throw new AppError('TOO_MANY_ATTEMPTS', `Too many attempts; try again in ${attempt.retryAfterS} s`, { extra: { retryAfterS: attempt.retryAfterS } });
+    const found = await store.accounts.findByEmail(account.email);
+    if (!found || !(await verifyPassword(request.body.currentPassword, found.passwordHash))) {
+      throw new AppError('VALIDATION_FAILED', 'currentPassword is not your current password', { field: 'currentPassword' });
+    }
+    attempt.succeeded();
+    const weak = passwordProblem(request.body.newPassword);
+    if (weak) throw new AppError('VALIDATION_FAILED', `newPassword ${weak}`, { field: 'newPassword' });
+    // Someone who had the old password (or a cookie from another browser) is out from now on.
+    await store.accounts.setPassword(account.id, await hashPassword(request.body.newPassword), hashToken(sessionTokenOf(request)!));
+    return reply.code(204).send(null);
   });
 
   app.delete('/v1/session', { schema: { tags, summary: 'Sign out (ends the session, clears the cookie)', response: { 204: Type.Null(), ...problems(403) } } }, async (request, reply) => {

@@ -38,6 +38,8 @@ interface Tracked {
 }
 
 const STORE_SWEEP_MS = 1_000;
+/** Calls whose messages are processed at the same moment (each may hold a store transaction). */
+const MAX_LANES_AT_ONCE = 256;
 /** How long a PBX clock's observed lead over ours is remembered. */
 const LEAD_MEMORY_MS = 60_000;
 /** How long a capture id → connection answer is trusted (connections change rarely). */
@@ -142,8 +144,9 @@ export function createHepSource(deps: { store: Store; ingest: Ingest; clock: Clo
       else lanes.set(key, [arrival]);
     }
     inProcess += arrivals.length;
-    await Promise.all(
-      [...lanes.values()].map(async (lane) => {
+    const queue = [...lanes.values()];
+    const runLanes = async () => {
+      for (let lane = queue.shift(); lane; lane = queue.shift()) {
         for (const arrival of lane) {
           try {
             await process(arrival);
@@ -153,8 +156,10 @@ export function createHepSource(deps: { store: Store; ingest: Ingest; clock: Clo
             inProcess--;
           }
         }
-      }),
-    );
+      }
+    };
+    // Enough calls side by side to fill group commits; not a transaction per call of a huge batch at once.
+    await Promise.all(Array.from({ length: Math.min(MAX_LANES_AT_ONCE, queue.length) }, runLanes));
   }
 
   const keyOf = (connectionId: string, callId: string) => `${connectionId}/${callId}`;

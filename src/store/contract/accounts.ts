@@ -58,6 +58,17 @@ export function accountsContract(ctx: ContractContext): void {
       expect(await accounts.findSession('hash-1', T0)).toBeNull();
 
       expect(await accounts.deleteExpiredSessions(T0 + HOUR)).toBe(1); // hash-2
+
+      // A new password ends the other sessions, keeps the one it was changed in.
+      await accounts.createSession('hash-4', { accountId: account.id, createdAt: T0, expiresAt: T0 + DAY });
+      await accounts.createSession('hash-5', { accountId: account.id, createdAt: T0, expiresAt: T0 + DAY });
+      expect(await accounts.setPassword(account.id, 'h2', 'hash-4')).toBe(true);
+      expect((await accounts.findByEmail(account.email))?.passwordHash).toBe('h2');
+      expect(await accounts.findSession('hash-4', T0)).not.toBeNull();
+      expect(await accounts.findSession('hash-5', T0)).toBeNull();
+      expect(await accounts.setPassword(account.id, 'h3', null)).toBe(true);
+      expect(await accounts.findSession('hash-4', T0)).toBeNull();
+      expect(await accounts.setPassword('acct_unknown', 'h', null)).toBe(false);
       await accounts.createSession('hash-3', { accountId: account.id, createdAt: T0, expiresAt: T0 + DAY });
       expect(await accounts.delete(account.id)).toBe(true);
       expect(await accounts.findSession('hash-3', T0)).toBeNull();

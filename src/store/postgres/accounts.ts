@@ -36,6 +36,13 @@ export function postgresAccounts(db: PgDatabase): AccountStore {
     async countOperators() {
       return Number((await db.one<Row>("SELECT count(*) AS n FROM accounts WHERE role = 'operator'"))?.n ?? 0);
     },
+    async setPassword(id, passwordHash, keepSession) {
+      return db.transaction(async (tx) => {
+        if ((await tx.run('UPDATE accounts SET password_hash = $1 WHERE id = $2', [passwordHash, id])) === 0) return false;
+        await tx.run('DELETE FROM account_sessions WHERE account_id = $1 AND token_hash IS DISTINCT FROM $2', [id, keepSession]);
+        return true;
+      });
+    },
     async delete(id) {
       return (await db.run('DELETE FROM accounts WHERE id = $1', [id])) > 0;
     },

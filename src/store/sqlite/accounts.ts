@@ -37,6 +37,13 @@ export function sqliteAccounts(db: Database): AccountStore {
     async countOperators() {
       return Number(db.get<Row>("SELECT count(*) AS n FROM accounts WHERE role = 'operator'")?.n ?? 0);
     },
+    async setPassword(id, passwordHash, keepSession) {
+      return db.transaction(() => {
+        if (db.run('UPDATE accounts SET password_hash = ? WHERE id = ?', passwordHash, id) === 0) return false;
+        db.run('DELETE FROM account_sessions WHERE account_id = ? AND token_hash IS NOT ?', id, keepSession);
+        return true;
+      });
+    },
     async delete(id) {
       return db.run('DELETE FROM accounts WHERE id = ?', id) > 0;
     },

@@ -4,14 +4,12 @@ import { useState, type FormEvent } from 'react';
 import { api, call, fieldError } from '../../api/client';
 import type { Org } from '../../api/types';
 import { ConfirmButton } from '../../components/ConfirmButton';
-import { linesOf, TextAreaField, TextField } from '../../components/Field';
+import { linesOf, SelectField, TextAreaField, TextField } from '../../components/Field';
 import { LoadProblem, ProblemBanner } from '../../components/ProblemBanner';
 import { useLoad, useSubmit } from '../../hooks';
 import { Link, navigate } from '../../router';
 
 const FIELDS = ['name', 'domain', 'plan', 'notificationEmails', 'defaultCountry'] as const;
-/** The plans callhook ships with; an instance may configure others (there is no API listing them). */
-const KNOWN_PLANS = ['expert', 'basic'];
 
 interface Values {
   name: string;
@@ -22,6 +20,16 @@ interface Values {
 }
 
 function OrgFields({ values, set, problem }: { values: Values; set: (v: Partial<Values>) => void; problem: ReturnType<typeof useSubmit>['problem'] }) {
+  const plans = useLoad(() => call(api.GET('/v1/plans')), []);
+  const list = plans.data?.data ?? [];
+  const describe = (p: { name: string; webhooks: boolean }) => `${p.name} — ${p.webhooks ? 'webhooks included' : 'no webhooks (calls are recorded only)'}`;
+  const fallback = list.find((p) => p.default);
+  const planOptions = [
+    // A new organization may leave it to the instance's default; an existing one keeps its plan listed even if no longer configured.
+    ...(values.plan === '' ? [{ value: '', label: fallback ? `Default: ${describe(fallback)}` : 'Default plan' }] : []),
+    ...(values.plan !== '' && !list.some((p) => p.name === values.plan) ? [{ value: values.plan, label: values.plan }] : []),
+    ...list.map((p) => ({ value: p.name, label: describe(p) })),
+  ];
   return (
     <>
       <TextField id="org-name" label="Name" required value={values.name} onChange={(e) => set({ name: e.target.value })} error={fieldError(problem, 'name')} />
@@ -34,20 +42,15 @@ function OrgFields({ values, set, problem }: { values: Values; set: (v: Partial<
         hint="A short unique name (letters, digits, dots, dashes), e.g. newcompany123. Ringotel webhooks send it as “domain”."
         error={fieldError(problem, 'domain')}
       />
-      <TextField
+      <SelectField
         id="org-plan"
         label="Plan"
-        list="org-plans"
         value={values.plan}
         onChange={(e) => set({ plan: e.target.value })}
-        hint="expert includes webhooks; basic records calls without sending webhooks. Leave empty for this instance's default plan."
+        options={planOptions}
+        hint={plans.problem ? 'The plans could not be loaded; the default plan is used.' : 'Which plans include webhooks is set by this instance (CALLHOOK_PLANS).'}
         error={fieldError(problem, 'plan')}
       />
-      <datalist id="org-plans">
-        {KNOWN_PLANS.map((p) => (
-          <option key={p} value={p} />
-        ))}
-      </datalist>
       <TextAreaField
         id="org-emails"
         label="Notification e-mails"

@@ -42,9 +42,9 @@ export function Shell({ children }: { children: ReactNode }) {
             </nav>
           ) : null}
           <div className="whoami">
-            <span className="whoami-email" data-testid="account-email" title={`${account.name} (${account.role === 'operator' ? 'operator' : 'organization admin'})`}>
+            <Link to="/account" className="whoami-email" data-testid="account-email" aria-current={here('/account')} title={`${account.name} (${account.role === 'operator' ? 'operator' : 'organization admin'}): your account`}>
               {account.email}
-            </span>
+            </Link>
             <button type="button" className="secondary small" onClick={() => void signOut()}>
               Sign out
             </button>
