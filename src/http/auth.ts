@@ -119,16 +119,32 @@ export function createAuth(deps: { store: Store; clock: Clock; operatorToken: st
     return { kind: 'org', orgId: account.orgId!, keyId: null, account };
   }
 
-  /** The organization in the path, for the operator (any) or its own admin or key (else: it does not exist). */
-  async function orgInPath(orgId: string | undefined): Promise<Org> {
+  /**
+   * The organization in the path, for the operator (any), its own admin, or (where `keys`) its own
+   * API key; another organization's resources do not exist for them.
+   */
+  async function actOnOrg(request: FastifyRequest, keys: boolean): Promise<void> {
+    const orgId = (request.params as { orgId?: string }).orgId;
     if (orgId === undefined) throw new Error('the route has no :orgId');
+    const principal = await principalOf(request);
+    if (principal.kind === 'key') {
+      if (principal.org.id !== orgId) throw notFound('Organization', orgId);
+      if (!keys) throw new AppError('FORBIDDEN', "This route needs the operator token or an organization admin's portal session; an API key cannot use it");
+      request.principal = { kind: 'org', orgId, keyId: principal.keyId, account: null };
+      request.org = principal.org;
+      return;
+    }
+    if (principal.kind === 'org' && principal.orgId !== orgId) throw notFound('Organization', orgId);
     const org = await deps.store.orgs.get(orgId);
     if (!org) throw notFound('Organization', orgId);
-    return org;
+    request.principal = principal as Principal;
+    request.org = org;
   }
 
   return {
     sessionAccount,
+    /** Who the request is from (bearer token first, then the portal session), without a route's rule applied. */
+    principal: principalOf,
 
     /** Operator-only routes: organizations, accounts. */
     async operator(request: FastifyRequest): Promise<void> {
@@ -141,36 +157,13 @@ export function createAuth(deps: { store: Store; clock: Clock; operatorToken: st
     },
 
     /** /v1/orgs/{orgId}/… routes: that organization's API key or admin, or the operator. */
-    async org(request: FastifyRequest): Promise<void> {
-      const orgId = (request.params as { orgId?: string }).orgId;
-      const principal = await principalOf(request);
-      if (principal.kind === 'key') {
-        // Another organization's resources do not exist for this key.
-        if (principal.org.id !== orgId) throw notFound('Organization', orgId ?? '');
-        request.principal = { kind: 'org', orgId: principal.org.id, keyId: principal.keyId, account: null };
-        request.org = principal.org;
-        return;
-      }
-      if (principal.kind === 'org' && principal.orgId !== orgId) throw notFound('Organization', orgId ?? '');
-      request.principal = principal as Principal;
-      request.org = await orgInPath(orgId);
-    },
+    org: (request: FastifyRequest) => actOnOrg(request, true),
 
     /**
      * Credentials of an organization (connections, API keys): the operator, or the organization's
      * admin signed in to the portal. An API key cannot mint more keys or ingest tokens.
      */
-    async orgAdmin(request: FastifyRequest): Promise<void> {
-      const orgId = (request.params as { orgId?: string }).orgId;
-      const principal = await principalOf(request);
-      if (principal.kind === 'key') {
-        if (principal.org.id !== orgId) throw notFound('Organization', orgId ?? '');
-        throw new AppError('FORBIDDEN', "This route needs the operator token or an organization admin's portal session; an API key cannot use it");
-      }
-      if (principal.kind === 'org' && principal.orgId !== orgId) throw notFound('Organization', orgId ?? '');
-      request.principal = principal as Principal;
-      request.org = await orgInPath(orgId);
-    },
+    orgAdmin: (request: FastifyRequest) => actOnOrg(request, false),
 
     /** Rinkel-compatible routes: the organization comes from its API key (x-rinkel-api-key or Bearer). */
     async rinkel(request: FastifyRequest): Promise<void> {

@@ -1,11 +1,11 @@
 // Portal accounts: the operator lists, creates and deletes them; an organization's admin sees
 // its organization's. Passwords are stored as scrypt hashes (tenancy/password.ts), never shown.
+import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { AppError, notFound } from '../../errors.ts';
 import { newId } from '../../ids.ts';
 import { type Account, type AccountRole, normalizeEmail } from '../../tenancy/account.ts';
 import { hashPassword, passwordProblem } from '../../tenancy/password.ts';
-import { bearerOf } from '../auth.ts';
 import { type Api, type ApiDeps } from '../app.ts';
 import { Enum, Page, PageQuery, problems } from '../common.ts';
 import { AccountSchema, accountJson } from './session.ts';
@@ -54,15 +54,10 @@ export function accountRoutes(app: Api, deps: ApiDeps): void {
   });
 
   /** The operator (token or session) sees all accounts; an admin's session its organization's. */
-  async function principalForAccounts(request: Parameters<typeof auth.operator>[0]): Promise<{ orgId: string | null }> {
-    try {
-      await auth.operator(request);
-      return { orgId: null };
-    } catch (error) {
-      if (!(error instanceof AppError) || error.code !== 'FORBIDDEN' || bearerOf(request) !== null) throw error;
-      const account = await auth.sessionAccount(request);
-      if (account?.role === 'admin') return { orgId: account.orgId };
-      throw error;
-    }
+  async function principalForAccounts(request: FastifyRequest): Promise<{ orgId: string | null }> {
+    const principal = await auth.principal(request);
+    if (principal.kind === 'operator') return { orgId: null };
+    if (principal.kind === 'org' && principal.account) return { orgId: principal.orgId };
+    throw new AppError('FORBIDDEN', 'Accounts are listed for the operator and organization admins; an API key cannot see them');
   }
 }

@@ -15,7 +15,6 @@ function holdingSource() {
     receive: async () => void received++,
     tick: async () => {},
     flush: async () => {},
-    stats: () => ({ dialogs: 0, held: received - released }),
     backlog: () => received - released,
   };
   return { source, received: () => received, releaseAll: () => void (released = received) };

@@ -52,7 +52,6 @@ export interface HepSource {
   tick(): Promise<void>;
   /** Processes everything held, as if the window had passed (shutdown, tests). */
   flush(): Promise<void>;
-  stats(): { dialogs: number; held: number };
   /** Messages received and not yet through the tracker: the TCP listener stops reading above a limit. */
   backlog(): number;
 }
@@ -261,7 +260,6 @@ export function createHepSource(deps: { store: Store; ingest: Ingest; clock: Clo
       serially(async () => {
         await processAll(window.flush());
       }),
-    stats: () => ({ dialogs: dialogs.size, held: window.size }),
     backlog: () => receiving + window.size + inProcess,
   };
 }
