@@ -1,6 +1,16 @@
 // Every setting in one place: its environment variable, its `serve` flag, its default and what it
 // does. `callhook serve --help` and docs/configuration.md are rendered from this list.
-import { HOURLY_FOR_A_DAY_S } from '../delivery/retry-schedule.ts';
+
+/** The seeds' retry policy: once an hour for 24 hours after the first attempt. */
+export const HOURLY_FOR_A_DAY_S: readonly number[] = Array.from({ length: 24 }, () => 3_600);
+
+/** A plan: whether its organizations get webhooks at all. */
+export interface Plan {
+  webhooks: boolean;
+  description: string;
+}
+
+export type Plans = Readonly<Record<string, Plan>>;
 
 export type SettingType = 'string' | 'int' | 'bool' | 'seconds-list' | 'json';
 

@@ -7,7 +7,7 @@ import { newToken } from '../../ids.ts';
 import { type Account, normalizeEmail } from '../../tenancy/account.ts';
 import { DUMMY_HASH, hashPassword, passwordProblem, verifyPassword } from '../../tenancy/password.ts';
 import { SESSION_COOKIE, hashToken, sessionTokenOf } from '../auth.ts';
-import { type Api, type ApiDeps } from '../app.ts';
+import type { Api, ApiDeps } from '../app.ts';
 import { LoginThrottle } from '../login-throttle.ts';
 import { Enum, Nullable, Time, iso, problems } from '../common.ts';
 
