@@ -83,6 +83,7 @@ export function sessionRoutes(app: Api, deps: ApiDeps): void {
     if (weak) throw new AppError('VALIDATION_FAILED', `newPassword ${weak}`, { field: 'newPassword' });
     // Someone who had the old password (or a cookie from another browser) is out from now on.
     await store.accounts.setPassword(account.id, await hashPassword(request.body.newPassword), hashToken(sessionTokenOf(request)!));
+    deps.passwordChanged(account);
     return reply.code(204).send(null);
   });
 
