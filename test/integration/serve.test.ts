@@ -115,7 +115,7 @@ describe('callhook serve', () => {
     const signInAgain = await fetch(`${third.url}/v1/session`, { method: 'POST', headers: portal, body: JSON.stringify({ email: 'operator@localhost', password: 'my-own-password-42' }) });
     expect(signInAgain.status).toBe(201);
     expect(await stop(third.child)).toBe(0);
-  });
+  }, 90_000); // three starts of a real process on a shared machine
 
   it('does not print a token given in CALLHOOK_ADMIN_TOKEN', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'callhook-serve-'));
