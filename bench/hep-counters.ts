@@ -21,7 +21,10 @@ export function readCounters(text: string): HepCounters {
     if (!match) continue;
     const [, name, labels = '', raw] = match;
     const value = Number(raw);
-    const label = (key: string) => new RegExp(`${key}="([^"]*)"`).exec(labels)?.[1] ?? '';
+    const label = (key: string) => {
+      const start = labels.indexOf(`${key}="`);
+      return start < 0 ? '' : labels.slice(start + key.length + 2, labels.indexOf('"', start + key.length + 2));
+    };
     if (name === 'callhook_hep_packets_total') counters.received += value;
     else if (name === 'callhook_hep_packets_decoded_total') counters.decoded += value;
     else if (name === 'callhook_hep_packets_rejected_total') counters.rejected[label('reason')] = (counters.rejected[label('reason')] ?? 0) + value;

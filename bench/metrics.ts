@@ -13,9 +13,10 @@ export interface MetricsSampler {
   stop(): { samples: number; maxQueued: number; avgQueued: number; avgInFlight: number; stale: number; stalePerProcess?: number[] };
 }
 
+/** The first sample of a metric, labelled or not: a line `name value` or `name{…} value`. */
 function value(text: string, name: string): number {
-  const match = new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text);
-  return match ? Number(match[1]) : 0;
+  const line = text.split('\n').find((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`));
+  return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : 0;
 }
 
 function scrape(baseUrl: string): Promise<DispatcherSample> {

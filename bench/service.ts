@@ -96,7 +96,10 @@ export async function startChild(options: {
     memory() {
       try {
         const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-        const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? NaN);
+        const kb = (field: string) => {
+          const line = status.split('\n').find((l) => l.startsWith(`${field}:`));
+          return line ? Number.parseInt(line.slice(field.length + 1).trim(), 10) : NaN;
+        };
         const mb = (v: number) => (Number.isFinite(v) ? Math.round(v / 102.4) / 10 : null);
         return { rssMb: mb(kb('VmRSS')), peakMb: mb(kb('VmHWM')) };
       } catch {

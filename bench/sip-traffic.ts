@@ -97,8 +97,16 @@ interface Template {
   steps: number;
 }
 
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+/** Where the tokens occur, left to right, the longest at each place (as an alternation of them would match). */
+function* occurrences(text: string, longestFirst: readonly string[]): Generator<{ index: number; token: string }> {
+  let index = 0;
+  while (index < text.length) {
+    const token = longestFirst.find((t) => text.startsWith(t, index));
+    if (token) {
+      yield { index, token };
+      index += token.length;
+    } else index++;
+  }
 }
 
 function buildTemplate(scenario: Scenario): Template {
@@ -134,7 +142,7 @@ function buildTemplate(scenario: Scenario): Template {
   for (const tag of toTags) addSlot(/^[0-9a-f]{32}-[0-9a-f]{8}$/.test(tag) ? 'kamailioTag' : 'sippTag', [[tag, '', '']]);
   const branches = new Set(decoded.flatMap((d) => d.sip.via.flatMap((via) => (via.branch === null ? [] : [via.branch]))));
   for (const branch of branches) addSlot(branch.startsWith('z9hG4bK-') ? 'sippBranch' : 'kamailioBranch', [[branch, '', '']]);
-  const pattern = new RegExp([...tokens.keys()].sort((a, b) => b.length - a.length).map(escapeRegExp).join('|'), 'g');
+  const longestFirst = [...tokens.keys()].filter((t) => t !== '').sort((a, b) => b.length - a.length);
 
   const firstUs = decoded[0]!.packet.timestampUs;
   const phases: Template['phases'] = [];
@@ -147,10 +155,10 @@ function buildTemplate(scenario: Scenario): Template {
     const text = packet.payload.toString('utf8');
     const parts: Array<string | number> = [];
     let last = 0;
-    for (const match of text.matchAll(pattern)) {
-      const token = tokens.get(match[0])!;
+    for (const match of occurrences(text, longestFirst)) {
+      const token = tokens.get(match.token)!;
       parts.push(text.slice(last, match.index) + token.before, token.slot);
-      last = match.index + match[0].length;
+      last = match.index + match.token.length;
       if (token.after) parts.push(token.after);
     }
     parts.push(text.slice(last));

@@ -1,7 +1,7 @@
 // The composition root: config → store → sender, dispatcher, outbox → ingest → HTTP.
 // `startService` is what `callhook serve` runs and what tests start in-process (with a fake clock).
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Clock, systemClock } from './clock.ts';
 import type { Config } from './config/load.ts';
@@ -53,6 +53,8 @@ export interface Service {
   operatorToken: string;
   /** Where the operator token came from: the environment or the data folder. */
   operatorTokenSource: 'CALLHOOK_ADMIN_TOKEN' | string;
+  /** This start made the token (so it may show it, once). */
+  operatorTokenCreated: boolean;
   /** The portal's first operator account, when this process serves the API: how to sign in. */
   firstOperator: FirstOperator | null;
   config: Config;
@@ -75,7 +77,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
   log.info({ node: process.version, version: VERSION, store: describeDatabase(config.database), role: config.role, dev: config.dev }, 'callhook starting');
 
   const store = await openStore(config.database);
-  const { token: operatorToken, source: operatorTokenSource } = operatorTokenOf(config);
+  const { token: operatorToken, source: operatorTokenSource, created: operatorTokenCreated } = operatorTokenOf(config);
   const firstOperator = config.role === 'all' || config.role === 'api' ? await ensureFirstOperator(config, store, clock) : null;
   const metrics = new Metrics();
   const targetPolicy: TargetPolicy = { allowPrivate: config.delivery.allowPrivateTargets };
@@ -147,6 +149,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
     sender,
     targetPolicy,
     owner,
+    passwordChanged: (account) => retireGeneratedPassword(config, account.email),
     routes: config.role === 'worker' || config.role === 'hep' ? 'health' : 'all',
     isReady: () => ready,
   });
@@ -193,6 +196,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
     url: `http://${host}:${port}`,
     operatorToken,
     operatorTokenSource,
+    operatorTokenCreated,
     firstOperator,
     config,
     store,
@@ -255,14 +259,25 @@ async function ensureFirstOperator(config: Config, store: Store, clock: Clock): 
   return { email: config.portal.email, passwordSource: source, password: fromEnv ? null : password };
 }
 
+/** The generated first-operator password stops being true once that operator sets its own. */
+function retireGeneratedPassword(config: Config, email: string): void {
+  if (email === config.portal.email) rmSync(join(config.dataDir, 'portal-password'), { force: true });
+}
+
 /** CALLHOOK_ADMIN_TOKEN, else the token kept in the data folder, made on first start. */
-function operatorTokenOf(config: Config): { token: string; source: string } {
-  if (config.adminToken) return { token: config.adminToken, source: 'CALLHOOK_ADMIN_TOKEN' };
+function operatorTokenOf(config: Config): { token: string; source: string; created: boolean } {
+  if (config.adminToken) return { token: config.adminToken, source: 'CALLHOOK_ADMIN_TOKEN', created: false };
   const path = join(config.dataDir, 'operator-token');
-  if (existsSync(path)) return { token: readFileSync(path, 'utf8').trim(), source: path };
+  if (existsSync(path)) return { token: readFileSync(path, 'utf8').trim(), source: path, created: false };
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const token = newToken('cho');
-  writeFileSync(path, token + '\n', { mode: 0o600 });
+  try {
+    // `wx`: a process starting at the same moment may have made one; then that one holds.
+    writeFileSync(path, token + '\n', { mode: 0o600, flag: 'wx' });
+  } catch (error) {
+    if ((error as { code?: string }).code !== 'EEXIST') throw error;
+    return { token: readFileSync(path, 'utf8').trim(), source: path, created: false };
+  }
   chmodSync(path, 0o600);
-  return { token, source: path };
+  return { token, source: path, created: true };
 }

@@ -94,7 +94,7 @@ export async function runServe(argv: string[], out: NodeJS.WritableStream, env: 
 }
 
 function banner(service: Service, config: Config): string {
-  const { url, operatorToken, operatorTokenSource } = service;
+  const { url, operatorToken, operatorTokenSource, operatorTokenCreated } = service;
   const publicUrl = config.http.publicUrl;
   const shown = (path: string) => (relative(process.cwd(), path).startsWith('..') ? path : `./${relative(process.cwd(), path)}`);
   const lines = [
@@ -102,7 +102,12 @@ function banner(service: Service, config: Config): string {
     `callhook ${VERSION} is listening on ${url} (Node ${process.version})`,
     config.role === 'worker' ? '  Role:            worker (sends, retries, e-mails; serves /healthz, /readyz, /metrics)' : `  API docs:        ${publicUrl}/docs  (OpenAPI: ${publicUrl}/openapi.json)`,
     ...(config.role === 'api' ? ['  Role:            api (API and ingest; workers send)'] : []),
-    operatorTokenSource === 'CALLHOOK_ADMIN_TOKEN' ? '  Operator token:  from CALLHOOK_ADMIN_TOKEN' : `  Operator token:  ${operatorToken}   (kept in ${shown(operatorTokenSource)})`,
+    // Printed on the start that made it only: later starts' output may land in shared logs.
+    operatorTokenSource === 'CALLHOOK_ADMIN_TOKEN'
+      ? '  Operator token:  from CALLHOOK_ADMIN_TOKEN'
+      : operatorTokenCreated
+        ? `  Operator token:  ${operatorToken}   (shown once; kept in ${shown(operatorTokenSource)})`
+        : `  Operator token:  in ${shown(operatorTokenSource)}`,
     ...(service.firstOperator
       ? [
           `  Portal:          ${publicUrl}/portal`,

@@ -2,9 +2,8 @@
 // into one frozen, typed object that is passed down in slices. Nothing else reads process.env.
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { Plans } from '../tenancy/plans.ts';
-import { passwordProblem } from '../tenancy/password.ts';
-import { SETTINGS, type Setting } from './settings.ts';
+import { passwordProblem } from './password-rule.ts';
+import { SETTINGS, type Plans, type Setting } from './settings.ts';
 
 export type Role = 'all' | 'api' | 'worker' | 'hep';
 export const ROLES: readonly Role[] = ['all', 'api', 'worker', 'hep'];

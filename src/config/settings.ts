@@ -1,6 +1,16 @@
 // Every setting in one place: its environment variable, its `serve` flag, its default and what it
 // does. `callhook serve --help` and docs/configuration.md are rendered from this list.
-import { HOURLY_FOR_A_DAY_S } from '../delivery/retry-schedule.ts';
+
+/** The seeds' retry policy: once an hour for 24 hours after the first attempt. */
+export const HOURLY_FOR_A_DAY_S: readonly number[] = Array.from({ length: 24 }, () => 3_600);
+
+/** A plan: whether its organizations get webhooks at all. */
+export interface Plan {
+  webhooks: boolean;
+  description: string;
+}
+
+export type Plans = Readonly<Record<string, Plan>>;
 
 export type SettingType = 'string' | 'int' | 'bool' | 'seconds-list' | 'json';
 
@@ -39,9 +49,9 @@ export const SETTINGS: readonly Setting[] = [
   { name: 'hepMaxCallS', env: 'CALLHOOK_HEP_MAX_CALL_S', type: 'int', default: 14_400, min: 60, max: 604_800, description: 'A SIP call whose BYE was never seen ends after this long without a message.' },
   { name: 'retentionDays', env: 'CALLHOOK_RETENTION_DAYS', flag: 'retention-days', type: 'int', default: 30, min: 0, max: 3_650, description: 'Attempts, finished deliveries, events and ended calls older than this are purged (0 keeps everything). Owed deliveries are never purged.' },
   { name: 'portalEmail', env: 'CALLHOOK_PORTAL_EMAIL', type: 'string', default: 'operator@localhost', description: 'E-mail of the first operator account of the portal, made on first start when there is none (more with `callhook users add`).' },
-  { name: 'portalPassword', env: 'CALLHOOK_PORTAL_PASSWORD', type: 'string', default: null, description: 'Password of that first operator account; when unset, one is generated and kept in <dataDir>/portal-password.' },
+  { name: 'portalPassword', env: 'CALLHOOK_PORTAL_PASSWORD', type: 'string', default: null, description: 'Password of that first operator account; when unset, one is generated and kept in <dataDir>/portal-password until that operator sets its own.' },
   { name: 'sessionHours', env: 'CALLHOOK_SESSION_HOURS', type: 'int', default: 12, min: 1, max: 720, description: 'A portal session ends after this long unused (it is extended while in use).' },
-  { name: 'adminToken', env: 'CALLHOOK_ADMIN_TOKEN', type: 'string', default: null, description: 'Operator token. When unset, one is generated on first start and kept in <dataDir>/operator-token.' },
+  { name: 'adminToken', env: 'CALLHOOK_ADMIN_TOKEN', type: 'string', default: null, description: 'Operator token. When unset, one is generated on first start, printed by that start only, and kept in <dataDir>/operator-token.' },
   { name: 'dev', env: 'CALLHOOK_DEV', flag: 'dev', type: 'bool', default: false, description: 'Development mode: allows http and private/loopback webhook targets (a receiver on localhost) and says so at start. Not for production.' },
   { name: 'allowPrivateTargets', env: 'CALLHOOK_ALLOW_PRIVATE_TARGETS', flag: 'allow-private-targets', type: 'bool', default: false, description: 'Allow webhook URLs with http and loopback/private/link-local addresses (on-premises CRMs, tests). Implied by dev.' },
   { name: 'smtpUrl', env: 'CALLHOOK_SMTP_URL', flag: 'smtp-url', type: 'string', default: null, description: 'SMTP server for notification e-mails, e.g. smtp://user:pass@mail.example.com:587. Unset: e-mails are logged and kept in the outbox.' },

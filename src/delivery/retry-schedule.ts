@@ -2,8 +2,8 @@
 // the schedule exhausted? A schedule is the list of delays between attempts, in seconds.
 import type { NextState } from './delivery.ts';
 
-/** The seeds' policy: once an hour for 24 hours after the first attempt. */
-export const HOURLY_FOR_A_DAY_S: readonly number[] = Array.from({ length: 24 }, () => 3_600);
+// Defined in config (the default schedule setting), which imports nothing of the rest of src.
+export { HOURLY_FOR_A_DAY_S } from '../config/settings.ts';
 
 /**
  * What becomes of a delivery after an attempt.

@@ -13,6 +13,7 @@ import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { Ingest } from '../sources/ingest/ingest.ts';
 import type { Store } from '../store/store.ts';
+import type { Account } from '../tenancy/account.ts';
 import type { Auth } from './auth.ts';
 import { ProblemSchema } from './common.ts';
 import { notFoundHandler, problemHandler } from './problem.ts';
@@ -50,6 +51,8 @@ export interface ApiDeps {
   targetPolicy: TargetPolicy;
   /** This process's lease owner id. */
   owner: string;
+  /** An account set a new password (the first operator's generated one is then forgotten). */
+  passwordChanged(account: Account): void;
   /** A worker serves only health and metrics. */
   routes: 'all' | 'health';
   isReady(): boolean;

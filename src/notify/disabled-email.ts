@@ -19,7 +19,7 @@ export function disabledWebhookEmail(input: {
   const failingSince = new Date(delivery.firstAttemptAt ?? now).toISOString();
   // Replay selects by creation time; the failing delivery was created just before its first attempt.
   const since = new Date(delivery.createdAt).toISOString();
-  const url = withoutQuery(webhook.url);
+  const url = shownUrl(webhook.url);
   const name = webhook.description ? `"${webhook.description}" (${url})` : url;
   const text = [
     `Hello,`,
@@ -32,7 +32,7 @@ export function disabledWebhookEmail(input: {
     `Why:         delivery ${delivery.id} (${delivery.eventType}, call ${delivery.callId}) failed every attempt`,
     `             from ${failingSince} to ${new Date(now).toISOString()}, and no delivery to this webhook has`,
     `             succeeded since then.`,
-    `Last error:  ${lastError}`,
+    `Last error:  ${lastError.replaceAll(webhook.url, url)}`,
     ``,
     `Nothing is lost: while the webhook is disabled, callhook keeps its events as held deliveries.`,
     ``,
@@ -57,10 +57,14 @@ export function disabledWebhookEmail(input: {
   };
 }
 
-/** Receivers sometimes keep a token in the query string; an e-mail is no place for it. */
-function withoutQuery(raw: string): string {
-  const at = raw.indexOf('?');
-  return at === -1 ? raw : `${raw.slice(0, at)}?…`;
+/**
+ * The URL as a mail (or the log, without SMTP) may show it: receivers sometimes keep a token in the
+ * query string, and a URL stored before user names were refused may carry a password.
+ */
+export function shownUrl(raw: string): string {
+  if (!URL.canParse(raw)) return '(not a valid URL; see the webhook)';
+  const url = new URL(raw);
+  return `${url.protocol}//${url.host}${url.pathname}${url.search ? '?…' : ''}`;
 }
 
 function span(ms: number): string {

@@ -31,9 +31,5 @@ export async function verifyPassword(password: string, stored: string): Promise<
 /** Spent on unknown e-mails too, so a wrong address and a wrong password take the same time. */
 export const DUMMY_HASH = 'scrypt$32768$8$1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
 
-/** Where a password is too weak to accept: null when fine. */
-export function passwordProblem(password: string): string | null {
-  if (password.length < 10) return 'must be at least 10 characters';
-  if (password.length > 200) return 'must be at most 200 characters';
-  return null;
-}
+// The rule also checks CALLHOOK_PORTAL_PASSWORD at start-up, so config holds it.
+export { passwordProblem } from '../config/password-rule.ts';

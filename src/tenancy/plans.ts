@@ -1,13 +1,10 @@
 // Plans are operator configuration: which organizations get webhooks at all.
 import { AppError } from '../errors.ts';
+import type { Plans } from '../config/settings.ts';
 import type { Org } from './org.ts';
 
-export interface Plan {
-  webhooks: boolean;
-  description: string;
-}
-
-export type Plans = Readonly<Record<string, Plan>>;
+// The shape is a setting (CALLHOOK_PLANS), so config defines it.
+export type { Plan, Plans } from '../config/settings.ts';
 
 export function assertPlanHasWebhooks(plans: Plans, org: Org): void {
   if (!plans[org.plan]?.webhooks) {

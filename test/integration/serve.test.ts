@@ -1,7 +1,7 @@
 // `callhook serve --dev` as `npm start` runs it: a real process that says where everything is,
 // keeps its generated operator token across restarts, answers /healthz, and drains on SIGTERM.
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -62,7 +62,7 @@ describe('callhook serve', () => {
     const token = readFileSync(join(dataDir, 'operator-token'), 'utf8').trim();
     expect(token).toMatch(/^cho_/);
     expect(statSync(join(dataDir, 'operator-token')).mode & 0o777).toBe(0o600);
-    expect(first.banner).toContain(`Operator token:  ${token}`);
+    expect(first.banner).toContain(`Operator token:  ${token}   (shown once; kept in `);
     expect(first.banner).toContain('DEVELOPMENT MODE');
     expect(first.banner).toContain('/docs');
     expect((await fetch(`${first.url}/healthz`)).status).toBe(200);
@@ -71,13 +71,51 @@ describe('callhook serve', () => {
     expect(first.stdout()).toContain(`"node":"${process.version}"`);
     expect(await stop(first.child)).toBe(0);
 
-    // The same token after a restart; without --dev there is no development banner.
+    // The same token after a restart, which does not print it (only says where it is kept); without
+    // --dev there is no development banner.
     const second = await serve(dataDir, []);
     children.push(second.child);
-    expect(second.banner).toContain(`Operator token:  ${token}`);
+    expect(second.banner).toContain(`Operator token:  in ${join(dataDir, 'operator-token')}`);
+    expect(second.banner + second.stdout()).not.toContain(token);
     expect(second.banner).not.toContain('DEVELOPMENT MODE');
+    const again = await fetch(`${second.url}/v1/orgs`, { headers: { authorization: `Bearer ${token}` } });
+    expect(again.status).toBe(200);
     expect(await stop(second.child)).toBe(0);
+    expect(second.stdout()).not.toContain(token);
   });
+
+  it("forgets the generated portal password once the first operator sets its own: file removed, the banner stops pointing at it", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'callhook-serve-'));
+    dirs.push(dataDir);
+    const passwordFile = join(dataDir, 'portal-password');
+    const first = await serve(dataDir);
+    children.push(first.child);
+    const generated = readFileSync(passwordFile, 'utf8').trim();
+    expect(first.banner).toContain(`sign in as operator@localhost, password ${generated}   (shown once; kept in ${passwordFile})`);
+    expect(await stop(first.child)).toBe(0);
+
+    const second = await serve(dataDir);
+    children.push(second.child);
+    expect(second.banner).toContain(`password in ${passwordFile}`);
+    expect(second.banner).not.toContain(generated);
+    // The operator signs in to the portal with it and sets its own.
+    const portal = { 'content-type': 'application/json', 'x-callhook-portal': '1' };
+    const signIn = await fetch(`${second.url}/v1/session`, { method: 'POST', headers: portal, body: JSON.stringify({ email: 'operator@localhost', password: generated }) });
+    expect(signIn.status).toBe(201);
+    const cookie = signIn.headers.get('set-cookie')!.split(';')[0]!;
+    const change = await fetch(`${second.url}/v1/session/password`, { method: 'POST', headers: { ...portal, cookie }, body: JSON.stringify({ currentPassword: generated, newPassword: 'my-own-password-42' }) });
+    expect(change.status).toBe(204);
+    expect(existsSync(passwordFile)).toBe(false);
+    expect(await stop(second.child)).toBe(0);
+
+    const third = await serve(dataDir);
+    children.push(third.child);
+    expect(third.banner).not.toContain('portal-password');
+    expect(third.banner).toContain('/portal');
+    const signInAgain = await fetch(`${third.url}/v1/session`, { method: 'POST', headers: portal, body: JSON.stringify({ email: 'operator@localhost', password: 'my-own-password-42' }) });
+    expect(signInAgain.status).toBe(201);
+    expect(await stop(third.child)).toBe(0);
+  }, 90_000); // three starts of a real process on a shared machine
 
   it('does not print a token given in CALLHOOK_ADMIN_TOKEN', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'callhook-serve-'));

@@ -6,7 +6,7 @@ import { AppError, notFound } from '../../errors.ts';
 import { newId } from '../../ids.ts';
 import { type Account, type AccountRole, normalizeEmail } from '../../tenancy/account.ts';
 import { hashPassword, passwordProblem } from '../../tenancy/password.ts';
-import { type Api, type ApiDeps } from '../app.ts';
+import type { Api, ApiDeps } from '../app.ts';
 import { Enum, Page, PageQuery, problems } from '../common.ts';
 import { AccountSchema, accountJson } from './session.ts';
 

@@ -4,7 +4,7 @@ import { notFound } from '../../errors.ts';
 import { newId, newToken } from '../../ids.ts';
 import type { ApiKey } from '../../tenancy/org.ts';
 import { hashToken } from '../auth.ts';
-import { type Api, type ApiDeps } from '../app.ts';
+import type { Api, ApiDeps } from '../app.ts';
 import { Nullable, OrgParams, Page, PageQuery, Time, iso, isoOrNull, problems } from '../common.ts';
 
 const ApiKeySchema = Type.Object(

@@ -2,7 +2,7 @@
 import { Type } from 'typebox';
 import { notFound } from '../../errors.ts';
 import { StandardCallSchema, standardCall } from '../../formats/standard.ts';
-import { type Api, type ApiDeps } from '../app.ts';
+import type { Api, ApiDeps } from '../app.ts';
 import { OrgParams, Page, pageFields, Time, iso, problems } from '../common.ts';
 
 const CallsQuery = Type.Object({ ...pageFields, since: Type.Optional(Type.String({ format: 'date-time', description: 'Calls started at or after.' })) });

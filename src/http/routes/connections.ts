@@ -7,7 +7,7 @@ import { newId, newToken } from '../../ids.ts';
 import type { Connection } from '../../tenancy/org.ts';
 import type { ConnectionPatch } from '../../store/store.ts';
 import { hashToken } from '../auth.ts';
-import { type Api, type ApiDeps } from '../app.ts';
+import type { Api, ApiDeps } from '../app.ts';
 import { Nullable, OrgParams, Page, PageQuery, Time, iso, isoOrNull, problems } from '../common.ts';
 
 const Hep = Type.Object(

@@ -4,7 +4,7 @@ import type { Attempt, Delivery } from '../../delivery/delivery.ts';
 import { DELIVERY_STATUSES } from '../../delivery/delivery.ts';
 import { notFound } from '../../errors.ts';
 import { EVENT_TYPES } from '../../events/catalogue.ts';
-import { type Api, type ApiDeps } from '../app.ts';
+import type { Api, ApiDeps } from '../app.ts';
 import { Enum, Nullable, OrgParams, Page, pageFields, Time, iso, isoOrNull, problems } from '../common.ts';
 
 export const DeliverySchema = Type.Object(

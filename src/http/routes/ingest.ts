@@ -1,6 +1,6 @@
 // The ingest API: a phone system posts call steps with its connection's token. 202 = stored.
 import { IngestBodySchema, IngestResultSchema } from '../../sources/ingest/schema.ts';
-import { type Api, type ApiDeps } from '../app.ts';
+import type { Api, ApiDeps } from '../app.ts';
 import { problems } from '../common.ts';
 
 export function ingestRoutes(app: Api, deps: ApiDeps): void {

@@ -1,7 +1,7 @@
 // E-mails owed to an organization (sent, logged without SMTP, or still pending).
 import { Type } from 'typebox';
 import type { Notification } from '../../notify/notification.ts';
-import { type Api, type ApiDeps } from '../app.ts';
+import type { Api, ApiDeps } from '../app.ts';
 import { Nullable, OrgParams, Page, PageQuery, Time, iso, isoOrNull } from '../common.ts';
 
 const NotificationSchema = Type.Object(

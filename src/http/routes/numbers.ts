@@ -3,7 +3,7 @@ import { Type } from 'typebox';
 import { notFound } from '../../errors.ts';
 import { newId } from '../../ids.ts';
 import type { PhoneNumber } from '../../tenancy/org.ts';
-import { type Api, type ApiDeps } from '../app.ts';
+import type { Api, ApiDeps } from '../app.ts';
 import { Nullable, OrgParams, Page, PageQuery, Time, iso, problems } from '../common.ts';
 
 const NumberSchema = Type.Object({ id: Type.String(), number: Type.String({ description: 'E.164' }), label: Nullable(Type.String()), createdAt: Time }, { title: 'Number' });

@@ -3,7 +3,7 @@ import { Type, type Static } from 'typebox';
 import { AppError, invalid, notFound } from '../../errors.ts';
 import { newId } from '../../ids.ts';
 import type { Org } from '../../tenancy/org.ts';
-import { type Api, type ApiDeps } from '../app.ts';
+import type { Api, ApiDeps } from '../app.ts';
 import { Nullable, OrgParams, Page, PageQuery, Time, iso, problems } from '../common.ts';
 import { isSupportedCountry } from 'libphonenumber-js';
 import { planHasWebhooks } from '../../tenancy/plans.ts';

@@ -4,7 +4,7 @@
 import { Type } from 'typebox';
 import { NO_RULES, WEEKDAYS, checkOutcomeRules } from '../../calls/outcome-rules.ts';
 import { AppError } from '../../errors.ts';
-import { type Api, type ApiDeps } from '../app.ts';
+import type { Api, ApiDeps } from '../app.ts';
 import { Nullable, OrgParams, problems } from '../common.ts';
 
 const HourMinute = Type.String({ pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$', description: 'HH:MM in the time zone; 24:00 ends a day.' });

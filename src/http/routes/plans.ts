@@ -1,7 +1,7 @@
 // The plans this instance offers (operator configuration, CALLHOOK_PLANS): what an organization's
 // `plan` may be set to, and which include webhooks.
 import { Type } from 'typebox';
-import { type Api, type ApiDeps } from '../app.ts';
+import type { Api, ApiDeps } from '../app.ts';
 import { problems } from '../common.ts';
 
 const PlanSchema = Type.Object(

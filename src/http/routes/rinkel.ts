@@ -11,7 +11,7 @@ import { assertAllowedTarget, newWebhook } from '../../delivery/webhook-settings
 import { sampleOrigin, sendTestEvent } from '../../delivery/test-send.ts';
 import { newSigningSecret } from '../../delivery/signature.ts';
 import type { Store } from '../../store/store.ts';
-import { type Api, type ApiDeps } from '../app.ts';
+import type { Api, ApiDeps } from '../app.ts';
 import { Enum, Nullable } from '../common.ts';
 import { toAppError } from '../problem.ts';
 
@@ -62,8 +62,13 @@ function rinkelErrors(error: unknown, request: FastifyRequest, reply: FastifyRep
   const status = appError.code === 'VALIDATION_FAILED' || appError.code === 'MALFORMED_REQUEST' || appError.code === 'TARGET_NOT_ALLOWED' ? 400 : appError.status;
   const items = appError.errors.length > 0 ? appError.errors : [{ field: appError.field ?? '', detail: appError.detail }];
   void reply.code(status).send({
-    errors: items.map((item) => ({ code: appError.code, message: ERROR_CATALOGUE[appError.code].title, detail: item.field ? `${item.field}: ${item.detail.replace(new RegExp(`^${item.field}: `), '')}` : item.detail })),
+    errors: items.map((item) => ({ code: appError.code, message: ERROR_CATALOGUE[appError.code].title, detail: item.field ? `${item.field}: ${withoutPrefix(item.detail, `${item.field}: `)}` : item.detail })),
   });
+}
+
+/** Plain text comparison: the field name is the client's, so it never becomes a pattern. */
+function withoutPrefix(text: string, prefix: string): string {
+  return text.startsWith(prefix) ? text.slice(prefix.length) : text;
 }
 
 export function rinkelRoutes(app: Api, deps: ApiDeps): void {

@@ -7,7 +7,7 @@ import { newToken } from '../../ids.ts';
 import { type Account, normalizeEmail } from '../../tenancy/account.ts';
 import { DUMMY_HASH, hashPassword, passwordProblem, verifyPassword } from '../../tenancy/password.ts';
 import { SESSION_COOKIE, hashToken, sessionTokenOf } from '../auth.ts';
-import { type Api, type ApiDeps } from '../app.ts';
+import type { Api, ApiDeps } from '../app.ts';
 import { LoginThrottle } from '../login-throttle.ts';
 import { Enum, Nullable, Time, iso, problems } from '../common.ts';
 
@@ -83,6 +83,7 @@ export function sessionRoutes(app: Api, deps: ApiDeps): void {
     if (weak) throw new AppError('VALIDATION_FAILED', `newPassword ${weak}`, { field: 'newPassword' });
     // Someone who had the old password (or a cookie from another browser) is out from now on.
     await store.accounts.setPassword(account.id, await hashPassword(request.body.newPassword), hashToken(sessionTokenOf(request)!));
+    deps.passwordChanged(account);
     return reply.code(204).send(null);
   });
 

@@ -3,7 +3,7 @@ import { Type } from 'typebox';
 import { invalid, notFound } from '../../errors.ts';
 import { newId } from '../../ids.ts';
 import type { DirectoryUser } from '../../tenancy/org.ts';
-import { type Api, type ApiDeps } from '../app.ts';
+import type { Api, ApiDeps } from '../app.ts';
 import { Nullable, OrgParams, Page, PageQuery, Time, iso, problems } from '../common.ts';
 
 const Extension = Type.String({ minLength: 1, maxLength: 32, pattern: '^[0-9A-Za-z*#+._-]+$', description: 'Sent to Ringotel receivers as `extension`.' });

@@ -9,7 +9,7 @@ import { DEFAULT_TEST_EVENT, sampleOrigin, sendTestEvent } from '../../delivery/
 import { PREVIOUS_SECRET_GRACE_MS, assertAllowedTarget, assertTimeoutFits, newWebhook } from '../../delivery/webhook-settings.ts';
 import { newSigningSecret } from '../../delivery/signature.ts';
 import { signingSecrets } from '../../delivery/webhook.ts';
-import { type Api, type ApiDeps } from '../app.ts';
+import type { Api, ApiDeps } from '../app.ts';
 import { Enum, Nullable, OrgParams, Page, PageQuery, Time, iso, isoOrNull, problems } from '../common.ts';
 
 const Events = Type.Array(Enum(EVENT_TYPES), { minItems: 1, uniqueItems: true, description: 'Canonical events to send; events without a form in the format are skipped.' });
