@@ -81,7 +81,6 @@ export async function startService(config: Config, options: ServiceOptions = {})
   const targetPolicy: TargetPolicy = { allowPrivate: config.delivery.allowPrivateTargets };
   const sender: Sender = createHttpSender({
     policy: targetPolicy,
-    connectionsPerOrigin: config.delivery.connectionsPerOrigin,
     responseBodyCapBytes: config.delivery.responseBodyCapBytes,
   });
   const owner = newId('proc');
