@@ -157,6 +157,7 @@ describe('addresses that embed IPv4 and other spellings, at every entry point', 
     expect(checkTargetUrl('https://[fec0::1]:8443/hook', strict)).toMatchObject({ ok: false, reason: expect.stringContaining('not a public address') });
     expect(checkTargetUrl('https://localhost/hook', strict).ok).toBe(false);
     expect(checkTargetUrl('https://crm.localhost/hook', strict).ok).toBe(false);
+    expect(checkTargetUrl('https://LocalHost./hook', strict).ok).toBe(false);
     expect(checkTargetUrl('https://user:pw@93.184.215.14/', strict).ok).toBe(false);
     expect(checkTargetUrl('not a url', strict).ok).toBe(false);
     expect(checkTargetUrl('ftp://93.184.215.14/', open).ok).toBe(false);

@@ -77,7 +77,9 @@ export function checkTargetUrl(raw: string, policy: TargetPolicy): UrlCheck {
   if (url.username || url.password) return { ok: false, reason: 'must not contain a user name or password; use the API token or the signature instead' };
   const host = hostOf(url);
   if (!policy.allowPrivate && isIP(host) && !isPublicAddress(host)) return notPublic(host);
-  if (!policy.allowPrivate && (host === 'localhost' || host.endsWith('.localhost'))) return notPublic(host);
+  // RFC 6761: localhost names are loopback, whatever a resolver says (with or without the root dot).
+  const name = host.replace(/\.$/, '').toLowerCase();
+  if (!policy.allowPrivate && (name === 'localhost' || name.endsWith('.localhost'))) return notPublic(host);
   return { ok: true, url };
 }
 

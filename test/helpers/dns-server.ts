@@ -16,7 +16,8 @@ export interface DnsServer {
 const A = 1;
 const AAAA = 28;
 
-export async function startDnsServer(records: Record<string, string[]>): Promise<DnsServer> {
+/** `records`: the addresses of each name; 'SERVFAIL' for a name the server fails to look up. */
+export async function startDnsServer(records: Record<string, string[] | 'SERVFAIL'>): Promise<DnsServer> {
   const socket = createSocket('udp4');
   socket.on('message', (query, peer) => socket.send(answer(query, records), peer.port, peer.address));
   await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
@@ -38,7 +39,7 @@ export async function startDnsServer(records: Record<string, string[]>): Promise
   };
 }
 
-function answer(query: Buffer, records: Record<string, string[]>): Buffer {
+function answer(query: Buffer, records: Record<string, string[] | 'SERVFAIL'>): Buffer {
   // Question: labels from byte 12, then type and class.
   const labels: string[] = [];
   let at = 12;
@@ -50,10 +51,11 @@ function answer(query: Buffer, records: Record<string, string[]>): Buffer {
   const questionEnd = at + 5;
   const name = labels.join('.').toLowerCase();
   const known = records[name];
-  const wanted = (known ?? []).filter((address) => isIP(address) === (type === AAAA ? 6 : type === A ? 4 : 0));
+  const rcode = known === 'SERVFAIL' ? 2 : known ? 0 : 3;
+  const wanted = (Array.isArray(known) ? known : []).filter((address) => isIP(address) === (type === AAAA ? 6 : type === A ? 4 : 0));
   const header = Buffer.alloc(12);
   query.copy(header, 0, 0, 2); // id
-  header.writeUInt16BE(0x8180 | (known ? 0 : 3), 2); // response, recursion available; NXDOMAIN when unknown
+  header.writeUInt16BE(0x8180 | rcode, 2); // response, recursion available; NXDOMAIN when unknown
   header.writeUInt16BE(1, 4);
   header.writeUInt16BE(wanted.length, 6);
   const answers = wanted.map((address) => {

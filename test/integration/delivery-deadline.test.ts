@@ -3,6 +3,7 @@
 // deadline, and webhooks that hang never starve a healthy one on the same host:port.
 import { describe, expect, it } from 'vitest';
 import type { Attempt } from '../../src/delivery/delivery.ts';
+import { createHttpSender } from '../../src/delivery/sender.ts';
 import { type OrgSetup, type TestService, ingest } from '../helpers/service.ts';
 import { testScope } from '../helpers/scope.ts';
 
@@ -95,5 +96,20 @@ describe('the deadline measures the receiver', () => {
       const attempts = await attemptsOf(t, org, webhook.id);
       expect(attempts.map((a) => a.error)).toEqual(Array(20).fill('no response within 2000 ms'));
     }
+  });
+
+  it('gives each webhook a pool of its own and closes the pools left idle', async () => {
+    const receiver = await scope.receiver();
+    const sender = createHttpSender({ policy: { allowPrivate: true }, responseBodyCapBytes: 1_024, poolIdleMs: 50 });
+    scope.defer(() => sender.close());
+    const send = (poolKey?: string) => sender.send({ url: `${receiver.url}/hook`, headers: {}, body: '{}', timeoutMs: 2_000, ...(poolKey ? { poolKey } : {}) });
+    const results = await Promise.all([send('wh_a'), send('wh_a'), send('wh_b'), send()]);
+    expect(results.map((r) => r.kind === 'response' && r.status)).toEqual([200, 200, 200, 200]);
+    expect(sender.stats().pools).toBe(3);
+    const until = Date.now() + 5_000;
+    while (sender.stats().pools > 0 && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(sender.stats().pools).toBe(0);
+    // A closed pool is made again when its webhook sends once more.
+    expect(await send('wh_a')).toMatchObject({ kind: 'response', status: 200 });
   });
 });
