@@ -83,6 +83,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
     policy: targetPolicy,
     responseBodyCapBytes: config.delivery.responseBodyCapBytes,
   });
+  metrics.gauge('callhook_sender_pools', 'Connection pools open: one per webhook sending lately (and one per origin for tests)', () => sender.stats().pools);
   const owner = newId('proc');
   // API-only and HEP-only processes leave sending to the workers; the other roles dispatch.
   const dispatches = config.role === 'all' || config.role === 'worker';

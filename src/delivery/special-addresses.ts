@@ -1,8 +1,8 @@
 // The IANA IPv4 and IPv6 Special-Purpose Address Registries (RFC 6890, RFC 8190), row by row, as
 // data: the target guard refuses every block whose "Globally Reachable" is not True. Transcribed
 // from https://www.iana.org/assignments/iana-ipv4-special-registry and …/iana-ipv6-special-registry
-// (IPv4 as updated 2025-10, IPv6 as updated 2025); when IANA adds a row, add it here and the
-// table test picks it up.
+// (both as of 2025: their latest rows are 192.88.99.2/32 and 100:0:0:1::/64); when IANA adds a row,
+// add it here and the table tests pick it up.
 
 export interface SpecialBlock {
   /** CIDR, as the registry writes it. */
