@@ -82,6 +82,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
   const sender: Sender = createHttpSender({
     policy: targetPolicy,
     responseBodyCapBytes: config.delivery.responseBodyCapBytes,
+    maxTimeoutMs: config.delivery.maxTimeoutMs,
   });
   metrics.gauge('callhook_sender_pools', 'Connection pools open: one per webhook sending lately (and one per origin for tests)', () => sender.stats().pools);
   const owner = newId('proc');

@@ -43,6 +43,8 @@ export interface Sender {
 export interface HttpSenderOptions {
   policy: TargetPolicy;
   responseBodyCapBytes: number;
+  /** The longest deadline a request may have (config.delivery.maxTimeoutMs). */
+  maxTimeoutMs: number;
   /** How long a pool may sit unused before it is closed. */
   poolIdleMs?: number;
   /** Certificates trusted besides Node's roots (tests; operators have NODE_EXTRA_CA_CERTS). */
@@ -68,6 +70,8 @@ class Stop extends Error {}
 export function createHttpSender(options: HttpSenderOptions): Sender {
   const lookup = guardedLookup(options.policy, options.resolve);
   const connect = {
+    // Our deadline ends every request (undici's own connect timeout would cut a long one short).
+    timeout: options.maxTimeoutMs + 1_000,
     ...(lookup ? { lookup } : {}),
     ...(options.trustedCa ? { ca: [...rootCertificates, ...options.trustedCa] } : {}),
   };
@@ -167,7 +171,9 @@ export function createHttpSender(options: HttpSenderOptions): Sender {
         },
       };
       try {
-        pool.dispatch({ origin: url.origin, path: url.pathname + url.search, method: 'POST', headers: request.headers, body: request.body }, handler);
+        // headersTimeout / bodyTimeout off: the deadline above is the only clock.
+        const dispatchOptions = { origin: url.origin, path: url.pathname + url.search, method: 'POST' as const, headers: request.headers, body: request.body, headersTimeout: 0, bodyTimeout: 0 };
+        pool.dispatch(dispatchOptions, handler);
       } catch (error) {
         failed(error);
       }

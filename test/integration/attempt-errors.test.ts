@@ -98,9 +98,9 @@ describe('the attempt-error catalogue, against misbehaving receivers', () => {
   beforeAll(async () => {
     dns = await startDnsServer({ 'inside.callhook.test': ['127.0.0.1'], 'broken.callhook.test': 'SERVFAIL' });
     guarded.port = await listen(createTcpServer((socket) => (guarded.connections++, socket.destroy())));
-    open = createHttpSender({ policy: { allowPrivate: true }, responseBodyCapBytes: 1_024, trustedCa: [TEST_CA] });
-    strict = createHttpSender({ policy: { allowPrivate: false }, responseBodyCapBytes: 1_024, trustedCa: [TEST_CA], resolve: dns.resolve });
-    untrusting = createHttpSender({ policy: { allowPrivate: true }, responseBodyCapBytes: 1_024 });
+    open = createHttpSender({ policy: { allowPrivate: true }, responseBodyCapBytes: 1_024, maxTimeoutMs: 20_000, trustedCa: [TEST_CA] });
+    strict = createHttpSender({ policy: { allowPrivate: false }, responseBodyCapBytes: 1_024, maxTimeoutMs: 20_000, trustedCa: [TEST_CA], resolve: dns.resolve });
+    untrusting = createHttpSender({ policy: { allowPrivate: true }, responseBodyCapBytes: 1_024, maxTimeoutMs: 20_000 });
   });
   afterAll(async () => {
     await Promise.all([open, strict, untrusting].map((sender) => sender.close()));

@@ -100,7 +100,7 @@ describe('the deadline measures the receiver', () => {
 
   it('gives each webhook a pool of its own and closes the pools left idle', async () => {
     const receiver = await scope.receiver();
-    const sender = createHttpSender({ policy: { allowPrivate: true }, responseBodyCapBytes: 1_024, poolIdleMs: 50 });
+    const sender = createHttpSender({ policy: { allowPrivate: true }, responseBodyCapBytes: 1_024, maxTimeoutMs: 20_000, poolIdleMs: 50 });
     scope.defer(() => sender.close());
     const send = (poolKey?: string) => sender.send({ url: `${receiver.url}/hook`, headers: {}, body: '{}', timeoutMs: 2_000, ...(poolKey ? { poolKey } : {}) });
     const results = await Promise.all([send('wh_a'), send('wh_a'), send('wh_b'), send()]);

@@ -48,7 +48,7 @@ describe('host names that resolve to addresses that are not public', () => {
       'mixed.callhook.test': ['93.184.215.14', '10.0.0.1'],
       'public.callhook.test': ['93.184.215.14', '2606:2800:21f:cb07:6820:80da:af6b:8b2c'],
     });
-    sender = createHttpSender({ policy: strict, responseBodyCapBytes: 1_024, resolve: dns.resolve });
+    sender = createHttpSender({ policy: strict, responseBodyCapBytes: 1_024, maxTimeoutMs: 20_000, resolve: dns.resolve });
   });
   afterAll(async () => {
     await sender.close();
