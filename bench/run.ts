@@ -61,7 +61,6 @@ async function main(): Promise<number> {
   if (args.compare) return runComparison(args, log);
   if (args.source === 'hep') return runHepBench(args, log);
 
-  const connections = envInt('CALLHOOK_CONNECTIONS_PER_ORIGIN', 32);
   const inFlight = envInt('CALLHOOK_IN_FLIGHT_PER_WEBHOOK', 32);
   const postgres = args.store === 'postgres';
 
@@ -87,8 +86,9 @@ async function main(): Promise<number> {
     // Everything here shares the machine: a busy one before the start makes every figure lower.
     const busyBeforePct = await machineBusyPct(1_000);
     if (busyBeforePct !== null && busyBeforePct > 25) log(`bench: the machine is busy before the start (${busyBeforePct}% of a core); figures will be low`);
-    log(`bench: raw ceiling, ${args.rawCount} POSTs over ${connections} connections, ${Math.min(connections, inFlight)} in flight…`);
-    const raw = await measureRaw(receiver.url, { count: args.rawCount, connections, concurrency: Math.min(connections, inFlight) });
+    // A webhook sends over connections of its own, as many as it has requests in flight.
+    log(`bench: raw ceiling, ${args.rawCount} POSTs over ${inFlight} connections, ${inFlight} in flight…`);
+    const raw = await measureRaw(receiver.url, { count: args.rawCount, connections: inFlight, concurrency: inFlight });
     log(`bench: raw ${Math.round(raw.postsPerS)} POSTs/s (${raw.failures} failures)`);
     receiver.reset();
 
@@ -219,7 +219,6 @@ async function main(): Promise<number> {
       },
       rawPosts: raw.posts,
       rawFailures: raw.failures,
-      connectionsPerOrigin: connections,
       inFlightPerWebhook: inFlight,
       // All callhook processes together (percent of one core); per process below.
       childCpuPct,

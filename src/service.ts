@@ -83,9 +83,10 @@ export async function startService(config: Config, options: ServiceOptions = {})
   const targetPolicy: TargetPolicy = { allowPrivate: config.delivery.allowPrivateTargets };
   const sender: Sender = createHttpSender({
     policy: targetPolicy,
-    connectionsPerOrigin: config.delivery.connectionsPerOrigin,
     responseBodyCapBytes: config.delivery.responseBodyCapBytes,
+    maxTimeoutMs: config.delivery.maxTimeoutMs,
   });
+  metrics.gauge('callhook_sender_pools', 'Connection pools open: one per webhook sending lately (and one per origin for tests)', () => sender.stats().pools);
   const owner = newId('proc');
   // API-only and HEP-only processes leave sending to the workers; the other roles dispatch.
   const dispatches = config.role === 'all' || config.role === 'worker';

@@ -27,7 +27,6 @@ export interface Config {
     retryScheduleS: number[];
     inFlightPerWebhook: number;
     queuedPerWebhook: number;
-    connectionsPerOrigin: number;
     responseBodyCapBytes: number;
     leaseMs: number;
     /** The longest deadline any one attempt may have: a fraction of the lease. */
@@ -110,7 +109,6 @@ function assemble(v: Record<string, unknown>): Config {
       retryScheduleS: v.retryScheduleS as number[],
       inFlightPerWebhook: v.inFlightPerWebhook as number,
       queuedPerWebhook: v.queuedPerWebhook as number,
-      connectionsPerOrigin: v.connectionsPerOrigin as number,
       responseBodyCapBytes: v.responseBodyCapBytes as number,
       leaseMs: v.leaseMs as number,
       maxTimeoutMs: Math.floor((v.leaseMs as number) / LEASE_TO_DEADLINE),

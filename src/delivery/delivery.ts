@@ -99,7 +99,11 @@ export interface Attempt {
 /** What becomes of a delivery after an attempt (decided by the retry policy, applied by the store). */
 export type NextState =
   | { status: 'succeeded' }
-  | { status: 'pending'; nextAttemptAt: number }
+  /**
+   * `scheduleSteps`: how many scheduled attempts this next one stands in for (a receiver's
+   * Retry-After can pass over some); 1 when absent.
+   */
+  | { status: 'pending'; nextAttemptAt: number; scheduleSteps?: number }
   | { status: 'failed' }
   /** A failed manual attempt leaves the delivery as it was. */
   | { status: 'unchanged' };

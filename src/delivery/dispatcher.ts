@@ -11,7 +11,8 @@ import type { Metrics } from '../observability/metrics.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { DeliveryStore, RecordResultsInput } from '../store/store.ts';
 import type { Attempt, AttemptOutcome, DeliveryJob } from './delivery.ts';
-import { nextAfterAttempt } from './retry-schedule.ts';
+import { RETRY_AFTER_STATUSES, nextAfterAttempt, retryAfterMs } from './retry-schedule.ts';
+import { loggableHeaders } from './response-headers.ts';
 import type { Sender } from './sender.ts';
 import { isDelivered, whyNotDelivered } from './delivered.ts';
 import { webhookHeaders } from './signature.ts';
@@ -193,12 +194,14 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     const timeoutMs = timeoutOf(job);
     const headers = webhookHeaders(job.contentType, job.target.secrets, job.deliveryId, startedAt, job.body);
     const started = performance.now();
-    const result = await sender.send({ url: job.target.url, headers, body: job.body, timeoutMs }).catch((error: unknown) => ({
+    // Each webhook sends over its own connections, so none waits for another's (sender.ts).
+    const result = await sender.send({ url: job.target.url, headers, body: job.body, timeoutMs, poolKey: job.webhookId }).catch((error: unknown) => ({
       kind: 'error' as const,
       error: `internal error while sending: ${String(error)}`,
       durationMs: Math.round(performance.now() - started),
     }));
-    const succeeded = result.kind === 'response' && isDelivered(result.status);
+    const response = result.kind === 'response' ? result : null;
+    const succeeded = response !== null && response.bodyError === null && isDelivered(response.status);
     attemptsTotal.inc(1, { result: succeeded ? 'success' : 'failure' });
     const record: Attempt = {
       id: newId('att'),
@@ -211,19 +214,21 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       durationMs: result.durationMs,
       url: job.target.url,
       requestHeaders: headers,
-      status: result.kind === 'response' ? result.status : null,
-      responseHeaders: result.kind === 'response' ? result.headers : null,
-      responseBody: result.kind === 'response' ? result.body : null,
-      responseBodyTruncated: result.kind === 'response' && result.bodyTruncated,
-      error: result.kind === 'error' ? result.error : succeeded ? null : whyNotDelivered(result.status),
+      status: response ? response.status : null,
+      responseHeaders: response ? loggableHeaders(response.headers) : null,
+      responseBody: response ? response.body : null,
+      responseBodyTruncated: response !== null && response.bodyTruncated,
+      error: result.kind === 'error' ? result.error : (result.bodyError ?? (succeeded ? null : whyNotDelivered(result.status))),
       succeeded,
     };
+    const now = clock.now();
     const next = nextAfterAttempt({
       succeeded,
       manual: job.manual,
       scheduleAttempts: job.scheduleAttempts + 1,
       scheduleS: job.target.retryScheduleS ?? config.defaultRetryScheduleS,
-      now: clock.now(),
+      now,
+      retryAfterMs: response && RETRY_AFTER_STATUSES.has(response.status) ? retryAfterMs(response.headers['retry-after'], now) : null,
     });
     return { job, attempt: record, next };
   }

@@ -55,12 +55,12 @@ export async function sendTestEvent(deps: { sender: Sender; clock: Clock }, targ
   const headers = webhookHeaders(target.contentType, target.secrets, id, now, body);
   const result = await deps.sender.send({ url: target.url, headers, body, timeoutMs: target.timeoutMs });
   if (result.kind === 'error') return { ok: false, status: null, durationMs: result.durationMs, error: result.error, responseBody: null, event };
-  const ok = isDelivered(result.status);
+  const ok = result.bodyError === null && isDelivered(result.status);
   return {
     ok,
     status: result.status,
     durationMs: result.durationMs,
-    error: ok ? null : whyNotDelivered(result.status),
+    error: result.bodyError ?? (ok ? null : whyNotDelivered(result.status)),
     responseBody: result.body.slice(0, 2_000),
     event,
   };

@@ -1,13 +1,16 @@
-// A real HTTP receiver on loopback that records what it gets and answers as told: a status, a
-// hang past the deadline, a redirect, or a reset connection.
+// A real HTTP receiver on loopback that records what it gets and answers as told: a status (with
+// headers), a hang past the deadline, a redirect, a reset connection, or a body that never ends.
+// Paths may answer differently (`routes`), and it counts how many requests it held at once.
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 
 export type Behaviour =
-  | { kind: 'status'; status: number; body?: string }
+  | { kind: 'status'; status: number; body?: string; headers?: Record<string, string | string[]> }
   | { kind: 'hang'; ms: number }
   | { kind: 'redirect'; location: string }
-  | { kind: 'reset' };
+  | { kind: 'reset' }
+  /** Headers and the start of a body at once, the rest never. */
+  | { kind: 'endless-body'; status: number };
 
 export interface Received {
   method: string;
@@ -17,39 +20,65 @@ export interface Received {
   receivedAt: number;
 }
 
+export interface ReceiverOptions {
+  /** Wait this long before answering (each request). */
+  delayMs?: number;
+  /** Behaviour by exact path; other paths get the receiver's behaviour. */
+  routes?: Record<string, Behaviour>;
+}
+
 export interface Receiver {
   url: string;
   received: Received[];
   behave(behaviour: Behaviour): void;
+  /** The most requests this receiver had open (arrived, not yet answered) at one time. */
+  peakOpen(): number;
   /** Resolves once `count` requests arrived (fails after timeoutMs). */
   waitFor(count: number, timeoutMs?: number): Promise<Received[]>;
   close(): Promise<void>;
 }
 
-export async function startReceiver(initial: Behaviour = { kind: 'status', status: 200 }, options: { delayMs?: number } = {}): Promise<Receiver> {
+export async function startReceiver(initial: Behaviour = { kind: 'status', status: 200 }, options: ReceiverOptions = {}): Promise<Receiver> {
   let behaviour = initial;
   const received: Received[] = [];
   const waiters: Array<{ count: number; resolve: () => void }> = [];
   const sockets = new Set<Socket>();
+  let open = 0;
+  let peak = 0;
   const server: Server = createServer((request, response) => {
+    open++;
+    peak = Math.max(peak, open);
+    let counted = true;
+    const done = () => {
+      if (counted) open--;
+      counted = false;
+    };
+    response.on('finish', done);
+    response.on('close', done);
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
-      received.push({ method: request.method ?? '', path: request.url ?? '', headers: request.headers, body: Buffer.concat(chunks).toString('utf8'), receivedAt: Date.now() });
+      const path = request.url ?? '';
+      received.push({ method: request.method ?? '', path, headers: request.headers, body: Buffer.concat(chunks).toString('utf8'), receivedAt: Date.now() });
       for (const waiter of waiters.filter((w) => received.length >= w.count)) waiter.resolve();
+      const current = options.routes?.[path.split('?')[0]!] ?? behaviour;
       const answer = () => {
-        switch (behaviour.kind) {
+        switch (current.kind) {
           case 'status':
-            response.writeHead(behaviour.status, { 'content-type': 'text/plain' }).end(behaviour.body ?? (behaviour.status < 300 ? 'ok' : 'nope'));
+            response.writeHead(current.status, { 'content-type': 'text/plain', ...current.headers }).end(current.body ?? (current.status < 300 ? 'ok' : 'nope'));
             return;
           case 'hang':
-            setTimeout(() => response.writeHead(200).end('too late'), behaviour.ms).unref();
+            setTimeout(() => response.writeHead(200).end('too late'), current.ms).unref();
             return;
           case 'redirect':
-            response.writeHead(302, { location: behaviour.location }).end();
+            response.writeHead(302, { location: current.location }).end();
             return;
           case 'reset':
             request.socket.destroy();
+            return;
+          case 'endless-body':
+            response.writeHead(current.status, { 'content-type': 'text/plain', 'content-length': '1000' });
+            response.write('the start of a body that never ends');
             return;
         }
       };
@@ -69,6 +98,7 @@ export async function startReceiver(initial: Behaviour = { kind: 'status', statu
     behave(next) {
       behaviour = next;
     },
+    peakOpen: () => peak,
     waitFor(count, timeoutMs = 10_000) {
       if (received.length >= count) return Promise.resolve(received);
       return new Promise((resolve, reject) => {

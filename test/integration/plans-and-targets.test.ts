@@ -122,6 +122,15 @@ describe('targets: https and public addresses only, unless the operator allows p
     'https://127.1/hook',
     'https://2130706433/hook',
     'https://0x7f000001/hook',
+    // Site-local and IPv4-translated passed as public before the guard followed the IANA registries.
+    'https://[fec0::1]/hook',
+    'https://[::ffff:0:808:808]/hook',
+    'https://[::ffff:0:127.0.0.1]/hook',
+    'https://[2002:7f00:1::1]/hook',
+    'https://[2001:0:4136:e378:8000:63bf:80ff:fffe]/hook',
+    'https://100.64.0.1/hook',
+    // A name that resolves to loopback: refused without saying so.
+    'https://localhost.:8443/hook',
   ];
 
   beforeAll(async () => {
@@ -148,6 +157,7 @@ describe('targets: https and public addresses only, unless the operator allows p
       const response = await t.api.post(hooks(), { url }, org.apiKey);
       expectProblem(response, 422, 'target-not-allowed', 'url');
       expect(response.body.detail, url).toMatch(/not a public address/);
+      if (url.includes('localhost.')) expect(response.body.detail, 'what a name resolves to stays unsaid').not.toMatch(/127\.0\.0\.1|::1\b/);
     }
     expectProblem(await t.api.post(hooks(), { url: 'https://user:secret@93.184.215.14/hook' }, org.apiKey), 422, 'target-not-allowed', 'url');
     expect((await t.api.get(hooks(), org.apiKey)).body.data).toEqual([]);

@@ -3198,6 +3198,7 @@ export interface paths {
                                 };
                                 response: {
                                     status: number;
+                                    /** @description The headers that explain an answer (content-type, content-length, date, retry-after, location, request ids); cookies, credentials and the rest are not kept. */
                                     headers: {
                                         [key: string]: string;
                                     };
@@ -3281,6 +3282,7 @@ export interface paths {
                                 };
                                 response: {
                                     status: number;
+                                    /** @description The headers that explain an answer (content-type, content-length, date, retry-after, location, request ids); cookies, credentials and the rest are not kept. */
                                     headers: {
                                         [key: string]: string;
                                     };

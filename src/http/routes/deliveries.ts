@@ -2,6 +2,7 @@
 import { Type } from 'typebox';
 import type { Attempt, Delivery } from '../../delivery/delivery.ts';
 import { DELIVERY_STATUSES } from '../../delivery/delivery.ts';
+import { loggableHeaders } from '../../delivery/response-headers.ts';
 import { notFound } from '../../errors.ts';
 import { EVENT_TYPES } from '../../events/catalogue.ts';
 import type { Api, ApiDeps } from '../app.ts';
@@ -38,7 +39,7 @@ const AttemptSchema = Type.Object(
     durationMs: Type.Integer(),
     succeeded: Type.Boolean(),
     request: Type.Object({ method: Type.String(), url: Type.String(), headers: Type.Record(Type.String(), Type.String()), body: Type.String() }),
-    response: Nullable(Type.Object({ status: Type.Integer(), headers: Type.Record(Type.String(), Type.String()), body: Type.String(), bodyTruncated: Type.Boolean() })),
+    response: Nullable(Type.Object({ status: Type.Integer(), headers: Type.Record(Type.String(), Type.String(), { description: 'The headers that explain an answer (content-type, content-length, date, retry-after, location, request ids); cookies, credentials and the rest are not kept.' }), body: Type.String(), bodyTruncated: Type.Boolean() })),
     error: Nullable(Type.String()),
   },
   { title: 'Attempt' },
@@ -80,7 +81,8 @@ const attemptJson = (a: Attempt, body: string) => ({
   durationMs: a.durationMs,
   succeeded: a.succeeded,
   request: { method: 'POST', url: a.url, headers: a.requestHeaders, body },
-  response: a.status === null ? null : { status: a.status, headers: a.responseHeaders ?? {}, body: a.responseBody ?? '', bodyTruncated: a.responseBodyTruncated },
+  // Filtered again on the way out: attempts logged before the allow-list existed kept every header.
+  response: a.status === null ? null : { status: a.status, headers: loggableHeaders(a.responseHeaders ?? {}), body: a.responseBody ?? '', bodyTruncated: a.responseBodyTruncated },
   error: a.error,
 });
 

@@ -6,7 +6,7 @@ import type { ExhaustedContext, RecordResultsInput } from '../store.ts';
 import type { ContractContext } from './index.ts';
 import {
   HOUR, LEASE_MS, OTHER, OWNER, SECOND, T0, answered, claim, createTenant, createWebhook, disableAndNotify, ended, expectAppError, giveUp,
-  ingest, keepEnabled, only, record, retryAt, started, success,
+  ingest, keepEnabled, only, outcome, record, retryAt, started, success,
 } from './fixtures.ts';
 
 export function outcomesContract(ctx: ContractContext): void {
@@ -32,6 +32,20 @@ export function outcomesContract(ctx: ContractContext): void {
       });
       expect((await store.webhooks.get(tenant.org.id, webhook.id))?.lastSuccessAt).toBe(T0 + HOUR);
       expect(await claim(store, T0 + 48 * HOUR)).toEqual([]);
+    });
+
+    it("moves the schedule on by the steps a receiver's Retry-After passed over", async () => {
+      const { store } = ctx;
+      const tenant = await createTenant(store);
+      await createWebhook(store, tenant.org.id);
+      const job = only((await ingest(store, tenant, [started('a', T0)])).fresh);
+
+      await record(store, [outcome(job, T0, { status: 503, next: { status: 'pending', nextAttemptAt: T0 + 5 * HOUR, scheduleSteps: 5 } })], T0 + SECOND);
+      expect(await store.deliveries.get(tenant.org.id, job.deliveryId)).toMatchObject({ status: 'pending', nextAttemptAt: T0 + 5 * HOUR, attempts: 1 });
+      const later = only(await claim(store, T0 + 5 * HOUR));
+      expect(later).toMatchObject({ attempts: 1, scheduleAttempts: 5 });
+      await record(store, [retryAt(later, T0 + 5 * HOUR, T0 + 6 * HOUR)], T0 + 5 * HOUR + SECOND);
+      expect(only(await claim(store, T0 + 6 * HOUR))).toMatchObject({ attempts: 2, scheduleAttempts: 6 });
     });
 
     it('fails a delivery for good and asks onExhausted about its webhook', async () => {

@@ -10,6 +10,7 @@ import { DUE_CHANNEL } from './calls.ts';
 import { type PgDatabase, type Queryable, toPage } from './database.ts';
 import type { DueListener } from './due-listener.ts';
 import { disableWebhook } from './webhooks.ts';
+import { scheduleStepsOf } from '../../delivery/retry-schedule.ts';
 
 export function postgresDeliveries(db: PgDatabase, due: DueListener): DeliveryStore {
   /** When this process last wrote each webhook's last_success_at: no need to try again within the resolution. */
@@ -184,7 +185,7 @@ async function recordResults(tx: Queryable, input: RecordResultsInput, withTarge
     const status = next.status === 'unchanged' || heldMeanwhile ? String(row.status) : next.status;
     const nextAt = heldMeanwhile ? null : next.status === 'pending' ? next.nextAttemptAt : next.status === 'unchanged' ? (row.next_attempt_at as number | null) : null;
     const first = (row.first_attempt_at as number | null) ?? attempt.startedAt;
-    updates.push({ id: job.deliveryId, status, scheduled: next.status === 'pending' || next.status === 'failed' ? 1 : 0, next: nextAt, first, outcome });
+    updates.push({ id: job.deliveryId, status, scheduled: scheduleStepsOf(next), next: nextAt, first, outcome });
     // Several results for one delivery in a batch (a manual retry beside a scheduled one): the later one wins.
     row.lease_owner = null;
   }

@@ -9,6 +9,7 @@ import { type Row, attemptFrom, deliveryFrom, jobFrom, numOrNull, orgFrom, webho
 import { type CommitQueue, type Database, toPage } from './database.ts';
 import { disableWebhook } from './webhooks.ts';
 import type { DueSignal } from '../due-signal.ts';
+import { scheduleStepsOf } from '../../delivery/retry-schedule.ts';
 
 export function sqliteDeliveries(db: Database, commits: CommitQueue, due: DueSignal): DeliveryStore {
   const webhookById = (id: string) => {
@@ -170,7 +171,7 @@ function recordResults(db: Database, input: RecordResultsInput): RecordResultsOu
       continue;
     }
     const firstAttemptAt = numOrNull(row.first_attempt_at) ?? attempt.startedAt;
-    const scheduled = next.status === 'pending' || next.status === 'failed' ? 1 : 0;
+    const scheduled = scheduleStepsOf(next);
     // Held while in flight (its webhook was disabled): only a success moves it on; otherwise it
     // stays held, to be replayed, and is not retried against a disabled webhook.
     const heldMeanwhile = row.status === 'held' && next.status !== 'succeeded';
