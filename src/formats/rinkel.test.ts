@@ -1,5 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { readFileSync } from 'node:fs';
+import { withParties } from '../calls/call-numbers.ts';
 import type { Call } from '../calls/call.ts';
 import type { EventType } from '../events/catalogue.ts';
 import type { CallEvent } from '../events/event.ts';
@@ -14,7 +15,7 @@ function golden(name: string): unknown {
 }
 
 function seedCall(overrides: Partial<Call> = {}): Call {
-  return {
+  return withParties({
     org: { id: 'org_1', domain: 'acme', defaultCountry: 'NL' },
     connection: { id: 'conn_1', name: 'Rinkel' },
     callId: '1c8b83a7c690084224ec3984515bc1a2',
@@ -36,7 +37,7 @@ function seedCall(overrides: Partial<Call> = {}): Call {
     subject: null,
     description: null,
     ...overrides,
-  };
+  });
 }
 
 function event(type: EventType, call: Call, occurredAt = AT): CallEvent {
