@@ -177,6 +177,8 @@ export interface StepResult {
   type: string;
   status: 'applied' | 'duplicate';
   eventId: string;
+  /** Accepted, but some webhooks do not get the call (it has no form in their dialect), by field. */
+  warnings?: Array<{ field: string; detail: string }>;
 }
 
 export type IngestPlan =
