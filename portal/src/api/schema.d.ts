@@ -1686,6 +1686,9 @@ export interface paths {
                                 /** @description E.164 */
                                 number: string;
                                 label: string | null;
+                                userId: string | null;
+                                /** @description The main number: calls that have no number of their own (an extension, a user without a direct number) come in on it and present it. Exactly one while the organization has numbers: the first one added, until another is marked main. */
+                                main: boolean;
                                 /**
                                  * Format: date-time
                                  * @description ISO 8601, UTC
@@ -1715,7 +1718,10 @@ export interface paths {
                     "application/json": {
                         /** @description E.164, e.g. +31850609000. */
                         number: string;
-                        label?: string;
+                        label?: string | null;
+                        userId?: string | null;
+                        /** @description true: make it the main number (the first number is main anyway). */
+                        main?: boolean;
                     };
                 };
             };
@@ -1731,6 +1737,9 @@ export interface paths {
                             /** @description E.164 */
                             number: string;
                             label: string | null;
+                            userId: string | null;
+                            /** @description The main number: calls that have no number of their own (an extension, a user without a direct number) come in on it and present it. Exactly one while the organization has numbers: the first one added, until another is marked main. */
+                            main: boolean;
                             /**
                              * Format: date-time
                              * @description ISO 8601, UTC
@@ -1804,11 +1813,92 @@ export interface paths {
                         "application/json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         options?: never;
         head?: never;
-        patch?: never;
+        /** Assign a number to a user, mark it main, or relabel it */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    orgId: string;
+                    numberId: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        label?: string | null;
+                        userId?: string | null;
+                        /** @description true: make it the main number (the previous one stops being main). false is refused: mark another number main instead. */
+                        main?: boolean;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            /** @description E.164 */
+                            number: string;
+                            label: string | null;
+                            userId: string | null;
+                            /** @description The main number: calls that have no number of their own (an extension, a user without a direct number) come in on it and present it. Exactly one while the organization has numbers: the first one added, until another is marked main. */
+                            main: boolean;
+                            /**
+                             * Format: date-time
+                             * @description ISO 8601, UTC
+                             */
+                            createdAt: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+            };
+        };
         trace?: never;
     };
     "/v1/orgs/{orgId}/webhooks": {
@@ -2742,9 +2832,9 @@ export interface paths {
                                 from: string;
                                 /** @description Called party exactly as given: a number or an extension. */
                                 to: string;
-                                /** @description Caller in E.164 when it reads as a number, `anonymous` when withheld. */
+                                /** @description Caller in E.164 (`anonymous` when withheld). On an outbound call: the number it presents — `from` when that is a number, else the user’s direct number, else the organization’s main number. As given when there is none (an extension). */
                                 fromE164: string;
-                                /** @description Called party in E.164 when it reads as a number; extensions as given. */
+                                /** @description Called party in E.164. On an inbound call: the number it came in on — `to` when that is a number, else the user’s direct number, else the organization’s main number. As given when there is none (an extension). */
                                 toE164: string;
                                 /** @description The organization user on the call: rung (inbound) or dialling (outbound). */
                                 user: {
@@ -2873,9 +2963,9 @@ export interface paths {
                                 from: string;
                                 /** @description Called party exactly as given: a number or an extension. */
                                 to: string;
-                                /** @description Caller in E.164 when it reads as a number, `anonymous` when withheld. */
+                                /** @description Caller in E.164 (`anonymous` when withheld). On an outbound call: the number it presents — `from` when that is a number, else the user’s direct number, else the organization’s main number. As given when there is none (an extension). */
                                 fromE164: string;
-                                /** @description Called party in E.164 when it reads as a number; extensions as given. */
+                                /** @description Called party in E.164. On an inbound call: the number it came in on — `to` when that is a number, else the user’s direct number, else the organization’s main number. As given when there is none (an extension). */
                                 toE164: string;
                                 /** @description The organization user on the call: rung (inbound) or dialling (outbound). */
                                 user: {
@@ -3680,11 +3770,11 @@ export interface paths {
                          * @enum {string}
                          */
                         direction: "inbound" | "outbound";
-                        /** @description Caller, as the phone system has it. Digits with an optional leading +, or `anonymous` when withheld. */
+                        /** @description Caller, as the phone system has it. Outbound: an extension presents the user’s direct number, else the organization’s main number. Digits with an optional leading +, or `anonymous` when withheld. A number must read as E.164: with + or 00, international without the + (`353212028252`), or national (`0201234567`) when the organization has a defaultCountry; an extension (up to 6 digits) is kept as given. */
                         from: string;
-                        /** @description Called number or extension, as the phone system has it. Digits with an optional leading +, or `anonymous` when withheld. */
+                        /** @description Called number or extension, as the phone system has it. Inbound: an extension comes in on the user’s direct number, else the organization’s main number. Digits with an optional leading +, or `anonymous` when withheld. A number must read as E.164: with + or 00, international without the + (`353212028252`), or national (`0201234567`) when the organization has a defaultCountry; an extension (up to 6 digits) is kept as given. */
                         to: string;
-                        /** @description The user the call rings or who dials: user id or extension. */
+                        /** @description The user the call rings or who dials: user id or extension. Empty means left out. */
                         user?: string;
                         /**
                          * @description When it happened: ISO 8601 with a time zone (`2024-10-23T13:56:24.969Z`) or epoch milliseconds.
@@ -3692,9 +3782,9 @@ export interface paths {
                          * @example 1729690611587
                          */
                         at: string | number;
-                        /** @description Call subject (Ringotel `call_subject`). */
+                        /** @description Call subject (Ringotel `call_subject`). Empty means left out. */
                         subject?: string;
-                        /** @description Call comment (Ringotel `call_description`). */
+                        /** @description Call comment (Ringotel `call_description`). Empty means left out. */
                         description?: string;
                     } | {
                         /** @enum {string} */
@@ -3707,13 +3797,13 @@ export interface paths {
                          * @example 1729690611587
                          */
                         at: string | number;
-                        /** @description Who answered: user id, extension or e-mail. */
+                        /** @description Who answered: user id, extension or e-mail (an e-mail is sent to Rinkel receivers even when no user has it). Empty means left out. */
                         answeredBy?: string;
-                        /** @description IVR choice, when a voice menu was involved. */
+                        /** @description IVR choice, when a voice menu was involved; null or empty: none. */
                         choice?: string | null;
-                        /** @description Call subject (Ringotel `call_subject`). */
+                        /** @description Call subject (Ringotel `call_subject`). Empty means left out. */
                         subject?: string;
-                        /** @description Call comment (Ringotel `call_description`). */
+                        /** @description Call comment (Ringotel `call_description`). Empty means left out. */
                         description?: string;
                     } | {
                         /** @enum {string} */
@@ -3733,9 +3823,9 @@ export interface paths {
                         outcome?: "ANSWERED" | "UNANSWERED" | "BLACKLISTED" | "VOICEMAIL" | "CALLCENTER" | "OUTSIDE_OPERATION_TIMES";
                         /** @description Final SIP response code of an unanswered call (486 busy, 487 cancelled, 603 declined…). */
                         sipCode?: number;
-                        /** @description Call subject (Ringotel `call_subject`). */
+                        /** @description Call subject (Ringotel `call_subject`). Empty means left out. */
                         subject?: string;
-                        /** @description Call comment (Ringotel `call_description`). */
+                        /** @description Call comment (Ringotel `call_description`). Empty means left out. */
                         description?: string;
                     } | {
                         /** @enum {string} */
@@ -3750,9 +3840,9 @@ export interface paths {
                          * @example 1729690611587
                          */
                         at?: string | number;
-                        /** @description Call subject (Ringotel `call_subject`). */
+                        /** @description Call subject (Ringotel `call_subject`). Empty means left out. */
                         subject?: string;
-                        /** @description Call comment (Ringotel `call_description`). */
+                        /** @description Call comment (Ringotel `call_description`). Empty means left out. */
                         description?: string;
                     } | {
                         /** @enum {string} */
@@ -3766,7 +3856,7 @@ export interface paths {
                         sentiment: "POSITIVE" | "NEUTRAL" | "NEGATIVE";
                         /** @description At most four topics: a word or a short phrase each. */
                         topics: string[];
-                        /** @description Summary of the call. */
+                        /** @description Summary of the call; not empty. */
                         summary: string;
                         /**
                          * @description When it happened: ISO 8601 with a time zone (`2024-10-23T13:56:24.969Z`) or epoch milliseconds.
@@ -3774,9 +3864,9 @@ export interface paths {
                          * @example 1729690611587
                          */
                         at?: string | number;
-                        /** @description Call subject (Ringotel `call_subject`). */
+                        /** @description Call subject (Ringotel `call_subject`). Empty means left out. */
                         subject?: string;
-                        /** @description Call comment (Ringotel `call_description`). */
+                        /** @description Call comment (Ringotel `call_description`). Empty means left out. */
                         description?: string;
                     }) | {
                         steps: ({
@@ -3789,11 +3879,11 @@ export interface paths {
                              * @enum {string}
                              */
                             direction: "inbound" | "outbound";
-                            /** @description Caller, as the phone system has it. Digits with an optional leading +, or `anonymous` when withheld. */
+                            /** @description Caller, as the phone system has it. Outbound: an extension presents the user’s direct number, else the organization’s main number. Digits with an optional leading +, or `anonymous` when withheld. A number must read as E.164: with + or 00, international without the + (`353212028252`), or national (`0201234567`) when the organization has a defaultCountry; an extension (up to 6 digits) is kept as given. */
                             from: string;
-                            /** @description Called number or extension, as the phone system has it. Digits with an optional leading +, or `anonymous` when withheld. */
+                            /** @description Called number or extension, as the phone system has it. Inbound: an extension comes in on the user’s direct number, else the organization’s main number. Digits with an optional leading +, or `anonymous` when withheld. A number must read as E.164: with + or 00, international without the + (`353212028252`), or national (`0201234567`) when the organization has a defaultCountry; an extension (up to 6 digits) is kept as given. */
                             to: string;
-                            /** @description The user the call rings or who dials: user id or extension. */
+                            /** @description The user the call rings or who dials: user id or extension. Empty means left out. */
                             user?: string;
                             /**
                              * @description When it happened: ISO 8601 with a time zone (`2024-10-23T13:56:24.969Z`) or epoch milliseconds.
@@ -3801,9 +3891,9 @@ export interface paths {
                              * @example 1729690611587
                              */
                             at: string | number;
-                            /** @description Call subject (Ringotel `call_subject`). */
+                            /** @description Call subject (Ringotel `call_subject`). Empty means left out. */
                             subject?: string;
-                            /** @description Call comment (Ringotel `call_description`). */
+                            /** @description Call comment (Ringotel `call_description`). Empty means left out. */
                             description?: string;
                         } | {
                             /** @enum {string} */
@@ -3816,13 +3906,13 @@ export interface paths {
                              * @example 1729690611587
                              */
                             at: string | number;
-                            /** @description Who answered: user id, extension or e-mail. */
+                            /** @description Who answered: user id, extension or e-mail (an e-mail is sent to Rinkel receivers even when no user has it). Empty means left out. */
                             answeredBy?: string;
-                            /** @description IVR choice, when a voice menu was involved. */
+                            /** @description IVR choice, when a voice menu was involved; null or empty: none. */
                             choice?: string | null;
-                            /** @description Call subject (Ringotel `call_subject`). */
+                            /** @description Call subject (Ringotel `call_subject`). Empty means left out. */
                             subject?: string;
-                            /** @description Call comment (Ringotel `call_description`). */
+                            /** @description Call comment (Ringotel `call_description`). Empty means left out. */
                             description?: string;
                         } | {
                             /** @enum {string} */
@@ -3842,9 +3932,9 @@ export interface paths {
                             outcome?: "ANSWERED" | "UNANSWERED" | "BLACKLISTED" | "VOICEMAIL" | "CALLCENTER" | "OUTSIDE_OPERATION_TIMES";
                             /** @description Final SIP response code of an unanswered call (486 busy, 487 cancelled, 603 declined…). */
                             sipCode?: number;
-                            /** @description Call subject (Ringotel `call_subject`). */
+                            /** @description Call subject (Ringotel `call_subject`). Empty means left out. */
                             subject?: string;
-                            /** @description Call comment (Ringotel `call_description`). */
+                            /** @description Call comment (Ringotel `call_description`). Empty means left out. */
                             description?: string;
                         } | {
                             /** @enum {string} */
@@ -3859,9 +3949,9 @@ export interface paths {
                              * @example 1729690611587
                              */
                             at?: string | number;
-                            /** @description Call subject (Ringotel `call_subject`). */
+                            /** @description Call subject (Ringotel `call_subject`). Empty means left out. */
                             subject?: string;
-                            /** @description Call comment (Ringotel `call_description`). */
+                            /** @description Call comment (Ringotel `call_description`). Empty means left out. */
                             description?: string;
                         } | {
                             /** @enum {string} */
@@ -3875,7 +3965,7 @@ export interface paths {
                             sentiment: "POSITIVE" | "NEUTRAL" | "NEGATIVE";
                             /** @description At most four topics: a word or a short phrase each. */
                             topics: string[];
-                            /** @description Summary of the call. */
+                            /** @description Summary of the call; not empty. */
                             summary: string;
                             /**
                              * @description When it happened: ISO 8601 with a time zone (`2024-10-23T13:56:24.969Z`) or epoch milliseconds.
@@ -3883,9 +3973,9 @@ export interface paths {
                              * @example 1729690611587
                              */
                             at?: string | number;
-                            /** @description Call subject (Ringotel `call_subject`). */
+                            /** @description Call subject (Ringotel `call_subject`). Empty means left out. */
                             subject?: string;
-                            /** @description Call comment (Ringotel `call_description`). */
+                            /** @description Call comment (Ringotel `call_description`). Empty means left out. */
                             description?: string;
                         })[];
                     };
@@ -3911,6 +4001,11 @@ export interface paths {
                                 status: "applied" | "duplicate";
                                 /** @description The event the step produced (the same id for a duplicate). */
                                 eventId: string;
+                                /** @description Accepted, but not every webhook gets the call: e.g. a call with no E.164 number on one side (an extension the organization has no number for) is not sent to Rinkel webhooks. */
+                                warnings?: {
+                                    field: string;
+                                    detail: string;
+                                }[];
                             }[];
                         };
                     };
@@ -4330,9 +4425,9 @@ export interface webhooks {
                             from: string;
                             /** @description Called party exactly as given: a number or an extension. */
                             to: string;
-                            /** @description Caller in E.164 when it reads as a number, `anonymous` when withheld. */
+                            /** @description Caller in E.164 (`anonymous` when withheld). On an outbound call: the number it presents — `from` when that is a number, else the user’s direct number, else the organization’s main number. As given when there is none (an extension). */
                             fromE164: string;
-                            /** @description Called party in E.164 when it reads as a number; extensions as given. */
+                            /** @description Called party in E.164. On an inbound call: the number it came in on — `to` when that is a number, else the user’s direct number, else the organization’s main number. As given when there is none (an extension). */
                             toE164: string;
                             /** @description The organization user on the call: rung (inbound) or dialling (outbound). */
                             user: {
@@ -4473,9 +4568,9 @@ export interface webhooks {
                             from: string;
                             /** @description Called party exactly as given: a number or an extension. */
                             to: string;
-                            /** @description Caller in E.164 when it reads as a number, `anonymous` when withheld. */
+                            /** @description Caller in E.164 (`anonymous` when withheld). On an outbound call: the number it presents — `from` when that is a number, else the user’s direct number, else the organization’s main number. As given when there is none (an extension). */
                             fromE164: string;
-                            /** @description Called party in E.164 when it reads as a number; extensions as given. */
+                            /** @description Called party in E.164. On an inbound call: the number it came in on — `to` when that is a number, else the user’s direct number, else the organization’s main number. As given when there is none (an extension). */
                             toE164: string;
                             /** @description The organization user on the call: rung (inbound) or dialling (outbound). */
                             user: {
@@ -4616,9 +4711,9 @@ export interface webhooks {
                             from: string;
                             /** @description Called party exactly as given: a number or an extension. */
                             to: string;
-                            /** @description Caller in E.164 when it reads as a number, `anonymous` when withheld. */
+                            /** @description Caller in E.164 (`anonymous` when withheld). On an outbound call: the number it presents — `from` when that is a number, else the user’s direct number, else the organization’s main number. As given when there is none (an extension). */
                             fromE164: string;
-                            /** @description Called party in E.164 when it reads as a number; extensions as given. */
+                            /** @description Called party in E.164. On an inbound call: the number it came in on — `to` when that is a number, else the user’s direct number, else the organization’s main number. As given when there is none (an extension). */
                             toE164: string;
                             /** @description The organization user on the call: rung (inbound) or dialling (outbound). */
                             user: {
@@ -4759,9 +4854,9 @@ export interface webhooks {
                             from: string;
                             /** @description Called party exactly as given: a number or an extension. */
                             to: string;
-                            /** @description Caller in E.164 when it reads as a number, `anonymous` when withheld. */
+                            /** @description Caller in E.164 (`anonymous` when withheld). On an outbound call: the number it presents — `from` when that is a number, else the user’s direct number, else the organization’s main number. As given when there is none (an extension). */
                             fromE164: string;
-                            /** @description Called party in E.164 when it reads as a number; extensions as given. */
+                            /** @description Called party in E.164. On an inbound call: the number it came in on — `to` when that is a number, else the user’s direct number, else the organization’s main number. As given when there is none (an extension). */
                             toE164: string;
                             /** @description The organization user on the call: rung (inbound) or dialling (outbound). */
                             user: {
@@ -4902,9 +4997,9 @@ export interface webhooks {
                             from: string;
                             /** @description Called party exactly as given: a number or an extension. */
                             to: string;
-                            /** @description Caller in E.164 when it reads as a number, `anonymous` when withheld. */
+                            /** @description Caller in E.164 (`anonymous` when withheld). On an outbound call: the number it presents — `from` when that is a number, else the user’s direct number, else the organization’s main number. As given when there is none (an extension). */
                             fromE164: string;
-                            /** @description Called party in E.164 when it reads as a number; extensions as given. */
+                            /** @description Called party in E.164. On an inbound call: the number it came in on — `to` when that is a number, else the user’s direct number, else the organization’s main number. As given when there is none (an extension). */
                             toE164: string;
                             /** @description The organization user on the call: rung (inbound) or dialling (outbound). */
                             user: {
@@ -5045,9 +5140,9 @@ export interface webhooks {
                             from: string;
                             /** @description Called party exactly as given: a number or an extension. */
                             to: string;
-                            /** @description Caller in E.164 when it reads as a number, `anonymous` when withheld. */
+                            /** @description Caller in E.164 (`anonymous` when withheld). On an outbound call: the number it presents — `from` when that is a number, else the user’s direct number, else the organization’s main number. As given when there is none (an extension). */
                             fromE164: string;
-                            /** @description Called party in E.164 when it reads as a number; extensions as given. */
+                            /** @description Called party in E.164. On an inbound call: the number it came in on — `to` when that is a number, else the user’s direct number, else the organization’s main number. As given when there is none (an extension). */
                             toE164: string;
                             /** @description The organization user on the call: rung (inbound) or dialling (outbound). */
                             user: {
