@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Direction } from './call.ts';
-import { NO_NUMBERS, type OrgNumbers, callParties, needsOrgNumbers } from './call-numbers.ts';
+import { NO_NUMBERS, type OrgNumbers, callParties, needsOrgNumbers, withParties } from './call-numbers.ts';
+import { sampleEvent } from '../formats/samples.ts';
 
 const NUMBERS: OrgNumbers = { main: '+31850609000', direct: new Map([['u-anna', '+31850609005']]) };
 const ANNA = { id: 'u-anna' };
@@ -29,5 +30,14 @@ describe('callParties: the numbers a call carries in E.164', () => {
     expect(needsOrgNumbers({ direction: 'inbound', from: '500', to: '+31850609000' }, 'NL')).toBe(false);
     expect(needsOrgNumbers({ direction: 'outbound', from: '500', to: '+31612345678' }, 'NL')).toBe(true);
     expect(needsOrgNumbers({ direction: 'outbound', from: '0850609000', to: '501' }, 'NL')).toBe(false);
+  });
+});
+
+describe('withParties: calls stored before their parties were resolved', () => {
+  it('reads them from the raw numbers, without the directory; resolved ones stay as they are', () => {
+    const { e164: _, ...stored } = sampleEvent('call.incoming', 0, { org: { id: 'o', domain: 'd', defaultCountry: 'NL' } }).call;
+    expect(withParties({ ...stored, from: '0612345678', to: '500' }).e164).toEqual({ from: '+31612345678', to: null });
+    const resolved = { ...stored, e164: { from: '+31612345678', to: '+31850609000' } };
+    expect(withParties(resolved)).toBe(resolved);
   });
 });
