@@ -151,6 +151,8 @@ describe('the Rinkel dialect as real receivers demand it', () => {
     expectProblem(await ingest(t.api, org.ingestToken, { steps: [{ type: 'insights', callId: 'in-anna', sentiment: 'NEUTRAL', topics: ['x'], summary: '' }] }), 422, 'steps[0].summary');
     expectProblem(await ingest(t.api, org.ingestToken, { type: 'insights', callId: 'in-anna', sentiment: 'NEUTRAL', topics: ['x'], summary: '  ' }), 422, 'summary');
     expectProblem(await ingest(t.api, org.ingestToken, { type: 'insights', callId: 'in-anna', sentiment: 'NEUTRAL', topics: [' '], summary: 'ok' }), 422, 'topics[0]');
+    // A field the step type does not have is refused, blank or not.
+    expectProblem(await ingest(t.api, org.ingestToken, { type: 'ended', callId: 'in-anna', at: T0 + 1_000, user: '' }), 422, 'user');
     const answer = await ingest(t.api, org.ingestToken, {
       steps: [
         // Every optional text field of every step type, empty.

@@ -63,12 +63,12 @@ function parseStep(input: unknown, path: string, errors: FieldError[], context: 
     errors.push({ field: path || '(body)', detail: 'must be an object' });
     return null;
   }
-  const value = withoutBlankOptionals(input);
-  const type = value.type;
+  const type = input.type;
   if (typeof type !== 'string' || !(STEP_TYPES as readonly string[]).includes(type)) {
     errors.push({ field: at('type'), detail: `must be one of ${STEP_TYPES.map((t) => `"${t}"`).join(', ')}` });
     return null;
   }
+  const value = withoutBlankOptionals(input, type as StepType);
   const validate = validators[type as StepType];
   if (!validate(value)) {
     errors.push(...fieldErrors(validate.errors, path));
@@ -131,10 +131,11 @@ export function parseTime(value: unknown): number | null {
   return ms >= EARLIEST_MS && ms < LATEST_MS ? ms : null;
 }
 
-/** The step without its optional text fields that are empty or blank (the same as leaving them out). */
-function withoutBlankOptionals(step: Record<string, unknown>): Record<string, unknown> {
+/** The step without its optional text fields that are empty or blank (the same as leaving them out); a field the step type does not have stays, to be refused. */
+function withoutBlankOptionals(step: Record<string, unknown>, type: StepType): Record<string, unknown> {
   const kept = { ...step };
   for (const field of OPTIONAL_TEXT_FIELDS) {
+    if (!(field in STEP_SCHEMAS[type].properties)) continue;
     const value = kept[field];
     if (typeof value === 'string' && value.trim() === '') delete kept[field];
   }
