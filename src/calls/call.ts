@@ -27,6 +27,16 @@ export interface CallUser {
   name: string | null;
 }
 
+/**
+ * The call's parties in E.164 (or `anonymous`), the organization's side resolved to its number (the
+ * number an inbound call came in on, the number an outbound call presents). Null when a party has
+ * no E.164 form: an extension the organization has no number for, or an internal party.
+ */
+export interface CallParties {
+  from: string | null;
+  to: string | null;
+}
+
 export interface Insights {
   sentiment: Sentiment;
   /** At most four short strings. */
@@ -47,6 +57,8 @@ export interface Call extends CallOrigin {
   from: string;
   /** Called party as given (a number or an extension). */
   to: string;
+  /** Both parties in E.164 (calls/call-numbers.ts), resolved when the call started. */
+  e164: CallParties;
   /** The organization user on the call: rung (inbound) or dialling (outbound). */
   user: CallUser | null;
   /** What the phone system named the user by, kept when the directory does not know it. */

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { withParties } from './call-numbers.ts';
 import type { Call } from './call.ts';
 import { NO_RULES, type OutcomeRules, checkOutcomeRules, deriveOutcome, isOpen } from './outcome-rules.ts';
 
@@ -13,12 +14,12 @@ const rules: OutcomeRules = {
 };
 
 function call(overrides: Partial<Call>): Call {
-  return {
+  return withParties({
     org: { id: 'org_1', domain: 'acme', defaultCountry: 'NL' }, connection: { id: 'conn_1', name: 'PBX' }, callId: 'c', direction: 'inbound',
     from: '+31850609001', to: '+31850609000', user: null, userRef: null, startedAt: MONDAY_0930_AMS, answeredAt: null, answeredBy: null,
     answeredByRef: null, choice: null, endedAt: null, outcome: null, sipCode: null, recordingUrl: null, insights: null, subject: null, description: null,
     ...overrides,
-  };
+  });
 }
 
 describe('outcome rules', () => {

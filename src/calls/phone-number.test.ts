@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { isPhoneNumberLike, isWithheld, toE164 } from './phone-number.ts';
+import { isPhoneNumberLike, isWithheld, readNumber, toE164 } from './phone-number.ts';
 
 describe('isWithheld', () => {
   it('knows the withheld words, in any case', () => {
@@ -48,5 +48,42 @@ describe('toE164', () => {
     ['*72', 'NL', '*72'],
   ])('%s (%s) → %s', (raw, country, expected) => {
     expect(toE164(raw, country)).toBe(expected);
+  });
+});
+
+describe('readNumber (strict: what ingest accepts and what a call carries in E.164)', () => {
+  it.each([
+    ['+31850609000', null, '+31850609000'],
+    ['+31 85 060 9000', null, '+31850609000'],
+    ['0031850609000', null, '+31850609000'],
+    ['353212028252', null, '+353212028252'],
+    ['0201234567', 'NL', '+31201234567'],
+    ['2125551234', 'US', '+12125551234'],
+    ['+14561234567', null, '+14561234567'], // possible, even where the range is not (yet) known valid
+  ])('%s (%s) → E.164 %s', (raw, country, number) => {
+    expect(readNumber(raw, country)).toEqual({ kind: 'e164', number });
+  });
+
+  it.each([['anonymous'], ['Restricted']])('%s → anonymous', (raw) => {
+    expect(readNumber(raw, 'NL')).toEqual({ kind: 'anonymous' });
+  });
+
+  it.each([['500'], ['123456'], ['*72'], ['#31#'], ['*3112345678']])('%s → an extension (internal, no E.164 of its own)', (raw) => {
+    expect(readNumber(raw, 'NL')).toEqual({ kind: 'extension' });
+  });
+
+  it.each([
+    ['0201234567', null, 'no defaultCountry'],
+    ['0201234567', 'XX', 'no defaultCountry'],
+    ['0201234567890', 'NL', 'not a possible national number of NL'],
+    ['+12345', null, 'not a possible international number'],
+    ['+999123456789', null, 'not a possible international number'],
+    ['2125551234', null, 'send it in E.164'],
+    ['12345678', 'NL', 'nor a valid national number of NL'],
+    ['sip:500@pbx.example', 'NL', 'not a phone number'],
+  ])('%s (%s) cannot be made E.164: %s', (raw, country, reason) => {
+    const reading = readNumber(raw, country);
+    expect(reading.kind).toBe('invalid');
+    expect(reading.kind === 'invalid' && reading.reason).toContain(reason);
   });
 });

@@ -5,6 +5,7 @@
 import type { CallEvent } from '../events/event.ts';
 import type { EventType } from '../events/catalogue.ts';
 import type { Call, CallOrigin, CallUser, StepType } from './call.ts';
+import { NO_NUMBERS, type OrgNumbers, callParties } from './call-numbers.ts';
 import { NO_RULES, type OutcomeRules, deriveOutcome } from './outcome-rules.ts';
 import type { CallStep } from './steps.ts';
 
@@ -28,6 +29,8 @@ export interface TrackContext {
   newEventId: () => string;
   /** How a call that ends without a stated outcome is classified; none: answered or not. */
   rules?: OutcomeRules | null;
+  /** The organization's main and direct numbers, for a started call's side that is an extension. */
+  numbers?: OrgNumbers;
 }
 
 export type TrackResult =
@@ -98,13 +101,15 @@ export function applyStep(current: TrackedCall | null, step: CallStep, ctx: Trac
 }
 
 function start(step: Extract<CallStep, { type: 'started' }>, fingerprint: string, ctx: TrackContext): TrackResult {
+  const user = step.user !== undefined ? (ctx.users.get(step.user) ?? null) : null;
   const call: Call = {
     ...ctx.origin,
     callId: step.callId,
     direction: step.direction,
     from: step.from,
     to: step.to,
-    user: step.user !== undefined ? (ctx.users.get(step.user) ?? null) : null,
+    e164: callParties({ ...step, user }, ctx.numbers ?? NO_NUMBERS, ctx.origin.org.defaultCountry),
+    user,
     userRef: step.user ?? null,
     startedAt: step.at,
     answeredAt: null,

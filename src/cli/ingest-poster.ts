@@ -3,7 +3,8 @@
 import { request, type Agent } from 'undici';
 import { VERSION } from '../version.ts';
 
-export type PostResult = { ok: true } | { ok: false; message: string };
+/** `warnings`: what the ingest answer warned about (`field: detail`), e.g. a call Rinkel webhooks will not get. */
+export type PostResult = { ok: true; warnings: string[] } | { ok: false; message: string };
 export type Post = (body: unknown) => Promise<PostResult>;
 
 export interface PosterOptions {
@@ -26,8 +27,7 @@ export function createPoster(options: PosterOptions): Post {
       try {
         const response = await request(options.url, { method: 'POST', headers, body: JSON.stringify(body), dispatcher: options.agent });
         if (response.statusCode >= 200 && response.statusCode < 300) {
-          await response.body.dump();
-          return { ok: true };
+          return { ok: true, warnings: warningsOf(await response.body.text()) };
         }
         return { ok: false, message: `HTTP ${response.statusCode}: ${problemDetail(await response.body.text())}` };
       } catch (error) {
@@ -35,6 +35,15 @@ export function createPoster(options: PosterOptions): Post {
         return { ok: false, message: `${(error as Error).message}${cause ? ` (${cause})` : ''}` };
       }
     });
+}
+
+function warningsOf(text: string): string[] {
+  try {
+    const answer = JSON.parse(text) as { results?: Array<{ warnings?: Array<{ field: string; detail: string }> }> };
+    return (answer.results ?? []).flatMap((r) => (r.warnings ?? []).map((w) => `${w.field}: ${w.detail}`));
+  } catch {
+    return [];
+  }
 }
 
 /** The problem+json `detail`, or the start of whatever else the server said. */

@@ -40,8 +40,8 @@ Sends realistic made-up calls to a running callhook through its ingest API.
   --calls <n>           calls to simulate (default 10)
   --rate <n>            new calls per second (default 2; with --batch unpaced; 0 = unpaced)
   --extensions <list>   user extensions, comma separated (default 500,501,502)
-  --numbers <list>      the organization's numbers inbound calls may be dialled to (default none:
-                        inbound calls ring an extension directly)
+  --numbers <list>      the organization's numbers inbound calls come in on (default none: \`to\`
+                        is the extension rung, read as the user's direct or the main number)
   --speed <factor>      time compression of ringing and talking (default 20: 60 s talk takes 3 s)
   --batch               load mode: all of a call's steps in one request, at once, backdated
   --concurrency <n>     requests in flight at most (default 16)
@@ -162,8 +162,14 @@ async function simulate(options: SimulateOptions, out: NodeJS.WritableStream, st
     report(`simulating ${options.calls} calls (${pace}, ${mode}, seed ${options.seed}) → ${options.ingestUrl}`);
   }
 
+  let warned = false;
+  const warnOnce = (warnings: string[]) => {
+    if (warned || warnings.length === 0 || options.quiet) return;
+    warned = true;
+    report(`warning (said once): ${warnings[0]}`);
+  };
   const runCall = async (call: SimulatedCall) => {
-    const steps = options.batch ? await postBatch(call, post, signal) : await postAsItHappens(call, options.speed, post, signal);
+    const steps = options.batch ? await postBatch(call, post, signal, warnOnce) : await postAsItHappens(call, options.speed, post, signal, warnOnce);
     stats.steps += steps.accepted;
     if (steps.error !== null) reportError(`call ${call.callId}: ${steps.error}`);
     else if (steps.accepted === call.steps.length) {
@@ -198,7 +204,9 @@ async function simulate(options: SimulateOptions, out: NodeJS.WritableStream, st
 
 type CallResult = { accepted: number; error: string | null };
 
-async function postAsItHappens(call: SimulatedCall, speed: number, post: Post, signal: AbortSignal): Promise<CallResult> {
+type Warn = (warnings: string[]) => void;
+
+async function postAsItHappens(call: SimulatedCall, speed: number, post: Post, signal: AbortSignal, warn: Warn): Promise<CallResult> {
   const wallStart = performance.now();
   const last = lastOffsetMs(call);
   // Call time runs `speed` times faster than the wall clock; anchoring the call so that its last
@@ -213,15 +221,18 @@ async function postAsItHappens(call: SimulatedCall, speed: number, post: Post, s
       const skipped = call.steps.length - index - 1;
       return { accepted, error: `${step.body.type} step failed: ${result.message}${skipped > 0 ? ` (its ${skipped} later step${skipped > 1 ? 's' : ''} not sent)` : ''}` };
     }
+    warn(result.warnings);
     accepted += 1;
   }
   return { accepted, error: null };
 }
 
-async function postBatch(call: SimulatedCall, post: Post, signal: AbortSignal): Promise<CallResult> {
+async function postBatch(call: SimulatedCall, post: Post, signal: AbortSignal, warn: Warn): Promise<CallResult> {
   if (signal.aborted) return { accepted: 0, error: null };
   const result = await post({ steps: timedSteps(call, Date.now() - lastOffsetMs(call)) });
-  return result.ok ? { accepted: call.steps.length, error: null } : { accepted: 0, error: `batch of ${call.steps.length} steps failed: ${result.message}` };
+  if (!result.ok) return { accepted: 0, error: `batch of ${call.steps.length} steps failed: ${result.message}` };
+  warn(result.warnings);
+  return { accepted: call.steps.length, error: null };
 }
 
 /** Waits until `performance.now()` reaches `atMs`; false when aborted first. */

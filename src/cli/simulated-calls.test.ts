@@ -13,17 +13,22 @@ const SEEDS = [1, 2, 3, 42, 2_024];
 const CALLS_PER_SEED = 200;
 const START_MS = Date.parse('2024-10-23T13:56:24.969Z');
 
-function generate(seed: number, count = CALLS_PER_SEED): SimulatedCall[] {
+/** simulate cannot know the organization's default country: its steps must read without one. */
+const NO_COUNTRY = { defaultCountry: null };
+/** The organization the calls are simulated for: a main number, no direct numbers. */
+const MAIN_ONLY = { main: '+31850609999', direct: new Map<string, string>() };
+
+function generate(seed: number, count = CALLS_PER_SEED, options = OPTIONS): SimulatedCall[] {
   const rng = seededRng(seed);
-  return Array.from({ length: count }, (_, i) => simulatedCall(rng, i + 1, OPTIONS));
+  return Array.from({ length: count }, (_, i) => simulatedCall(rng, i + 1, options));
 }
 
 function track(call: SimulatedCall): TrackedCall {
   let counter = 0;
-  const ctx: TrackContext = { origin: ORIGIN, users: new Map(), now: START_MS + 3_600_000, newEventId: () => `evt_${++counter}` };
+  const ctx: TrackContext = { origin: ORIGIN, users: new Map(), now: START_MS + 3_600_000, newEventId: () => `evt_${++counter}`, numbers: MAIN_ONLY };
   let tracked: TrackedCall | null = null;
   for (const body of timedSteps(call, START_MS)) {
-    const steps = parseIngestBody(body);
+    const steps = parseIngestBody(body, NO_COUNTRY);
     expect(steps).toHaveLength(1);
     const result = applyStep(tracked, steps[0]!, ctx);
     if (result.kind !== 'applied') throw new Error(`${call.callId} ${body.type}: ${JSON.stringify(result)}`);
@@ -37,8 +42,8 @@ describe('simulatedCall', () => {
     for (const seed of SEEDS) {
       for (const call of generate(seed)) {
         const bodies = timedSteps(call, START_MS);
-        for (const body of bodies) expect(() => parseIngestBody(body), `${call.callId} ${body.type}`).not.toThrow();
-        expect(parseIngestBody({ steps: bodies })).toHaveLength(bodies.length);
+        for (const body of bodies) expect(() => parseIngestBody(body, NO_COUNTRY), `${call.callId} ${body.type}`).not.toThrow();
+        expect(parseIngestBody({ steps: bodies }, NO_COUNTRY)).toHaveLength(bodies.length);
       }
     }
   });
@@ -85,8 +90,21 @@ describe('simulatedCall', () => {
         expect(call.talkS).toBeLessThanOrEqual(120);
       }
       if (call.direction === 'outbound') expect(OPTIONS.extensions).toContain(call.from);
-      else expect([...OPTIONS.extensions, ...OPTIONS.numbers]).toContain(call.to);
+      else expect(OPTIONS.numbers).toContain(call.to);
       if (call.choice !== null) expect(call.direction).toBe('inbound');
+    }
+  });
+
+  it('makes calls with both parties in E.164 (for Rinkel) once the organization has a main number', () => {
+    for (const options of [OPTIONS, { ...OPTIONS, numbers: [] }]) {
+      for (const call of generate(5, CALLS_PER_SEED, options)) {
+        const { e164 } = track(call).call;
+        const ours = call.direction === 'inbound' ? e164.to : e164.from;
+        expect(ours, call.callId).toBe(options.numbers.length > 0 && call.direction === 'inbound' ? call.to : '+31850609999');
+        expect(call.direction === 'inbound' ? e164.from : e164.to, call.callId).toMatch(/^(\+[1-9]\d{6,14}|anonymous)$/);
+        // Without numbers, an inbound call names the extension it rings.
+        if (options.numbers.length === 0 && call.direction === 'inbound') expect(call.to).toBe(call.user);
+      }
     }
   });
 

@@ -1,7 +1,9 @@
 // Made-up but realistic calls for `callhook simulate`, as ingest API steps with call-time offsets.
 // Pure: the same rng gives the same calls. The mix:
-//   direction   ~65 % inbound (an external number, or 3 % withheld, rings an extension, directly or
-//               via one of the organization's numbers), ~35 % outbound (an extension dials out)
+//   direction   ~65 % inbound (an external number, or 3 % withheld, rings an extension; it comes in
+//               on one of the organization's numbers when given any, else `to` is the extension and
+//               callhook reads it as the user's direct or the main number), ~35 % outbound (an
+//               extension dials out; callhook presents the user's direct or the main number)
 //   outcome     ~60 % answered: ring 2–8 s, talk 10–120 s, then either side hangs up; inbound answered
 //                     calls went through the voice menu (IVR choice '1' or '2') one time in three;
 //                     half get a recording step (2–10 s after the end), half an insights step
@@ -10,7 +12,8 @@
 //               ~10 % busy: ended within a second (sipCode 486)
 //               ~10 % declined: rejected after 2–8 s of ringing (sipCode 603)
 // External numbers look like what PBXs hand over: E.164, international without the `+`
-// (`353212028252`) or national (`0612345678`).
+// (`353212028252`) or with the `00` prefix (`0031612345678`); no national numbers, which only an
+// organization with a default country can read.
 import type { Direction, Sentiment } from '../calls/call.ts';
 
 export type SimulatedOutcome = 'answered' | 'unanswered' | 'busy' | 'declined';
@@ -49,7 +52,7 @@ export interface SimulatedCall {
 export interface SimulatedCallOptions {
   /** User extensions; at least one. */
   extensions: readonly string[];
-  /** The organization's numbers that inbound calls may be dialled to; may be empty. */
+  /** The organization's numbers that inbound calls come in on; empty: `to` is the extension rung. */
   numbers: readonly string[];
   /** Shared by the calls of one run: call ids are `sim-<runId>-<n>`. */
   runId: string | number;
@@ -57,7 +60,6 @@ export interface SimulatedCallOptions {
 
 const INBOUND_SHARE = 0.65;
 const WITHHELD_SHARE = 0.03;
-const VIA_ORG_NUMBER_SHARE = 0.6;
 const IVR_SHARE = 1 / 3;
 const OUTCOME_WEIGHTS: ReadonlyArray<[SimulatedOutcome, number]> = [
   ['answered', 0.6],
@@ -104,9 +106,8 @@ export function simulatedCall(rng: () => number, n: number, options: SimulatedCa
   const direction: Direction = rng() < INBOUND_SHARE ? 'inbound' : 'outbound';
   const user = pick(rng, options.extensions);
   const external = direction === 'inbound' && rng() < WITHHELD_SHARE ? 'anonymous' : externalNumber(rng);
-  const viaOrgNumber = direction === 'inbound' && options.numbers.length > 0 && rng() < VIA_ORG_NUMBER_SHARE;
   const from = direction === 'inbound' ? external : user;
-  const to = direction === 'inbound' ? (viaOrgNumber ? pick(rng, options.numbers) : user) : external;
+  const to = direction === 'inbound' ? (options.numbers.length > 0 ? pick(rng, options.numbers) : user) : external;
   const outcome = weighted(rng, OUTCOME_WEIGHTS);
 
   const steps: SimulatedStep[] = [{ offsetMs: 0, body: { type: 'started', callId, direction, from, to, user } }];
@@ -158,7 +159,7 @@ const NUMBER_SHAPES: ReadonlyArray<(rng: () => number) => string> = [
   (rng) => `+1${2 + Math.floor(rng() * 8)}${digits(rng, 2)}${2 + Math.floor(rng() * 8)}${digits(rng, 6)}`, // NANP
   (rng) => `+49151${digits(rng, 8)}`, // German mobile
   (rng) => `35321${digits(rng, 7)}`, // Cork, international without the +
-  (rng) => `06${digits(rng, 8)}`, // Dutch mobile, national
+  (rng) => `00316${digits(rng, 8)}`, // Dutch mobile, with the international prefix
 ];
 
 function externalNumber(rng: () => number): string {

@@ -33,7 +33,16 @@ export function assertTimeoutFits(timeoutMs: number | null | undefined, maxTimeo
   throw new AppError('VALIDATION_FAILED', `timeoutMs: must be at most ${maxTimeoutMs} ms on this instance (a third of CALLHOOK_LEASE_MS)`, { field: 'timeoutMs' });
 }
 
-export function newWebhook(orgId: string, input: WebhookInput, now: number): Webhook {
+/** Never an empty string (a real client's list call fails on `""`): a blank description or API token is none. */
+export function withoutBlanks<T extends Pick<WebhookInput, 'description' | 'apiToken'>>(input: T): T {
+  const out = { ...input };
+  if (typeof out.description === 'string' && out.description.trim() === '') out.description = null;
+  if (typeof out.apiToken === 'string' && out.apiToken.trim() === '') out.apiToken = null;
+  return out;
+}
+
+export function newWebhook(orgId: string, given: WebhookInput, now: number): Webhook {
+  const input = withoutBlanks(given);
   const enabled = input.enabled ?? true;
   return {
     id: newId('wh'),

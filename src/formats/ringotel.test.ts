@@ -1,5 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { readFileSync } from 'node:fs';
+import { withParties } from '../calls/call-numbers.ts';
 import type { Call } from '../calls/call.ts';
 import type { EventType } from '../events/catalogue.ts';
 import type { CallEvent } from '../events/event.ts';
@@ -14,7 +15,7 @@ function golden(name: string): unknown {
 
 /** The call the seed examples describe; each example overrides what differs. */
 function seedCall(overrides: Partial<Call> = {}): Call {
-  return {
+  return withParties({
     org: { id: 'org_1', domain: 'newcompany123', defaultCountry: null },
     connection: { id: '17295345566567084859', name: 'PBX' },
     callId: '1729693708182-2d1c3de3d3772cdc1f',
@@ -36,7 +37,7 @@ function seedCall(overrides: Partial<Call> = {}): Call {
     subject: null,
     description: null,
     ...overrides,
-  };
+  });
 }
 
 function event(type: EventType, call: Call, occurredAt = call.startedAt): CallEvent {

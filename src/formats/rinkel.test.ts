@@ -1,7 +1,8 @@
 import { describe, it, expect } from 'vitest';
 import { readFileSync } from 'node:fs';
-import type { Call } from '../calls/call.ts';
-import type { EventType } from '../events/catalogue.ts';
+import { NO_NUMBERS, type OrgNumbers, callParties, withParties } from '../calls/call-numbers.ts';
+import type { Call, CallUser } from '../calls/call.ts';
+import { EVENT_TYPES, type EventType } from '../events/catalogue.ts';
 import type { CallEvent } from '../events/event.ts';
 import { renderRinkel } from './rinkel.ts';
 import { encodeForm } from './encode.ts';
@@ -14,7 +15,7 @@ function golden(name: string): unknown {
 }
 
 function seedCall(overrides: Partial<Call> = {}): Call {
-  return {
+  return withParties({
     org: { id: 'org_1', domain: 'acme', defaultCountry: 'NL' },
     connection: { id: 'conn_1', name: 'Rinkel' },
     callId: '1c8b83a7c690084224ec3984515bc1a2',
@@ -36,7 +37,7 @@ function seedCall(overrides: Partial<Call> = {}): Call {
     subject: null,
     description: null,
     ...overrides,
-  };
+  });
 }
 
 function event(type: EventType, call: Call, occurredAt = AT): CallEvent {
@@ -50,9 +51,10 @@ describe('renderRinkel — golden (seed examples)', () => {
     expect(render('call.incoming', seedCall())).toBe(JSON.stringify(golden('rinkel-incoming-call')));
   });
 
-  it('outgoing call', () => {
-    const call = seedCall({ direction: 'outbound' });
-    expect(render('call.outgoing', call)).toBe(JSON.stringify(golden('rinkel-outgoing-call')));
+  it('outgoing call: the seed keys in the seed order, then userId when the call has a user', () => {
+    expect(render('call.outgoing', seedCall({ direction: 'outbound', user: null }))).toBe(JSON.stringify(golden('rinkel-outgoing-call')));
+    const withUser = JSON.stringify({ ...(golden('rinkel-outgoing-call') as object), userId: 'usr_1' });
+    expect(render('call.outgoing', seedCall({ direction: 'outbound' }))).toBe(withUser);
   });
 
   it('call start', () => {
@@ -112,5 +114,52 @@ describe('renderRinkel', () => {
     expect(encodeForm(renderRinkel(event('call.answered', seedCall({ answeredAt: AT })))!)).toBe(
       'id=1c8b83a7c690084224ec3984515bc1a2&datetime=2023-06-14T13%3A56%3A24.969Z',
     );
+  });
+});
+
+describe('renderRinkel — what real Rinkel receivers demand', () => {
+  const numbers: OrgNumbers = { main: '+31850609000', direct: new Map([['usr_1', '+31850609005']]) };
+  const resolved = (direction: 'inbound' | 'outbound', from: string, to: string, user: CallUser | null = JOHN, orgNumbers = numbers) =>
+    seedCall({ direction, from, to, user, e164: callParties({ direction, from, to, user }, orgNumbers, 'NL') });
+
+  it('sends the number an inbound call came in on as `to`: its own, else the user’s direct number, else the main number', () => {
+    expect(renderRinkel(event('call.incoming', resolved('inbound', '0201234567', '0850609001')))).toMatchObject({ to: '+31850609001', from: '+31201234567' });
+    expect(renderRinkel(event('call.incoming', resolved('inbound', '+31201234567', '201')))).toMatchObject({ to: '+31850609005' });
+    expect(renderRinkel(event('call.incoming', resolved('inbound', 'anonymous', '202', null)))).toMatchObject({ to: '+31850609000', from: 'anonymous' });
+  });
+
+  it('sends the number an outbound call presents as `from`, and the user as userId', () => {
+    expect(JSON.stringify(renderRinkel(event('call.outgoing', resolved('outbound', '201', '0201234567'))))).toBe(
+      '{"id":"1c8b83a7c690084224ec3984515bc1a2","datetime":"2023-06-14T13:56:24.969Z","to":"+31201234567","from":"+31850609005","userId":"usr_1"}',
+    );
+    expect(renderRinkel(event('call.outgoing', resolved('outbound', '202', '0201234567', null)))).toEqual({
+      id: '1c8b83a7c690084224ec3984515bc1a2', datetime: '2023-06-14T13:56:24.969Z', to: '+31201234567', from: '+31850609000',
+    });
+  });
+
+  it('has no form for any event of a call without an E.164 number on a side (no number for the extension, or an internal call)', () => {
+    const noNumbers = resolved('inbound', '+31201234567', '500', JOHN, NO_NUMBERS);
+    const internal = resolved('outbound', '201', '202');
+    for (const call of [noNumbers, internal]) {
+      for (const type of EVENT_TYPES) {
+        const full = { ...call, answeredAt: AT, endedAt: AT, insights: { sentiment: 'NEUTRAL' as const, topics: ['x'], summary: 'y' } };
+        expect(renderRinkel(event(type, full)), `${call.direction} ${type}`).toBeNull();
+      }
+    }
+  });
+
+  it('keeps the answering user’s e-mail the phone system gave, even when no user of the directory has it', () => {
+    const answered = seedCall({ answeredAt: AT, answeredBy: null, answeredByRef: 'temp.agent@example.com' });
+    expect(renderRinkel(event('call.answered', answered))?.answeredBy).toBe('temp.agent@example.com');
+    // A reference that is no e-mail (an extension the directory does not know) says nothing.
+    expect(renderRinkel(event('call.answered', seedCall({ answeredAt: AT, answeredByRef: '599' })))?.answeredBy).toBeNull();
+    // The directory's e-mail wins over the reference it was found by.
+    expect(renderRinkel(event('call.answered', seedCall({ answeredAt: AT, answeredBy: JOHN, answeredByRef: '201' })))?.answeredBy).toBe('john.doe@example.com');
+  });
+
+  it('never sends an empty string: an empty choice is null, left out of a form', () => {
+    const body = renderRinkel(event('call.answered', seedCall({ answeredAt: AT, answeredBy: JOHN, choice: '' })))!;
+    expect(body.choice).toBeNull();
+    expect(encodeForm(body)).toBe('id=1c8b83a7c690084224ec3984515bc1a2&datetime=2023-06-14T13%3A56%3A24.969Z&answeredBy=john.doe%40example.com');
   });
 });

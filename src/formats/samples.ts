@@ -37,6 +37,7 @@ export function sampleEvent(type: EventType, nowMs: number, origin: Partial<Call
     direction: outbound ? 'outbound' : 'inbound',
     from: outbound ? ORG_NUMBER : OUTSIDE_NUMBER,
     to: outbound ? OUTSIDE_NUMBER : ORG_NUMBER,
+    e164: { from: outbound ? ORG_NUMBER : OUTSIDE_NUMBER, to: outbound ? OUTSIDE_NUMBER : ORG_NUMBER },
     user: SAMPLE_USER,
     userRef: SAMPLE_USER.extension,
     startedAt,

@@ -3,7 +3,8 @@ import { Value } from 'typebox/value';
 import { EVENT_TYPES } from '../events/catalogue.ts';
 import { CONTENT_TYPES, FORMATS } from './format.ts';
 import { contentTypeHeader, renderBody } from './render.ts';
-import { sampleEvent } from './samples.ts';
+import { SAMPLE_USER, sampleEvent } from './samples.ts';
+import { NO_NUMBERS, callParties } from '../calls/call-numbers.ts';
 import { StandardCallSchema, StandardEventSchema, renderStandard } from './standard.ts';
 
 const NOW = Date.parse('2025-03-01T10:00:00.000Z');
@@ -34,11 +35,13 @@ describe('renderStandard', () => {
     expect(Value.Check(StandardEventSchema(other), body)).toBe(false);
   });
 
-  it('reads numbers as E.164 with the organization country, keeping the raw ones', () => {
+  it('sends the resolved E.164 parties next to the raw ones: an extension comes in on the main number, or stays as given without one', () => {
     const event = sampleEvent('call.incoming', NOW, { org: { id: 'o', domain: 'd', defaultCountry: 'NL' } });
-    event.call.from = '0201234567';
-    event.call.to = '500';
-    expect(renderStandard(event).data).toMatchObject({ from: '0201234567', fromE164: '+31201234567', to: '500', toE164: '500' });
+    const raw = { direction: 'inbound' as const, from: '0201234567', to: '500', user: SAMPLE_USER };
+    const withMain = { ...event, call: { ...event.call, ...raw, e164: callParties(raw, { main: '+31850609000', direct: new Map() }, 'NL') } };
+    expect(renderStandard(withMain).data).toMatchObject({ from: '0201234567', fromE164: '+31201234567', to: '500', toE164: '+31850609000' });
+    const withoutNumbers = { ...event, call: { ...event.call, ...raw, e164: callParties(raw, NO_NUMBERS, 'NL') } };
+    expect(renderStandard(withoutNumbers).data).toMatchObject({ from: '0201234567', fromE164: '+31201234567', to: '500', toE164: '500' });
   });
 });
 

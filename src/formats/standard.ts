@@ -3,7 +3,6 @@
 import { Type, type Static, type TSchema } from 'typebox';
 import type { Call, CallUser } from '../calls/call.ts';
 import { OUTCOMES, SENTIMENTS, talkTimeS } from '../calls/call.ts';
-import { toE164 } from '../calls/phone-number.ts';
 import type { EventType } from '../events/catalogue.ts';
 import type { CallEvent } from '../events/event.ts';
 import type { WireBody } from './format.ts';
@@ -28,8 +27,14 @@ export const StandardCallSchema = Type.Object(
     direction: Type.Enum(['inbound', 'outbound'], { description: 'Inbound (to the organization) or outbound.' }),
     from: Type.String({ description: 'Caller exactly as the phone system gave it; `anonymous` when withheld.' }),
     to: Type.String({ description: 'Called party exactly as given: a number or an extension.' }),
-    fromE164: Type.String({ description: 'Caller in E.164 when it reads as a number, `anonymous` when withheld.' }),
-    toE164: Type.String({ description: 'Called party in E.164 when it reads as a number; extensions as given.' }),
+    fromE164: Type.String({
+      description:
+        'Caller in E.164 (`anonymous` when withheld). On an outbound call: the number it presents — `from` when that is a number, else the user’s direct number, else the organization’s main number. As given when there is none (an extension).',
+    }),
+    toE164: Type.String({
+      description:
+        'Called party in E.164. On an inbound call: the number it came in on — `to` when that is a number, else the user’s direct number, else the organization’s main number. As given when there is none (an extension).',
+    }),
     user: OrNull(UserSchema, 'The organization user on the call: rung (inbound) or dialling (outbound).'),
     startedAt: IsoTime('When the call started (ISO 8601, UTC, milliseconds).'),
     answeredAt: OrNull(IsoTime('Answer time.'), 'When the call was answered; null until then or if never.'),
@@ -95,14 +100,13 @@ export function renderStandard(event: CallEvent): WireBody {
 }
 
 export function standardCall(call: Call): StandardCall & WireBody {
-  const country = call.org.defaultCountry;
   return {
     callId: call.callId,
     direction: call.direction,
     from: call.from,
     to: call.to,
-    fromE164: toE164(call.from, country),
-    toE164: toE164(call.to, country),
+    fromE164: call.e164.from ?? call.from,
+    toE164: call.e164.to ?? call.to,
     user: user(call.user),
     startedAt: iso(call.startedAt),
     answeredAt: isoOrNull(call.answeredAt),

@@ -1,12 +1,14 @@
 // Where call steps become webhooks, as a decision: track each call, collect the events its steps
 // make, and fan them out to one delivery per matching webhook. Pure; the store runs it inside the
 // transaction that writes the result. Every source (ingest API, HEP) plans its steps here.
-import type { CallOrigin, CallUser } from '../calls/call.ts';
+import type { Call, CallOrigin, CallUser } from '../calls/call.ts';
+import type { OrgNumbers } from '../calls/call-numbers.ts';
 import type { OutcomeRules } from '../calls/outcome-rules.ts';
 import type { CallStep } from '../calls/steps.ts';
 import { type TrackedCall, applyStep } from '../calls/tracker.ts';
 import { fanOut } from '../delivery/fan-out.ts';
-import type { Webhook } from '../delivery/webhook.ts';
+import { type Webhook, wantsEvent } from '../delivery/webhook.ts';
+import { hasRinkelNumbers } from '../formats/rinkel.ts';
 import { AppError } from '../errors.ts';
 import type { CallEvent } from '../events/event.ts';
 import { newId } from '../ids.ts';
@@ -23,6 +25,8 @@ export interface StepsToPlan {
   batch: boolean;
   /** The organization's outcome rules, for calls that end without a stated outcome. */
   rules: OutcomeRules | null;
+  /** The organization's main and direct numbers, for started calls whose own side is an extension. */
+  numbers: OrgNumbers;
 }
 
 export function planSteps(input: StepsToPlan, loaded: { calls: ReadonlyMap<string, TrackedCall>; webhooks: readonly Webhook[] }): IngestPlan {
@@ -30,7 +34,7 @@ export function planSteps(input: StepsToPlan, loaded: { calls: ReadonlyMap<strin
   const changed = new Map<string, TrackedCall>();
   const events: CallEvent[] = [];
   const results: StepResult[] = [];
-  const context = { origin: input.origin, users: input.users, now: input.now, newEventId: () => newId('evt'), rules: input.rules };
+  const context = { origin: input.origin, users: input.users, now: input.now, newEventId: () => newId('evt'), rules: input.rules, numbers: input.numbers };
   for (const [index, step] of input.steps.entries()) {
     const outcome = applyStep(working.get(step.callId) ?? null, step, context);
     if (outcome.kind === 'rejected') {
@@ -44,8 +48,34 @@ export function planSteps(input: StepsToPlan, loaded: { calls: ReadonlyMap<strin
     working.set(step.callId, outcome.tracked);
     changed.set(step.callId, outcome.tracked);
     events.push(outcome.event);
-    results.push({ callId: step.callId, type: step.type, status: 'applied', eventId: outcome.event.id });
+    const result: StepResult = { callId: step.callId, type: step.type, status: 'applied', eventId: outcome.event.id };
+    if (step.type === 'started') {
+      const warnings = rinkelWarnings(outcome.event.call, loaded.webhooks, input.batch ? `steps[${index}].` : '');
+      if (warnings.length > 0) result.warnings = warnings;
+    }
+    results.push(result);
   }
   const deliveries = input.deliverable ? fanOut(events, loaded.webhooks, () => newId('dlv')) : [];
   return { kind: 'accepted', calls: [...changed.values()], events, deliveries, results };
+}
+
+/**
+ * Said once, on the started step: a call with no E.164 number on a side has no Rinkel form (formats/rinkel.ts),
+ * so the organization's Rinkel webhooks will not get it.
+ */
+function rinkelWarnings(call: Call, webhooks: readonly Webhook[], prefix: string): Array<{ field: string; detail: string }> {
+  if (hasRinkelNumbers(call)) return [];
+  const type = call.direction === 'inbound' ? 'call.incoming' : 'call.outgoing';
+  if (!webhooks.some((w) => w.format === 'rinkel' && wantsEvent(w, type))) return [];
+  const ours = call.direction === 'inbound' ? 'to' : 'from';
+  const warnings: Array<{ field: string; detail: string }> = [];
+  for (const side of ['from', 'to'] as const) {
+    if (call.e164[side] !== null) continue;
+    const detail =
+      side === ours
+        ? `"${call[side]}" has no E.164 number: give its user a direct number or the organization a main number; until then, Rinkel webhooks do not get this call`
+        : `"${call[side]}" is no E.164 number (an internal call?): Rinkel webhooks do not get this call`;
+    warnings.push({ field: `${prefix}${side}`, detail });
+  }
+  return warnings;
 }

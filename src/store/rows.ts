@@ -9,6 +9,9 @@ import type { ContentType, Format } from '../formats/format.ts';
 import type { Notification, NotificationStatus } from '../notify/notification.ts';
 import type { ApiKey, Connection, DirectoryUser, Org, PhoneNumber } from '../tenancy/org.ts';
 import type { Page } from './store.ts';
+import type { TrackedCall } from '../calls/tracker.ts';
+import type { CallEvent } from '../events/event.ts';
+import { withParties } from '../calls/call-numbers.ts';
 
 export type Row = Record<string, unknown>;
 
@@ -180,8 +183,22 @@ export const numberFrom = (row: Row): PhoneNumber => ({
   orgId: String(row.org_id),
   number: String(row.number),
   label: strOrNull(row.label),
+  userId: strOrNull(row.user_id),
+  main: bool(row.is_main),
   createdAt: Number(row.created_at),
 });
+
+/** A stored call state; calls stored before their E.164 parties were resolved get them read now. */
+export function trackedCallFrom(value: unknown): TrackedCall {
+  const tracked = json<TrackedCall>(value);
+  return { ...tracked, call: withParties(tracked.call) };
+}
+
+/** A stored event, read like trackedCallFrom. */
+export function callEventFrom(value: unknown): CallEvent {
+  const event = json<CallEvent>(value);
+  return { ...event, call: withParties(event.call) };
+}
 
 export const webhookFrom = (row: Row): Webhook => ({
   id: String(row.id),

@@ -11,6 +11,7 @@ import type { Webhook, WebhookPatch } from '../delivery/webhook.ts';
 import type { NewNotification, Notification } from '../notify/notification.ts';
 import type { ApiKey, Connection, DirectoryUser, Org, PhoneNumber } from '../tenancy/org.ts';
 import type { CallUser } from '../calls/call.ts';
+import type { OrgNumbers } from '../calls/call-numbers.ts';
 import type { Account, Session } from '../tenancy/account.ts';
 import type { OutcomeRules } from '../calls/outcome-rules.ts';
 
@@ -131,16 +132,30 @@ export interface UserStore {
   get(orgId: string, id: string): Promise<DirectoryUser | null>;
   list(orgId: string, page: PageQuery): Promise<Page<DirectoryUser>>;
   update(orgId: string, id: string, patch: UserPatch): Promise<DirectoryUser | null>;
+  /** Deletes the user; a number assigned to them stays, unassigned. */
   delete(orgId: string, id: string): Promise<boolean>;
   /** Looks references up by user id, extension or e-mail (case-insensitive); unknown ones are left out. */
   resolve(orgId: string, refs: string[]): Promise<Map<string, CallUser>>;
 }
 
+/** `main: true` makes the number the main one (the previous main stops being it); there is no `main: false`. */
+export type NumberPatch = { label?: string | null | undefined; userId?: string | null | undefined; main?: true | undefined };
+
+/**
+ * Errors, each naming its field: CONFLICT `number` (the organization has it), VALIDATION_FAILED
+ * `userId` (no such user in the organization), CONFLICT `userId` (the user has another direct
+ * number), CONFLICT `main` (deleting the main number while others remain).
+ */
 export interface NumberStore {
-  /** Fails with CONFLICT when the organization already has the number. */
+  /** `main` as given makes it the main number; the organization's first number is main whatever is given. */
   create(number: PhoneNumber): Promise<PhoneNumber>;
+  get(orgId: string, id: string): Promise<PhoneNumber | null>;
   list(orgId: string, page: PageQuery): Promise<Page<PhoneNumber>>;
+  update(orgId: string, id: string, patch: NumberPatch): Promise<PhoneNumber | null>;
+  /** The main number can go only when it is the last one (mark another main first). */
   delete(orgId: string, id: string): Promise<boolean>;
+  /** What a call falls back to: the main number, and the direct numbers of these users. */
+  forCalls(orgId: string, userIds: string[]): Promise<OrgNumbers>;
 }
 
 export interface WebhookStore {
@@ -162,6 +177,8 @@ export interface StepResult {
   type: string;
   status: 'applied' | 'duplicate';
   eventId: string;
+  /** Accepted, but some webhooks do not get the call (it has no form in their dialect), by field. */
+  warnings?: Array<{ field: string; detail: string }>;
 }
 
 export type IngestPlan =

@@ -42,11 +42,20 @@ export interface DirectoryUser {
   createdAt: number;
 }
 
+/**
+ * One of the organization's numbers. A number assigned to a user is that user's direct number (the
+ * number their calls come in on and present when the phone system names only the extension); the
+ * main number (exactly one while the organization has any: the first added, until another is
+ * marked) stands in for everyone else (calls/call-numbers.ts).
+ */
 export interface PhoneNumber {
   id: string;
   orgId: string;
   /** E.164. */
   number: string;
   label: string | null;
+  /** The user whose direct number this is (one per user), or null. */
+  userId: string | null;
+  main: boolean;
   createdAt: number;
 }

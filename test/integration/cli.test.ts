@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runSimulate } from '../../src/cli/simulate.ts';
 import { startListener } from '../../src/cli/listen.ts';
 import { type OrgSetup, type TestService, setupOrg, startTestService } from '../helpers/service.ts';
+import { startReceiver } from '../helpers/receiver.ts';
 
 function capture(): { out: PassThrough; text(): string } {
   const out = new PassThrough();
@@ -55,6 +56,40 @@ describe('callhook simulate and listen against the service', () => {
       }
     } finally {
       await listener.close().catch(() => undefined);
+    }
+  });
+
+  it('simulated calls reach Rinkel receivers with E.164 numbers once the organization has a main number (and say so once when it has none)', async () => {
+    const receiver = await startReceiver();
+    try {
+      const own = await setupOrg(t.api); // no default country: simulate sends no national numbers
+      for (const event of ['call.incoming', 'call.outgoing']) {
+        await t.api.post(`/v1/orgs/${own.orgId}/webhooks`, { url: `${receiver.url}/${event}`, events: [event], format: 'rinkel' }, own.apiKey);
+      }
+      const args = (seed: string) => ['--url', t.url, '--token', own.ingestToken, '--calls', '20', '--batch', '--rate', '0', '--seed', seed];
+      const without = capture();
+      expect(await runSimulate(args('11'), without.out)).toBe(0);
+      expect(without.text().match(/warning \(said once\): steps\[0\]\.(to|from): "50\d" has no E\.164 number/g)).toHaveLength(1);
+      // Without a number Rinkel gets none of these calls: no delivery was made (they are made with the step).
+      expect((await t.api.get(`/v1/orgs/${own.orgId}/deliveries`, own.apiKey)).body.data).toEqual([]);
+      expect((await t.api.get(`/v1/orgs/${own.orgId}/calls?limit=50`, own.apiKey)).body.data).toHaveLength(20);
+
+      await t.api.post(`/v1/orgs/${own.orgId}/numbers`, { number: '+31850609000' }, own.apiKey);
+      const withMain = capture();
+      expect(await runSimulate(args('12'), withMain.out)).toBe(0);
+      expect(withMain.text()).not.toContain('warning');
+      const got = await receiver.waitFor(20);
+      const bodies = got.map((r) => ({ path: r.path, body: JSON.parse(r.body) as { to: string; from: string; userId?: string } }));
+      for (const { path, body } of bodies) {
+        const ours = path === '/call.incoming' ? body.to : body.from;
+        expect(ours, JSON.stringify(body)).toBe('+31850609000');
+        expect(path === '/call.incoming' ? body.from : body.to).toMatch(/^(\+[1-9]\d{6,14}|anonymous)$/);
+      }
+      // Outgoing calls name their user when the directory knows the extension (500, 501; not 502).
+      const userIds = new Set(bodies.filter((b) => b.path === '/call.outgoing').map((b) => b.body.userId));
+      expect([...userIds].filter((id) => id !== undefined).sort()).toEqual(['17295348437628309790', 'u-501']);
+    } finally {
+      await receiver.close();
     }
   });
 

@@ -15,6 +15,8 @@ describe('a call in, webhooks out', () => {
   beforeAll(async () => {
     t = await startTestService();
     org = await setupOrg(t.api, { domain: 'newcompany123', defaultCountry: 'IE' });
+    // The README's main number (the first number added).
+    expect((await t.api.post(`/v1/orgs/${org.orgId}/numbers`, { number: '+31850609000' }, org.apiKey)).body.main).toBe(true);
     receiver = await startReceiver();
   });
   afterAll(async () => {
@@ -107,6 +109,20 @@ describe('a call in, webhooks out', () => {
     }
   });
 
+  it("sends the README's call to a Rinkel receiver with E.164 numbers: `to` is the number extension 500's call came in on", async () => {
+    const rinkel = await startReceiver();
+    try {
+      const created = await t.api.post(`/v1/orgs/${org.orgId}/webhooks`, { url: rinkel.url, events: ['call.incoming'], format: 'rinkel' }, org.apiKey);
+      const answer = await ingest(t.api, org.ingestToken, { type: 'started', callId: 'readme-rinkel', direction: 'inbound', from: '353212028252', to: '500', user: '500', at: T0 });
+      expect(answer.body.results[0].warnings).toBeUndefined();
+      const [got] = await rinkel.waitFor(1);
+      expect(got!.body).toBe('{"id":"readme-rinkel","datetime":"2024-10-23T13:56:24.969Z","to":"+31850609000","from":"+353212028252"}');
+      await t.api.delete(`/v1/orgs/${org.orgId}/webhooks/${created.body.id}`, org.apiKey);
+    } finally {
+      await rinkel.close();
+    }
+  });
+
   it("takes the README's curl calls: a bodiless POST that still says Content-Type: application/json", async () => {
     const list = await t.api.get(`/v1/orgs/${org.orgId}/webhooks`, org.apiKey);
     const webhookId = list.body.data[0].id;
@@ -129,6 +145,7 @@ describe('a call in, webhooks out', () => {
       expect(outgoing.type).toBe('call.outgoing');
       expect(outgoing.id).toMatch(/^evt_/);
       expect(outgoing.data).toMatchObject({ callId, direction: 'outbound', from: '500', to: '+31850609000', subject: 'Renewal', user: { id: '17295348437628309790', extension: '500' } });
+      expect(outgoing.data).toMatchObject({ fromE164: '+31850609000', toE164: '+31850609000' }); // extension 500 presents the main number
       expect(ended.type).toBe('call.ended');
       expect(ended.data).toMatchObject({ outcome: 'UNANSWERED', sipCode: 486, talkTimeS: 0 });
     } finally {

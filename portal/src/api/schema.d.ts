@@ -1686,6 +1686,9 @@ export interface paths {
                                 /** @description E.164 */
                                 number: string;
                                 label: string | null;
+                                userId: string | null;
+                                /** @description The main number: calls that have no number of their own (an extension, a user without a direct number) come in on it and present it. Exactly one while the organization has numbers: the first one added, until another is marked main. */
+                                main: boolean;
                                 /**
                                  * Format: date-time
                                  * @description ISO 8601, UTC
@@ -1715,7 +1718,10 @@ export interface paths {
                     "application/json": {
                         /** @description E.164, e.g. +31850609000. */
                         number: string;
-                        label?: string;
+                        label?: string | null;
+                        userId?: string | null;
+                        /** @description true: make it the main number (the first number is main anyway). */
+                        main?: boolean;
                     };
                 };
             };
@@ -1731,6 +1737,9 @@ export interface paths {
                             /** @description E.164 */
                             number: string;
                             label: string | null;
+                            userId: string | null;
+                            /** @description The main number: calls that have no number of their own (an extension, a user without a direct number) come in on it and present it. Exactly one while the organization has numbers: the first one added, until another is marked main. */
+                            main: boolean;
                             /**
                              * Format: date-time
                              * @description ISO 8601, UTC
@@ -1804,11 +1813,92 @@ export interface paths {
                         "application/json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         options?: never;
         head?: never;
-        patch?: never;
+        /** Assign a number to a user, mark it main, or relabel it */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    orgId: string;
+                    numberId: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        label?: string | null;
+                        userId?: string | null;
+                        /** @description true: make it the main number (the previous one stops being main). false is refused: mark another number main instead. */
+                        main?: boolean;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            /** @description E.164 */
+                            number: string;
+                            label: string | null;
+                            userId: string | null;
+                            /** @description The main number: calls that have no number of their own (an extension, a user without a direct number) come in on it and present it. Exactly one while the organization has numbers: the first one added, until another is marked main. */
+                            main: boolean;
+                            /**
+                             * Format: date-time
+                             * @description ISO 8601, UTC
+                             */
+                            createdAt: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+            };
+        };
         trace?: never;
     };
     "/v1/orgs/{orgId}/webhooks": {
@@ -2742,9 +2832,9 @@ export interface paths {
                                 from: string;
                                 /** @description Called party exactly as given: a number or an extension. */
                                 to: string;
-                                /** @description Caller in E.164 when it reads as a number, `anonymous` when withheld. */
+                                /** @description Caller in E.164 (`anonymous` when withheld). On an outbound call: the number it presents — `from` when that is a number, else the user’s direct number, else the organization’s main number. As given when there is none (an extension). */
                                 fromE164: string;
-                                /** @description Called party in E.164 when it reads as a number; extensions as given. */
+                                /** @description Called party in E.164. On an inbound call: the number it came in on — `to` when that is a number, else the user’s direct number, else the organization’s main number. As given when there is none (an extension). */
                                 toE164: string;
                                 /** @description The organization user on the call: rung (inbound) or dialling (outbound). */
                                 user: {
@@ -2873,9 +2963,9 @@ export interface paths {
                                 from: string;
                                 /** @description Called party exactly as given: a number or an extension. */
                                 to: string;
-                                /** @description Caller in E.164 when it reads as a number, `anonymous` when withheld. */
+                                /** @description Caller in E.164 (`anonymous` when withheld). On an outbound call: the number it presents — `from` when that is a number, else the user’s direct number, else the organization’s main number. As given when there is none (an extension). */
                                 fromE164: string;
-                                /** @description Called party in E.164 when it reads as a number; extensions as given. */
+                                /** @description Called party in E.164. On an inbound call: the number it came in on — `to` when that is a number, else the user’s direct number, else the organization’s main number. As given when there is none (an extension). */
                                 toE164: string;
                                 /** @description The organization user on the call: rung (inbound) or dialling (outbound). */
                                 user: {
@@ -3682,11 +3772,11 @@ export interface paths {
                          * @enum {string}
                          */
                         direction: "inbound" | "outbound";
-                        /** @description Caller, as the phone system has it. Digits with an optional leading +, or `anonymous` when withheld. */
+                        /** @description Caller, as the phone system has it. Outbound: an extension presents the user’s direct number, else the organization’s main number. Digits with an optional leading +, or `anonymous` when withheld. A number must read as E.164: with + or 00, international without the + (`353212028252`), or national (`0201234567`) when the organization has a defaultCountry; an extension (up to 6 digits) is kept as given. */
                         from: string;
-                        /** @description Called number or extension, as the phone system has it. Digits with an optional leading +, or `anonymous` when withheld. */
+                        /** @description Called number or extension, as the phone system has it. Inbound: an extension comes in on the user’s direct number, else the organization’s main number. Digits with an optional leading +, or `anonymous` when withheld. A number must read as E.164: with + or 00, international without the + (`353212028252`), or national (`0201234567`) when the organization has a defaultCountry; an extension (up to 6 digits) is kept as given. */
                         to: string;
-                        /** @description The user the call rings or who dials: user id or extension. */
+                        /** @description The user the call rings or who dials: user id or extension. Empty means left out. */
                         user?: string;
                         /**
                          * @description When it happened: ISO 8601 with a time zone (`2024-10-23T13:56:24.969Z`) or epoch milliseconds.
@@ -3694,9 +3784,9 @@ export interface paths {
                          * @example 1729690611587
                          */
                         at: string | number;
-                        /** @description Call subject (Ringotel `call_subject`). */
+                        /** @description Call subject (Ringotel `call_subject`). Empty means left out. */
                         subject?: string;
-                        /** @description Call comment (Ringotel `call_description`). */
+                        /** @description Call comment (Ringotel `call_description`). Empty means left out. */
                         description?: string;
                     } | {
                         /** @enum {string} */
@@ -3709,13 +3799,13 @@ export interface paths {
                          * @example 1729690611587
                          */
                         at: string | number;
-                        /** @description Who answered: user id, extension or e-mail. */
+                        /** @description Who answered: user id, extension or e-mail (an e-mail is sent to Rinkel receivers even when no user has it). Empty means left out. */
                         answeredBy?: string;
-                        /** @description IVR choice, when a voice menu was involved. */
+                        /** @description IVR choice, when a voice menu was involved; null or empty: none. */
                         choice?: string | null;
-                        /** @description Call subject (Ringotel `call_subject`). */
+                        /** @description Call subject (Ringotel `call_subject`). Empty means left out. */
                         subject?: string;
-                        /** @description Call comment (Ringotel `call_description`). */
+                        /** @description Call comment (Ringotel `call_description`). Empty means left out. */
                         description?: string;
                     } | {
                         /** @enum {string} */
@@ -3735,9 +3825,9 @@ export interface paths {
                         outcome?: "ANSWERED" | "UNANSWERED" | "BLACKLISTED" | "VOICEMAIL" | "CALLCENTER" | "OUTSIDE_OPERATION_TIMES";
                         /** @description Final SIP response code of an unanswered call (486 busy, 487 cancelled, 603 declined…). */
                         sipCode?: number;
-                        /** @description Call subject (Ringotel `call_subject`). */
+                        /** @description Call subject (Ringotel `call_subject`). Empty means left out. */
                         subject?: string;
-                        /** @description Call comment (Ringotel `call_description`). */
+                        /** @description Call comment (Ringotel `call_description`). Empty means left out. */
                         description?: string;
                     } | {
                         /** @enum {string} */
@@ -3752,9 +3842,9 @@ export interface paths {
                          * @example 1729690611587
                          */
                         at?: string | number;
-                        /** @description Call subject (Ringotel `call_subject`). */
+                        /** @description Call subject (Ringotel `call_subject`). Empty means left out. */
                         subject?: string;
-                        /** @description Call comment (Ringotel `call_description`). */
+                        /** @description Call comment (Ringotel `call_description`). Empty means left out. */
                         description?: string;
                     } | {
                         /** @enum {string} */
@@ -3768,7 +3858,7 @@ export interface paths {
                         sentiment: "POSITIVE" | "NEUTRAL" | "NEGATIVE";
                         /** @description At most four topics: a word or a short phrase each. */
                         topics: string[];
-                        /** @description Summary of the call. */
+                        /** @description Summary of the call; not empty. */
                         summary: string;
                         /**
                          * @description When it happened: ISO 8601 with a time zone (`2024-10-23T13:56:24.969Z`) or epoch milliseconds.
@@ -3776,9 +3866,9 @@ export interface paths {
                          * @example 1729690611587
                          */
                         at?: string | number;
-                        /** @description Call subject (Ringotel `call_subject`). */
+                        /** @description Call subject (Ringotel `call_subject`). Empty means left out. */
                         subject?: string;
-                        /** @description Call comment (Ringotel `call_description`). */
+                        /** @description Call comment (Ringotel `call_description`). Empty means left out. */
                         description?: string;
                     }) | {
                         steps: ({
@@ -3791,11 +3881,11 @@ export interface paths {
                              * @enum {string}
                              */
                             direction: "inbound" | "outbound";
-                            /** @description Caller, as the phone system has it. Digits with an optional leading +, or `anonymous` when withheld. */
+                            /** @description Caller, as the phone system has it. Outbound: an extension presents the user’s direct number, else the organization’s main number. Digits with an optional leading +, or `anonymous` when withheld. A number must read as E.164: with + or 00, international without the + (`353212028252`), or national (`0201234567`) when the organization has a defaultCountry; an extension (up to 6 digits) is kept as given. */
                             from: string;
-                            /** @description Called number or extension, as the phone system has it. Digits with an optional leading +, or `anonymous` when withheld. */
+                            /** @description Called number or extension, as the phone system has it. Inbound: an extension comes in on the user’s direct number, else the organization’s main number. Digits with an optional leading +, or `anonymous` when withheld. A number must read as E.164: with + or 00, international without the + (`353212028252`), or national (`0201234567`) when the organization has a defaultCountry; an extension (up to 6 digits) is kept as given. */
                             to: string;
-                            /** @description The user the call rings or who dials: user id or extension. */
+                            /** @description The user the call rings or who dials: user id or extension. Empty means left out. */
                             user?: string;
                             /**
                              * @description When it happened: ISO 8601 with a time zone (`2024-10-23T13:56:24.969Z`) or epoch milliseconds.
@@ -3803,9 +3893,9 @@ export interface paths {
                              * @example 1729690611587
                              */
                             at: string | number;
-                            /** @description Call subject (Ringotel `call_subject`). */
+                            /** @description Call subject (Ringotel `call_subject`). Empty means left out. */
                             subject?: string;
-                            /** @description Call comment (Ringotel `call_description`). */
+                            /** @description Call comment (Ringotel `call_description`). Empty means left out. */
                             description?: string;
                         } | {
                             /** @enum {string} */
@@ -3818,13 +3908,13 @@ export interface paths {
                              * @example 1729690611587
                              */
                             at: string | number;
-                            /** @description Who answered: user id, extension or e-mail. */
+                            /** @description Who answered: user id, extension or e-mail (an e-mail is sent to Rinkel receivers even when no user has it). Empty means left out. */
                             answeredBy?: string;
-                            /** @description IVR choice, when a voice menu was involved. */
+                            /** @description IVR choice, when a voice menu was involved; null or empty: none. */
                             choice?: string | null;
-                            /** @description Call subject (Ringotel `call_subject`). */
+                            /** @description Call subject (Ringotel `call_subject`). Empty means left out. */
                             subject?: string;
-                            /** @description Call comment (Ringotel `call_description`). */
+                            /** @description Call comment (Ringotel `call_description`). Empty means left out. */
                             description?: string;
                         } | {
                             /** @enum {string} */
@@ -3844,9 +3934,9 @@ export interface paths {
                             outcome?: "ANSWERED" | "UNANSWERED" | "BLACKLISTED" | "VOICEMAIL" | "CALLCENTER" | "OUTSIDE_OPERATION_TIMES";
                             /** @description Final SIP response code of an unanswered call (486 busy, 487 cancelled, 603 declined…). */
                             sipCode?: number;
-                            /** @description Call subject (Ringotel `call_subject`). */
+                            /** @description Call subject (Ringotel `call_subject`). Empty means left out. */
                             subject?: string;
-                            /** @description Call comment (Ringotel `call_description`). */
+                            /** @description Call comment (Ringotel `call_description`). Empty means left out. */
                             description?: string;
                         } | {
                             /** @enum {string} */
@@ -3861,9 +3951,9 @@ export interface paths {
                              * @example 1729690611587
                              */
                             at?: string | number;
-                            /** @description Call subject (Ringotel `call_subject`). */
+                            /** @description Call subject (Ringotel `call_subject`). Empty means left out. */
                             subject?: string;
-                            /** @description Call comment (Ringotel `call_description`). */
+                            /** @description Call comment (Ringotel `call_description`). Empty means left out. */
                             description?: string;
                         } | {
                             /** @enum {string} */
@@ -3877,7 +3967,7 @@ export interface paths {
                             sentiment: "POSITIVE" | "NEUTRAL" | "NEGATIVE";
                             /** @description At most four topics: a word or a short phrase each. */
                             topics: string[];
-                            /** @description Summary of the call. */
+                            /** @description Summary of the call; not empty. */
                             summary: string;
                             /**
                              * @description When it happened: ISO 8601 with a time zone (`2024-10-23T13:56:24.969Z`) or epoch milliseconds.
@@ -3885,9 +3975,9 @@ export interface paths {
                              * @example 1729690611587
                              */
                             at?: string | number;
-                            /** @description Call subject (Ringotel `call_subject`). */
+                            /** @description Call subject (Ringotel `call_subject`). Empty means left out. */
                             subject?: string;
-                            /** @description Call comment (Ringotel `call_description`). */
+                            /** @description Call comment (Ringotel `call_description`). Empty means left out. */
                             description?: string;
                         })[];
                     };
@@ -3913,6 +4003,11 @@ export interface paths {
                                 status: "applied" | "duplicate";
                                 /** @description The event the step produced (the same id for a duplicate). */
                                 eventId: string;
+                                /** @description Accepted, but not every webhook gets the call: e.g. a call with no E.164 number on one side (an extension the organization has no number for) is not sent to Rinkel webhooks. */
+                                warnings?: {
+                                    field: string;
+                                    detail: string;
+                                }[];
                             }[];
                         };
                     };
@@ -4332,9 +4427,9 @@ export interface webhooks {
                             from: string;
                             /** @description Called party exactly as given: a number or an extension. */
                             to: string;
-                            /** @description Caller in E.164 when it reads as a number, `anonymous` when withheld. */
+                            /** @description Caller in E.164 (`anonymous` when withheld). On an outbound call: the number it presents — `from` when that is a number, else the user’s direct number, else the organization’s main number. As given when there is none (an extension). */
                             fromE164: string;
-                            /** @description Called party in E.164 when it reads as a number; extensions as given. */
+                            /** @description Called party in E.164. On an inbound call: the number it came in on — `to` when that is a number, else the user’s direct number, else the organization’s main number. As given when there is none (an extension). */
                             toE164: string;
                             /** @description The organization user on the call: rung (inbound) or dialling (outbound). */
                             user: {
@@ -4475,9 +4570,9 @@ export interface webhooks {
                             from: string;
                             /** @description Called party exactly as given: a number or an extension. */
                             to: string;
-                            /** @description Caller in E.164 when it reads as a number, `anonymous` when withheld. */
+                            /** @description Caller in E.164 (`anonymous` when withheld). On an outbound call: the number it presents — `from` when that is a number, else the user’s direct number, else the organization’s main number. As given when there is none (an extension). */
                             fromE164: string;
-                            /** @description Called party in E.164 when it reads as a number; extensions as given. */
+                            /** @description Called party in E.164. On an inbound call: the number it came in on — `to` when that is a number, else the user’s direct number, else the organization’s main number. As given when there is none (an extension). */
                             toE164: string;
                             /** @description The organization user on the call: rung (inbound) or dialling (outbound). */
                             user: {
@@ -4618,9 +4713,9 @@ export interface webhooks {
                             from: string;
                             /** @description Called party exactly as given: a number or an extension. */
                             to: string;
-                            /** @description Caller in E.164 when it reads as a number, `anonymous` when withheld. */
+                            /** @description Caller in E.164 (`anonymous` when withheld). On an outbound call: the number it presents — `from` when that is a number, else the user’s direct number, else the organization’s main number. As given when there is none (an extension). */
                             fromE164: string;
-                            /** @description Called party in E.164 when it reads as a number; extensions as given. */
+                            /** @description Called party in E.164. On an inbound call: the number it came in on — `to` when that is a number, else the user’s direct number, else the organization’s main number. As given when there is none (an extension). */
                             toE164: string;
                             /** @description The organization user on the call: rung (inbound) or dialling (outbound). */
                             user: {
@@ -4761,9 +4856,9 @@ export interface webhooks {
                             from: string;
                             /** @description Called party exactly as given: a number or an extension. */
                             to: string;
-                            /** @description Caller in E.164 when it reads as a number, `anonymous` when withheld. */
+                            /** @description Caller in E.164 (`anonymous` when withheld). On an outbound call: the number it presents — `from` when that is a number, else the user’s direct number, else the organization’s main number. As given when there is none (an extension). */
                             fromE164: string;
-                            /** @description Called party in E.164 when it reads as a number; extensions as given. */
+                            /** @description Called party in E.164. On an inbound call: the number it came in on — `to` when that is a number, else the user’s direct number, else the organization’s main number. As given when there is none (an extension). */
                             toE164: string;
                             /** @description The organization user on the call: rung (inbound) or dialling (outbound). */
                             user: {
@@ -4904,9 +4999,9 @@ export interface webhooks {
                             from: string;
                             /** @description Called party exactly as given: a number or an extension. */
                             to: string;
-                            /** @description Caller in E.164 when it reads as a number, `anonymous` when withheld. */
+                            /** @description Caller in E.164 (`anonymous` when withheld). On an outbound call: the number it presents — `from` when that is a number, else the user’s direct number, else the organization’s main number. As given when there is none (an extension). */
                             fromE164: string;
-                            /** @description Called party in E.164 when it reads as a number; extensions as given. */
+                            /** @description Called party in E.164. On an inbound call: the number it came in on — `to` when that is a number, else the user’s direct number, else the organization’s main number. As given when there is none (an extension). */
                             toE164: string;
                             /** @description The organization user on the call: rung (inbound) or dialling (outbound). */
                             user: {
@@ -5047,9 +5142,9 @@ export interface webhooks {
                             from: string;
                             /** @description Called party exactly as given: a number or an extension. */
                             to: string;
-                            /** @description Caller in E.164 when it reads as a number, `anonymous` when withheld. */
+                            /** @description Caller in E.164 (`anonymous` when withheld). On an outbound call: the number it presents — `from` when that is a number, else the user’s direct number, else the organization’s main number. As given when there is none (an extension). */
                             fromE164: string;
-                            /** @description Called party in E.164 when it reads as a number; extensions as given. */
+                            /** @description Called party in E.164. On an inbound call: the number it came in on — `to` when that is a number, else the user’s direct number, else the organization’s main number. As given when there is none (an extension). */
                             toE164: string;
                             /** @description The organization user on the call: rung (inbound) or dialling (outbound). */
                             user: {

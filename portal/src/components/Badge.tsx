@@ -9,6 +9,7 @@ const TONE: Record<string, string> = {
   disabled: 'bad',
   held: 'warn',
   revoked: 'muted',
+  main: 'info',
 };
 
 export function Badge({ value, label }: { value: string; label?: string }) {

@@ -7,7 +7,7 @@ import { AppError, ERROR_CATALOGUE } from '../../errors.ts';
 import { RINKEL_EVENTS, RINKEL_EVENT_TO_CANONICAL, type RinkelEvent, CANONICAL_TO_RINKEL_EVENT } from '../../events/catalogue.ts';
 import { CONTENT_TYPES } from '../../formats/format.ts';
 import type { Webhook } from '../../delivery/webhook.ts';
-import { assertAllowedTarget, newWebhook } from '../../delivery/webhook-settings.ts';
+import { assertAllowedTarget, newWebhook, withoutBlanks } from '../../delivery/webhook-settings.ts';
 import { sampleOrigin, sendTestEvent } from '../../delivery/test-send.ts';
 import { newSigningSecret } from '../../delivery/signature.ts';
 import type { Store } from '../../store/store.ts';
@@ -120,7 +120,7 @@ export function rinkelRoutes(app: Api, deps: ApiDeps): void {
     const { url, contentType, description, active } = request.body;
     if (url !== undefined) await assertAllowedTarget(url, targetPolicy);
     const now = clock.now();
-    await store.webhooks.update(orgId, current.id, { url, contentType, description }, now);
+    await store.webhooks.update(orgId, current.id, withoutBlanks({ url, contentType, description }), now);
     if (active === true && !current.enabled) await store.webhooks.enable(orgId, current.id, now);
     if (active === false && current.enabled) await store.webhooks.disable(orgId, current.id, 'deactivated through the Rinkel API', now);
     deps.dispatcher.forgetWebhook(current.id);

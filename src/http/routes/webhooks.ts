@@ -6,7 +6,7 @@ import { EVENT_TYPES, type EventType } from '../../events/catalogue.ts';
 import { CONTENT_TYPES, FORMATS } from '../../formats/format.ts';
 import type { Webhook } from '../../delivery/webhook.ts';
 import { DEFAULT_TEST_EVENT, sampleOrigin, sendTestEvent } from '../../delivery/test-send.ts';
-import { PREVIOUS_SECRET_GRACE_MS, assertAllowedTarget, assertTimeoutFits, newWebhook } from '../../delivery/webhook-settings.ts';
+import { PREVIOUS_SECRET_GRACE_MS, assertAllowedTarget, assertTimeoutFits, newWebhook, withoutBlanks } from '../../delivery/webhook-settings.ts';
 import { newSigningSecret } from '../../delivery/signature.ts';
 import { signingSecrets } from '../../delivery/webhook.ts';
 import type { Api, ApiDeps } from '../app.ts';
@@ -166,7 +166,7 @@ export function webhookRoutes(app: Api, deps: ApiDeps): void {
   app.patch('/v1/orgs/:orgId/webhooks/:webhookId', { preHandler, schema: { tags, summary: 'Change a webhook', params: WebhookParams, body: PatchWebhook, response: { 200: WebhookSchema, ...problems(404, 422) } } }, async (request) => {
     assertTimeoutFits(request.body.timeoutMs, config.delivery.maxTimeoutMs);
     if (request.body.url !== undefined) await assertAllowedTarget(request.body.url, targetPolicy);
-    const webhook = await store.webhooks.update(request.org!.id, request.params.webhookId, request.body, clock.now());
+    const webhook = await store.webhooks.update(request.org!.id, request.params.webhookId, withoutBlanks(request.body), clock.now());
     if (!webhook) throw notFound('Webhook', request.params.webhookId);
     deps.dispatcher.forgetWebhook(webhook.id); // what is queued goes out with the new settings
     return webhookJson(webhook);

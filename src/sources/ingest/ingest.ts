@@ -1,7 +1,8 @@
 // The ingest API's steps on their way: parse → resolve users → plan and store them in one
 // transaction (sources/plan-steps.ts) → hand the fresh deliveries to the dispatcher.
 import type { CallOrigin } from '../../calls/call.ts';
-import { userRefs, type CallStep } from '../../calls/steps.ts';
+import { NO_NUMBERS, needsOrgNumbers } from '../../calls/call-numbers.ts';
+import { userRefs, type CallStep, type StartedStep } from '../../calls/steps.ts';
 import type { Clock } from '../../clock.ts';
 import type { DeliveryJob } from '../../delivery/delivery.ts';
 import type { Metrics } from '../../observability/metrics.ts';
@@ -39,6 +40,10 @@ export function createIngest(deps: IngestDeps): Ingest {
 
   async function acceptSteps(org: Org, connection: Connection, steps: CallStep[], batch = steps.length > 1): Promise<IngestResult> {
     const users = await deps.store.users.resolve(org.id, steps.flatMap(userRefs));
+    // Numbers only matter to started calls whose own side is an extension (or withheld).
+    const needing = steps.filter((step): step is StartedStep => step.type === 'started' && needsOrgNumbers(step, org.defaultCountry));
+    const userIds = needing.flatMap((step) => users.get(step.user ?? '')?.id ?? []);
+    const numbers = needing.length > 0 ? await deps.store.numbers.forCalls(org.id, userIds) : NO_NUMBERS;
     const origin: CallOrigin = {
       org: { id: org.id, domain: org.domain, defaultCountry: org.defaultCountry },
       connection: { id: connection.id, name: connection.name },
@@ -48,7 +53,7 @@ export function createIngest(deps: IngestDeps): Ingest {
     // Rules only matter to calls that end here without a stated outcome.
     const needsRules = steps.some((step) => step.type === 'ended' && step.outcome === undefined);
     const rules = needsRules ? await deps.store.outcomeRules.get(org.id) : null;
-    const toPlan = { steps, origin, users, now, deliverable: planHasWebhooks(deps.plans, org.plan), batch, rules };
+    const toPlan = { steps, origin, users, now, deliverable: planHasWebhooks(deps.plans, org.plan), batch, rules, numbers };
     const { plan: outcome, fresh } = await deps.store.calls.applySteps({
       orgId: org.id,
       connectionId: connection.id,
@@ -70,7 +75,7 @@ export function createIngest(deps: IngestDeps): Ingest {
     async accept(org, connection, body) {
       let steps: CallStep[];
       try {
-        steps = parseIngestBody(body);
+        steps = parseIngestBody(body, { defaultCountry: org.defaultCountry });
       } catch (error) {
         rejectedTotal.inc();
         throw error;

@@ -1,8 +1,12 @@
 // Reads an ingest request body into call steps, or says exactly what is wrong and where
 // (`steps[1].topics`). One bad item rejects the whole request.
+// Never an empty string (receivers reject empty values): an optional text field that is empty or
+// blank is the same as leaving it out; a required one (callId, summary, a topic) is refused.
+// Numbers are refused when they look like a public number that cannot be written in E.164
+// (calls/phone-number.ts readNumber) rather than sent wrong; extensions are fine.
 import type { ValidateFunction } from 'ajv';
 import { STEP_TYPES, type StepType } from '../../calls/call.ts';
-import { isPhoneNumberLike, isWithheld } from '../../calls/phone-number.ts';
+import { isPhoneNumberLike, isWithheld, readNumber } from '../../calls/phone-number.ts';
 import type { CallStep } from '../../calls/steps.ts';
 import { AppError, type FieldError } from '../../errors.ts';
 import { fieldErrors, strictAjv } from '../../json-schema.ts';
@@ -17,7 +21,17 @@ export function isBatch(body: unknown): boolean {
   return isObject(body) && 'steps' in body;
 }
 
-export function parseIngestBody(body: unknown): CallStep[] {
+/** Optional text fields of the steps: blank means absent. */
+export const OPTIONAL_TEXT_FIELDS = ['user', 'answeredBy', 'choice', 'subject', 'description'] as const;
+/** Required text fields: blank is refused. */
+const REQUIRED_TEXT_FIELDS = ['callId', 'summary'] as const;
+
+export interface ParseContext {
+  /** The organization's default country, for reading national numbers (null: none). */
+  defaultCountry: string | null;
+}
+
+export function parseIngestBody(body: unknown, context: ParseContext): CallStep[] {
   const errors: FieldError[] = [];
   const steps: CallStep[] = [];
   if (!isObject(body)) throw validationError([{ field: '(body)', detail: 'must be a JSON object: one step, or {"steps": [...]}' }]);
@@ -36,24 +50,25 @@ export function parseIngestBody(body: unknown): CallStep[] {
   }
 
   for (const { value, path } of items) {
-    const step = parseStep(value, path, errors);
+    const step = parseStep(value, path, errors, context);
     if (step) steps.push(step);
   }
   if (errors.length > 0) throw validationError(errors);
   return steps;
 }
 
-function parseStep(value: unknown, path: string, errors: FieldError[]): CallStep | null {
+function parseStep(input: unknown, path: string, errors: FieldError[], context: ParseContext): CallStep | null {
   const at = (field: string) => (path ? `${path}.${field}` : field);
-  if (!isObject(value)) {
+  if (!isObject(input)) {
     errors.push({ field: path || '(body)', detail: 'must be an object' });
     return null;
   }
-  const type = value.type;
+  const type = input.type;
   if (typeof type !== 'string' || !(STEP_TYPES as readonly string[]).includes(type)) {
     errors.push({ field: at('type'), detail: `must be one of ${STEP_TYPES.map((t) => `"${t}"`).join(', ')}` });
     return null;
   }
+  const value = withoutBlankOptionals(input, type as StepType);
   const validate = validators[type as StepType];
   if (!validate(value)) {
     errors.push(...fieldErrors(validate.errors, path));
@@ -67,10 +82,23 @@ function parseStep(value: unknown, path: string, errors: FieldError[]): CallStep
     if (ms === null) errors.push({ field: at(field), detail: 'must be a real time between 2000 and 2100, as ISO 8601 with a time zone (2024-10-23T13:56:24.969Z) or epoch milliseconds' });
     else step[field] = ms;
   }
+  for (const field of REQUIRED_TEXT_FIELDS) {
+    if (typeof step[field] === 'string' && (step[field] as string).trim() === '') errors.push({ field: at(field), detail: 'must not be empty' });
+  }
+  if (Array.isArray(step.topics)) {
+    (step.topics as unknown[]).forEach((topic, i) => {
+      if (typeof topic === 'string' && topic.trim() === '') errors.push({ field: at(`topics[${i}]`), detail: 'must not be empty' });
+    });
+  }
   for (const field of ['from', 'to'] as const) {
     const raw = step[field];
     if (typeof raw !== 'string') continue;
-    if (!isPhoneNumberLike(raw)) errors.push({ field: at(field), detail: `"${raw}" is not a phone number (digits with an optional leading +, or "anonymous")` });
+    if (!isPhoneNumberLike(raw)) {
+      errors.push({ field: at(field), detail: `"${raw}" is not a phone number (digits with an optional leading +, or "anonymous")` });
+      continue;
+    }
+    const reading = readNumber(raw, context.defaultCountry);
+    if (reading.kind === 'invalid') errors.push({ field: at(field), detail: reading.reason });
     else if (isWithheld(raw)) step[field] = 'anonymous';
   }
   if (type === 'recording' && !isHttpUrl(String(step.url))) {
@@ -101,6 +129,17 @@ export function parseTime(value: unknown): number | null {
     return null;
   }
   return ms >= EARLIEST_MS && ms < LATEST_MS ? ms : null;
+}
+
+/** The step without its optional text fields that are empty or blank (the same as leaving them out); a field the step type does not have stays, to be refused. */
+function withoutBlankOptionals(step: Record<string, unknown>, type: StepType): Record<string, unknown> {
+  const kept = { ...step };
+  for (const field of OPTIONAL_TEXT_FIELDS) {
+    if (!(field in STEP_SCHEMAS[type].properties)) continue;
+    const value = kept[field];
+    if (typeof value === 'string' && value.trim() === '') delete kept[field];
+  }
+  return kept;
 }
 
 function isHttpUrl(value: string): boolean {

@@ -1,4 +1,5 @@
 // The ingest API's step shapes: one schema per step type, strict (unknown fields are errors).
+// Optional text fields: an empty or blank string is the same as leaving the field out (parse.ts).
 import { Type } from 'typebox';
 import { OUTCOMES, SENTIMENTS } from '../../calls/call.ts';
 import { Enum as EnumOf } from '../../json-schema.ts';
@@ -14,10 +15,15 @@ const Time = Type.Unsafe<string | number>({
   examples: ['2024-10-23T13:56:24.969Z', 1729690611587],
 });
 const PhoneNumber = (description: string) =>
-  Type.String({ minLength: 1, maxLength: 64, description: `${description} Digits with an optional leading +, or \`anonymous\` when withheld.` });
+  Type.String({
+    minLength: 1,
+    maxLength: 64,
+    description: `${description} Digits with an optional leading +, or \`anonymous\` when withheld. A number must read as E.164: with + or 00, international without the + (\`353212028252\`), or national (\`0201234567\`) when the organization has a defaultCountry; an extension (up to 6 digits) is kept as given.`,
+  });
+const BLANK = ' Empty means left out.';
 const Notes = {
-  subject: Type.Optional(Type.String({ maxLength: 500, description: 'Call subject (Ringotel `call_subject`).' })),
-  description: Type.Optional(Type.String({ maxLength: 5_000, description: 'Call comment (Ringotel `call_description`).' })),
+  subject: Type.Optional(Type.String({ maxLength: 500, description: `Call subject (Ringotel \`call_subject\`).${BLANK}` })),
+  description: Type.Optional(Type.String({ maxLength: 5_000, description: `Call comment (Ringotel \`call_description\`).${BLANK}` })),
 };
 
 export const StartedStepSchema = Type.Object(
@@ -25,9 +31,9 @@ export const StartedStepSchema = Type.Object(
     type: Type.Literal('started'),
     callId: CallId,
     direction: Enum(['inbound', 'outbound'] as const, 'inbound: rings a user of the organization; outbound: a user dials out.'),
-    from: PhoneNumber('Caller, as the phone system has it.'),
-    to: PhoneNumber('Called number or extension, as the phone system has it.'),
-    user: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'The user the call rings or who dials: user id or extension.' })),
+    from: PhoneNumber('Caller, as the phone system has it. Outbound: an extension presents the user’s direct number, else the organization’s main number.'),
+    to: PhoneNumber('Called number or extension, as the phone system has it. Inbound: an extension comes in on the user’s direct number, else the organization’s main number.'),
+    user: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: `The user the call rings or who dials: user id or extension.${BLANK}` })),
     at: Time,
     ...Notes,
   },
@@ -39,8 +45,8 @@ export const AnsweredStepSchema = Type.Object(
     type: Type.Literal('answered'),
     callId: CallId,
     at: Time,
-    answeredBy: Type.Optional(Type.String({ minLength: 1, maxLength: 320, description: 'Who answered: user id, extension or e-mail.' })),
-    choice: Type.Optional(Type.Union([Type.String({ maxLength: 50 }), Type.Null()], { description: 'IVR choice, when a voice menu was involved.' })),
+    answeredBy: Type.Optional(Type.String({ minLength: 1, maxLength: 320, description: `Who answered: user id, extension or e-mail (an e-mail is sent to Rinkel receivers even when no user has it).${BLANK}` })),
+    choice: Type.Optional(Type.Union([Type.String({ maxLength: 50 }), Type.Null()], { description: `IVR choice, when a voice menu was involved; null or empty: none.` })),
     ...Notes,
   },
   { additionalProperties: false, title: 'answered' },
@@ -75,7 +81,7 @@ export const InsightsStepSchema = Type.Object(
     callId: CallId,
     sentiment: Enum(SENTIMENTS, 'Overall sentiment of the call.'),
     topics: Type.Array(Type.String({ minLength: 1, maxLength: 100 }), { maxItems: 4, description: 'At most four topics: a word or a short phrase each.' }),
-    summary: Type.String({ maxLength: 10_000, description: 'Summary of the call.' }),
+    summary: Type.String({ minLength: 1, maxLength: 10_000, description: 'Summary of the call; not empty.' }),
     at: Type.Optional(Time),
     ...Notes,
   },
@@ -111,6 +117,11 @@ export const IngestResultSchema = Type.Object({
       type: Type.String(),
       status: Enum(['applied', 'duplicate'] as const, 'duplicate: the same step was accepted before; nothing new is sent.'),
       eventId: Type.String({ description: 'The event the step produced (the same id for a duplicate).' }),
+      warnings: Type.Optional(
+        Type.Array(Type.Object({ field: Type.String(), detail: Type.String() }), {
+          description: 'Accepted, but not every webhook gets the call: e.g. a call with no E.164 number on one side (an extension the organization has no number for) is not sent to Rinkel webhooks.',
+        }),
+      ),
     }),
   ),
 });

@@ -3,6 +3,7 @@
 // same fixtures serve every implementation. Times are fixed; nothing sleeps.
 import { expect } from 'vitest';
 import type { CallOrigin } from '../../calls/call.ts';
+import { NO_NUMBERS } from '../../calls/call-numbers.ts';
 import type { CallStep } from '../../calls/steps.ts';
 import type { AttemptOutcome, DeliveryJob, NextState } from '../../delivery/delivery.ts';
 import type { Webhook } from '../../delivery/webhook.ts';
@@ -102,7 +103,7 @@ export function ingestInput(tenant: Tenant, steps: CallStep[], options: IngestOp
     now,
     lease: options.unleased ? null : { owner: options.owner ?? OWNER, until: now + (options.leaseMs ?? LEASE_MS) },
     plan(loaded) {
-      const plan = planSteps({ steps, origin, users: new Map(), now, deliverable: true, batch: true, rules: null }, loaded);
+      const plan = planSteps({ steps, origin, users: new Map(), now, deliverable: true, batch: true, rules: null, numbers: NO_NUMBERS }, loaded);
       if (plan.kind === 'rejected') return plan;
       return options.tamper ? options.tamper(plan) : plan;
     },

@@ -13,7 +13,9 @@ const user = (orgId: string, id: string, extension: string | null, email: string
   orgId, id, extension, email, name: `User ${id}`, createdAt: T0,
 });
 const apiKey = (orgId: string): ApiKey => ({ id: newId('key'), orgId, name: 'CRM', prefix: 'chk_abcd', createdAt: T0, lastUsedAt: null });
-const phoneNumber = (orgId: string, number: string): PhoneNumber => ({ id: newId('num'), orgId, number, label: 'Sales', createdAt: T0 });
+const phoneNumber = (orgId: string, number: string, more: Partial<PhoneNumber> = {}): PhoneNumber => ({
+  id: newId('num'), orgId, number, label: 'Sales', userId: null, main: false, createdAt: T0, ...more,
+});
 
 export function tenancyContract(ctx: ContractContext): void {
   describe('organizations', () => {
@@ -59,7 +61,7 @@ export function tenancyContract(ctx: ContractContext): void {
       const kept = await createTenant(store);
       for (const tenant of [doomed, kept]) {
         await store.users.create(user(tenant.org.id, 'u1', '100', 'u1@acme.example'));
-        await store.numbers.create(phoneNumber(tenant.org.id, '+31850609000'));
+        await store.numbers.create(phoneNumber(tenant.org.id, '+31850609000', { userId: 'u1' }));
         await store.apiKeys.create(apiKey(tenant.org.id), `key-hash-${tenant.org.id}`);
       }
       const webhook = await createWebhook(store, doomed.org.id);
@@ -265,18 +267,76 @@ export function tenancyContract(ctx: ContractContext): void {
       const other = await createTenant(ctx.store);
       const numbers = [];
       for (const n of ['+31850609000', '+31850609001', '+31850609002']) numbers.push(await ctx.store.numbers.create(phoneNumber(org.id, n)));
-      await expectAppError(ctx.store.numbers.create(phoneNumber(org.id, '+31850609001')), 'CONFLICT');
+      expect((await expectAppError(ctx.store.numbers.create(phoneNumber(org.id, '+31850609001')), 'CONFLICT')).field).toBe('number');
       await ctx.store.numbers.create(phoneNumber(other.org.id, '+31850609001'));
 
       const pages = await allPages((after) => ctx.store.numbers.list(org.id, { limit: 2, after }));
       expect(pages).toHaveLength(2);
       expect(pages.flat()).toEqual(numbers);
+      expect(await ctx.store.numbers.get(org.id, numbers[1]!.id)).toEqual(numbers[1]);
+      expect(await ctx.store.numbers.get(other.org.id, numbers[1]!.id)).toBeNull();
 
-      expect(await ctx.store.numbers.delete(other.org.id, numbers[0]!.id)).toBe(false);
-      expect(await ctx.store.numbers.delete(org.id, numbers[0]!.id)).toBe(true);
-      expect(ids((await ctx.store.numbers.list(org.id, { limit: 10 })).data)).toEqual(ids(numbers.slice(1)));
+      expect(await ctx.store.numbers.delete(other.org.id, numbers[1]!.id)).toBe(false);
+      expect(await ctx.store.numbers.delete(org.id, numbers[1]!.id)).toBe(true);
+      expect(ids((await ctx.store.numbers.list(org.id, { limit: 10 })).data)).toEqual(ids([numbers[0]!, numbers[2]!]));
       // Deleting frees the number for the organization again.
-      await ctx.store.numbers.create(phoneNumber(org.id, '+31850609000'));
+      await ctx.store.numbers.create(phoneNumber(org.id, '+31850609001'));
+    });
+
+    it('keeps exactly one main number: the first, until another is marked; the main number goes only last', async () => {
+      const { org } = await createTenant(ctx.store);
+      const mains = async () => (await ctx.store.numbers.list(org.id, { limit: 10 })).data.filter((n) => n.main).map((n) => n.number);
+      const first = await ctx.store.numbers.create(phoneNumber(org.id, '+31850609000'));
+      expect(first.main).toBe(true);
+      const second = await ctx.store.numbers.create(phoneNumber(org.id, '+31850609001'));
+      expect(second.main).toBe(false);
+      const third = await ctx.store.numbers.create(phoneNumber(org.id, '+31850609002', { main: true }));
+      expect(third.main).toBe(true);
+      expect(await mains()).toEqual(['+31850609002']);
+
+      expect(await ctx.store.numbers.update(org.id, second.id, { main: true })).toMatchObject({ id: second.id, main: true, label: 'Sales' });
+      expect(await mains()).toEqual(['+31850609001']);
+      // Concurrent "mark main" requests still leave exactly one.
+      await Promise.all([first, third].map((n) => ctx.store.numbers.update(org.id, n.id, { main: true })));
+      expect(await mains()).toHaveLength(1);
+
+      const main = (await ctx.store.numbers.list(org.id, { limit: 10 })).data.find((n) => n.main)!;
+      expect((await expectAppError(ctx.store.numbers.delete(org.id, main.id), 'CONFLICT')).field).toBe('main');
+      for (const n of [first, second, third].filter((n) => n.id !== main.id)) expect(await ctx.store.numbers.delete(org.id, n.id)).toBe(true);
+      expect(await ctx.store.numbers.delete(org.id, main.id)).toBe(true);
+      // An organization that starts over: its new first number is main again.
+      expect((await ctx.store.numbers.create(phoneNumber(org.id, '+31850609003'))).main).toBe(true);
+      expect(await ctx.store.numbers.update(org.id, 'num_missing', { main: true })).toBeNull();
+    });
+
+    it('assigns a number to a user of the organization, one direct number per user; a deleted user leaves it unassigned', async () => {
+      const { org } = await createTenant(ctx.store);
+      const other = await createTenant(ctx.store);
+      await ctx.store.users.create(user(org.id, 'u1', '100', null));
+      await ctx.store.users.create(user(org.id, 'u2', '101', null));
+      await ctx.store.users.create(user(other.org.id, 'u9', '100', null));
+      const main = await ctx.store.numbers.create(phoneNumber(org.id, '+31850609000'));
+      const direct = await ctx.store.numbers.create(phoneNumber(org.id, '+31850609001', { userId: 'u1' }));
+      expect(direct).toMatchObject({ userId: 'u1', main: false });
+
+      expect((await expectAppError(ctx.store.numbers.update(org.id, main.id, { userId: 'u1' }), 'CONFLICT')).field).toBe('userId');
+      expect((await expectAppError(ctx.store.numbers.update(org.id, main.id, { userId: 'u9' }), 'VALIDATION_FAILED')).field).toBe('userId');
+      expect((await expectAppError(ctx.store.numbers.create(phoneNumber(org.id, '+31850609002', { userId: 'nobody' })), 'VALIDATION_FAILED')).field).toBe('userId');
+      expect((await ctx.store.numbers.list(org.id, { limit: 10 })).data).toHaveLength(2); // nothing half-applied
+      expect(await ctx.store.numbers.get(org.id, main.id)).toEqual(main);
+
+      expect(await ctx.store.numbers.update(org.id, main.id, { userId: 'u2', label: null })).toEqual({ ...main, userId: 'u2', label: null });
+      expect(await ctx.store.numbers.update(org.id, direct.id, { label: 'Anna direct' })).toEqual({ ...direct, label: 'Anna direct' });
+      expect(await ctx.store.numbers.forCalls(org.id, ['u1', 'u2', 'u3'])).toEqual({
+        main: '+31850609000',
+        direct: new Map([['u1', '+31850609001'], ['u2', '+31850609000']]),
+      });
+
+      expect(await ctx.store.users.delete(org.id, 'u1')).toBe(true);
+      expect((await ctx.store.numbers.get(org.id, direct.id))?.userId).toBeNull();
+      expect(await ctx.store.numbers.forCalls(org.id, ['u1'])).toEqual({ main: '+31850609000', direct: new Map() });
+      expect(await ctx.store.numbers.update(org.id, main.id, { userId: null })).toMatchObject({ userId: null, main: true });
+      expect(await ctx.store.numbers.forCalls(other.org.id, ['u9'])).toEqual({ main: null, direct: new Map() });
     });
   });
 }

@@ -4,9 +4,8 @@
 // recorded elsewhere either sees the new delivery to release or is seen by it as finished.
 import type { TrackedCall } from '../../calls/tracker.ts';
 import type { DeliveryJob } from '../../delivery/delivery.ts';
-import type { CallEvent } from '../../events/event.ts';
 import type { ApplyStepsInput, ApplyStepsResult, CallStore } from '../store.ts';
-import { jobFrom, json, webhookFrom } from '../rows.ts';
+import { callEventFrom, jobFrom, trackedCallFrom, webhookFrom } from '../rows.ts';
 import { type PgDatabase, type Queryable, toPage } from './database.ts';
 
 export const DUE_CHANNEL = 'callhook_due';
@@ -23,15 +22,15 @@ export function postgresCalls(db: PgDatabase): CallStore {
          ORDER BY started_at DESC, call_id DESC LIMIT $5`,
         [orgId, filter.since ?? 0, afterStartedAt, afterCallId, limit + 1],
       );
-      return toPage(rows.map((row) => json<TrackedCall>(row.state)), limit, (t) => `${t.call.startedAt}:${t.call.callId}`);
+      return toPage(rows.map((row) => trackedCallFrom(row.state)), limit, (t) => `${t.call.startedAt}:${t.call.callId}`);
     },
     async get(orgId, callId) {
       const row = await db.one<{ state: string }>('SELECT state FROM calls WHERE org_id = $1 AND call_id = $2', [orgId, callId]);
-      return row ? json<TrackedCall>(row.state) : null;
+      return row ? trackedCallFrom(row.state) : null;
     },
     async events(orgId, callId) {
       const rows = await db.rows<{ data: string }>('SELECT data FROM events WHERE org_id = $1 AND call_id = $2 ORDER BY occurred_at, id', [orgId, callId]);
-      return rows.map((row) => json<CallEvent>(row.data));
+      return rows.map((row) => callEventFrom(row.data));
     },
   };
 }
@@ -56,7 +55,7 @@ async function applySteps(tx: Queryable, input: ApplyStepsInput): Promise<ApplyS
     'SELECT call_id, state FROM calls WHERE org_id = $1 AND call_id = ANY($2)',
     [orgId, callIds],
   );
-  for (const row of loaded) calls.set(row.call_id, json<TrackedCall>(row.state));
+  for (const row of loaded) calls.set(row.call_id, trackedCallFrom(row.state));
   const webhooks = (await tx.rows('SELECT * FROM webhooks WHERE org_id = $1', [orgId])).map(webhookFrom);
   const plan = input.plan({ calls, webhooks });
   if (plan.kind === 'rejected') return { plan, fresh: [] };

@@ -2,9 +2,10 @@
 import { AppError } from '../../errors.ts';
 import type { CallUser } from '../../calls/call.ts';
 import type { Org } from '../../tenancy/org.ts';
-import type { ApiKeyStore, ConnectionStore, NumberStore, OrgPatch, OrgStore, UserPatch, UserStore } from '../store.ts';
+import type { ApiKeyStore, ConnectionStore, NumberPatch, NumberStore, OrgPatch, OrgStore, UserPatch, UserStore } from '../store.ts';
+import { mainStays, numberTaken, unknownUser, userHasNumber } from '../number-rules.ts';
 import { type Row, apiKeyFrom, connectionFrom, numberFrom, orgFrom, userFrom } from '../rows.ts';
-import { type PgDatabase, given, isUniqueViolation, toPage } from './database.ts';
+import { type PgDatabase, type Queryable, given, isUniqueViolation, toPage } from './database.ts';
 import type { IngestTokenCache } from '../ingest-token-cache.ts';
 
 /** `field`: the input that collides, so the answer names it (problem+json `field`). */
@@ -190,7 +191,11 @@ export function postgresUsers(db: PgDatabase): UserStore {
       return next;
     },
     async delete(orgId, id) {
-      return (await db.run('DELETE FROM users WHERE org_id = $1 AND id = $2', [orgId, id])) > 0;
+      return db.transaction(async (tx) => {
+        // Their direct number stays the organization's, unassigned (the foreign key needs it first).
+        await tx.run('UPDATE numbers SET user_id = NULL WHERE org_id = $1 AND user_id = $2', [orgId, id]);
+        return (await tx.run('DELETE FROM users WHERE org_id = $1 AND id = $2', [orgId, id])) > 0;
+      });
     },
     async resolve(orgId, refs) {
       const found = new Map<string, CallUser>();
@@ -212,20 +217,78 @@ export function postgresUsers(db: PgDatabase): UserStore {
 }
 
 export function postgresNumbers(db: PgDatabase): NumberStore {
+  const get = async (q: Queryable, orgId: string, id: string) => {
+    const row = await q.one('SELECT * FROM numbers WHERE org_id = $1 AND id = $2', [orgId, id]);
+    return row ? numberFrom(row) : null;
+  };
+  /** Number changes of one organization take turns (its row locked), so "one main" and "first is main" hold under concurrency. */
+  const inTurn = <T>(orgId: string, fn: (tx: Queryable) => Promise<T>) =>
+    db.transaction(async (tx) => {
+      await tx.one('SELECT id FROM orgs WHERE id = $1 FOR UPDATE', [orgId]);
+      return fn(tx);
+    });
+  const checkUser = async (tx: Queryable, orgId: string, userId: string, numberId: string) => {
+    // FOR KEY SHARE: the user cannot be deleted before this transaction ends.
+    if (!(await tx.one('SELECT 1 AS found FROM users WHERE org_id = $1 AND id = $2 FOR KEY SHARE', [orgId, userId]))) throw unknownUser(userId);
+    const other = await tx.one('SELECT number FROM numbers WHERE org_id = $1 AND user_id = $2 AND id <> $3', [orgId, userId, numberId]);
+    if (other) throw userHasNumber(userId, String(other.number));
+  };
+  const makeMain = async (tx: Queryable, orgId: string, id: string) => {
+    await tx.run('UPDATE numbers SET is_main = false WHERE org_id = $1 AND is_main AND id <> $2', [orgId, id]);
+    await tx.run('UPDATE numbers SET is_main = true WHERE org_id = $1 AND id = $2', [orgId, id]);
+  };
   return {
     async create(number) {
-      await conflictOnDuplicate(`The number ${number.number}`, () =>
-        db.run('INSERT INTO numbers (id, org_id, number, label, created_at) VALUES ($1, $2, $3, $4, $5)', [number.id, number.orgId, number.number, number.label, number.createdAt]),
-        'number',
-      );
-      return number;
+      return inTurn(number.orgId, async (tx) => {
+        if (await tx.one('SELECT 1 AS found FROM numbers WHERE org_id = $1 AND number = $2', [number.orgId, number.number])) throw numberTaken(number.number);
+        if (number.userId !== null) await checkUser(tx, number.orgId, number.userId, number.id);
+        const first = !(await tx.one('SELECT 1 AS found FROM numbers WHERE org_id = $1 AND is_main', [number.orgId]));
+        await conflictOnDuplicate(`The number ${number.number}`, () =>
+          tx.run('INSERT INTO numbers (id, org_id, number, label, user_id, is_main, created_at) VALUES ($1, $2, $3, $4, $5, false, $6)', [
+            number.id, number.orgId, number.number, number.label, number.userId, number.createdAt,
+          ]),
+          'number',
+        );
+        if (first || number.main) await makeMain(tx, number.orgId, number.id);
+        return (await get(tx, number.orgId, number.id))!;
+      });
+    },
+    async get(orgId, id) {
+      return get(db, orgId, id);
     },
     async list(orgId, { limit, after }) {
       const rows = (await db.rows('SELECT * FROM numbers WHERE org_id = $1 AND id > $2 ORDER BY id LIMIT $3', [orgId, after ?? '', limit + 1])).map(numberFrom);
       return toPage(rows, limit, (n) => n.id);
     },
+    async update(orgId, id, patch: NumberPatch) {
+      return inTurn(orgId, async (tx) => {
+        const current = await get(tx, orgId, id);
+        if (!current) return null;
+        if (patch.userId !== undefined && patch.userId !== null) await checkUser(tx, orgId, patch.userId, id);
+        const next = { ...current, ...given({ label: patch.label, userId: patch.userId }) };
+        await tx.run('UPDATE numbers SET label = $1, user_id = $2 WHERE org_id = $3 AND id = $4', [next.label, next.userId, orgId, id]);
+        if (patch.main === true) await makeMain(tx, orgId, id);
+        return get(tx, orgId, id);
+      });
+    },
     async delete(orgId, id) {
-      return (await db.run('DELETE FROM numbers WHERE org_id = $1 AND id = $2', [orgId, id])) > 0;
+      return inTurn(orgId, async (tx) => {
+        const current = await get(tx, orgId, id);
+        if (!current) return false;
+        if (current.main && (await tx.one('SELECT 1 AS found FROM numbers WHERE org_id = $1 AND id <> $2', [orgId, id]))) throw mainStays(current.number);
+        return (await tx.run('DELETE FROM numbers WHERE org_id = $1 AND id = $2', [orgId, id])) > 0;
+      });
+    },
+    async forCalls(orgId, userIds) {
+      const wanted = new Set(userIds);
+      const rows = await db.rows('SELECT number, user_id, is_main FROM numbers WHERE org_id = $1 AND (is_main OR user_id = ANY($2))', [orgId, [...wanted]]);
+      const direct = new Map<string, string>();
+      let main: string | null = null;
+      for (const row of rows) {
+        if (row.is_main === true) main = String(row.number);
+        if (row.user_id !== null && wanted.has(String(row.user_id))) direct.set(String(row.user_id), String(row.number));
+      }
+      return { main, direct };
     },
   };
 }

@@ -3,9 +3,8 @@
 import type { TrackedCall } from '../../calls/tracker.ts';
 import type { DeliveryJob } from '../../delivery/delivery.ts';
 import type { Webhook } from '../../delivery/webhook.ts';
-import type { CallEvent } from '../../events/event.ts';
 import type { ApplyStepsInput, ApplyStepsResult, CallStore } from '../store.ts';
-import { type Row, jobFrom, json, webhookFrom } from '../rows.ts';
+import { type Row, callEventFrom, jobFrom, trackedCallFrom, webhookFrom } from '../rows.ts';
 import { type CommitQueue, type Database, toPage } from './database.ts';
 import type { DueSignal } from '../due-signal.ts';
 
@@ -25,17 +24,17 @@ export function sqliteCalls(db: Database, commits: CommitQueue, due: DueSignal):
          ORDER BY started_at DESC, call_id DESC LIMIT ?`,
         orgId, filter.since ?? 0, afterStartedAt, afterStartedAt, afterCallId || '\uffff', limit + 1,
       );
-      const calls = rows.map((row) => json<TrackedCall>(row.state));
+      const calls = rows.map((row) => trackedCallFrom(row.state));
       return toPage(calls, limit, (t) => `${t.call.startedAt}:${t.call.callId}`);
     },
     async get(orgId, callId) {
       const row = db.get<Row>('SELECT state FROM calls WHERE org_id = ? AND call_id = ?', orgId, callId);
-      return row ? json<TrackedCall>(row.state) : null;
+      return row ? trackedCallFrom(row.state) : null;
     },
     async events(orgId, callId) {
       return db
         .all<Row>('SELECT data FROM events WHERE org_id = ? AND call_id = ? ORDER BY occurred_at, id', orgId, callId)
-        .map((row) => json<CallEvent>(row.data));
+        .map((row) => callEventFrom(row.data));
     },
   };
 }
@@ -50,7 +49,7 @@ function applySteps(db: Database, input: ApplyStepsInput): ApplyStepsResult {
   const calls = new Map<string, TrackedCall>();
   for (const callId of input.callIds) {
     const row = db.get<Row>('SELECT state FROM calls WHERE org_id = ? AND call_id = ?', orgId, callId);
-    if (row) calls.set(callId, json<TrackedCall>(row.state));
+    if (row) calls.set(callId, trackedCallFrom(row.state));
   }
   const webhooks = db.all<Row>('SELECT * FROM webhooks WHERE org_id = ?', orgId).map(webhookFrom);
   const plan = input.plan({ calls, webhooks });

@@ -2,7 +2,8 @@
 import { AppError } from '../../errors.ts';
 import type { CallUser } from '../../calls/call.ts';
 import type { Org } from '../../tenancy/org.ts';
-import type { ApiKeyStore, ConnectionStore, NumberStore, OrgPatch, OrgStore, PageQuery, UserPatch, UserStore } from '../store.ts';
+import type { ApiKeyStore, ConnectionStore, NumberPatch, NumberStore, OrgPatch, OrgStore, PageQuery, UserPatch, UserStore } from '../store.ts';
+import { mainStays, numberTaken, unknownUser, userHasNumber } from '../number-rules.ts';
 import { type Row, apiKeyFrom, connectionFrom, numberFrom, orgFrom, userFrom } from '../rows.ts';
 import { type Database, given, isUniqueViolation, toPage } from './database.ts';
 import type { IngestTokenCache } from '../ingest-token-cache.ts';
@@ -192,7 +193,11 @@ export function sqliteUsers(db: Database): UserStore {
       return next;
     },
     async delete(orgId, id) {
-      return db.run('DELETE FROM users WHERE org_id = ? AND id = ?', orgId, id) > 0;
+      return db.transaction(() => {
+        // Their direct number stays the organization's, unassigned (the foreign key needs it first).
+        db.run('UPDATE numbers SET user_id = NULL WHERE org_id = ? AND user_id = ?', orgId, id);
+        return db.run('DELETE FROM users WHERE org_id = ? AND id = ?', orgId, id) > 0;
+      });
     },
     async resolve(orgId, refs) {
       const found = new Map<string, CallUser>();
@@ -212,13 +217,39 @@ export function sqliteUsers(db: Database): UserStore {
 }
 
 export function sqliteNumbers(db: Database): NumberStore {
+  const get = (orgId: string, id: string) => {
+    const row = db.get<Row>('SELECT * FROM numbers WHERE org_id = ? AND id = ?', orgId, id);
+    return row ? numberFrom(row) : null;
+  };
+  /** Checks an assignment inside the caller's transaction (one writer: nothing changes meanwhile). */
+  const checkUser = (orgId: string, userId: string, numberId: string) => {
+    if (!db.get<Row>('SELECT 1 AS found FROM users WHERE org_id = ? AND id = ?', orgId, userId)) throw unknownUser(userId);
+    const other = db.get<Row>('SELECT number FROM numbers WHERE org_id = ? AND user_id = ? AND id <> ?', orgId, userId, numberId);
+    if (other) throw userHasNumber(userId, String(other.number));
+  };
+  const makeMain = (orgId: string, id: string) => {
+    db.run('UPDATE numbers SET is_main = 0 WHERE org_id = ? AND is_main = 1 AND id <> ?', orgId, id);
+    db.run('UPDATE numbers SET is_main = 1 WHERE org_id = ? AND id = ?', orgId, id);
+  };
   return {
     async create(number) {
-      conflictOnDuplicate(`The number ${number.number}`, () =>
-        db.run('INSERT INTO numbers (id, org_id, number, label, created_at) VALUES (?, ?, ?, ?, ?)', number.id, number.orgId, number.number, number.label, number.createdAt),
-        'number',
-      );
-      return number;
+      return db.transaction(() => {
+        if (db.get<Row>('SELECT 1 AS found FROM numbers WHERE org_id = ? AND number = ?', number.orgId, number.number)) throw numberTaken(number.number);
+        if (number.userId !== null) checkUser(number.orgId, number.userId, number.id);
+        const first = !db.get<Row>('SELECT 1 AS found FROM numbers WHERE org_id = ? AND is_main = 1', number.orgId);
+        conflictOnDuplicate(`The number ${number.number}`, () =>
+          db.run(
+            'INSERT INTO numbers (id, org_id, number, label, user_id, is_main, created_at) VALUES (?, ?, ?, ?, ?, 0, ?)',
+            number.id, number.orgId, number.number, number.label, number.userId, number.createdAt,
+          ),
+          'number',
+        );
+        if (first || number.main) makeMain(number.orgId, number.id);
+        return get(number.orgId, number.id)!;
+      });
+    },
+    async get(orgId, id) {
+      return get(orgId, id);
     },
     async list(orgId, { limit, after }) {
       const rows = db
@@ -226,9 +257,33 @@ export function sqliteNumbers(db: Database): NumberStore {
         .map(numberFrom);
       return toPage(rows, limit, (n) => n.id);
     },
+    async update(orgId, id, patch: NumberPatch) {
+      return db.transaction(() => {
+        const current = get(orgId, id);
+        if (!current) return null;
+        if (patch.userId !== undefined && patch.userId !== null) checkUser(orgId, patch.userId, id);
+        const next = { ...current, ...given({ label: patch.label, userId: patch.userId }) };
+        db.run('UPDATE numbers SET label = ?, user_id = ? WHERE org_id = ? AND id = ?', next.label, next.userId, orgId, id);
+        if (patch.main === true) makeMain(orgId, id);
+        return get(orgId, id);
+      });
+    },
     async delete(orgId, id) {
-      return db.run('DELETE FROM numbers WHERE org_id = ? AND id = ?', orgId, id) > 0;
+      return db.transaction(() => {
+        const current = get(orgId, id);
+        if (!current) return false;
+        if (current.main && db.get<Row>('SELECT 1 AS found FROM numbers WHERE org_id = ? AND id <> ?', orgId, id)) throw mainStays(current.number);
+        return db.run('DELETE FROM numbers WHERE org_id = ? AND id = ?', orgId, id) > 0;
+      });
+    },
+    async forCalls(orgId, userIds) {
+      const main = db.get<Row>('SELECT number FROM numbers WHERE org_id = ? AND is_main = 1', orgId);
+      const direct = new Map<string, string>();
+      for (const userId of new Set(userIds)) {
+        const row = db.get<Row>('SELECT number FROM numbers WHERE org_id = ? AND user_id = ?', orgId, userId);
+        if (row) direct.set(userId, String(row.number));
+      }
+      return { main: main ? String(main.number) : null, direct };
     },
   };
 }
-

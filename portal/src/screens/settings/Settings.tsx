@@ -1,4 +1,6 @@
 // The Settings tab: one page of sections, each a labelled region (find them by their heading).
+// Users and Numbers show each other's data (who has which direct number): a change in one reloads the other.
+import { useState } from 'react';
 import { ApiKeys } from './ApiKeys';
 import { Connections } from './Connections';
 import { Numbers } from './Numbers';
@@ -7,6 +9,8 @@ import { OutcomeRulesSection } from './OutcomeRules';
 import { Users } from './Users';
 
 export function Settings() {
+  const [directory, setDirectory] = useState(0);
+  const changed = () => setDirectory((n) => n + 1);
   return (
     <>
       <nav className="section-nav" aria-label="Settings sections">
@@ -19,8 +23,8 @@ export function Settings() {
       </nav>
       <OrgInfo />
       <Connections />
-      <Users />
-      <Numbers />
+      <Users version={directory} onChange={changed} />
+      <Numbers version={directory} onChange={changed} />
       <OutcomeRulesSection />
       <ApiKeys />
     </>

@@ -1,5 +1,5 @@
 // Users & extensions: the people on calls. Ringotel receivers get their extension and user id,
-// Rinkel receivers their e-mail (answeredBy).
+// Rinkel receivers their e-mail (answeredBy), their id (userId) and their direct number (Numbers).
 import { useState, type FormEvent } from 'react';
 import { api, call, fieldError } from '../../api/client';
 import type { DirectoryUser } from '../../api/types';
@@ -11,22 +11,32 @@ import { useOrg } from '../org/org-context';
 
 const FIELDS = ['id', 'name', 'extension', 'email'] as const;
 
-export function Users() {
+/** `version` changes when Numbers changed something; `onChange` tells it that the users did. */
+export function Users({ version = 0, onChange }: { version?: number; onChange?: () => void }) {
   const { org } = useOrg();
   const list = useLoad(() => call(api.GET('/v1/orgs/{orgId}/users', { params: { path: { orgId: org.id }, query: { limit: 200 } } })), [org.id]);
+  const numbers = useLoad(() => call(api.GET('/v1/orgs/{orgId}/numbers', { params: { path: { orgId: org.id }, query: { limit: 200 } } })), [org.id, version]);
+  const directNumber = new Map((numbers.data?.data ?? []).flatMap((n) => (n.userId ? [[n.userId, n.number] as const] : [])));
+  const mainNumber = numbers.data?.data.find((n) => n.main)?.number ?? null;
   const [editing, setEditing] = useState<string | null>(null);
   const removal = useSubmit();
   const rows: DirectoryUser[] = list.data?.data ?? [];
 
   const remove = async (u: DirectoryUser) => {
     const result = await removal.run(() => call(api.DELETE('/v1/orgs/{orgId}/users/{userId}', { params: { path: { orgId: org.id, userId: u.id } } })));
-    if (result.ok) await list.reload();
+    if (result.ok) {
+      await list.reload();
+      onChange?.();
+    }
   };
 
   return (
     <section className="card" id="settings-users" aria-labelledby="settings-users-title">
       <h2 id="settings-users-title">Users &amp; extensions</h2>
-      <p className="muted">Who is on a call: calls are matched to users by extension. Webhooks name the user (Ringotel: extension and user id; Rinkel: e-mail).</p>
+      <p className="muted">
+        Who is on a call: calls are matched to users by extension. Webhooks name the user (Ringotel: extension and user id; Rinkel: e-mail and user id). A user’s calls come in on
+        and show their direct number, else the main number (set them under Numbers).
+      </p>
       <LoadProblem problem={list.problem} onRetry={() => void list.reload()} />
       <ProblemBanner problem={removal.problem} />
       <div className="table-wrap">
@@ -36,6 +46,7 @@ export function Users() {
               <th scope="col">Name</th>
               <th scope="col">Extension</th>
               <th scope="col">E-mail</th>
+              <th scope="col">Direct number</th>
               <th scope="col">User id</th>
               <th scope="col">
                 <span className="sr-only">Actions</span>
@@ -46,12 +57,13 @@ export function Users() {
             {rows.map((u) =>
               editing === u.id ? (
                 <tr key={u.id} className="edit-row">
-                  <td colSpan={5}>
+                  <td colSpan={6}>
                     <UserForm
                       user={u}
                       onDone={async () => {
                         setEditing(null);
                         await list.reload();
+                        onChange?.();
                       }}
                       onCancel={() => setEditing(null)}
                     />
@@ -62,6 +74,7 @@ export function Users() {
                   <td>{u.name ?? <span className="muted">—</span>}</td>
                   <td>{u.extension ?? <span className="muted">—</span>}</td>
                   <td>{u.email ?? <span className="muted">—</span>}</td>
+                  <td className="mono">{directNumber.get(u.id) ?? <span className="muted">{mainNumber ? `main: ${mainNumber}` : 'none'}</span>}</td>
                   <td className="mono small">{u.id}</td>
                   <td className="actions">
                     <button type="button" className="secondary small" onClick={() => setEditing(u.id)}>
@@ -74,7 +87,7 @@ export function Users() {
             )}
             {!list.loading && rows.length === 0 ? (
               <tr>
-                <td colSpan={5} className="empty">
+                <td colSpan={6} className="empty">
                   No users yet.
                 </td>
               </tr>
@@ -84,7 +97,12 @@ export function Users() {
       </div>
       <div className="subcard">
         <h3>Add a user</h3>
-        <UserForm onDone={() => list.reload()} />
+        <UserForm
+          onDone={async () => {
+            await list.reload();
+            onChange?.();
+          }}
+        />
       </div>
     </section>
   );
