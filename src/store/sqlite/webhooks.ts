@@ -57,7 +57,9 @@ export function sqliteWebhooks(db: Database): WebhookStore {
     },
     async delete(orgId, id) {
       return db.transaction(() => {
-        db.run('DELETE FROM attempts WHERE webhook_id = ?', id);
+        // Ownership first: every statement after it may name the webhook by id alone.
+        if (!get(orgId, id)) return false;
+        db.run('DELETE FROM attempts WHERE webhook_id = ?', id); // faster than the cascade through deliveries
         return db.run('DELETE FROM webhooks WHERE org_id = ? AND id = ?', orgId, id) > 0;
       });
     },
