@@ -65,7 +65,8 @@ const METHODS: Record<MethodName, Entry> = {
   'orgs.update': {
     attacks: [
       ({ store, a, b }) => store.orgs.update(a.org.id, { domain: b.org.domain }, LATER),
-      ({ store, a }) => store.orgs.update(a.org.id, { name: 'Renamed', plan: 'free', notificationEmails: [], defaultCountry: 'BE' }, LATER),
+      // Its plan lost webhooks: A's deliveries are held and A's webhooks change, none of B's.
+      ({ store, a }) => store.orgs.update(a.org.id, { name: 'Renamed', plan: 'free', notificationEmails: [], defaultCountry: 'BE' }, LATER, () => true),
     ],
   },
   'orgs.delete': { attacks: [({ store, a }) => store.orgs.delete(a.org.id)] },
@@ -142,17 +143,17 @@ const METHODS: Record<MethodName, Entry> = {
   'webhooks.create': { attacks: [({ store, a, b }) => store.webhooks.create({ ...newWebhook(a.org.id, { url: 'https://a.example/hook' }, LATER), id: b.webhook.id })] },
   'webhooks.get': reads,
   'webhooks.list': reads,
-  'webhooks.update': {
+  'webhooks.change': {
     attacks: [
-      ({ store, a, b }) => store.webhooks.update(a.org.id, b.webhook.id, { url: 'https://a.example/stolen', events: ['call.ended'], timeoutMs: 100 }, LATER),
+      ({ store, a, b }) => store.webhooks.change(a.org.id, b.webhook.id, { settings: { url: 'https://a.example/stolen', events: ['call.ended'], timeoutMs: 100 } }, LATER),
+      ({ store, a, b }) => store.webhooks.change(a.org.id, b.webhook.id, { state: { enabled: false, reason: 'not yours' } }, LATER),
+      ({ store, a, b }) => store.webhooks.change(a.org.id, b.disabledWebhook.id, { state: { enabled: true } }, LATER),
+      ({ store, a, b }) => store.webhooks.change(a.org.id, b.webhook.id, { secret: { secret: 'whsec_c3RvbGVuLXNlY3JldA==', previousExpiresAt: LATER } }, LATER),
     ],
   },
   'webhooks.delete': {
     attacks: [({ store, a, b }) => store.webhooks.delete(a.org.id, b.webhook.id), ({ store, a, b }) => store.webhooks.delete(a.org.id, b.disabledWebhook.id)],
   },
-  'webhooks.enable': { attacks: [({ store, a, b }) => store.webhooks.enable(a.org.id, b.disabledWebhook.id, LATER)] },
-  'webhooks.disable': { attacks: [({ store, a, b }) => store.webhooks.disable(a.org.id, b.webhook.id, 'not yours', LATER)] },
-  'webhooks.rotateSecret': { attacks: [({ store, a, b }) => store.webhooks.rotateSecret(a.org.id, b.webhook.id, 'whsec_c3RvbGVuLXNlY3JldA==', LATER, LATER)] },
 
   'calls.applySteps': {
     attacks: [
@@ -175,7 +176,6 @@ const METHODS: Record<MethodName, Entry> = {
   'deliveries.beginManualAttempt': {
     attacks: eachDeliveryOfB((world, deliveryId) => world.store.deliveries.beginManualAttempt({ orgId: world.a.org.id, deliveryId, owner: 'attacker', leaseMs: LEASE_MS, now: LATER })),
   },
-  'deliveries.holdForOrg': { attacks: [({ store, a }) => store.deliveries.holdForOrg(a.org.id, LATER)] },
   'deliveries.replay': {
     attacks: [
       ({ store, a, b }) =>
@@ -202,6 +202,9 @@ const METHODS: Record<MethodName, Entry> = {
   'workers.beat': { notOrgScoped: 'process presence' },
   'workers.leave': { notOrgScoped: 'process presence' },
   'retention.purge': { notOrgScoped: 'instance housekeeping by age' },
+  'changes.subscribe': reads,
+  'changes.acknowledge': { notOrgScoped: 'a process says it acted on a change' },
+  'changes.awaitAcknowledged': reads,
 };
 
 /** One attack per delivery of B. */
