@@ -104,8 +104,9 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
   let pollAgain = false;
   /**
    * The least settings version a job may carry, per webhook ('w:<id>') and per organization
-   * ('o:<id>'), from the changes this process was told about. Kept for a lease: a job built before
-   * a change was leased before it, so by then it has run out (pump drops such jobs anyway).
+   * ('o:<id>'), from the changes this process was told about. What is queued when a change comes
+   * is dropped then; a floor catches the jobs of store calls (claim, ingest, results) that read the
+   * old settings and return later — seconds at most, so keeping floors for a lease is plenty.
    */
   const floors = new Map<string, { version: number; at: number }>();
   /** Attempts in flight, with their jobs: a change waits for those it makes stale. */

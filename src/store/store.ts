@@ -77,8 +77,9 @@ export interface ChangeFeed {
   /** This process (`owner`) holds nothing built from settings older than the change. */
   acknowledge(version: number, owner: string): Promise<void>;
   /**
-   * Waits until `self` and every other process alive (a heartbeat within `staleAfterMs`) have
-   * acknowledged the change, or `timeoutMs` passed; answers the processes that had not.
+   * Waits until `self` and every other process alive (a heartbeat within `staleAfterMs`; on SQLite
+   * there is only `self`) have acknowledged the change, or `timeoutMs` passed (real time); answers
+   * the processes that had not.
    */
   awaitAcknowledged(input: { version: number; self: string; now: number; staleAfterMs: number; timeoutMs: number }): Promise<string[]>;
 }

@@ -2,7 +2,8 @@
 // the change while a `--role worker` process holds deliveries of the webhook in memory (one in
 // flight to a slow receiver, the rest queued behind it). Once the API has answered, no request
 // with the old settings leaves the worker: not for a new URL, a disable, a delete, a new signing
-// secret, or the organization losing its webhook plan (and the Rinkel API's PUT).
+// secret, or the organization losing its webhook plan (and the Rinkel API's PUT). The same holds
+// for one process on SQLite, where the signal never leaves the process.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,7 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { POSTGRES_URL, type TestDatabase, createTestDatabase } from '../helpers/postgres.ts';
 import { type Receiver, type Received, startReceiver } from '../helpers/receiver.ts';
 import { type ServeProcess, startServeProcess } from '../helpers/serve-process.ts';
-import { type ApiClient, type ApiResponse, OPERATOR_TOKEN, type OrgSetup, apiClient, setupOrg } from '../helpers/service.ts';
+import { type ApiClient, type ApiResponse, OPERATOR_TOKEN, type OrgSetup, apiClient, ingest, setupOrg, startTestService } from '../helpers/service.ts';
+import { testScope } from '../helpers/scope.ts';
 
 /** Deliveries the worker holds when the change comes: one in flight, the rest queued (in-flight cap 1). */
 const CALLS = 6;
@@ -216,5 +218,32 @@ describe.skipIf(!POSTGRES_URL)('webhook changes reach the worker before the API 
     );
     expect(sentAfter(old, answeredAt)).toEqual([]);
     expect(next.received).toEqual([]);
+  });
+});
+
+describe('webhook changes in one process on SQLite', () => {
+  const scope = testScope();
+
+  it('a new URL while deliveries are queued: the old one gets nothing after the answer', async () => {
+    const t = await startTestService({ background: true, env: { CALLHOOK_IN_FLIGHT_PER_WEBHOOK: '1' } });
+    scope.defer(() => t.cleanup());
+    const org = await setupOrg(t.api);
+    const old = await scope.receiver({ kind: 'status', status: 200 }, { delayMs: SLOW_MS });
+    const next = await scope.receiver();
+    const webhook = await t.api.post(`/v1/orgs/${org.orgId}/webhooks`, { url: old.url }, org.apiKey);
+    const at = t.clock.now();
+    const steps = Array.from({ length: CALLS }, (_, i) => ({ type: 'started', callId: `held-${i}`, direction: 'inbound', from: '+31850609001', to: '+31850609000', at: at + i }));
+    expect((await ingest(t.api, org.ingestToken, { steps })).status).toBe(202);
+    await old.waitFor(1);
+    expect(t.service.dispatcher.stats()).toEqual({ queued: CALLS - 1, inFlight: 1 });
+
+    const inFlight = old.received.at(-1)!;
+    expect((await t.api.patch(`/v1/orgs/${org.orgId}/webhooks/${webhook.body.id}`, { url: next.url }, org.apiKey)).status).toBe(200);
+    const answeredAt = Date.now();
+    expect(answeredAt - inFlight.receivedAt).toBeGreaterThanOrEqual(SLOW_MS);
+    await next.waitFor(CALLS - old.received.length);
+    await t.service.dispatcher.idle();
+    expect(old.received.filter((r) => r.receivedAt > answeredAt)).toEqual([]);
+    expect(next.received).toHaveLength(CALLS - 1);
   });
 });
