@@ -163,22 +163,23 @@ export function webhookRoutes(app: Api, deps: ApiDeps): void {
     webhookJson(await load(request.org!.id, request.params.webhookId)),
   );
 
-  app.patch('/v1/orgs/:orgId/webhooks/:webhookId', { preHandler, schema: { tags, summary: 'Change a webhook', params: WebhookParams, body: PatchWebhook, response: { 200: WebhookSchema, ...problems(404, 422) } } }, async (request) =>
-    webhookJson(await changes.change(request.org!.id, request.params.webhookId, { settings: request.body })),
-  );
+  app.patch('/v1/orgs/:orgId/webhooks/:webhookId', { preHandler, schema: { tags, summary: 'Change a webhook', params: WebhookParams, body: PatchWebhook, response: { 200: WebhookSchema, ...problems(404, 422) } } }, async (request) => {
+    return webhookJson(await changes.change(request.org!.id, request.params.webhookId, { settings: request.body }));
+  });
 
   app.delete('/v1/orgs/:orgId/webhooks/:webhookId', { preHandler, schema: { tags, summary: 'Delete a webhook with its delivery log', params: WebhookParams, response: { 204: Type.Null(), ...problems(404) } } }, async (request, reply) => {
     await changes.delete(request.org!.id, request.params.webhookId);
     return reply.code(204).send(null);
   });
 
-  app.post('/v1/orgs/:orgId/webhooks/:webhookId/enable', { preHandler, schema: { tags, summary: 'Enable a webhook (then replay what was held)', params: WebhookParams, response: { 200: WebhookSchema, ...problems(404) } } }, async (request) =>
-    webhookJson(await changes.change(request.org!.id, request.params.webhookId, { enabled: true })),
-  );
+  app.post('/v1/orgs/:orgId/webhooks/:webhookId/enable', { preHandler, schema: { tags, summary: 'Enable a webhook (then replay what was held)', params: WebhookParams, response: { 200: WebhookSchema, ...problems(404) } } }, async (request) => {
+    return webhookJson(await changes.change(request.org!.id, request.params.webhookId, { enabled: true }));
+  });
 
-  app.post('/v1/orgs/:orgId/webhooks/:webhookId/disable', { preHandler, schema: { tags, summary: 'Disable a webhook: its deliveries are held, not sent', params: WebhookParams, body: Type.Optional(Disable), response: { 200: WebhookSchema, ...problems(404) } } }, async (request) =>
-    webhookJson(await changes.change(request.org!.id, request.params.webhookId, { enabled: false, disabledReason: request.body?.reason ?? 'disabled through the API' })),
-  );
+  app.post('/v1/orgs/:orgId/webhooks/:webhookId/disable', { preHandler, schema: { tags, summary: 'Disable a webhook: its deliveries are held, not sent', params: WebhookParams, body: Type.Optional(Disable), response: { 200: WebhookSchema, ...problems(404) } } }, async (request) => {
+    const reason = request.body?.reason ?? 'disabled through the API';
+    return webhookJson(await changes.change(request.org!.id, request.params.webhookId, { enabled: false, disabledReason: reason }));
+  });
 
   app.get('/v1/orgs/:orgId/webhooks/:webhookId/secret', { preHandler, schema: { tags, summary: 'Reveal the signing secret', params: WebhookParams, response: { 200: Type.Object({ secret: Type.String(), previousSecret: Nullable(Type.String()), previousSecretExpiresAt: Nullable(Time) }), ...problems(404) } } }, async (request) => {
     const webhook = await load(request.org!.id, request.params.webhookId);
