@@ -49,6 +49,9 @@ describe.skipIf(!POSTGRES_URL)('webhook changes reach the worker before the API 
         CALLHOOK_LOG_LEVEL: 'warn',
         CALLHOOK_IN_FLIGHT_PER_WEBHOOK: '1',
         CALLHOOK_POLL_INTERVAL_MS: '200',
+        // A loaded machine must not turn the slow receiver's answers into failures; one that fails anyway is retried in a second.
+        CALLHOOK_DELIVERY_TIMEOUT_MS: '10000',
+        CALLHOOK_RETRY_SCHEDULE_S: '1,1,1,1,1',
       },
     });
     processes.push(started);
@@ -143,13 +146,14 @@ describe.skipIf(!POSTGRES_URL)('webhook changes reach the worker before the API 
   it('a new URL: the old one gets nothing after the answer, the new one gets the rest', async () => {
     const next = await receiver();
     const { org, old, answeredAt } = await changeWhileQueued(({ org, webhookId }) => api.patch(`/v1/orgs/${org.orgId}/webhooks/${webhookId}`, { url: next.url }, org.apiKey));
-    const before = old.received.length;
     await afterWorkerIsDone(
       async () => (await statuses(org)).every((s) => s === 'succeeded'),
       async () => `deliveries ${JSON.stringify(await statuses(org))}, new receiver got ${next.received.length}`,
     );
     expect(sentAfter(old, answeredAt)).toEqual([]);
-    expect(next.received.length).toBe(CALLS - before);
+    const deliveredTo = new Set([...old.received, ...next.received].map((r) => r.headers['webhook-id']));
+    expect(deliveredTo.size, 'deliveries that reached the old or the new URL').toBe(CALLS);
+    expect(next.received.length).toBeGreaterThanOrEqual(CALLS - old.received.length);
   });
 
   it('disable: nothing is sent after the answer, the rest is held', async () => {
@@ -159,7 +163,7 @@ describe.skipIf(!POSTGRES_URL)('webhook changes reach the worker before the API 
       async () => `deliveries ${JSON.stringify(await statuses(org))}`,
     );
     expect(sentAfter(old, answeredAt)).toEqual([]);
-    expect((await statuses(org)).filter((s) => s === 'held').length).toBe(CALLS - old.received.length);
+    expect((await statuses(org)).filter((s) => s === 'held').length).toBeGreaterThanOrEqual(CALLS - old.received.length);
   });
 
   it('delete: nothing is sent after the answer', async () => {
