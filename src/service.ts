@@ -7,6 +7,7 @@ import { type Clock, systemClock } from './clock.ts';
 import type { Config } from './config/load.ts';
 import { shouldDisable } from './delivery/disable-rule.ts';
 import { type Dispatcher, createDispatcher } from './delivery/dispatcher.ts';
+import { createWebhookChanges, followWebhookChanges } from './delivery/webhook-changes.ts';
 import { type Sender, createHttpSender } from './delivery/sender.ts';
 import type { TargetPolicy } from './delivery/target-guard.ts';
 import { type Api, buildApp } from './http/app.ts';
@@ -133,6 +134,11 @@ export async function startService(config: Config, options: ServiceOptions = {})
     lease: dispatches ? { owner, leaseMs: config.delivery.leaseMs } : null,
     dispatch: (jobs) => dispatcher.accept(jobs),
   });
+  const webhookChanges = createWebhookChanges({
+    store, clock, log, owner, plans: config.plans, targetPolicy, maxTimeoutMs: config.delivery.maxTimeoutMs,
+  });
+  // Every role follows changes: a worker drops what it holds, and the others acknowledge too.
+  const unfollowChanges = followWebhookChanges({ changes: store.changes, dispatcher, owner, log });
   const presence = createPresence({ workers: store.workers, clock, log, owner, dispatches, onPeers: (count) => dispatcher.setPeers(count) });
   const retention = createRetentionJob({ store: store.retention, clock, log, days: config.retention.days });
 
@@ -147,6 +153,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
     auth: createAuth({ store, clock, operatorToken, plans: config.plans, sessionMs: config.portal.sessionMs, publicUrl: config.http.publicUrl }),
     ingest,
     dispatcher,
+    webhookChanges,
     sender,
     targetPolicy,
     owner,
@@ -157,6 +164,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
   try {
     await app.listen({ host: config.http.host, port: config.http.port });
   } catch (error) {
+    unfollowChanges();
     await Promise.allSettled([app.close(), sender.close(), mailer.close()]);
     await store.close();
     throw error;
@@ -173,6 +181,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
       });
       hep = { source, port: listener.port, close: () => listener.close() };
     } catch (error) {
+      unfollowChanges();
       await Promise.allSettled([app.close(), sender.close(), mailer.close()]);
       await store.close();
       throw error;
@@ -216,6 +225,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
         await hep?.close(); // what the reorder window still holds goes in before the store closes
         await dispatcher.stop({ drainMs });
         await Promise.all([outbox.stop(), retention.stop(), presence.stop()]);
+        unfollowChanges();
         await sender.close();
         await store.close();
         log.info('callhook stopped');

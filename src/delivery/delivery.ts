@@ -73,6 +73,8 @@ export interface DeliveryJob {
     secrets: string[];
     timeoutMs: number | null;
     retryScheduleS: number[] | null;
+    /** The webhook's settings version these were read at (delivery/webhook-changes.ts). */
+    settingsVersion: number;
   };
 }
 

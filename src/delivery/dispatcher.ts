@@ -4,12 +4,15 @@
 // - Each webhook has a lane with an in-flight cap, so a dead receiver holds only its own share.
 // - Results are written in batches; successors of a finished delivery come back leased and go
 //   out at once, which keeps each call's events in order per webhook.
+// - A job built from settings older than a change this process was told about is not sent
+//   (settingsChanged; the protocol is in webhook-changes.ts).
 import { performance } from 'node:perf_hooks';
 import type { Clock } from '../clock.ts';
+import { AppError } from '../errors.ts';
 import { newId } from '../ids.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { Logger } from '../observability/logger.ts';
-import type { DeliveryStore, RecordResultsInput } from '../store/store.ts';
+import type { DeliveryStore, RecordResultsInput, WebhookChange } from '../store/store.ts';
 import type { Attempt, AttemptOutcome, DeliveryJob } from './delivery.ts';
 import { RETRY_AFTER_STATUSES, nextAfterAttempt, retryAfterMs } from './retry-schedule.ts';
 import { loggableHeaders } from './response-headers.ts';
@@ -50,12 +53,12 @@ export interface Dispatcher {
   /** Takes deliveries leased to this process and sends them as soon as their lane allows. */
   accept(jobs: DeliveryJob[]): void;
   /**
-   * Drops what a webhook has queued here and lets go of the leases: after it was disabled,
-   * deleted or changed, the store decides again what is due and with which target.
+   * A webhook change (webhook-changes.ts): from now on nothing built from older settings of the
+   * webhooks it names is sent here; what is queued goes back to the store (it decides again what
+   * is due, and with which target). 'all': changes may have been missed, everything queued goes
+   * back. Resolves once no attempt with the older settings is in flight here either.
    */
-  forgetWebhook(webhookId: string): void;
-  /** The same for every webhook of an organization (deleted, or its plan lost webhooks). */
-  forgetOrg(orgId: string): void;
+  settingsChanged(change: WebhookChange | 'all'): Promise<void>;
   /** One manual attempt now, outside the schedule; resolves with the recorded attempt. */
   attemptNow(job: DeliveryJob): Promise<Attempt>;
   /** Claims due work and returns without waiting for it (the background loop). */
@@ -100,6 +103,15 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
   let unsubscribeDue: (() => void) | null = null;
   let polling: Promise<void> | null = null;
   let pollAgain = false;
+  /**
+   * The least settings version a job may carry, per webhook ('w:<id>') and per organization
+   * ('o:<id>'), from the changes this process was told about. What is queued when a change comes
+   * is dropped then; a floor catches the jobs of store calls (claim, ingest, results) that read the
+   * old settings and return later — seconds at most, so keeping floors for a lease is plenty.
+   */
+  const floors = new Map<string, { version: number; at: number }>();
+  /** Attempts in flight, with their jobs: a change waits for those it makes stale. */
+  const sending = new Map<Promise<unknown>, DeliveryJob>();
 
   const attemptsTotal = metrics.counter('callhook_delivery_attempts_total', 'Delivery attempts by result');
   const staleTotal = metrics.counter('callhook_delivery_stale_results_total', 'Attempt results that arrived after their lease was lost');
@@ -121,7 +133,12 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       release(jobs.map((job) => job.deliveryId));
       return;
     }
+    const stale: string[] = [];
     for (const job of jobs) {
+      if (isStale(job)) {
+        stale.push(job.deliveryId); // built before a change: back to the store, to be built again
+        continue;
+      }
       const lane = laneOf(job.webhookId);
       if (lane.queue.length >= config.queuedPerWebhook) {
         overflow.push(job.deliveryId);
@@ -132,6 +149,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       queued++;
       pump(job.webhookId, lane);
     }
+    release(stale);
     if (overflow.length > 0) {
       const ids = overflow;
       overflow = [];
@@ -156,6 +174,37 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     notifyIfIdle();
   }
 
+  function isStale(job: DeliveryJob): boolean {
+    const version = job.target.settingsVersion;
+    return version < (floors.get(`w:${job.webhookId}`)?.version ?? 0) || version < (floors.get(`o:${job.orgId}`)?.version ?? 0);
+  }
+
+  function raiseFloor(key: string, version: number, now: number): void {
+    if ((floors.get(key)?.version ?? 0) < version) floors.set(key, { version, at: now });
+  }
+
+  async function settingsChanged(change: WebhookChange | 'all'): Promise<void> {
+    const now = clock.now();
+    for (const [key, floor] of floors) if (now - floor.at > config.leaseMs) floors.delete(key);
+    if (change !== 'all') {
+      for (const webhookId of change.webhookIds) raiseFloor(`w:${webhookId}`, change.version, now);
+      for (const orgId of change.orgIds) raiseFloor(`o:${orgId}`, change.version, now);
+    }
+    const stale = (job: DeliveryJob) => change === 'all' || isStale(job);
+    const dropped: string[] = [];
+    for (const [webhookId, lane] of [...lanes]) {
+      const [gone, kept] = [lane.queue.filter(stale), lane.queue.filter((job) => !stale(job))];
+      if (gone.length === 0) continue;
+      dropped.push(...gone.map((job) => job.deliveryId));
+      queued -= gone.length;
+      lane.queue = kept;
+      if (kept.length === 0 && lane.inFlight === 0) lanes.delete(webhookId);
+    }
+    release(dropped);
+    notifyIfIdle();
+    await Promise.allSettled([...sending].filter(([, job]) => stale(job)).map(([sent]) => sent));
+  }
+
   function timeoutOf(job: DeliveryJob): number {
     return Math.min(job.target.timeoutMs ?? config.defaultTimeoutMs, config.maxTimeoutMs);
   }
@@ -170,9 +219,14 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
         staleTotal.inc();
         continue;
       }
+      if (isStale(job)) {
+        release([job.deliveryId]);
+        continue;
+      }
       lane.inFlight++;
       inFlight++;
-      void attempt(job).then((outcome) => {
+      const sent = attempt(job).then((outcome) => {
+        sending.delete(sent);
         lane.inFlight--;
         inFlight--;
         if (stopped) return; // drained past its deadline: the lease runs out and it is attempted again
@@ -180,6 +234,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
         scheduleFlush();
         pump(webhookId, lane);
       });
+      sending.set(sent, job);
     }
     if (overflowed && running && lane.queue.length < config.queuedPerWebhook / 2) {
       overflowed = false;
@@ -328,12 +383,15 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
 
   return {
     accept,
-    forgetWebhook: forgetLane,
-    forgetOrg(orgId) {
-      for (const [webhookId, lane] of [...lanes]) if (lane.queue[0]?.orgId === orgId) forgetLane(webhookId);
-    },
+    settingsChanged,
     async attemptNow(job) {
-      const outcome = await attempt(job);
+      if (isStale(job)) {
+        release([job.deliveryId]);
+        throw new AppError('CONFLICT', `Webhook ${job.webhookId} changed while the attempt was being prepared; retry the delivery again`);
+      }
+      const sent = attempt(job);
+      sending.set(sent, job);
+      const outcome = await sent.finally(() => sending.delete(sent));
       await record([outcome]);
       return outcome.attempt;
     },

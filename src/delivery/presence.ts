@@ -7,7 +7,7 @@ import { backgroundLoop } from '../background-loop.ts';
 
 /** A process unheard of for three heartbeats is taken for gone. */
 const HEARTBEAT_MS = 5_000;
-const STALE_AFTER_MS = 3 * HEARTBEAT_MS;
+export const STALE_AFTER_MS = 3 * HEARTBEAT_MS;
 
 export interface Presence {
   tick(): Promise<void>;

@@ -27,6 +27,11 @@ export interface Webhook {
   disabledAt: number | null;
   lastSuccessAt: number | null;
   lastError: string | null;
+  /**
+   * Grows with every change (store-assigned, never repeats): a delivery job carries the version it
+   * was built from, and one older than a change a process was told about is not sent.
+   */
+  settingsVersion: number;
   createdAt: number;
   updatedAt: number;
 }

@@ -6,6 +6,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Clock } from '../clock.ts';
 import type { Config } from '../config/load.ts';
 import type { Dispatcher } from '../delivery/dispatcher.ts';
+import type { WebhookChanges } from '../delivery/webhook-changes.ts';
 import type { Sender } from '../delivery/sender.ts';
 import type { TargetPolicy } from '../delivery/target-guard.ts';
 import { coercingAjv, strictAjv } from '../json-schema.ts';
@@ -47,6 +48,8 @@ export interface ApiDeps {
   auth: Auth;
   ingest: Ingest;
   dispatcher: Dispatcher;
+  /** Webhook and organization changes, answered once every process acted on them. */
+  webhookChanges: WebhookChanges;
   sender: Sender;
   targetPolicy: TargetPolicy;
   /** This process's lease owner id. */

@@ -105,6 +105,7 @@ export function jobFrom(row: Row, webhook: Webhook, now: number, manual: boolean
       secrets: signingSecrets(webhook, now),
       timeoutMs: webhook.timeoutMs,
       retryScheduleS: webhook.retryScheduleS,
+      settingsVersion: webhook.settingsVersion,
     },
   };
 }
@@ -219,6 +220,7 @@ export const webhookFrom = (row: Row): Webhook => ({
   disabledAt: numOrNull(row.disabled_at),
   lastSuccessAt: numOrNull(row.last_success_at),
   lastError: strOrNull(row.last_error),
+  settingsVersion: Number(row.settings_version),
   createdAt: Number(row.created_at),
   updatedAt: Number(row.updated_at),
 });

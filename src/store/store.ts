@@ -43,7 +43,46 @@ export interface Store {
   meta: MetaStore;
   outcomeRules: OutcomeRulesStore;
   sipDialogs: SipDialogStore;
+  changes: ChangeFeed;
   close(): Promise<void>;
+}
+
+/**
+ * A committed change to what deliveries are sent with (delivery/webhook-changes.ts): the webhooks
+ * named, or every webhook of the organizations named, are at settings version `version` or later
+ * from now on. Versions only grow; a job built from an older version is stale and is not sent.
+ */
+export interface WebhookChange {
+  version: number;
+  webhookIds: string[];
+  orgIds: string[];
+}
+
+/** What a change wrote, and the signal that tells every process about it. */
+export interface Changed<T> {
+  value: T;
+  change: WebhookChange;
+}
+
+/**
+ * Webhook changes, to every process: each is signalled once committed — at once in this process,
+ * and on PostgreSQL through LISTEN/NOTIFY in every other — and each process acknowledges it once
+ * it holds nothing built from the older settings.
+ */
+export interface ChangeFeed {
+  /**
+   * Calls `listener` with every committed change; with 'all' when changes may have been missed
+   * (the feed's connection was (re)opened). Returns the unsubscribe function.
+   */
+  subscribe(listener: (change: WebhookChange | 'all') => void): () => void;
+  /** This process (`owner`) holds nothing built from settings older than the change. */
+  acknowledge(version: number, owner: string): Promise<void>;
+  /**
+   * Waits until `self` and every other process alive (a heartbeat within `staleAfterMs`; on SQLite
+   * there is only `self`) have acknowledged the change, or `timeoutMs` passed (real time); answers
+   * the processes that had not.
+   */
+  awaitAcknowledged(input: { version: number; self: string; now: number; staleAfterMs: number; timeoutMs: number }): Promise<string[]>;
 }
 
 /** The HEP source's per-dialog tracker state (JSON the store does not read). */
@@ -69,9 +108,13 @@ export interface OrgStore {
   create(org: Org): Promise<Org>;
   get(id: string): Promise<Org | null>;
   list(page: PageQuery): Promise<Page<Org>>;
-  update(id: string, patch: OrgPatch, now: number): Promise<Org | null>;
-  /** Deletes the organization and everything it owns. */
-  delete(id: string): Promise<boolean>;
+  /**
+   * Changes the organization; when `holdDeliveries(before, after)` says so (its plan lost webhooks),
+   * holds its open deliveries and changes all its webhooks, in the same transaction.
+   */
+  update(id: string, patch: OrgPatch, now: number, holdDeliveries?: (before: Org, after: Org) => boolean): Promise<{ org: Org; change: WebhookChange | null } | null>;
+  /** Deletes the organization and everything it owns; null when there is no such organization. */
+  delete(id: string): Promise<WebhookChange | null>;
 }
 
 export interface ConnectionStore {
@@ -158,17 +201,25 @@ export interface NumberStore {
   forCalls(orgId: string, userIds: string[]): Promise<OrgNumbers>;
 }
 
+/** One change of a webhook, applied in one transaction: settings, then state, then secret. */
+export interface WebhookEdit {
+  /** Fields to change; a key left out or undefined is not changed. */
+  settings?: WebhookPatch | undefined;
+  /** Enables (clearing the reason), or disables and holds what the webhook still owes; a webhook already in that state keeps it as it is. */
+  state?: { enabled: true } | { enabled: false; reason: string } | undefined;
+  /** A new signing secret; the current one keeps signing until `previousExpiresAt`. */
+  secret?: { secret: string; previousExpiresAt: number } | undefined;
+}
+
 export interface WebhookStore {
+  /** Takes its settings version from the store (the one given is ignored). */
   create(webhook: Webhook): Promise<Webhook>;
   get(orgId: string, id: string): Promise<Webhook | null>;
   list(orgId: string, page: PageQuery): Promise<Page<Webhook>>;
-  update(orgId: string, id: string, patch: WebhookPatch, now: number): Promise<Webhook | null>;
-  /** Deletes the webhook with its deliveries and attempts. */
-  delete(orgId: string, id: string): Promise<boolean>;
-  enable(orgId: string, id: string, now: number): Promise<Webhook | null>;
-  /** Disables and holds the webhook's pending and waiting deliveries, in one transaction. */
-  disable(orgId: string, id: string, reason: string, now: number): Promise<Webhook | null>;
-  rotateSecret(orgId: string, id: string, secret: string, previousExpiresAt: number, now: number): Promise<Webhook | null>;
+  /** Applies the edit and gives the webhook a new settings version; null when the organization has no such webhook. */
+  change(orgId: string, id: string, edit: WebhookEdit, now: number): Promise<Changed<Webhook> | null>;
+  /** Deletes the webhook with its deliveries and attempts; null when the organization has no such webhook. */
+  delete(orgId: string, id: string): Promise<WebhookChange | null>;
 }
 
 /** The outcome of one step of an ingest request, as answered to the phone system. */
@@ -204,8 +255,11 @@ export interface ApplyStepsInput {
    * once; null (an API-only process) leaves them for any worker, who is woken (onDue).
    */
   lease: { owner: string; until: number } | null;
-  /** Pure and synchronous: runs inside the transaction on the loaded state. */
-  plan(loaded: { calls: ReadonlyMap<string, TrackedCall>; webhooks: readonly Webhook[] }): IngestPlan;
+  /**
+   * Pure and synchronous: runs inside the transaction on the loaded state — the organization as
+   * it is now (its plan decides whether anything is delivered), its webhooks, and the calls.
+   */
+  plan(loaded: { calls: ReadonlyMap<string, TrackedCall>; webhooks: readonly Webhook[]; org: Org }): IngestPlan;
 }
 
 export interface ApplyStepsResult {
@@ -255,6 +309,7 @@ export interface RecordResultsOutput {
   promoted: DeliveryJob[];
   /** Deliveries whose lease was lost before the result arrived: attempt kept, state untouched. */
   stale: string[];
+  /** Each also signalled as a WebhookChange (ChangeFeed), so other processes stop sending for it. */
   disabledWebhooks: string[];
 }
 
@@ -278,8 +333,6 @@ export interface DeliveryStore {
   onDue(listener: () => void): () => void;
   /** Leases one delivery for a manual attempt now; fails if it is in flight or waiting for its turn. */
   beginManualAttempt(input: { orgId: string; deliveryId: string; owner: string; leaseMs: number; now: number }): Promise<DeliveryJob>;
-  /** Holds the open deliveries of an organization whose plan no longer includes webhooks. */
-  holdForOrg(orgId: string, now: number): Promise<number>;
   /** Re-queues the webhook's failed/held deliveries created since `since`, in per-call order, with a fresh schedule. */
   replay(input: { orgId: string; webhookId: string; since: number; statuses: DeliveryStatus[]; now: number }): Promise<number>;
 }

@@ -43,7 +43,7 @@ describe('the disabled-webhook e-mail written to the log', () => {
     expect(withUser.status).toBe(201);
     // The API refuses a user name and password today; one stored before that still gets mailed about.
     const host = new URL(receiver.url).host;
-    await t.service.store.webhooks.update(org.orgId, withUser.body.id, { url: `http://erp-user:USERINFO-SECRET@${host}/erp/hook?key=KEY-SECRET` }, t.clock.now());
+    await t.service.store.webhooks.change(org.orgId, withUser.body.id, { settings: { url: `http://erp-user:USERINFO-SECRET@${host}/erp/hook?key=KEY-SECRET` } }, t.clock.now());
 
     await ingest(t.api, org.ingestToken, { type: 'started', callId: 'c-log', direction: 'inbound', from: '+31850609001', to: '+31850609000', at: t.clock.now() });
     await t.service.dispatcher.idle();

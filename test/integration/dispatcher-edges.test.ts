@@ -116,7 +116,7 @@ describe('dispatcher edges', () => {
     expect(created.body.field).toBe('timeoutMs');
     // A webhook saved under a longer lease (stored directly, as an older configuration would have).
     const webhook = await t.api.post(`/v1/orgs/${org.orgId}/webhooks`, { url: hang.url }, org.apiKey);
-    await t.service.store.webhooks.update(org.orgId, webhook.body.id, { timeoutMs: 10_000 }, t.clock.now());
+    await t.service.store.webhooks.change(org.orgId, webhook.body.id, { settings: { timeoutMs: 10_000 } }, t.clock.now());
     await ingest(t.api, org.ingestToken, started('deadline', t.clock.now()));
     await t.service.dispatcher.idle();
     const delivery = (await t.api.get(`/v1/orgs/${org.orgId}/deliveries`, org.apiKey)).body.data[0];

@@ -1,12 +1,11 @@
 // Organizations (operator token).
 import { Type, type Static } from 'typebox';
-import { AppError, invalid, notFound } from '../../errors.ts';
+import { AppError, invalid } from '../../errors.ts';
 import { newId } from '../../ids.ts';
 import type { Org } from '../../tenancy/org.ts';
 import type { Api, ApiDeps } from '../app.ts';
 import { Nullable, OrgParams, Page, PageQuery, Time, iso, problems } from '../common.ts';
 import { isSupportedCountry } from 'libphonenumber-js';
-import { planHasWebhooks } from '../../tenancy/plans.ts';
 
 const OrgSchema = Type.Object(
   {
@@ -89,20 +88,11 @@ export function orgRoutes(app: Api, deps: ApiDeps): void {
     }
     checkPlan(patch.plan);
     if (patch.defaultCountry !== undefined) patch.defaultCountry = checkCountry(patch.defaultCountry);
-    const before = await store.orgs.get(request.params.orgId);
-    const org = await store.orgs.update(request.params.orgId, patch, clock.now());
-    if (!before || !org) throw notFound('Organization', request.params.orgId);
-    if (planHasWebhooks(config.plans, before.plan) && !planHasWebhooks(config.plans, org.plan)) {
-      // Without webhooks in the plan nothing more is sent; what was owed is held for a later replay.
-      await store.deliveries.holdForOrg(org.id, clock.now());
-      deps.dispatcher.forgetOrg(org.id);
-    }
-    return orgJson(org);
+    return orgJson(await deps.webhookChanges.updateOrg(request.params.orgId, patch));
   });
 
   app.delete('/v1/orgs/:orgId', { preHandler: auth.operator, schema: { tags, summary: 'Delete an organization and everything it owns', params: OrgParams, response: { 204: Type.Null(), ...problems(404) } } }, async (request, reply) => {
-    if (!(await store.orgs.delete(request.params.orgId))) throw notFound('Organization', request.params.orgId);
-    deps.dispatcher.forgetOrg(request.params.orgId);
+    await deps.webhookChanges.deleteOrg(request.params.orgId);
     return reply.code(204).send(null);
   });
 }

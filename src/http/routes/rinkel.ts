@@ -7,7 +7,7 @@ import { AppError, ERROR_CATALOGUE } from '../../errors.ts';
 import { RINKEL_EVENTS, RINKEL_EVENT_TO_CANONICAL, type RinkelEvent, CANONICAL_TO_RINKEL_EVENT } from '../../events/catalogue.ts';
 import { CONTENT_TYPES } from '../../formats/format.ts';
 import type { Webhook } from '../../delivery/webhook.ts';
-import { assertAllowedTarget, newWebhook, withoutBlanks } from '../../delivery/webhook-settings.ts';
+import { assertAllowedTarget, newWebhook } from '../../delivery/webhook-settings.ts';
 import { sampleOrigin, sendTestEvent } from '../../delivery/test-send.ts';
 import { newSigningSecret } from '../../delivery/signature.ts';
 import type { Store } from '../../store/store.ts';
@@ -118,20 +118,18 @@ export function rinkelRoutes(app: Api, deps: ApiDeps): void {
     const current = await find(orgId, event);
     if (!current) throw missing(event);
     const { url, contentType, description, active } = request.body;
-    if (url !== undefined) await assertAllowedTarget(url, targetPolicy);
-    const now = clock.now();
-    await store.webhooks.update(orgId, current.id, withoutBlanks({ url, contentType, description }), now);
-    if (active === true && !current.enabled) await store.webhooks.enable(orgId, current.id, now);
-    if (active === false && current.enabled) await store.webhooks.disable(orgId, current.id, 'deactivated through the Rinkel API', now);
-    deps.dispatcher.forgetWebhook(current.id);
-    return { data: subscriptionJson((await store.webhooks.get(orgId, current.id))!) };
+    const changed = await deps.webhookChanges.change(orgId, current.id, {
+      settings: { url, contentType, description },
+      enabled: active,
+      disabledReason: 'deactivated through the Rinkel API',
+    });
+    return { data: subscriptionJson(changed) };
   });
 
   app.delete('/webhooks/:event', { schema: { tags, summary: 'Unsubscribe', params: EventParams, response: { 204: Type.Null(), 404: Errors } } }, async (request, reply) => {
     const current = await find(request.org!.id, request.params.event);
     if (!current) throw missing(request.params.event);
-    await store.webhooks.delete(request.org!.id, current.id);
-    deps.dispatcher.forgetWebhook(current.id);
+    await deps.webhookChanges.delete(request.org!.id, current.id);
     return reply.code(204).send(null);
   });
 

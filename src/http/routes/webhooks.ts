@@ -6,7 +6,7 @@ import { EVENT_TYPES, type EventType } from '../../events/catalogue.ts';
 import { CONTENT_TYPES, FORMATS } from '../../formats/format.ts';
 import type { Webhook } from '../../delivery/webhook.ts';
 import { DEFAULT_TEST_EVENT, sampleOrigin, sendTestEvent } from '../../delivery/test-send.ts';
-import { PREVIOUS_SECRET_GRACE_MS, assertAllowedTarget, assertTimeoutFits, newWebhook, withoutBlanks } from '../../delivery/webhook-settings.ts';
+import { assertAllowedTarget, assertTimeoutFits, newWebhook } from '../../delivery/webhook-settings.ts';
 import { newSigningSecret } from '../../delivery/signature.ts';
 import { signingSecrets } from '../../delivery/webhook.ts';
 import type { Api, ApiDeps } from '../app.ts';
@@ -123,7 +123,7 @@ export const webhookJson = (w: Webhook) => ({
 });
 
 export function webhookRoutes(app: Api, deps: ApiDeps): void {
-  const { store, clock, auth, config, targetPolicy } = deps;
+  const { store, clock, auth, config, targetPolicy, webhookChanges: changes } = deps;
   const tags = ['webhooks'];
   const preHandler = [auth.org, auth.webhooksInPlan];
   const load = async (orgId: string, webhookId: string) => {
@@ -164,32 +164,21 @@ export function webhookRoutes(app: Api, deps: ApiDeps): void {
   );
 
   app.patch('/v1/orgs/:orgId/webhooks/:webhookId', { preHandler, schema: { tags, summary: 'Change a webhook', params: WebhookParams, body: PatchWebhook, response: { 200: WebhookSchema, ...problems(404, 422) } } }, async (request) => {
-    assertTimeoutFits(request.body.timeoutMs, config.delivery.maxTimeoutMs);
-    if (request.body.url !== undefined) await assertAllowedTarget(request.body.url, targetPolicy);
-    const webhook = await store.webhooks.update(request.org!.id, request.params.webhookId, withoutBlanks(request.body), clock.now());
-    if (!webhook) throw notFound('Webhook', request.params.webhookId);
-    deps.dispatcher.forgetWebhook(webhook.id); // what is queued goes out with the new settings
-    return webhookJson(webhook);
+    return webhookJson(await changes.change(request.org!.id, request.params.webhookId, { settings: request.body }));
   });
 
   app.delete('/v1/orgs/:orgId/webhooks/:webhookId', { preHandler, schema: { tags, summary: 'Delete a webhook with its delivery log', params: WebhookParams, response: { 204: Type.Null(), ...problems(404) } } }, async (request, reply) => {
-    if (!(await store.webhooks.delete(request.org!.id, request.params.webhookId))) throw notFound('Webhook', request.params.webhookId);
-    deps.dispatcher.forgetWebhook(request.params.webhookId);
+    await changes.delete(request.org!.id, request.params.webhookId);
     return reply.code(204).send(null);
   });
 
   app.post('/v1/orgs/:orgId/webhooks/:webhookId/enable', { preHandler, schema: { tags, summary: 'Enable a webhook (then replay what was held)', params: WebhookParams, response: { 200: WebhookSchema, ...problems(404) } } }, async (request) => {
-    const webhook = await store.webhooks.enable(request.org!.id, request.params.webhookId, clock.now());
-    if (!webhook) throw notFound('Webhook', request.params.webhookId);
-    return webhookJson(webhook);
+    return webhookJson(await changes.change(request.org!.id, request.params.webhookId, { enabled: true }));
   });
 
   app.post('/v1/orgs/:orgId/webhooks/:webhookId/disable', { preHandler, schema: { tags, summary: 'Disable a webhook: its deliveries are held, not sent', params: WebhookParams, body: Type.Optional(Disable), response: { 200: WebhookSchema, ...problems(404) } } }, async (request) => {
     const reason = request.body?.reason ?? 'disabled through the API';
-    const webhook = await store.webhooks.disable(request.org!.id, request.params.webhookId, reason, clock.now());
-    if (!webhook) throw notFound('Webhook', request.params.webhookId);
-    deps.dispatcher.forgetWebhook(webhook.id);
-    return webhookJson(webhook);
+    return webhookJson(await changes.change(request.org!.id, request.params.webhookId, { enabled: false, disabledReason: reason }));
   });
 
   app.get('/v1/orgs/:orgId/webhooks/:webhookId/secret', { preHandler, schema: { tags, summary: 'Reveal the signing secret', params: WebhookParams, response: { 200: Type.Object({ secret: Type.String(), previousSecret: Nullable(Type.String()), previousSecretExpiresAt: Nullable(Time) }), ...problems(404) } } }, async (request) => {
@@ -203,9 +192,7 @@ export function webhookRoutes(app: Api, deps: ApiDeps): void {
   });
 
   app.post('/v1/orgs/:orgId/webhooks/:webhookId/rotate-secret', { preHandler, schema: { tags, summary: 'Rotate the signing secret (the old one still signs for 24 h)', params: WebhookParams, response: { 200: WithSecret, ...problems(404) } } }, async (request) => {
-    const now = clock.now();
-    const webhook = await store.webhooks.rotateSecret(request.org!.id, request.params.webhookId, newSigningSecret(), now + PREVIOUS_SECRET_GRACE_MS, now);
-    if (!webhook) throw notFound('Webhook', request.params.webhookId);
+    const webhook = await changes.change(request.org!.id, request.params.webhookId, { rotateSecret: true });
     return { ...webhookJson(webhook), secret: webhook.secret };
   });
 

@@ -53,14 +53,16 @@ export function createIngest(deps: IngestDeps): Ingest {
     // Rules only matter to calls that end here without a stated outcome.
     const needsRules = steps.some((step) => step.type === 'ended' && step.outcome === undefined);
     const rules = needsRules ? await deps.store.outcomeRules.get(org.id) : null;
-    const toPlan = { steps, origin, users, now, deliverable: planHasWebhooks(deps.plans, org.plan), batch, rules, numbers };
+    const toPlan = { steps, origin, users, now, batch, rules, numbers };
     const { plan: outcome, fresh } = await deps.store.calls.applySteps({
       orgId: org.id,
       connectionId: connection.id,
       callIds: [...new Set(steps.map((s) => s.callId))],
       now,
       lease: deps.lease && { owner: deps.lease.owner, until: now + deps.lease.leaseMs },
-      plan: (loaded) => planSteps(toPlan, loaded),
+      // The plan as the transaction sees it, not as `org` was read before: a plan that just lost
+      // webhooks delivers nothing from the moment it is answered.
+      plan: (loaded) => planSteps({ ...toPlan, deliverable: planHasWebhooks(deps.plans, loaded.org.plan) }, loaded),
     });
     if (outcome.kind === 'rejected') {
       rejectedTotal.inc();

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { DeliveryJob } from '../../delivery/delivery.ts';
 import type { ContractContext } from './index.ts';
 import {
-  HOUR, LEASE_MS, MINUTE, OTHER, OWNER, SECOND, T0, type Tenant, allPages, answered, claim, createTenant, createWebhook, ended,
+  HOUR, LEASE_MS, MINUTE, OTHER, OWNER, SECOND, T0, type Tenant, allPages, answered, claim, createTenant, createWebhook, disableWebhook, enableWebhook, ended,
   expectAppError, giveUp, ingest, manualFailure, only, record, retryAt, started, success,
 } from './fixtures.ts';
 
@@ -118,7 +118,7 @@ export function deliveriesContract(ctx: ContractContext): void {
       await expectAppError(begin(tenant.org.id, waiting), 'CONFLICT');
 
       await record(store, [giveUp(inFlight, T0)], T0 + SECOND);
-      await store.webhooks.disable(tenant.org.id, webhook.id, 'paused', T0 + 2 * SECOND);
+      await disableWebhook(store, tenant.org.id, webhook.id, 'paused', T0 + 2 * SECOND);
       await expectAppError(begin(tenant.org.id, inFlight.deliveryId, T0 + 3 * SECOND), 'WEBHOOK_DISABLED');
     });
 
@@ -177,8 +177,8 @@ export function deliveriesContract(ctx: ContractContext): void {
       await record(store, [giveUp(old, T0 - 24 * HOUR), giveUp(c1, T0)], T0);
       const a = await ingest(store, tenant, [started('a', T0), answered('a', T0 + SECOND), ended('a', T0 + 9 * SECOND)]);
       const b = await ingest(store, tenant, [started('b', T0)]);
-      await store.webhooks.disable(tenant.org.id, webhook.id, 'paused', T0 + HOUR);
-      await store.webhooks.enable(tenant.org.id, webhook.id, T0 + 2 * HOUR);
+      await disableWebhook(store, tenant.org.id, webhook.id, 'paused', T0 + HOUR);
+      await enableWebhook(store, tenant.org.id, webhook.id, T0 + 2 * HOUR);
 
       const now = T0 + 3 * HOUR;
       const count = await store.deliveries.replay({ orgId: tenant.org.id, webhookId: webhook.id, since: T0 - HOUR, statuses: ['failed', 'held'], now });
@@ -211,8 +211,8 @@ export function deliveriesContract(ctx: ContractContext): void {
       const { fresh } = await ingest(store, tenant, [started('a', T0)]);
       await record(store, fresh.map((j) => giveUp(j, T0)), T0);
       const held = (await ingest(store, tenant, [started('b', T0)])).fresh;
-      await store.webhooks.disable(tenant.org.id, w1.id, 'paused', T0);
-      await store.webhooks.enable(tenant.org.id, w1.id, T0);
+      await disableWebhook(store, tenant.org.id, w1.id, 'paused', T0);
+      await enableWebhook(store, tenant.org.id, w1.id, T0);
 
       const replay = (orgId: string) => store.deliveries.replay({ orgId, webhookId: w1.id, since: T0 - HOUR, statuses: ['failed'], now: T0 + HOUR });
       expect(await replay(other.org.id)).toBe(0);

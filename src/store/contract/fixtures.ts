@@ -72,6 +72,15 @@ export async function createWebhook(store: Store, orgId: string, input: Partial<
   return store.webhooks.create(newWebhook(orgId, { url: 'https://receiver.example/hook', ...input }, now));
 }
 
+/** Disables a webhook (holding what it owes) through the store's one change operation. */
+export async function disableWebhook(store: Store, orgId: string, id: string, reason: string, now: number): Promise<Webhook | null> {
+  return (await store.webhooks.change(orgId, id, { state: { enabled: false, reason } }, now))?.value ?? null;
+}
+
+export async function enableWebhook(store: Store, orgId: string, id: string, now: number): Promise<Webhook | null> {
+  return (await store.webhooks.change(orgId, id, { state: { enabled: true } }, now))?.value ?? null;
+}
+
 export const started = (callId: string, at: number): CallStep => ({
   type: 'started', callId, direction: 'inbound', from: '+31850609001', to: '+31850609000', at,
 });

@@ -3,9 +3,11 @@
 // test gets its own store, closed after it.
 import { afterEach, beforeEach, describe } from 'vitest';
 import type { Store } from '../store.ts';
+import type { OrgRows, OrgRowsReader } from './org-rows.ts';
 import { accountsContract } from './accounts.ts';
 import { deliveriesContract } from './deliveries.ts';
 import { ingestContract } from './ingest.ts';
+import { isolationContract } from './isolation.ts';
 import { metaContract } from './meta.ts';
 import { notificationsContract } from './notifications.ts';
 import { outcomesContract } from './outcomes.ts';
@@ -15,12 +17,16 @@ import { webhooksContract } from './webhooks.ts';
 
 export interface OpenedStore {
   store: Store;
+  /** Reads an organization's rows straight from the database, past the port. */
+  orgRows: OrgRowsReader;
   close(): Promise<void>;
 }
 
 /** Gives each test the store opened for it. */
 export interface ContractContext {
   readonly store: Store;
+  /** Every row `orgId` owns, table by table (contract/org-rows.ts). */
+  orgRows(orgId: string): Promise<OrgRows>;
 }
 
 export function describeStoreContract(name: string, open: () => Promise<OpenedStore>): void {
@@ -30,6 +36,10 @@ export function describeStoreContract(name: string, open: () => Promise<OpenedSt
       get store(): Store {
         if (!opened) throw new Error('no store is open (used outside a test?)');
         return opened.store;
+      },
+      orgRows(orgId) {
+        if (!opened) throw new Error('no store is open (used outside a test?)');
+        return opened.orgRows.rows(orgId);
       },
     };
 
@@ -51,5 +61,6 @@ export function describeStoreContract(name: string, open: () => Promise<OpenedSt
     notificationsContract(context);
     metaContract(context);
     sharedWorkContract(context);
+    isolationContract(context);
   });
 }

@@ -25,6 +25,19 @@ export function ingestContract(ctx: ContractContext): void {
       expect((await store.deliveries.list(tenant.org.id, {}, { limit: 10 })).data).toEqual([]);
     });
 
+    it("plans on the organization as stored when the transaction runs (its plan decides delivery), not as the caller last read it", async () => {
+      const { store } = ctx;
+      const tenant = await createTenant(store);
+      await createWebhook(store, tenant.org.id);
+      await store.orgs.update(tenant.org.id, { plan: 'basic' }, T0, () => true);
+      const seen: unknown[] = [];
+      const input = ingestInput(tenant, [started('a', T0)]); // `tenant.org` still says plan "pro"
+      await store.calls.applySteps({ ...input, plan: (loaded) => (seen.push(loaded.org), input.plan(loaded)) });
+      expect(seen).toEqual([await store.orgs.get(tenant.org.id)]);
+      expect(seen[0]).toMatchObject({ plan: 'basic' });
+      await expect(store.calls.applySteps(ingestInput({ ...tenant, org: { ...tenant.org, id: 'org_gone' } }, [started('b', T0)]))).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    });
+
     it('writes calls, events and deliveries of an accepted plan', async () => {
       const { store } = ctx;
       const tenant = await createTenant(store);

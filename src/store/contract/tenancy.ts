@@ -34,7 +34,7 @@ export function tenancyContract(ctx: ContractContext): void {
       const org = await ctx.store.orgs.create(makeOrg());
       const updated = await ctx.store.orgs.update(org.id, { name: 'Acme BV', notificationEmails: ['a@acme.example', 'b@acme.example'] }, T0 + HOUR);
       const expected = { ...org, name: 'Acme BV', notificationEmails: ['a@acme.example', 'b@acme.example'], updatedAt: T0 + HOUR };
-      expect(updated).toEqual(expected);
+      expect(updated).toEqual({ org: expected, change: null });
       expect(await ctx.store.orgs.get(org.id)).toEqual(expected);
       expect(await ctx.store.orgs.update('org_missing', { name: 'x' }, T0)).toBeNull();
     });
@@ -42,7 +42,7 @@ export function tenancyContract(ctx: ContractContext): void {
     it('treats a patch key set to undefined as not given', async () => {
       const org = await ctx.store.orgs.create(makeOrg());
       const updated = await ctx.store.orgs.update(org.id, { name: undefined, plan: 'enterprise' }, T0 + HOUR);
-      expect(updated).toEqual({ ...org, plan: 'enterprise', updatedAt: T0 + HOUR });
+      expect(updated?.org).toEqual({ ...org, plan: 'enterprise', updatedAt: T0 + HOUR });
       expect(await ctx.store.orgs.get(org.id)).toEqual({ ...org, plan: 'enterprise', updatedAt: T0 + HOUR });
     });
 
@@ -71,8 +71,8 @@ export function tenancyContract(ctx: ContractContext): void {
       await record(store, [giveUp(job, T0)], T0, { onExhausted: disableAndNotify() }); // an attempt and a notification
       const keptJob = only((await ingest(store, kept, [started('call-1', T0)])).fresh);
 
-      expect(await store.orgs.delete(doomed.org.id)).toBe(true);
-      expect(await store.orgs.delete(doomed.org.id)).toBe(false);
+      expect(await store.orgs.delete(doomed.org.id)).toMatchObject({ webhookIds: [], orgIds: [doomed.org.id] });
+      expect(await store.orgs.delete(doomed.org.id)).toBeNull();
 
       const orgId = doomed.org.id;
       expect(await store.orgs.get(orgId)).toBeNull();

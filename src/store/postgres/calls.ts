@@ -5,7 +5,8 @@
 import type { TrackedCall } from '../../calls/tracker.ts';
 import type { DeliveryJob } from '../../delivery/delivery.ts';
 import type { ApplyStepsInput, ApplyStepsResult, CallStore } from '../store.ts';
-import { callEventFrom, jobFrom, trackedCallFrom, webhookFrom } from '../rows.ts';
+import { callEventFrom, jobFrom, orgFrom, trackedCallFrom, webhookFrom } from '../rows.ts';
+import { notFound } from '../../errors.ts';
 import { type PgDatabase, type Queryable, toPage } from './database.ts';
 
 export const DUE_CHANNEL = 'callhook_due';
@@ -56,8 +57,12 @@ async function applySteps(tx: Queryable, input: ApplyStepsInput): Promise<ApplyS
     [orgId, callIds],
   );
   for (const row of loaded) calls.set(row.call_id, trackedCallFrom(row.state));
-  const webhooks = (await tx.rows('SELECT * FROM webhooks WHERE org_id = $1', [orgId])).map(webhookFrom);
-  const plan = input.plan({ calls, webhooks });
+  // Read under KEY SHARE: a change of the organization's plan or of a webhook's settings (FOR
+  // UPDATE) commits before this read or waits for this transaction, never between read and write.
+  const orgRow = await tx.one('SELECT * FROM orgs WHERE id = $1 FOR KEY SHARE', [orgId]);
+  if (!orgRow) throw notFound('Organization', orgId);
+  const webhooks = (await tx.rows('SELECT * FROM webhooks WHERE org_id = $1 ORDER BY id FOR KEY SHARE', [orgId])).map(webhookFrom);
+  const plan = input.plan({ calls, webhooks, org: orgFrom(orgRow) });
   if (plan.kind === 'rejected') return { plan, fresh: [] };
 
   // Per-call order: each delivery waits behind the webhook's latest open one of the same call. The

@@ -4,15 +4,15 @@
 import { AppError, notFound } from '../../errors.ts';
 import type { AttemptOutcome, DeliveryJob } from '../../delivery/delivery.ts';
 import type { NewNotification } from '../../notify/notification.ts';
-import type { DeliveryFilter, DeliveryStore, RecordResultsInput, RecordResultsOutput } from '../store.ts';
+import type { DeliveryFilter, DeliveryStore, RecordResultsInput, RecordResultsOutput, WebhookChange } from '../store.ts';
 import { type Row, attemptFrom, deliveryFrom, jobFrom, orgFrom, webhookFrom } from '../rows.ts';
 import { DUE_CHANNEL } from './calls.ts';
 import { type PgDatabase, type Queryable, toPage } from './database.ts';
 import type { DueListener } from './due-listener.ts';
-import { disableWebhook } from './webhooks.ts';
+import { type PgChanges, disableWebhook } from './webhooks.ts';
 import { scheduleStepsOf } from '../../delivery/retry-schedule.ts';
 
-export function postgresDeliveries(db: PgDatabase, due: DueListener): DeliveryStore {
+export function postgresDeliveries(db: PgDatabase, due: DueListener, changes: PgChanges): DeliveryStore {
   /** When this process last wrote each webhook's last_success_at: no need to try again within the resolution. */
   const successWritten = new Map<string, number>();
   async function withTargets(on: Queryable, rows: Row[], now: number, manual: boolean): Promise<DeliveryJob[]> {
@@ -73,8 +73,14 @@ export function postgresDeliveries(db: PgDatabase, due: DueListener): DeliverySt
       return withTargets(db, rows, now, false);
     },
 
-    recordResults(input) {
-      return db.transaction((tx) => recordResults(tx, input, withTargets, successWritten));
+    async recordResults(input) {
+      const { output, disables } = await db.transaction(async (tx) => {
+        const recorded = await recordResults(tx, input, withTargets, successWritten);
+        for (const change of recorded.disables) await changes.notify(tx, change);
+        return recorded;
+      });
+      changes.committed(disables);
+      return output;
     },
 
     async releaseLeases(owner, deliveryIds) {
@@ -113,13 +119,6 @@ export function postgresDeliveries(db: PgDatabase, due: DueListener): DeliverySt
       return (await withTargets(db, [row!], now, true))[0]!;
     },
 
-    async holdForOrg(orgId, now) {
-      return db.run(
-        "UPDATE deliveries SET status = 'held', next_attempt_at = NULL, after_id = NULL, updated_at = $1 WHERE org_id = $2 AND status IN ('pending', 'waiting')",
-        [now, orgId],
-      );
-    },
-
     async replay({ orgId, webhookId, since, statuses, now }) {
       return db.transaction(async (tx) => {
         await tx.one('SELECT id FROM webhooks WHERE id = $1 FOR NO KEY UPDATE', [webhookId]);
@@ -156,7 +155,13 @@ const SUCCESS_RESOLUTION_MS = 1_000;
 
 type WithTargets = (on: Queryable, rows: Row[], now: number, manual: boolean) => Promise<DeliveryJob[]>;
 
-async function recordResults(tx: Queryable, input: RecordResultsInput, withTargets: WithTargets, successWritten: Map<string, number>): Promise<RecordResultsOutput> {
+/** Also answers the changes of the webhooks it disabled, to signal. */
+async function recordResults(
+  tx: Queryable,
+  input: RecordResultsInput,
+  withTargets: WithTargets,
+  successWritten: Map<string, number>,
+): Promise<{ output: RecordResultsOutput; disables: WebhookChange[] }> {
   const { now, lease } = input;
   const outcomes = input.outcomes;
   const ids = [...new Set(outcomes.map((o) => o.job.deliveryId))].sort();
@@ -238,6 +243,7 @@ async function recordResults(tx: Queryable, input: RecordResultsInput, withTarge
   // The disable rule, only for deliveries that exhausted their schedule: the webhook's row is
   // locked, so processes exhausting deliveries of one webhook at once decide one after the other.
   const disabled = new Set<string>();
+  const disables: WebhookChange[] = [];
   for (const update of updates.filter((u) => u.status === 'failed' && u.outcome.next.status === 'failed')) {
     const webhookRow = await tx.one('SELECT * FROM webhooks WHERE id = $1 FOR NO KEY UPDATE', [update.outcome.job.webhookId]);
     const webhook = webhookRow ? webhookFrom(webhookRow) : null;
@@ -249,7 +255,7 @@ async function recordResults(tx: Queryable, input: RecordResultsInput, withTarge
     const attempt = update.outcome.attempt;
     const decision = input.onExhausted({ webhook, org: orgFrom(orgRow), delivery: deliveryFrom(deliveryRow), lastError: attempt.error ?? `HTTP ${attempt.status}` });
     if (decision.disable && webhook.enabled) {
-      await disableWebhook(tx, webhook.id, decision.reason, now);
+      disables.push(await disableWebhook(tx, webhook.id, decision.reason, now));
       disabled.add(webhook.id);
       if (decision.notification) await insertNotification(tx, decision.notification, now);
     }
@@ -265,7 +271,7 @@ async function recordResults(tx: Queryable, input: RecordResultsInput, withTarge
              lease_version = lease_version + 1, updated_at = $1 WHERE after_id = ANY($4) AND status = 'waiting' RETURNING *`,
           [now, lease.owner, lease.until, finished],
         );
-  return { promoted: await withTargets(tx, promoted, now, false), stale, disabledWebhooks: [...disabled] };
+  return { output: { promoted: await withTargets(tx, promoted, now, false), stale, disabledWebhooks: [...disabled] }, disables };
 }
 
 async function insertNotification(tx: Queryable, n: NewNotification, now: number): Promise<void> {

@@ -13,7 +13,7 @@ import { postgresMeta, postgresOutcomeRules, postgresSipDialogs } from './meta.t
 import { postgresNotifications } from './notifications.ts';
 import { postgresRetention } from './retention.ts';
 import { postgresApiKeys, postgresConnections, postgresNumbers, postgresOrgs, postgresUsers } from './tenancy.ts';
-import { postgresWebhooks } from './webhooks.ts';
+import { PgChanges, postgresChangeFeed, postgresWebhooks } from './webhooks.ts';
 import { postgresWorkers } from './workers.ts';
 
 export interface PostgresStore extends Store {
@@ -29,23 +29,25 @@ export async function openPostgresStore(options: { url: string; poolSize: number
     await database.close();
     throw error;
   }
-  const due = new DueListener(options.url);
+  const changes = new PgChanges();
+  const due = new DueListener(options.url, changes.channels());
   const ingestTokens = new IngestTokenCache({ ttlMs: INGEST_TOKEN_TTL_MS });
   return {
     kind: 'postgres',
-    orgs: postgresOrgs(database, ingestTokens),
+    orgs: postgresOrgs(database, ingestTokens, changes),
     connections: postgresConnections(database, ingestTokens),
     apiKeys: postgresApiKeys(database),
     accounts: postgresAccounts(database),
     users: postgresUsers(database),
     numbers: postgresNumbers(database),
-    webhooks: postgresWebhooks(database),
+    webhooks: postgresWebhooks(database, changes),
     calls: postgresCalls(database),
-    deliveries: postgresDeliveries(database, due),
+    deliveries: postgresDeliveries(database, due, changes),
     notifications: postgresNotifications(database),
     meta: postgresMeta(database),
     outcomeRules: postgresOutcomeRules(database),
     sipDialogs: postgresSipDialogs(database),
+    changes: postgresChangeFeed(database, due, changes),
     workers: postgresWorkers(database),
     retention: postgresRetention(database),
     async close() {

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe } from 'vitest';
 import { POSTGRES_URL, type TestDatabase, createTestDatabase } from '../../../test/helpers/postgres.ts';
 import { describeStoreContract } from '../contract/index.ts';
 import { openPostgresStore } from './index.ts';
+import { postgresOrgRows } from '../contract/org-rows-postgres.ts';
 
 describe.skipIf(!POSTGRES_URL)('postgres', () => {
   let database: TestDatabase;
@@ -16,6 +17,14 @@ describe.skipIf(!POSTGRES_URL)('postgres', () => {
   describeStoreContract('postgres', async () => {
     await database.truncate();
     const store = await openPostgresStore({ url: database.url, poolSize: 5 });
-    return { store, close: () => store.close() };
+    const orgRows = await postgresOrgRows(database.url);
+    return {
+      store,
+      orgRows,
+      async close() {
+        await orgRows.close();
+        await store.close();
+      },
+    };
   });
 });

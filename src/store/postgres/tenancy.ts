@@ -2,11 +2,12 @@
 import { AppError } from '../../errors.ts';
 import type { CallUser } from '../../calls/call.ts';
 import type { Org } from '../../tenancy/org.ts';
-import type { ApiKeyStore, ConnectionStore, NumberPatch, NumberStore, OrgPatch, OrgStore, UserPatch, UserStore } from '../store.ts';
+import type { ApiKeyStore, ConnectionStore, NumberPatch, NumberStore, OrgPatch, OrgStore, UserPatch, UserStore, WebhookChange } from '../store.ts';
 import { mainStays, numberTaken, unknownUser, userHasNumber } from '../number-rules.ts';
 import { type Row, apiKeyFrom, connectionFrom, numberFrom, orgFrom, userFrom } from '../rows.ts';
 import { type PgDatabase, type Queryable, given, isUniqueViolation, toPage } from './database.ts';
 import type { IngestTokenCache } from '../ingest-token-cache.ts';
+import { type PgChanges, nextSettingsVersion } from './webhooks.ts';
 
 /** `field`: the input that collides, so the answer names it (problem+json `field`). */
 async function conflictOnDuplicate<T>(what: string, fn: () => Promise<T>, field?: string): Promise<T> {
@@ -18,7 +19,7 @@ async function conflictOnDuplicate<T>(what: string, fn: () => Promise<T>, field?
   }
 }
 
-export function postgresOrgs(db: PgDatabase, ingestTokens: IngestTokenCache): OrgStore {
+export function postgresOrgs(db: PgDatabase, ingestTokens: IngestTokenCache, changes: PgChanges): OrgStore {
   const get = async (id: string) => {
     const row = await db.one('SELECT * FROM orgs WHERE id = $1', [id]);
     return row ? orgFrom(row) : null;
@@ -39,27 +40,49 @@ export function postgresOrgs(db: PgDatabase, ingestTokens: IngestTokenCache): Or
       const rows = (await db.rows('SELECT * FROM orgs WHERE id > $1 ORDER BY id LIMIT $2', [after ?? '', limit + 1])).map(orgFrom);
       return toPage(rows, limit, (org) => org.id);
     },
-    async update(id, patch: OrgPatch, now) {
-      const current = await get(id);
-      if (!current) return null;
-      const next: Org = { ...current, ...given(patch), updatedAt: now };
+    async update(id, patch: OrgPatch, now, holdDeliveries) {
+      const result = await db.transaction(async (tx) => {
+        // FOR UPDATE: an ingest reads its organization FOR KEY SHARE, so it sees the plan before or after this change, never in between.
+        const row = await tx.one('SELECT * FROM orgs WHERE id = $1 FOR UPDATE', [id]);
+        if (!row) return null;
+        const current = orgFrom(row);
+        const next: Org = { ...current, ...given(patch), updatedAt: now };
+        await conflictOnDuplicate(`An organization with domain "${next.domain}"`, () =>
+          tx.run('UPDATE orgs SET name = $1, domain = $2, plan = $3, notification_emails = $4, default_country = $5, updated_at = $6 WHERE id = $7', [
+            next.name, next.domain, next.plan, JSON.stringify(next.notificationEmails), next.defaultCountry, now, id,
+          ]),
+          'domain',
+        );
+        if (!holdDeliveries?.(current, next)) return { org: next, change: null };
+        // Every webhook of the organization changes: their rows first, then the version (drawn after
+        // the locks), then what they owed is held for a later replay.
+        await tx.run('SELECT id FROM webhooks WHERE org_id = $1 ORDER BY id FOR UPDATE', [id]);
+        const change: WebhookChange = { version: await nextSettingsVersion(tx), webhookIds: [], orgIds: [id] };
+        await tx.run('UPDATE webhooks SET settings_version = $1 WHERE org_id = $2', [change.version, id]);
+        await tx.run(
+          "UPDATE deliveries SET status = 'held', next_attempt_at = NULL, after_id = NULL, updated_at = $1 WHERE org_id = $2 AND status IN ('pending', 'waiting')",
+          [now, id],
+        );
+        await changes.notify(tx, change);
+        return { org: next, change };
+      });
       ingestTokens.clear();
-      await conflictOnDuplicate(`An organization with domain "${next.domain}"`, () =>
-        db.run('UPDATE orgs SET name = $1, domain = $2, plan = $3, notification_emails = $4, default_country = $5, updated_at = $6 WHERE id = $7', [
-          next.name, next.domain, next.plan, JSON.stringify(next.notificationEmails), next.defaultCountry, now, id,
-        ]),
-        'domain',
-      );
-      return next;
+      if (result?.change) changes.committed([result.change]);
+      return result;
     },
     async delete(id) {
       ingestTokens.clear();
-      return db.transaction(async (tx) => {
+      const change = await db.transaction(async (tx) => {
         // Deliveries and notifications carry no foreign key to orgs (hot-path tables stay FK-light).
         await tx.run('DELETE FROM notifications WHERE org_id = $1', [id]);
         await tx.run('DELETE FROM deliveries WHERE org_id = $1', [id]);
-        return (await tx.run('DELETE FROM orgs WHERE id = $1', [id])) > 0;
+        if ((await tx.run('DELETE FROM orgs WHERE id = $1', [id])) === 0) return null;
+        const change: WebhookChange = { version: await nextSettingsVersion(tx), webhookIds: [], orgIds: [id] };
+        await changes.notify(tx, change);
+        return change;
       });
+      if (change) changes.committed([change]);
+      return change;
     },
   };
 }

@@ -1,49 +1,108 @@
-// Webhooks on PostgreSQL. Lock order everywhere: a webhook's row before its deliveries' rows, so
-// disabling and recording results never wait on each other in a circle. Changes to a webhook lock
-// it FOR NO KEY UPDATE: inserting deliveries (a foreign-key KEY SHARE lock) need not wait for them.
-import type { Webhook, WebhookPatch } from '../../delivery/webhook.ts';
-import type { WebhookStore } from '../store.ts';
+// Webhooks on PostgreSQL. Lock order everywhere: a webhook's row before its deliveries' rows.
+// Result bookkeeping (last success, last error) locks a webhook FOR NO KEY UPDATE, so inserting
+// deliveries (a foreign-key KEY SHARE lock) need not wait for it; a change of its settings locks it
+// FOR UPDATE, so an ingest (which reads its webhooks FOR KEY SHARE) sees either the old settings
+// and commits first, or waits and sees the new ones. Every change draws the webhook's next settings
+// version after that lock and is signalled to every process (ChangeFeed, below).
+import { randomUUID } from 'node:crypto';
+import type { Webhook } from '../../delivery/webhook.ts';
+import type { ChangeFeed, WebhookChange, WebhookStore } from '../store.ts';
 import { webhookFrom } from '../rows.ts';
+import { ChangeSignal } from '../change-signal.ts';
 import { type PgDatabase, type Queryable, given, toPage } from './database.ts';
+import type { DueListener, ListenChannel } from './due-listener.ts';
 
-/** Disables a webhook (its row locked by the caller) and holds what it still owes. */
-export async function disableWebhook(tx: Queryable, webhookId: string, reason: string, now: number): Promise<void> {
-  await tx.run('UPDATE webhooks SET enabled = false, disabled_reason = $1, disabled_at = $2, updated_at = $2 WHERE id = $3', [reason, now, webhookId]);
+const CHANGED_CHANNEL = 'callhook_webhook_changed';
+const ACK_CHANNEL = 'callhook_webhook_change_ack';
+
+/**
+ * Signals webhook changes: NOTIFY inside the transaction (PostgreSQL delivers it to the other
+ * processes at commit), and to this process's subscribers once committed.
+ */
+export class PgChanges {
+  readonly signal = new ChangeSignal();
+  /** This store, so its own notifications (already told in-process) are not told twice. */
+  private readonly storeId = randomUUID();
+
+  async notify(tx: Queryable, change: WebhookChange): Promise<void> {
+    await tx.run(`SELECT pg_notify('${CHANGED_CHANNEL}', $1)`, [JSON.stringify({ store: this.storeId, ...change })]);
+  }
+
+  committed(changes: WebhookChange[]): void {
+    for (const change of changes) this.signal.emit(change);
+  }
+
+  /** What the listening connection hears: others' changes and acknowledgements; 'all' on (re)connecting. */
+  channels(): ListenChannel[] {
+    return [
+      {
+        name: CHANGED_CHANNEL,
+        notified: (payload) => {
+          const { store, ...change } = JSON.parse(payload) as WebhookChange & { store: string };
+          if (store !== this.storeId) this.signal.emit(change);
+        },
+        connected: () => this.signal.emit('all'),
+      },
+      {
+        name: ACK_CHANNEL,
+        notified: (payload) => {
+          const [version, owner] = payload.split(' ');
+          if (version && owner) this.signal.acknowledged(Number(version), owner);
+        },
+        connected: () => undefined,
+      },
+    ];
+  }
+}
+
+/** Disables a webhook (its row locked by the caller) and holds what it still owes; answers the change to signal. */
+export async function disableWebhook(tx: Queryable, webhookId: string, reason: string, now: number): Promise<WebhookChange> {
+  const row = await tx.one<{ settings_version: number }>(
+    `UPDATE webhooks SET enabled = false, disabled_reason = $1, disabled_at = $2, updated_at = $2, settings_version = nextval('webhook_settings_version')
+     WHERE id = $3 RETURNING settings_version`,
+    [reason, now, webhookId],
+  );
   await tx.run(
     "UPDATE deliveries SET status = 'held', next_attempt_at = NULL, after_id = NULL, updated_at = $1 WHERE webhook_id = $2 AND status IN ('pending', 'waiting')",
     [now, webhookId],
   );
+  return { version: Number(row!.settings_version), webhookIds: [webhookId], orgIds: [] };
 }
 
-export function postgresWebhooks(db: PgDatabase): WebhookStore {
+export function postgresWebhooks(db: PgDatabase, changes: PgChanges): WebhookStore {
   const get = async (orgId: string, id: string, on: Queryable = db): Promise<Webhook | null> => {
     const row = await on.one('SELECT * FROM webhooks WHERE org_id = $1 AND id = $2', [orgId, id]);
     return row ? webhookFrom(row) : null;
   };
   return {
     async create(w) {
-      await db.run(
-        `INSERT INTO webhooks (id, org_id, url, events, format, content_type, api_token, description, retry_schedule_s, timeout_ms,
-           secret, previous_secret, previous_secret_expires_at, enabled, disabled_reason, disabled_at, last_success_at, last_error, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`,
-        [
-          w.id, w.orgId, w.url, JSON.stringify(w.events), w.format, w.contentType, w.apiToken, w.description,
-          w.retryScheduleS ? JSON.stringify(w.retryScheduleS) : null, w.timeoutMs, w.secret, w.previousSecret, w.previousSecretExpiresAt,
-          w.enabled, w.disabledReason, w.disabledAt, w.lastSuccessAt, w.lastError, w.createdAt, w.updatedAt,
-        ],
-      );
-      return w;
+      return db.transaction(async (tx) => {
+        // The organization first: its version is drawn after any change of the organization's webhooks (which locks it) committed.
+        await tx.one('SELECT id FROM orgs WHERE id = $1 FOR KEY SHARE', [w.orgId]);
+        const row = await tx.one(
+          `INSERT INTO webhooks (id, org_id, url, events, format, content_type, api_token, description, retry_schedule_s, timeout_ms,
+             secret, previous_secret, previous_secret_expires_at, enabled, disabled_reason, disabled_at, last_success_at, last_error, created_at, updated_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20) RETURNING *`,
+          [
+            w.id, w.orgId, w.url, JSON.stringify(w.events), w.format, w.contentType, w.apiToken, w.description,
+            w.retryScheduleS ? JSON.stringify(w.retryScheduleS) : null, w.timeoutMs, w.secret, w.previousSecret, w.previousSecretExpiresAt,
+            w.enabled, w.disabledReason, w.disabledAt, w.lastSuccessAt, w.lastError, w.createdAt, w.updatedAt,
+          ],
+        );
+        return webhookFrom(row!);
+      });
     },
     get: (orgId, id) => get(orgId, id),
     async list(orgId, { limit, after }) {
       const rows = (await db.rows('SELECT * FROM webhooks WHERE org_id = $1 AND id > $2 ORDER BY id LIMIT $3', [orgId, after ?? '', limit + 1])).map(webhookFrom);
       return toPage(rows, limit, (w) => w.id);
     },
-    async update(orgId, id, patch: WebhookPatch, now) {
-      return db.transaction(async (tx) => {
-        const row = await tx.one('SELECT * FROM webhooks WHERE org_id = $1 AND id = $2 FOR NO KEY UPDATE', [orgId, id]);
+    async change(orgId, id, edit, now) {
+      const result = await db.transaction(async (tx) => {
+        const row = await tx.one('SELECT * FROM webhooks WHERE org_id = $1 AND id = $2 FOR UPDATE', [orgId, id]);
         if (!row) return null;
-        const next: Webhook = { ...webhookFrom(row), ...given(patch), updatedAt: now };
+        const current = webhookFrom(row);
+        const next: Webhook = { ...current, ...given(edit.settings ?? {}) };
         await tx.run(
           `UPDATE webhooks SET url = $1, events = $2, format = $3, content_type = $4, api_token = $5, description = $6, retry_schedule_s = $7,
              timeout_ms = $8, updated_at = $9 WHERE id = $10`,
@@ -52,30 +111,64 @@ export function postgresWebhooks(db: PgDatabase): WebhookStore {
             next.retryScheduleS ? JSON.stringify(next.retryScheduleS) : null, next.timeoutMs, now, id,
           ],
         );
-        return next;
+        if (edit.state?.enabled === true && !current.enabled) {
+          await tx.run('UPDATE webhooks SET enabled = true, disabled_reason = NULL, disabled_at = NULL WHERE id = $1', [id]);
+        }
+        if (edit.state?.enabled === false && current.enabled) await disableWebhook(tx, id, edit.state.reason, now);
+        if (edit.secret) {
+          await tx.run('UPDATE webhooks SET previous_secret = secret, previous_secret_expires_at = $1, secret = $2 WHERE id = $3', [
+            edit.secret.previousExpiresAt, edit.secret.secret, id,
+          ]);
+        }
+        const changed = webhookFrom((await tx.one("UPDATE webhooks SET settings_version = nextval('webhook_settings_version') WHERE id = $1 RETURNING *", [id]))!);
+        const change: WebhookChange = { version: changed.settingsVersion, webhookIds: [id], orgIds: [] };
+        await changes.notify(tx, change);
+        return { value: changed, change };
       });
+      if (result) changes.committed([result.change]);
+      return result;
     },
     async delete(orgId, id) {
-      return (await db.run('DELETE FROM webhooks WHERE org_id = $1 AND id = $2', [orgId, id])) > 0;
-    },
-    async enable(orgId, id, now) {
-      const changed = await db.run('UPDATE webhooks SET enabled = true, disabled_reason = NULL, disabled_at = NULL, updated_at = $1 WHERE org_id = $2 AND id = $3', [now, orgId, id]);
-      return changed ? get(orgId, id) : null;
-    },
-    async disable(orgId, id, reason, now) {
-      return db.transaction(async (tx) => {
-        const row = await tx.one('SELECT * FROM webhooks WHERE org_id = $1 AND id = $2 FOR NO KEY UPDATE', [orgId, id]);
-        if (!row) return null;
-        if (webhookFrom(row).enabled) await disableWebhook(tx, id, reason, now);
-        return get(orgId, id, tx);
+      const change = await db.transaction(async (tx) => {
+        // Its deliveries and their attempts go with it (foreign keys).
+        if ((await tx.run('DELETE FROM webhooks WHERE org_id = $1 AND id = $2', [orgId, id])) === 0) return null;
+        const change: WebhookChange = { version: await nextSettingsVersion(tx), webhookIds: [id], orgIds: [] };
+        await changes.notify(tx, change);
+        return change;
       });
+      if (change) changes.committed([change]);
+      return change;
     },
-    async rotateSecret(orgId, id, secret, previousExpiresAt, now) {
-      const changed = await db.run(
-        'UPDATE webhooks SET previous_secret = secret, previous_secret_expires_at = $1, secret = $2, updated_at = $3 WHERE org_id = $4 AND id = $5',
-        [previousExpiresAt, secret, now, orgId, id],
-      );
-      return changed ? get(orgId, id) : null;
+  };
+}
+
+export async function nextSettingsVersion(tx: Queryable): Promise<number> {
+  return Number((await tx.one<{ version: number }>("SELECT nextval('webhook_settings_version') AS version"))!.version);
+}
+
+/** Changes reach every process over LISTEN/NOTIFY; each acknowledges with a NOTIFY of its own. */
+export function postgresChangeFeed(db: PgDatabase, listener: DueListener, changes: PgChanges): ChangeFeed {
+  return {
+    subscribe(subscriber) {
+      const off = changes.signal.subscribe(subscriber);
+      const release = listener.hold();
+      return () => {
+        off();
+        release();
+      };
+    },
+    async acknowledge(version, owner) {
+      changes.signal.acknowledged(version, owner);
+      await db.run(`SELECT pg_notify('${ACK_CHANNEL}', $1)`, [`${version} ${owner}`]);
+    },
+    async awaitAcknowledged({ version, self, now, staleAfterMs, timeoutMs }) {
+      const release = listener.hold(); // to hear the others' acknowledgements
+      try {
+        const alive = await db.rows<{ owner: string }>('SELECT owner FROM workers WHERE last_seen_at >= $1', [now - staleAfterMs]);
+        return await changes.signal.wait(version, new Set([self, ...alive.map((row) => row.owner)]), timeoutMs);
+      } finally {
+        release();
+      }
     },
   };
 }

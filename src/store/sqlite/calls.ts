@@ -4,7 +4,8 @@ import type { TrackedCall } from '../../calls/tracker.ts';
 import type { DeliveryJob } from '../../delivery/delivery.ts';
 import type { Webhook } from '../../delivery/webhook.ts';
 import type { ApplyStepsInput, ApplyStepsResult, CallStore } from '../store.ts';
-import { type Row, callEventFrom, jobFrom, trackedCallFrom, webhookFrom } from '../rows.ts';
+import { type Row, callEventFrom, jobFrom, orgFrom, trackedCallFrom, webhookFrom } from '../rows.ts';
+import { notFound } from '../../errors.ts';
 import { type CommitQueue, type Database, toPage } from './database.ts';
 import type { DueSignal } from '../due-signal.ts';
 
@@ -51,8 +52,10 @@ function applySteps(db: Database, input: ApplyStepsInput): ApplyStepsResult {
     const row = db.get<Row>('SELECT state FROM calls WHERE org_id = ? AND call_id = ?', orgId, callId);
     if (row) calls.set(callId, trackedCallFrom(row.state));
   }
+  const orgRow = db.get<Row>('SELECT * FROM orgs WHERE id = ?', orgId);
+  if (!orgRow) throw notFound('Organization', orgId);
   const webhooks = db.all<Row>('SELECT * FROM webhooks WHERE org_id = ?', orgId).map(webhookFrom);
-  const plan = input.plan({ calls, webhooks });
+  const plan = input.plan({ calls, webhooks, org: orgFrom(orgRow) });
   if (plan.kind === 'rejected') return { plan, fresh: [] };
 
   for (const tracked of plan.calls) {

@@ -4,14 +4,15 @@
 import { AppError, notFound } from '../../errors.ts';
 import type { Attempt, AttemptOutcome, DeliveryJob } from '../../delivery/delivery.ts';
 import type { Webhook } from '../../delivery/webhook.ts';
-import type { DeliveryFilter, DeliveryStore, RecordResultsInput, RecordResultsOutput } from '../store.ts';
+import type { DeliveryFilter, DeliveryStore, RecordResultsInput, RecordResultsOutput, WebhookChange } from '../store.ts';
+import type { ChangeSignal } from '../change-signal.ts';
 import { type Row, attemptFrom, deliveryFrom, jobFrom, numOrNull, orgFrom, webhookFrom } from '../rows.ts';
 import { type CommitQueue, type Database, toPage } from './database.ts';
 import { disableWebhook } from './webhooks.ts';
 import type { DueSignal } from '../due-signal.ts';
 import { scheduleStepsOf } from '../../delivery/retry-schedule.ts';
 
-export function sqliteDeliveries(db: Database, commits: CommitQueue, due: DueSignal): DeliveryStore {
+export function sqliteDeliveries(db: Database, commits: CommitQueue, due: DueSignal, changes: ChangeSignal): DeliveryStore {
   const webhookById = (id: string) => {
     const row = db.get<Row>('SELECT * FROM webhooks WHERE id = ?', id);
     return row ? webhookFrom(row) : null;
@@ -71,8 +72,11 @@ export function sqliteDeliveries(db: Database, commits: CommitQueue, due: DueSig
       });
     },
 
-    recordResults(input) {
-      return commits.run(() => recordResults(db, input));
+    async recordResults(input) {
+      const disables: WebhookChange[] = [];
+      const output = await commits.run(() => recordResults(db, input, disables));
+      for (const change of disables) changes.emit(change);
+      return output;
     },
 
     async releaseLeases(owner, deliveryIds) {
@@ -111,15 +115,6 @@ export function sqliteDeliveries(db: Database, commits: CommitQueue, due: DueSig
       });
     },
 
-    async holdForOrg(orgId, now) {
-      return commits.run(() =>
-        db.run(
-          "UPDATE deliveries SET status = 'held', next_attempt_at = NULL, after_seq = NULL, updated_at = ? WHERE org_id = ? AND status IN ('pending', 'waiting')",
-          now, orgId,
-        ),
-      );
-    },
-
     async replay({ orgId, webhookId, since, statuses, now }) {
       const replayed = await commits.run(() => {
         const placeholders = statuses.map(() => '?').join(', ');
@@ -146,7 +141,8 @@ export function sqliteDeliveries(db: Database, commits: CommitQueue, due: DueSig
   };
 }
 
-function recordResults(db: Database, input: RecordResultsInput): RecordResultsOutput {
+/** `disables`: the changes of the webhooks it disables, to signal once committed. */
+function recordResults(db: Database, input: RecordResultsInput, disables: WebhookChange[]): RecordResultsOutput {
   const { now, lease } = input;
   const stale: string[] = [];
   const disabled = new Set<string>();
@@ -200,7 +196,7 @@ function recordResults(db: Database, input: RecordResultsInput): RecordResultsOu
       const delivery = deliveryFrom(db.get<Row>('SELECT * FROM deliveries WHERE seq = ?', row.seq)!);
       const decision = input.onExhausted({ webhook, org: orgFrom(orgRow), delivery, lastError: describeFailure(attempt) });
       if (decision.disable && webhook.enabled) {
-        disableWebhook(db, webhook.id, decision.reason, now);
+        disables.push(disableWebhook(db, webhook.id, decision.reason, now));
         disabled.add(webhook.id);
         const n = decision.notification;
         if (n) {

@@ -7,6 +7,8 @@ import { mainStays, numberTaken, unknownUser, userHasNumber } from '../number-ru
 import { type Row, apiKeyFrom, connectionFrom, numberFrom, orgFrom, userFrom } from '../rows.ts';
 import { type Database, given, isUniqueViolation, toPage } from './database.ts';
 import type { IngestTokenCache } from '../ingest-token-cache.ts';
+import type { ChangeSignal } from '../change-signal.ts';
+import { nextSettingsVersion } from './webhooks.ts';
 
 /** `field`: the input that collides, so the answer names it (problem+json `field`). */
 function conflictOnDuplicate<T>(what: string, fn: () => T, field?: string): T {
@@ -18,7 +20,7 @@ function conflictOnDuplicate<T>(what: string, fn: () => T, field?: string): T {
   }
 }
 
-export function sqliteOrgs(db: Database, ingestTokens: IngestTokenCache): OrgStore {
+export function sqliteOrgs(db: Database, ingestTokens: IngestTokenCache, changes: ChangeSignal): OrgStore {
   const get = (id: string) => {
     const row = db.get<Row>('SELECT * FROM orgs WHERE id = ?', id);
     return row ? orgFrom(row) : null;
@@ -41,27 +43,42 @@ export function sqliteOrgs(db: Database, ingestTokens: IngestTokenCache): OrgSto
       const rows = db.all<Row>('SELECT * FROM orgs WHERE id > ? ORDER BY id LIMIT ?', after ?? '', limit + 1).map(orgFrom);
       return toPage(rows, limit, (org) => org.id);
     },
-    async update(id, patch: OrgPatch, now) {
-      const current = get(id);
-      if (!current) return null;
-      const next: Org = { ...current, ...given(patch), updatedAt: now };
-      ingestTokens.clear();
-      conflictOnDuplicate(`An organization with domain "${next.domain}"`, () =>
+    async update(id, patch: OrgPatch, now, holdDeliveries) {
+      const result = db.transaction(() => {
+        const current = get(id);
+        if (!current) return null;
+        const next: Org = { ...current, ...given(patch), updatedAt: now };
+        conflictOnDuplicate(`An organization with domain "${next.domain}"`, () =>
+          db.run(
+            'UPDATE orgs SET name = ?, domain = ?, plan = ?, notification_emails = ?, default_country = ?, updated_at = ? WHERE id = ?',
+            next.name, next.domain, next.plan, JSON.stringify(next.notificationEmails), next.defaultCountry, now, id,
+          ),
+          'domain',
+        );
+        if (!holdDeliveries?.(current, next)) return { org: next, change: null };
+        // What was owed is held for a later replay, and every webhook of the organization changed.
         db.run(
-          'UPDATE orgs SET name = ?, domain = ?, plan = ?, notification_emails = ?, default_country = ?, updated_at = ? WHERE id = ?',
-          next.name, next.domain, next.plan, JSON.stringify(next.notificationEmails), next.defaultCountry, now, id,
-        ),
-        'domain',
-      );
-      return next;
+          "UPDATE deliveries SET status = 'held', next_attempt_at = NULL, after_seq = NULL, updated_at = ? WHERE org_id = ? AND status IN ('pending', 'waiting')",
+          now, id,
+        );
+        const version = nextSettingsVersion(db);
+        db.run('UPDATE webhooks SET settings_version = ? WHERE org_id = ?', version, id);
+        return { org: next, change: { version, webhookIds: [], orgIds: [id] } };
+      });
+      ingestTokens.clear();
+      if (result?.change) changes.emit(result.change);
+      return result;
     },
     async delete(id) {
       ingestTokens.clear();
-      return db.transaction(() => {
+      const change = db.transaction(() => {
         // Tables without a foreign key to orgs (hot-path tables stay FK-light) are cleared by hand.
         db.run('DELETE FROM notifications WHERE org_id = ?', id);
-        return db.run('DELETE FROM orgs WHERE id = ?', id) > 0;
+        if (db.run('DELETE FROM orgs WHERE id = ?', id) === 0) return null;
+        return { version: nextSettingsVersion(db), webhookIds: [], orgIds: [id] };
       });
+      if (change) changes.emit(change);
+      return change;
     },
   };
 }

@@ -1,8 +1,15 @@
-// Webhooks on SQLite.
-import type { Webhook, WebhookPatch } from '../../delivery/webhook.ts';
-import type { WebhookStore } from '../store.ts';
+// Webhooks on SQLite. Every change draws the next settings version and is signalled to this
+// process's subscribers once committed (ChangeFeed; SQLite has one process).
+import type { Webhook } from '../../delivery/webhook.ts';
+import type { ChangeFeed, WebhookChange, WebhookStore } from '../store.ts';
 import { type Row, webhookFrom } from '../rows.ts';
+import type { ChangeSignal } from '../change-signal.ts';
 import { type Database, given, toPage } from './database.ts';
+
+/** The next webhook settings version (one counter: versions never repeat, whatever is deleted). */
+export function nextSettingsVersion(db: Database): number {
+  return Number(db.get<Row>('UPDATE webhook_settings_version SET value = value + 1 WHERE id = 1 RETURNING value')!.value);
+}
 
 /** Holds what the webhook still owes, so a disabled webhook sends nothing until replayed. */
 export function holdOpenDeliveries(db: Database, webhookId: string, now: number): number {
@@ -12,27 +19,40 @@ export function holdOpenDeliveries(db: Database, webhookId: string, now: number)
   );
 }
 
-export function disableWebhook(db: Database, webhookId: string, reason: string, now: number): void {
-  db.run('UPDATE webhooks SET enabled = 0, disabled_reason = ?, disabled_at = ?, updated_at = ? WHERE id = ?', reason, now, now, webhookId);
+/** Disables the webhook, holds what it owes, and answers the change to signal once committed. */
+export function disableWebhook(db: Database, webhookId: string, reason: string, now: number): WebhookChange {
+  const version = nextSettingsVersion(db);
+  db.run('UPDATE webhooks SET enabled = 0, disabled_reason = ?, disabled_at = ?, updated_at = ?, settings_version = ? WHERE id = ?', reason, now, now, version, webhookId);
   holdOpenDeliveries(db, webhookId, now);
+  return { version, webhookIds: [webhookId], orgIds: [] };
 }
 
-export function sqliteWebhooks(db: Database): WebhookStore {
+export function sqliteWebhooks(db: Database, changes: ChangeSignal): WebhookStore {
   const get = (orgId: string, id: string): Webhook | null => {
     const row = db.get<Row>('SELECT * FROM webhooks WHERE org_id = ? AND id = ?', orgId, id);
     return row ? webhookFrom(row) : null;
   };
+  /** Runs `write` in one transaction, then tells this process's subscribers. */
+  const committed = <T extends { change: WebhookChange } | null>(write: () => T): T => {
+    const result = db.transaction(write);
+    if (result) changes.emit(result.change);
+    return result;
+  };
   return {
-    async create(w) {
-      db.run(
-        `INSERT INTO webhooks (id, org_id, url, events, format, content_type, api_token, description, retry_schedule_s, timeout_ms,
-           secret, previous_secret, previous_secret_expires_at, enabled, disabled_reason, disabled_at, last_success_at, last_error, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        w.id, w.orgId, w.url, JSON.stringify(w.events), w.format, w.contentType, w.apiToken, w.description,
-        w.retryScheduleS ? JSON.stringify(w.retryScheduleS) : null, w.timeoutMs, w.secret, w.previousSecret, w.previousSecretExpiresAt,
-        w.enabled ? 1 : 0, w.disabledReason, w.disabledAt, w.lastSuccessAt, w.lastError, w.createdAt, w.updatedAt,
-      );
-      return w;
+    async create(input) {
+      return db.transaction(() => {
+        const w = { ...input, settingsVersion: nextSettingsVersion(db) };
+        db.run(
+          `INSERT INTO webhooks (id, org_id, url, events, format, content_type, api_token, description, retry_schedule_s, timeout_ms,
+             secret, previous_secret, previous_secret_expires_at, enabled, disabled_reason, disabled_at, last_success_at, last_error,
+             settings_version, created_at, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          w.id, w.orgId, w.url, JSON.stringify(w.events), w.format, w.contentType, w.apiToken, w.description,
+          w.retryScheduleS ? JSON.stringify(w.retryScheduleS) : null, w.timeoutMs, w.secret, w.previousSecret, w.previousSecretExpiresAt,
+          w.enabled ? 1 : 0, w.disabledReason, w.disabledAt, w.lastSuccessAt, w.lastError, w.settingsVersion, w.createdAt, w.updatedAt,
+        );
+        return w;
+      });
     },
     async get(orgId, id) {
       return get(orgId, id);
@@ -43,45 +63,51 @@ export function sqliteWebhooks(db: Database): WebhookStore {
         .map(webhookFrom);
       return toPage(rows, limit, (w) => w.id);
     },
-    async update(orgId, id, patch: WebhookPatch, now) {
-      const current = get(orgId, id);
-      if (!current) return null;
-      const next: Webhook = { ...current, ...given(patch), updatedAt: now };
-      db.run(
-        `UPDATE webhooks SET url = ?, events = ?, format = ?, content_type = ?, api_token = ?, description = ?, retry_schedule_s = ?,
-           timeout_ms = ?, updated_at = ? WHERE org_id = ? AND id = ?`,
-        next.url, JSON.stringify(next.events), next.format, next.contentType, next.apiToken, next.description,
-        next.retryScheduleS ? JSON.stringify(next.retryScheduleS) : null, next.timeoutMs, now, orgId, id,
-      );
-      return next;
-    },
-    async delete(orgId, id) {
-      return db.transaction(() => {
-        db.run('DELETE FROM attempts WHERE webhook_id = ?', id);
-        return db.run('DELETE FROM webhooks WHERE org_id = ? AND id = ?', orgId, id) > 0;
-      });
-    },
-    async enable(orgId, id, now) {
-      const changed = db.run(
-        'UPDATE webhooks SET enabled = 1, disabled_reason = NULL, disabled_at = NULL, updated_at = ? WHERE org_id = ? AND id = ?',
-        now, orgId, id,
-      );
-      return changed ? get(orgId, id) : null;
-    },
-    async disable(orgId, id, reason, now) {
-      return db.transaction(() => {
+    async change(orgId, id, edit, now) {
+      return committed(() => {
         const current = get(orgId, id);
         if (!current) return null;
-        if (current.enabled) disableWebhook(db, id, reason, now);
-        return get(orgId, id);
+        const next: Webhook = { ...current, ...given(edit.settings ?? {}), updatedAt: now };
+        db.run(
+          `UPDATE webhooks SET url = ?, events = ?, format = ?, content_type = ?, api_token = ?, description = ?, retry_schedule_s = ?,
+             timeout_ms = ?, updated_at = ? WHERE id = ?`,
+          next.url, JSON.stringify(next.events), next.format, next.contentType, next.apiToken, next.description,
+          next.retryScheduleS ? JSON.stringify(next.retryScheduleS) : null, next.timeoutMs, now, id,
+        );
+        if (edit.state?.enabled === true && !current.enabled) {
+          db.run('UPDATE webhooks SET enabled = 1, disabled_reason = NULL, disabled_at = NULL WHERE id = ?', id);
+        }
+        if (edit.state?.enabled === false && current.enabled) disableWebhook(db, id, edit.state.reason, now);
+        if (edit.secret) {
+          db.run('UPDATE webhooks SET previous_secret = secret, previous_secret_expires_at = ?, secret = ? WHERE id = ?', edit.secret.previousExpiresAt, edit.secret.secret, id);
+        }
+        const version = nextSettingsVersion(db);
+        db.run('UPDATE webhooks SET settings_version = ? WHERE id = ?', version, id);
+        return { value: get(orgId, id)!, change: { version, webhookIds: [id], orgIds: [] } };
       });
     },
-    async rotateSecret(orgId, id, secret, previousExpiresAt, now) {
-      const changed = db.run(
-        'UPDATE webhooks SET previous_secret = secret, previous_secret_expires_at = ?, secret = ?, updated_at = ? WHERE org_id = ? AND id = ?',
-        previousExpiresAt, secret, now, orgId, id,
-      );
-      return changed ? get(orgId, id) : null;
+    async delete(orgId, id) {
+      const deleted = committed(() => {
+        // Ownership first: every statement after it may name the webhook by id alone.
+        if (!get(orgId, id)) return null;
+        db.run('DELETE FROM attempts WHERE webhook_id = ?', id); // faster than the cascade through deliveries
+        db.run('DELETE FROM webhooks WHERE org_id = ? AND id = ?', orgId, id);
+        return { change: { version: nextSettingsVersion(db), webhookIds: [id], orgIds: [] } };
+      });
+      return deleted?.change ?? null;
+    },
+  };
+}
+
+/** The feed of one process: its own changes, acknowledged by itself. */
+export function sqliteChangeFeed(signal: ChangeSignal): ChangeFeed {
+  return {
+    subscribe: (listener) => signal.subscribe(listener),
+    async acknowledge(version, owner) {
+      signal.acknowledged(version, owner);
+    },
+    awaitAcknowledged({ version, self, timeoutMs }) {
+      return signal.wait(version, new Set([self]), timeoutMs);
     },
   };
 }
