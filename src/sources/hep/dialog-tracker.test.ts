@@ -1,8 +1,9 @@
 // The SIP dialog tracker against message sequences as sipp through kamailio produces them (both
 // mirrored copies, kamailio's Via on the relayed one), then against the shared real captures.
 import { describe, expect, it } from 'vitest';
-import { type CaptureName, loadCapture } from '../../../test/fixtures/sip/captures.ts';
+import { type CaptureName, type RecordedCaptureName, loadCapture } from '../../../test/fixtures/sip/captures.ts';
 import { DEFAULT_RETRY_WINDOW_MS, type DialogState, type DialogStep, type SipObservation, type TrackerConfig, expire, observe } from './dialog-tracker.ts';
+import { restoreState } from './dialog-state.ts';
 import { RETRYABLE_FINALS } from './final-responses.ts';
 import { decodeHep } from './hep-packet.ts';
 import type { NameAddr, SipMessage, Via } from './sip-message.ts';
@@ -405,6 +406,25 @@ describe('dialog tracker: lost messages, copies and order', () => {
     expect(observe(null, obs(sip(A, 200, { cseq: 'REGISTER' }), 0), CONFIG)).toEqual({ state: null, steps: [] });
   });
 
+  it('a state persisted by the version with one clock (capture times only, a challenge) goes on', () => {
+    const stored = {
+      callId: A.id, phase: 'ringing', firstSeenMs: T, lastSeenMs: T + 6, held: [], answer: null, cancel: null, lastStepAt: T, endedMs: null,
+      invite: { seq: 1, originHops: 1, upstreamBranch: `z9hG4bK-${A.id}-INVITE-1`, at: T },
+      challenge: { at: T + 6, status: 407 },
+    };
+    const state = restoreState(JSON.parse(JSON.stringify(stored)));
+    let current: DialogState = state;
+    const steps: DialogStep[] = [];
+    for (const item of [...ringing(A, 10, 'uas-1', { seq: 2 }), ...answer(A, 900, { seq: 2 })]) {
+      const result = observe(current, item, CONFIG);
+      steps.push(...result.steps);
+      current = result.state!;
+    }
+    expect(steps).toEqual([answered(A, 900)]);
+    expect(expire(state, T + 6 + 1_999, CONFIG).steps).toEqual([]);
+    expect(expire(state, T + 6 + 2_000, CONFIG).steps).toEqual([ended(A, 6, 'UNANSWERED', 'failure', 407)]);
+  });
+
   it('an ended dialog absorbs late copies, then is forgotten forgetAfterMs after its last message', () => {
     let state: DialogState | null = null;
     for (const item of [...ringing(A), ...reject(A, 486, 700)]) state = observe(state, item, CONFIG).state;
@@ -418,7 +438,7 @@ describe('dialog tracker: lost messages, copies and order', () => {
 });
 
 describe('dialog tracker: real kamailio captures', () => {
-  function replay(name: CaptureName, order: 'arrival' | 'capture-time'): DialogStep[] {
+  function replay(name: CaptureName | RecordedCaptureName, order: 'arrival' | 'capture-time'): DialogStep[] {
     const observations = loadCapture(name).map((record): SipObservation => {
       const hep = decodeHep(record.raw);
       if (!hep.ok) throw new Error(`${name} #${record.seq}: ${hep.reason}`);
@@ -456,5 +476,21 @@ describe('dialog tracker: real kamailio captures', () => {
       { type: 'started', callId, at: at(1795290885874062), from: '+31850609004', to: '503', caller: '+31850609004', callee: '503', subject: 'busy-486' },
       { type: 'ended', callId, at: at(1795290886082643), outcome: 'UNANSWERED', why: 'failure', sipCode: 486 },
     ]);
+  });
+
+  // recorded here through kamailio (test/fixtures/sip/record.ts): every one is a single answered call
+  it.each([
+    ['challenge-401-answered', ['500']],
+    ['challenge-407-late-answered', ['501']],
+    ['redirect-302-answered', ['501', '500']], // Contact 501, the retried INVITE's Request-URI 501, To 500
+    ['session-timer-422-answered', ['501']],
+    ['answered-random-contact', ['x7f3kq9a', '500']],
+    ['outbound-own-number', ['+31612345678']],
+  ] as const)('%s: one call, answered, ended by the BYE', (name, answeredBy) => {
+    for (const order of ['arrival', 'capture-time'] as const) {
+      const steps = replay(name, order);
+      expect(steps.map((step) => (step.type === 'ended' ? `${step.type} ${step.outcome} ${step.why}` : step.type))).toEqual(['started', 'answered', 'ended ANSWERED bye']);
+      expect(steps[1]).toMatchObject({ answeredBy });
+    }
   });
 });
