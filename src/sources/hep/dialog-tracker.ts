@@ -16,7 +16,7 @@
 //   because a 200 OK can still win the race; `at` is the latest CANCEL's time, when the caller gave
 //   up. No final response within settleMs of the CANCEL: ended as if the 487 came.
 // - Completed elsewhere (CANCEL or 487 with Reason cause=200), no 2xx seen: when the final response
-//   ends this leg, answered (answeredBy null) and ended ANSWERED 'completed-elsewhere' at the CANCEL
+//   ends this leg, answered (answeredBy empty) and ended ANSWERED 'completed-elsewhere' at the CANCEL
 //   time, since nothing more of the call is seen on this leg; a BYE first ends it 'bye'.
 // - Early messages (a response, CANCEL or BYE before any initial INVITE of the Call-ID) are held in
 //   state for settleMs and replayed when the INVITE arrives, else dropped without steps.
