@@ -9,8 +9,9 @@ import { type CounterWatch, type HepCounters, total } from './hep-counters.ts';
 /**
  * UDP, closed loop: datagrams go out in small batches while the collector's socket holds fewer than
  * this many unread bytes (/proc/net/udp rx_queue, in the kernel's accounting, ~1.5–2 KiB per
- * loopback datagram). Its receive buffer is the kernel default (net.core.rmem_default, 208 KiB
- * here), so a third of it leaves room for a batch in flight. Without /proc: at most UDP_WINDOW
+ * loopback datagram). Its receive buffer is at least the kernel default (net.core.rmem_default,
+ * 208 KiB; the collector asks for 8 MiB, up to net.core.rmem_max), so a third of that leaves room
+ * for a batch in flight. Without /proc: at most UDP_WINDOW
  * datagrams beyond the collector's received counter.
  */
 export const UDP_QUEUE_BYTES = 64 * 1024;

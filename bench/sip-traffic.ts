@@ -266,7 +266,7 @@ function selfCheck(template: Template): void {
   template.messages.forEach((message, index) => {
     const sip = parseSip(fixContentLength(render(message, values)));
     if (!sip.ok) throw new Error(`${template.scenario} #${index}: generated SIP does not parse: ${sip.reason}`);
-    const result = observe(state, { message: sip.message as SipMessage, atMs: message.offsetUs / 1_000 }, { maxCallMs: 4 * 3_600_000, forgetAfterMs: 60_000 });
+    const result = observe(state, { message: sip.message as SipMessage, atMs: message.offsetUs / 1_000, seenMs: message.offsetUs / 1_000 }, { maxCallMs: 4 * 3_600_000, forgetAfterMs: 60_000 });
     state = result.state;
     for (const step of result.steps) steps.push({ step, index });
   });

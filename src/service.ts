@@ -173,11 +173,11 @@ export async function startService(config: Config, options: ServiceOptions = {})
   if (config.hep.enabled) {
     const source = createHepSource({
       store, ingest, clock, log, metrics,
-      config: { reorderWindowMs: HEP_REORDER_WINDOW_MS, maxHeld: config.hep.maxBacklog, maxCallMs: config.hep.maxCallMs, forgetAfterMs: HEP_FORGET_AFTER_MS },
+      config: { reorderWindowMs: HEP_REORDER_WINDOW_MS, maxHeld: config.hep.maxBacklog, maxCallMs: config.hep.maxCallMs, forgetAfterMs: HEP_FORGET_AFTER_MS, retryWindowMs: config.hep.retryWindowMs },
     });
     try {
       const listener = await startHepListener({
-        host: config.hep.host, port: config.hep.port, source, log, tickMs: HEP_TICK_MS, pauseBacklog: Math.max(Math.ceil(config.hep.maxBacklog / 5), Math.min(config.hep.maxBacklog, 1_000)),
+        host: config.hep.host, port: config.hep.port, source, log, metrics, udpReceiveBufferBytes: config.hep.udpReceiveBufferBytes, tickMs: HEP_TICK_MS, pauseBacklog: Math.max(Math.ceil(config.hep.maxBacklog / 5), Math.min(config.hep.maxBacklog, 1_000)),
       });
       hep = { source, port: listener.port, close: () => listener.close() };
     } catch (error) {

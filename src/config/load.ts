@@ -16,7 +16,7 @@ export interface Config {
   database: DatabaseConfig;
   role: Role;
   retention: { days: number };
-  hep: { enabled: boolean; host: string; port: number; maxCallMs: number; maxBacklog: number };
+  hep: { enabled: boolean; host: string; port: number; maxCallMs: number; maxBacklog: number; retryWindowMs: number; udpReceiveBufferBytes: number };
   adminToken: string | null;
   portal: { email: string; password: string | null; sessionMs: number };
   dev: boolean;
@@ -98,6 +98,8 @@ function assemble(v: Record<string, unknown>): Config {
       port: v.hepPort as number,
       maxCallMs: (v.hepMaxCallS as number) * 1_000,
       maxBacklog: v.hepMaxBacklog as number,
+      retryWindowMs: (v.hepRetryWindowS as number) * 1_000,
+      udpReceiveBufferBytes: v.hepUdpReceiveBufferBytes as number,
     },
     adminToken: v.adminToken as string | null,
     portal: { email: (v.portalEmail as string).trim().toLowerCase(), password: portalPasswordOf(v.portalPassword as string | null), sessionMs: (v.sessionHours as number) * 3_600_000 },

@@ -19,8 +19,21 @@ interface GaugeEntry {
   read: () => number;
 }
 
+export interface Sample {
+  labels?: Labels;
+  value: number;
+}
+
+/** Values someone else keeps (per capture id, in the kernel…), read at scrape time. */
+interface SampledEntry {
+  kind: 'sampled';
+  type: 'gauge' | 'counter';
+  help: string;
+  read: () => Sample[];
+}
+
 export class Metrics {
-  private readonly entries = new Map<string, CounterEntry | GaugeEntry>();
+  private readonly entries = new Map<string, CounterEntry | GaugeEntry | SampledEntry>();
 
   counter(name: string, help: string): Counter {
     let entry = this.entries.get(name);
@@ -41,11 +54,20 @@ export class Metrics {
     this.entries.set(name, { kind: 'gauge', help, read });
   }
 
+  /** A gauge or counter with labels whose samples are read at scrape time; `type` is what Prometheus is told. */
+  sampled(name: string, help: string, type: 'gauge' | 'counter', read: () => Sample[]): void {
+    this.entries.set(name, { kind: 'sampled', type, help, read });
+  }
+
   /** The current value of a counter (summed over labels when none are given); for tests and benches. */
   value(name: string, labels?: Labels): number {
     const entry = this.entries.get(name);
     if (!entry) return 0;
     if (entry.kind === 'gauge') return entry.read();
+    if (entry.kind === 'sampled') {
+      const samples = entry.read().filter((sample) => !labels || labelKey(sample.labels ?? {}) === labelKey(labels));
+      return samples.reduce((sum, sample) => sum + sample.value, 0);
+    }
     if (labels) return entry.values.get(labelKey(labels)) ?? 0;
     let sum = 0;
     for (const v of entry.values.values()) sum += v;
@@ -55,8 +77,9 @@ export class Metrics {
   render(): string {
     const lines: string[] = [];
     for (const [name, entry] of this.entries) {
-      lines.push(`# HELP ${name} ${entry.help}`, `# TYPE ${name} ${entry.kind}`);
+      lines.push(`# HELP ${name} ${entry.help}`, `# TYPE ${name} ${entry.kind === 'sampled' ? entry.type : entry.kind}`);
       if (entry.kind === 'gauge') lines.push(`${name} ${entry.read()}`);
+      else if (entry.kind === 'sampled') for (const sample of entry.read()) lines.push(`${name}${labelKey(sample.labels ?? {})} ${sample.value}`);
       else if (entry.values.size === 0) lines.push(`${name} 0`);
       else for (const [key, value] of entry.values) lines.push(`${name}${key} ${value}`);
     }

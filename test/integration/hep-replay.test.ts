@@ -1,7 +1,8 @@
 // The real kamailio captures, replayed over UDP to a running callhook with its HEP collector on:
-// the webhooks that come out carry the right direction, user, times, talk time and cause.
+// the webhooks that come out carry the right direction, user, times, talk time and cause. The
+// captures' timing is played on the service's fake clock (helpers/hep-replay.ts `replay`).
 import { describe, expect, it } from 'vitest';
-import { readCapture, sendUdp, shifted } from '../helpers/hep-replay.ts';
+import { replay, readCapture, sendUdp, shifted } from '../helpers/hep-replay.ts';
 import { testScope } from '../helpers/scope.ts';
 import type { Received } from '../helpers/receiver.ts';
 
@@ -27,9 +28,8 @@ describe('HEP collector with real captures', () => {
   }
 
   it('answered, caller hangs up: incoming → answered by 500 → ended ANSWERED with about 2 s of talk', async () => {
-    const { t, receiver, ringotel, port } = await collector();
-    const start = t.clock.now() - 10_000;
-    await sendUdp(port, shifted(readCapture('answered-caller-bye'), start));
+    const { t, receiver, ringotel } = await collector();
+    const { captureStartMs: start } = await replay(t, readCapture('answered-caller-bye'), { skewMs: -10_000 });
     await receiver.waitFor(3);
     const [incoming, answered, ended] = bodies(receiver.received);
     expect([incoming!.type, answered!.type, ended!.type]).toEqual(['call.incoming', 'call.answered', 'call.ended']);
@@ -44,9 +44,9 @@ describe('HEP collector with real captures', () => {
   });
 
   it('caller cancels: ended UNANSWERED with SIP 487; busy: ended UNANSWERED with SIP 486', async () => {
-    const { t, receiver, port } = await collector();
-    await sendUdp(port, shifted(readCapture('unanswered-caller-cancel'), t.clock.now() - 20_000));
-    await sendUdp(port, shifted(readCapture('busy-486'), t.clock.now() - 10_000));
+    const { t, receiver } = await collector();
+    await replay(t, readCapture('unanswered-caller-cancel'), { skewMs: -20_000 });
+    await replay(t, readCapture('busy-486'), { skewMs: -10_000 });
     await receiver.waitFor(4, 8_000);
     const ended = bodies(receiver.received).filter((b) => b.type === 'call.ended');
     expect(ended.map((b) => [b.data.from, b.data.outcome, b.data.sipCode, b.data.talkTimeS, b.data.answeredAt]).sort()).toEqual([
@@ -72,10 +72,8 @@ describe('HEP collector with real captures', () => {
   });
 
   it('does not hold back a PBX whose clock runs minutes ahead of ours', async () => {
-    const { t, receiver, port } = await collector();
-    await sendUdp(port, shifted(readCapture('answered-caller-bye'), t.clock.now() + 5 * 60_000));
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    t.clock.advance(100); // a moment passes (the test clock stands still otherwise)
+    const { t, receiver } = await collector();
+    await replay(t, readCapture('answered-caller-bye'), { skewMs: 5 * 60_000 });
     await receiver.waitFor(3, 3_000);
   });
 
@@ -93,21 +91,20 @@ describe('HEP collector with real captures', () => {
     expect(await metric(/^callhook_hep_packets_rejected_total\{reason="overload"\} (\d+)/m)).toBe(30);
     t.clock.advance(1_000);
     await receiver.waitFor(1, 3_000); // the held INVITE: its 100 copies are one call
-    await sendUdp(port, shifted(readCapture('answered-caller-bye'), t.clock.now() - 10_000));
+    await replay(t, readCapture('answered-caller-bye'), { skewMs: -10_000 });
     await receiver.waitFor(4, 5_000);
     expect(bodies(receiver.received).map((b) => b.type).sort()).toEqual(['call.answered', 'call.ended', 'call.incoming', 'call.incoming']);
   });
 
   it('loses nothing when restarted in the middle of a call, and sends no step twice', async () => {
-    const { t, org, receiver, port } = await collector();
-    const datagrams = shifted(readCapture('answered-caller-bye'), t.clock.now() - 10_000);
+    const { t, org, receiver } = await collector();
+    const datagrams = readCapture('answered-caller-bye');
     const byeAt = datagrams.length - 4; // the BYE and its 200 are the last four datagrams (two copies each)
-    await sendUdp(port, datagrams.slice(0, byeAt));
+    const { arrivalStartMs } = await replay(t, datagrams, { skewMs: -10_000, to: byeAt });
     await receiver.waitFor(2);
-    await new Promise((resolve) => setTimeout(resolve, 100));
     const again = await t.restart();
     scope.defer(() => again.cleanup());
-    await sendUdp(again.service.hep!.port, datagrams.slice(byeAt));
+    await replay(again, datagrams, { skewMs: -10_000, arrivalStartMs, from: byeAt });
     await receiver.waitFor(3, 8_000);
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(bodies(receiver.received).map((b) => b.type)).toEqual(['call.incoming', 'call.answered', 'call.ended']);

@@ -92,6 +92,8 @@ describe.skipIf(skip)('kamailio + sipp → HEPv3 → callhook webhooks', { timeo
     receiver = await startReceiver();
     const webhook = await t.api.post(`/v1/orgs/${org.orgId}/webhooks`, { url: receiver.url, format: 'standard' }, org.apiKey);
     expect(webhook.status).toBe(201);
+    // the organization's own number, which the PBX presents on calls out (outbound-own-number)
+    expect((await t.api.post(`/v1/orgs/${org.orgId}/numbers`, { number: '+31850609100' }, org.apiKey)).status).toBe(201);
     kamailio = await startKamailio(tools.kamailio!, dir, {
       sipPort: await freeUdpPort(),
       calleePort: await freeUdpPort(),
@@ -256,6 +258,64 @@ describe.skipIf(skip)('kamailio + sipp → HEPv3 → callhook webhooks', { timeo
     // at the same time: the second rang and was answered while the first was still going
     expect(at(second.last.startedAt)).toBeLessThan(at(first.last.answeredAt));
     expect(at(second.last.answeredAt)).toBeLessThan(at(first.last.endedAt));
+  });
+
+  // --- the caller sends the INVITE again after a final response: one call ----------------------
+
+  it('401 challenge, the INVITE again with credentials: one call, answered by 500', async () => {
+    const sipp = await run('challenge-401-answered');
+    const [call, ...more] = await callsFrom(['+31850609012'], 3);
+    expect(more).toEqual([]);
+    expect(call!.types).toEqual(['call.incoming', 'call.answered', 'call.ended']);
+    expect(call!.last).toMatchObject({ direction: 'inbound', to: '500', subject: 'challenge-401-answered', user: { extension: '500' }, answeredBy: { extension: '500' } });
+    expectAnswered(call!.last, sipp, 500, 1_000);
+  });
+
+  it('407 challenge, the INVITE again 3 s later: still one call, answered', async () => {
+    const sipp = await run('challenge-407-late-answered');
+    const [call, ...more] = await callsFrom(['+31850609013'], 3);
+    expect(more).toEqual([]);
+    expect(call!.types).toEqual(['call.incoming', 'call.answered', 'call.ended']);
+    expect(call!.last).toMatchObject({ direction: 'inbound', to: '501', user: { extension: '501' }, answeredBy: { extension: '501' } });
+    expectAnswered(call!.last, sipp, 3_500, 1_000); // rang from the first INVITE: 3 s to retry, 0.5 s ringing
+  });
+
+  it('302 to 501, the INVITE again there: one call to 500, answered by 501', async () => {
+    const sipp = await run('redirect-302-answered');
+    const [call, ...more] = await callsFrom(['+31850609014'], 3);
+    expect(more).toEqual([]);
+    expect(call!.types).toEqual(['call.incoming', 'call.answered', 'call.ended']);
+    expect(call!.last).toMatchObject({ direction: 'inbound', to: '500', user: { extension: '500' }, answeredBy: { extension: '501' } });
+    expectAnswered(call!.last, sipp, 500, 1_000);
+  });
+
+  it('422 Session Interval Too Small, the INVITE again with a larger one: one call, answered', async () => {
+    const sipp = await run('session-timer-422-answered');
+    const [call, ...more] = await callsFrom(['+31850609015'], 3);
+    expect(more).toEqual([]);
+    expect(call!.types).toEqual(['call.incoming', 'call.answered', 'call.ended']);
+    expect(call!.last).toMatchObject({ direction: 'inbound', to: '501', user: { extension: '501' }, answeredBy: { extension: '501' } });
+    expectAnswered(call!.last, sipp, 500, 1_000);
+  });
+
+  // --- the organization's directory ------------------------------------------------------------
+
+  it('answered by a client with a random Contact user (WebRTC): answered by the called extension', async () => {
+    const sipp = await run('answered-random-contact');
+    const [call, ...more] = await callsFrom(['+31850609016'], 3);
+    expect(more).toEqual([]);
+    expect(call!.types).toEqual(['call.incoming', 'call.answered', 'call.ended']);
+    expect(call!.last).toMatchObject({ direction: 'inbound', to: '500', user: { extension: '500' }, answeredBy: { extension: '500' } });
+    expectAnswered(call!.last, sipp, 500, 1_000);
+  });
+
+  it('a call out presenting the organization’s own number: outgoing', async () => {
+    const sipp = await run('outbound-own-number');
+    const [call, ...more] = await callsFrom(['+31850609100'], 3);
+    expect(more).toEqual([]);
+    expect(call!.types).toEqual(['call.outgoing', 'call.answered', 'call.ended']);
+    expect(call!.last).toMatchObject({ direction: 'outbound', to: '+31612345678', user: null, answeredBy: null });
+    expectAnswered(call!.last, sipp, 500, 1_000);
   });
 
   it('decoded every datagram kamailio mirrored (none rejected)', async () => {

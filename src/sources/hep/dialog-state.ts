@@ -1,5 +1,6 @@
 // The dialog tracker's persisted state per Call-ID, and the small JSON-safe digest of a SIP message
 // it works from (a SipMessage holds a Map, so early messages are held in state as digests).
+import { retryAfterOf } from './final-responses.ts';
 import type { SipMessage } from './sip-message.ts';
 
 /** Who calls whom, read from an initial INVITE. */
@@ -29,57 +30,90 @@ export interface SipDigest {
   completedElsewhere: boolean;
   /** Initial INVITE only. */
   parties: CallParties | null;
-  /** Responses: the Contact user, else the To user. */
-  responder: string | null;
+  /** Responses: the Contact user (who answered, unless a random WebRTC or softphone one). */
+  contactUser: string | null;
+  /** Responses: the To user. */
+  toUser: string | null;
+  /** Responses: the Retry-After in seconds, or null. */
+  retryAfterS: number | null;
 }
 
 export interface HeldMessage {
   digest: SipDigest;
+  /** Capture time (the phone system's clock). */
   at: number;
+  /** Arrival time (our clock). */
+  seenMs: number;
 }
 
 export type DialogPhase = 'pending' | 'ringing' | 'answered' | 'ended';
 
-/** One Call-ID's dialog; plain JSON (no Maps, Dates or undefined) so it can be persisted as is. */
+/**
+ * One Call-ID's dialog; plain JSON (no Maps, Dates or undefined) so it can be persisted as is.
+ * Two clocks: `at` fields are capture times (the phone system's clock; a step's time), `…Ms` fields
+ * are arrival times (our clock; every timer counts on it, so a phone system's skew moves no timer).
+ */
 export interface DialogState {
   callId: string;
   /** pending: messages seen but no initial INVITE yet (nothing emitted). */
   phase: DialogPhase;
   firstSeenMs: number;
-  /** Latest capture time of any message of this Call-ID. */
+  /** Latest arrival of any message of this Call-ID. */
   lastSeenMs: number;
+  /** Latest capture time of any message of this Call-ID. */
+  lastAt: number;
   /** Messages that came before the initial INVITE, replayed when it arrives (pending only). */
   held: HeldMessage[];
   /**
-   * The initial INVITE: its CSeq, and of the copy with the fewest Vias (as the first hop received
-   * it) the Via count and top branch, which the response back to the caller carries.
+   * The initial INVITE (the latest transaction, after retries): its CSeq and From tag, and of the
+   * copy with the fewest Vias (as the first hop received it) the Via count, top branch and
+   * Request-URI user; the response back to the caller carries that Via.
    */
-  invite: { seq: number; originHops: number; upstreamBranch: string | null; at: number } | null;
+  invite: { seq: number; fromTag: string | null; originHops: number; upstreamBranch: string | null; callee: string | null; at: number; seenMs: number } | null;
   /** The first 2xx: tag null when answered elsewhere (no 2xx seen). */
   answer: { at: number; tag: string | null } | null;
   /** The latest CANCEL of the initial INVITE; `elsewhere` once any carried cause=200. */
-  cancel: { at: number; elsewhere: boolean } | null;
-  /** A 401/407 to the initial INVITE: the caller normally retries at once with credentials. */
-  challenge: { at: number; status: number } | null;
+  cancel: { at: number; seenMs: number; elsewhere: boolean } | null;
+  /** A final response the caller may answer with the INVITE again (final-responses.ts), until seenMs + waitMs. */
+  retry: { at: number; seenMs: number; status: number; waitMs: number } | null;
   lastStepAt: number | null;
-  /** When the end was decided (observation or expiry time); forgetting counts from here. */
+  /** When the end was decided (arrival or expiry time, our clock); forgetting counts from here. */
   endedMs: number | null;
 }
 
-export function freshState(callId: string, atMs: number): DialogState {
+export function freshState(callId: string, atMs: number, seenMs: number): DialogState {
   return {
     callId,
     phase: 'pending',
-    firstSeenMs: atMs,
-    lastSeenMs: atMs,
+    firstSeenMs: seenMs,
+    lastSeenMs: seenMs,
+    lastAt: atMs,
     held: [],
     invite: null,
     answer: null,
     cancel: null,
-    challenge: null,
+    retry: null,
     lastStepAt: null,
     endedMs: null,
   };
+}
+
+/**
+ * A state as persisted, also by a version that had one clock (capture times only) and kept a
+ * challenge instead of a retry: read its times as arrival times too.
+ */
+export function restoreState(stored: unknown): DialogState {
+  const state = stored as DialogState & { challenge?: { at: number; status: number } | null };
+  const restored: DialogState = { ...state, lastAt: state.lastAt ?? state.lastSeenMs, retry: state.retry ?? null };
+  restored.held = state.held.map((held) => ({ ...held, seenMs: held.seenMs ?? held.at }));
+  if (state.invite) {
+    const { fromTag = null, callee = null, ...invite } = state.invite;
+    restored.invite = { ...invite, fromTag, callee, seenMs: invite.seenMs ?? invite.at };
+  }
+  if (state.cancel) restored.cancel = { ...state.cancel, seenMs: state.cancel.seenMs ?? state.cancel.at };
+  if (state.challenge) restored.retry = { ...state.challenge, seenMs: state.challenge.at, waitMs: 2_000 };
+  delete (restored as { challenge?: unknown }).challenge;
+  return restored;
 }
 
 export function digestOf(message: SipMessage): SipDigest {
@@ -97,7 +131,9 @@ export function digestOf(message: SipMessage): SipDigest {
     topBranch: message.via[0]?.branch ?? null,
     completedElsewhere: reason !== null && reason.protocol.toUpperCase() === 'SIP' && reason.cause === 200,
     parties: initialInvite ? partiesOf(message.requestUri, message) : null,
-    responder: isRequest ? null : (message.contact?.user ?? message.to.user),
+    contactUser: isRequest ? null : (message.contact?.user ?? null),
+    toUser: isRequest ? null : message.to.user,
+    retryAfterS: isRequest ? null : retryAfterOf(message.headers.get('retry-after')),
   };
 }
 

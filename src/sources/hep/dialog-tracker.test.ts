@@ -1,8 +1,10 @@
 // The SIP dialog tracker against message sequences as sipp through kamailio produces them (both
 // mirrored copies, kamailio's Via on the relayed one), then against the shared real captures.
 import { describe, expect, it } from 'vitest';
-import { type CaptureName, loadCapture } from '../../../test/fixtures/sip/captures.ts';
-import { type DialogState, type DialogStep, type SipObservation, type TrackerConfig, expire, observe } from './dialog-tracker.ts';
+import { type CaptureName, type RecordedCaptureName, loadCapture } from '../../../test/fixtures/sip/captures.ts';
+import { DEFAULT_RETRY_WINDOW_MS, type DialogState, type DialogStep, type SipObservation, type TrackerConfig, expire, observe } from './dialog-tracker.ts';
+import { restoreState } from './dialog-state.ts';
+import { RETRYABLE_FINALS } from './final-responses.ts';
 import { decodeHep } from './hep-packet.ts';
 import type { NameAddr, SipMessage, Via } from './sip-message.ts';
 import { parseSip } from './sip-parse.ts';
@@ -55,7 +57,8 @@ function sip(call: Call, first: string | number, spec: Spec = {}): SipMessage {
     : { ...common, kind: 'response', status: first, reasonPhrase: '' };
 }
 
-const obs = (message: SipMessage, at: number): SipObservation => ({ message, atMs: T + at });
+/** Captured and arrived at the same moment; `track` also runs every feed with the capture clock off. */
+const obs = (message: SipMessage, at: number): SipObservation => ({ message, atMs: T + at, seenMs: T + at });
 const withVia = (message: SipMessage, branch: string): SipMessage => ({ ...message, via: [via('127.0.0.1', branch), ...message.via] });
 type Copies = [SipObservation, SipObservation];
 /** A request kamailio relays: as received at `at`, as sent on (its Via on top) 1 ms later. */
@@ -80,8 +83,8 @@ function hangUp(call: Call, at: number, byCallee = false, seq = 2, toTag = 'uas-
   return [...relay(sip(call, 'BYE', byeSpec), at), ...relayBack(sip(call, 200, { ...byeSpec, cseq: 'BYE' }), at + 2)];
 }
 /** A final failure: the callee's to kamailio, kamailio's ACK, the one relayed upstream, the caller's ACK. */
-function reject(call: Call, status: number, at: number, toTag = 'uas-1', branch = 'z9hG4bKk.0', seq = 1): SipObservation[] {
-  const [down, up] = relayBack(sip(call, status, { toTag, seq }), at, branch);
+function reject(call: Call, status: number, at: number, toTag = 'uas-1', branch = 'z9hG4bKk.0', seq = 1, headers: Record<string, string> = {}): SipObservation[] {
+  const [down, up] = relayBack(sip(call, status, { toTag, seq, headers }), at, branch);
   const ack = (vias: Via[]) => sip(call, 'ACK', { toTag, seq, via: vias });
   return [down, obs(ack(hop(`${branch}-ack`)), at + 0.5), up, obs(ack([via(UAC, `z9hG4bK-ack-${status}`)]), at + 1.5)];
 }
@@ -89,7 +92,7 @@ function reject(call: Call, status: number, at: number, toTag = 'uas-1', branch 
 type StartedExtra = { from?: string; caller?: string | null; subject?: string };
 const started = (call: Call, at: number, extra: StartedExtra = {}): DialogStep =>
   ({ type: 'started', callId: call.id, at: T + at, from: call.from, to: call.to, caller: call.from, callee: call.to, ...extra });
-const answered = (call: Call, at: number, answeredBy: string | null = call.to): DialogStep => ({ type: 'answered', callId: call.id, at: T + at, answeredBy });
+const answered = (call: Call, at: number, answeredBy: string[] = [call.to]): DialogStep => ({ type: 'answered', callId: call.id, at: T + at, answeredBy });
 type Why = 'bye' | 'cancel' | 'failure' | 'completed-elsewhere' | 'lost-bye';
 function ended(call: Call, at: number, outcome: 'ANSWERED' | 'UNANSWERED', why: Why, sipCode?: number): DialogStep {
   return { type: 'ended', callId: call.id, at: T + at, outcome, why, ...(sipCode === undefined ? {} : { sipCode }) };
@@ -97,11 +100,24 @@ function ended(call: Call, at: number, outcome: 'ANSWERED' | 'UNANSWERED', why: 
 
 type Feed = SipObservation | { expireAt: number };
 
-/** The feed's steps, checked three ways: as is, persisted between every item, every observation twice. */
+/**
+ * Phone-system clocks off from ours: behind by 2.5 s and by 4 hours, ahead by 2 days. Every timer
+ * counts on arrival time, so the steps are the same, their times moved by the skew.
+ */
+const SKEWS_MS = [-2_500, -4 * 3_600_000, 2 * 86_400_000];
+
+/**
+ * The feed's steps, checked every way: as is, persisted between every item, every observation
+ * twice, and with the capture clock skewed.
+ */
 function track(feed: Feed[]): DialogStep[] {
   const plain = drive(feed, false);
   expect(drive(feed, true)).toEqual(plain);
   expect(drive(feed.flatMap((item): Feed[] => ('expireAt' in item ? [item] : [item, item])), true)).toEqual(plain);
+  for (const skewMs of SKEWS_MS) {
+    const skewed = feed.map((item): Feed => ('expireAt' in item ? item : { ...item, atMs: item.atMs + skewMs }));
+    expect(drive(skewed, true), `capture clock off by ${skewMs} ms`).toEqual(plain.map((step) => ({ ...step, at: step.at + skewMs })));
+  }
   return plain;
 }
 
@@ -141,12 +157,12 @@ describe('dialog tracker: answered calls', () => {
 
   it('answered, then the callee hangs up', () => {
     const feed = [...ringing(A), ...answer(A, 1000, { contact: 'phone-500' }), ...hangUp(A, 5000, true, 1)];
-    expect(track(feed)).toEqual([started(A, 0), answered(A, 1000, 'phone-500'), ended(A, 5000, 'ANSWERED', 'bye')]);
+    expect(track(feed)).toEqual([started(A, 0), answered(A, 1000, ['phone-500', '500']), ended(A, 5000, 'ANSWERED', 'bye')]);
   });
 
   it('183 early media, then the answer; no Contact: answered by the To user', () => {
     const feed = [...ringing(A), ...relayBack(sip(A, 183, { toTag: 'uas-1' }), 300), ...answer(A, 4000, { contact: null }), ...hangUp(A, 9000)];
-    expect(track(feed)).toEqual([started(A, 0), answered(A, 4000, '500'), ended(A, 9000, 'ANSWERED', 'bye')]);
+    expect(track(feed)).toEqual([started(A, 0), answered(A, 4000), ended(A, 9000, 'ANSWERED', 'bye')]);
   });
 
   it('a re-INVITE (hold) is no new call and no second answer', () => {
@@ -179,7 +195,7 @@ describe('dialog tracker: answered calls', () => {
 });
 
 describe('dialog tracker: unanswered calls', () => {
-  it.each([486, 603, 404, 408, 480, 503, 302])('a final %i ends the call UNANSWERED with that code, at the copy sent upstream', (status) => {
+  it.each([486, 603, 404, 408, 480, 488, 500, 503, 504, 580, 600])('a final %i ends the call UNANSWERED with that code, at the copy sent upstream', (status) => {
     expect(track([...ringing(A), ...reject(A, status, 700)])).toEqual([started(A, 0), ended(A, 701, 'UNANSWERED', 'failure', status)]);
   });
 
@@ -210,11 +226,86 @@ describe('dialog tracker: unanswered calls', () => {
     expect(track([...ringing(A), ...hangUp(A, 800)])).toEqual([started(A, 0), ended(A, 800, 'UNANSWERED', 'bye')]);
   });
 
-  it('a 407 challenge is no failure: the INVITE retried with credentials is the same call', () => {
-    const feed = [...ringing(A), ...reject(A, 407, 5), ...ringing(A, 10, 'uas-1', { seq: 2 }), ...answer(A, 900, { seq: 2 }), ...hangUp(A, 2000, false, 3)];
+});
+
+describe('dialog tracker: a final response the caller may answer with the INVITE again', () => {
+  const windowMs = DEFAULT_RETRY_WINDOW_MS;
+  /** Every row of the table, both ends of its range; Retry-After rows with one inside the window. */
+  const rows = RETRYABLE_FINALS.flatMap((row) =>
+    [...new Set([row.from, row.to])].map((status) => {
+      const retryAfterS = row.rule === 'retry-after' ? 10 : null;
+      const headers: Record<string, string> = retryAfterS === null ? {} : { 'retry-after': `${retryAfterS};duration=60` };
+      return { status, headers, waitMs: (retryAfterS ?? 0) * 1_000 + windowMs };
+    }),
+  );
+  /** The final at 5 (upstream copy at 6), the same INVITE again at `againAt` with CSeq 2. */
+  function retried(status: number, headers: Record<string, string>, againAt: number, expiries: number[] = []): Feed[] {
+    return [
+      ...ringing(A),
+      ...reject(A, status, 5, 'uas-1', 'z9hG4bKk.0', 1, headers),
+      ...expiries.map((at) => ({ expireAt: at })),
+      ...ringing(A, againAt, 'uas-2', { seq: 2 }),
+      ...answer(A, againAt + 900, { seq: 2, toTag: 'uas-2' }),
+      ...hangUp(A, againAt + 3000, false, 3, 'uas-2'),
+    ];
+  }
+
+  it.each(rows)('$status, then the INVITE again (same From tag, higher CSeq) as late as it may come: one call, answered', ({ status, headers, waitMs }) => {
+    const againAt = 6 + waitMs - 10; // within the wait, timers run up to it
+    const feed = retried(status, headers, againAt, [1_000, 6 + waitMs - 11]);
+    expect(track(feed)).toEqual([started(A, 0), answered(A, againAt + 900), ended(A, againAt + 3000, 'ANSWERED', 'bye')]);
+  });
+
+  it.each(rows)('$status and no retry: ended UNANSWERED with it once the wait is over, at its own time', ({ status, headers, waitMs }) => {
+    const feed: Feed[] = [...ringing(A), ...reject(A, status, 5, 'uas-1', 'z9hG4bKk.0', 1, headers), { expireAt: 6 + waitMs - 1 }];
+    expect(track(feed)).toEqual([started(A, 0)]);
+    expect(track([...feed, { expireAt: 6 + waitMs }])).toEqual([started(A, 0), ended(A, 6, 'UNANSWERED', 'failure', status)]);
+  });
+
+  it('a retry after the wait is over is too late: the call ended at the final response', () => {
+    const feed = retried(401, {}, 6 + windowMs + 5, [6 + windowMs]);
+    expect(track(feed)).toEqual([started(A, 0), ended(A, 6, 'UNANSWERED', 'failure', 401)]);
+  });
+
+  it.each([
+    ['500 without Retry-After', 500, {}],
+    ['503 without Retry-After', 503, {}],
+    ['503 with a Retry-After beyond the window', 503, { 'retry-after': String(windowMs / 1_000 + 1) }],
+    ['486 with Retry-After (when to call again: a new call)', 486, { 'retry-after': '5' }],
+    ['480 with Retry-After', 480, { 'retry-after': '5' }],
+  ])('%s ends the call at once', (_, status, headers) => {
+    expect(track([...ringing(A), ...reject(A, status, 5, 'uas-1', 'z9hG4bKk.0', 1, headers)])).toEqual([started(A, 0), ended(A, 6, 'UNANSWERED', 'failure', status)]);
+  });
+
+  it('302, the INVITE again to the Contact: answered by whoever took it there', () => {
+    const toBob = (message: SipMessage): SipMessage => ({ ...message, requestUri: 'sip:501@127.0.0.1:5060' }) as SipMessage;
+    const again = relay(toBob(sip(A, 'INVITE', { seq: 2 })), 40);
+    const feed = [...ringing(A), ...reject(A, 302, 5), ...again, ...answer(A, 900, { seq: 2, toTag: 'bob', contact: 'x7f3kq9a' }), ...hangUp(A, 2000, false, 3, 'bob')];
+    expect(track(feed)).toEqual([started(A, 0), answered(A, 900, ['x7f3kq9a', '501', '500']), ended(A, 2000, 'ANSWERED', 'bye')]);
+  });
+
+  it('an INVITE with a higher CSeq but another From tag is not the caller asking again', () => {
+    const stranger = relay(sip(A, 'INVITE', { seq: 2 }), 40).map((o) => ({ ...o, message: { ...o.message, from: { ...o.message.from, tag: 'stranger' } } }));
+    const feed: Feed[] = [...ringing(A), ...reject(A, 401, 5), ...stranger, ...answer(A, 900, { seq: 2 }), { expireAt: 6 + windowMs }];
+    expect(track(feed)).toEqual([started(A, 0), ended(A, 6, 'UNANSWERED', 'failure', 401)]);
+  });
+
+  it('a call the caller cancelled is not retried: its final ends it at once', () => {
+    const feed = [...ringing(A), ...relay(sip(A, 'CANCEL'), 100), ...reject(A, 401, 105)];
+    expect(track(feed)).toEqual([started(A, 0), ended(A, 106, 'UNANSWERED', 'failure', 401)]);
+  });
+
+  it('challenged twice (proxy, then callee): one call', () => {
+    const feed = [
+      ...ringing(A),
+      ...reject(A, 407, 5),
+      ...ringing(A, 10, 'uas-1', { seq: 2 }),
+      ...reject(A, 401, 15, 'uas-1', 'z9hG4bKk.0', 2),
+      ...ringing(A, 20, 'uas-1', { seq: 3 }),
+      ...answer(A, 900, { seq: 3 }),
+      ...hangUp(A, 2000, false, 4),
+    ];
     expect(track(feed)).toEqual([started(A, 0), answered(A, 900), ended(A, 2000, 'ANSWERED', 'bye')]);
-    const abandoned: Feed[] = [...ringing(A), ...reject(A, 407, 5), { expireAt: 2006 }];
-    expect(track(abandoned)).toEqual([started(A, 0), ended(A, 6, 'UNANSWERED', 'failure', 407)]);
   });
 });
 
@@ -239,7 +330,7 @@ describe('dialog tracker: forking', () => {
     ['mirrored before the 2xx', [...cancelAlice.slice(0, 1), ...bobAnswers, ...cancelAlice.slice(1)]],
   ])('one branch answers, the other is cancelled with cause=200 (%s): one answer, ended ANSWERED', (_, middle) => {
     const feed = [...forked(), ...middle, ...hangUp(A, 8000, false, 2, 'bob')];
-    expect(track(feed)).toEqual([started(A, 0), answered(A, 3000, '501'), ended(A, 8000, 'ANSWERED', 'bye')]);
+    expect(track(feed)).toEqual([started(A, 0), answered(A, 3000, ['501', '500']), ended(A, 8000, 'ANSWERED', 'bye')]);
   });
 
   it('every branch fails: UNANSWERED with the code kamailio relays upstream', () => {
@@ -269,7 +360,7 @@ describe('dialog tracker: forking', () => {
       obs(sip(A, 487, { toTag: 'desk' }), 4002),
       obs(sip(A, 'ACK', { toTag: 'desk' }), 4003),
     ];
-    expect(track(feed)).toEqual([started(A, 0), answered(A, 4000, null), ended(A, 4000, 'ANSWERED', 'completed-elsewhere')]);
+    expect(track(feed)).toEqual([started(A, 0), answered(A, 4000, []), ended(A, 4000, 'ANSWERED', 'completed-elsewhere')]);
   });
 });
 
@@ -315,6 +406,25 @@ describe('dialog tracker: lost messages, copies and order', () => {
     expect(observe(null, obs(sip(A, 200, { cseq: 'REGISTER' }), 0), CONFIG)).toEqual({ state: null, steps: [] });
   });
 
+  it('a state persisted by the version with one clock (capture times only, a challenge) goes on', () => {
+    const stored = {
+      callId: A.id, phase: 'ringing', firstSeenMs: T, lastSeenMs: T + 6, held: [], answer: null, cancel: null, lastStepAt: T, endedMs: null,
+      invite: { seq: 1, originHops: 1, upstreamBranch: `z9hG4bK-${A.id}-INVITE-1`, at: T },
+      challenge: { at: T + 6, status: 407 },
+    };
+    const state = restoreState(JSON.parse(JSON.stringify(stored)));
+    let current: DialogState = state;
+    const steps: DialogStep[] = [];
+    for (const item of [...ringing(A, 10, 'uas-1', { seq: 2 }), ...answer(A, 900, { seq: 2 })]) {
+      const result = observe(current, item, CONFIG);
+      steps.push(...result.steps);
+      current = result.state!;
+    }
+    expect(steps).toEqual([answered(A, 900)]);
+    expect(expire(state, T + 6 + 1_999, CONFIG).steps).toEqual([]);
+    expect(expire(state, T + 6 + 2_000, CONFIG).steps).toEqual([ended(A, 6, 'UNANSWERED', 'failure', 407)]);
+  });
+
   it('an ended dialog absorbs late copies, then is forgotten forgetAfterMs after its last message', () => {
     let state: DialogState | null = null;
     for (const item of [...ringing(A), ...reject(A, 486, 700)]) state = observe(state, item, CONFIG).state;
@@ -328,13 +438,13 @@ describe('dialog tracker: lost messages, copies and order', () => {
 });
 
 describe('dialog tracker: real kamailio captures', () => {
-  function replay(name: CaptureName, order: 'arrival' | 'capture-time'): DialogStep[] {
+  function replay(name: CaptureName | RecordedCaptureName, order: 'arrival' | 'capture-time'): DialogStep[] {
     const observations = loadCapture(name).map((record): SipObservation => {
       const hep = decodeHep(record.raw);
       if (!hep.ok) throw new Error(`${name} #${record.seq}: ${hep.reason}`);
       const sipParse = parseSip(hep.packet.payload);
       if (!sipParse.ok) throw new Error(`${name} #${record.seq}: ${sipParse.reason}`);
-      return { message: sipParse.message, atMs: hep.packet.timestampUs / 1000 };
+      return { message: sipParse.message, atMs: hep.packet.timestampUs / 1000, seenMs: record.recvTsUs / 1000 };
     });
     if (order === 'capture-time') observations.sort((a, b) => a.atMs - b.atMs);
     const steps = drive(observations, true);
@@ -347,7 +457,7 @@ describe('dialog tracker: real kamailio captures', () => {
     const callId = 'answered-caller-bye-1-30645@127.0.0.1';
     expect(replay('answered-caller-bye', order)).toEqual([
       { type: 'started', callId, at: at(1795290869333795), from: '+31850609001', to: '500', caller: '+31850609001', callee: '500', subject: 'answered-caller-bye' },
-      { type: 'answered', callId, at: at(1795290870341752), answeredBy: '500' },
+      { type: 'answered', callId, at: at(1795290870341752), answeredBy: ['500'] },
       { type: 'ended', callId, at: at(1795290872345387), outcome: 'ANSWERED', why: 'bye' },
     ]);
   });
@@ -366,5 +476,21 @@ describe('dialog tracker: real kamailio captures', () => {
       { type: 'started', callId, at: at(1795290885874062), from: '+31850609004', to: '503', caller: '+31850609004', callee: '503', subject: 'busy-486' },
       { type: 'ended', callId, at: at(1795290886082643), outcome: 'UNANSWERED', why: 'failure', sipCode: 486 },
     ]);
+  });
+
+  // recorded here through kamailio (test/fixtures/sip/record.ts): every one is a single answered call
+  it.each([
+    ['challenge-401-answered', ['500']],
+    ['challenge-407-late-answered', ['501']],
+    ['redirect-302-answered', ['501', '500']], // Contact 501, the retried INVITE's Request-URI 501, To 500
+    ['session-timer-422-answered', ['501']],
+    ['answered-random-contact', ['x7f3kq9a', '500']],
+    ['outbound-own-number', ['+31612345678']],
+  ] as const)('%s: one call, answered, ended by the BYE', (name, answeredBy) => {
+    for (const order of ['arrival', 'capture-time'] as const) {
+      const steps = replay(name, order);
+      expect(steps.map((step) => (step.type === 'ended' ? `${step.type} ${step.outcome} ${step.why}` : step.type))).toEqual(['started', 'answered', 'ended ANSWERED bye']);
+      expect(steps[1]).toMatchObject({ answeredBy });
+    }
   });
 });

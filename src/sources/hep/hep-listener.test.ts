@@ -1,9 +1,13 @@
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadCapture } from '../../../test/fixtures/sip/captures.ts';
 import { silentLogger } from '../../observability/logger.ts';
-import { type HepListener, startHepListener } from './hep-listener.ts';
+import { Metrics } from '../../observability/metrics.ts';
+import { type HepListener, type HepListenerOptions, startHepListener } from './hep-listener.ts';
 import type { HepSource } from './hep-source.ts';
+import { parseProcUdp } from './udp-drops.ts';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -20,6 +24,20 @@ function holdingSource() {
   return { source, received: () => received, releaseAll: () => void (released = received) };
 }
 
+const EIGHT_MIB = 8 * 1024 * 1024;
+
+function listen(source: HepSource, options: Partial<HepListenerOptions> = {}): Promise<HepListener> {
+  return startHepListener({
+    host: '127.0.0.1', port: 0, source, log: silentLogger(), metrics: new Metrics(), udpReceiveBufferBytes: EIGHT_MIB, tickMs: 5, pauseBacklog: 50, ...options,
+  });
+}
+
+async function until(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  for (const deadline = Date.now() + timeoutMs; !condition(); await sleep(10)) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+  }
+}
+
 describe('HEP listener over TCP', () => {
   let listener: HepListener | null = null;
   afterEach(async () => {
@@ -29,7 +47,7 @@ describe('HEP listener over TCP', () => {
 
   it('stops reading a stream while the tracker is behind, and reads on once it catches up', async () => {
     const holding = holdingSource();
-    listener = await startHepListener({ host: '127.0.0.1', port: 0, source: holding.source, log: silentLogger(), tickMs: 5, pauseBacklog: 50 });
+    listener = await listen(holding.source);
     const packet = loadCapture('answered-caller-bye')[0]!.raw;
     const total = 4_000; // ~2.5 MB: far more than one read and the kernel's socket buffers on both sides
     const socket = connect({ host: '127.0.0.1', port: listener.port });
@@ -50,5 +68,69 @@ describe('HEP listener over TCP', () => {
     }
     expect(holding.received()).toBe(total); // nothing lost: TCP held it meanwhile
     socket.destroy();
+  });
+});
+
+describe('HEP listener over UDP', () => {
+  let listener: HepListener | null = null;
+  afterEach(async () => {
+    await listener?.close();
+    listener = null;
+  });
+
+  it('asks the kernel for a large receive buffer (8 MiB by default, capped by net.core.rmem_max)', async () => {
+    const metrics = new Metrics();
+    listener = await listen(holdingSource().source, { metrics });
+    const rmemMax = Number(readFileSync('/proc/sys/net/core/rmem_max', 'utf8'));
+    // Linux reports twice what it grants (its bookkeeping): at least the smaller of the two
+    expect(metrics.value('callhook_hep_udp_receive_buffer_bytes')).toBeGreaterThanOrEqual(Math.min(EIGHT_MIB, rmemMax));
+  });
+
+  it('counts the datagrams the kernel dropped while the collector could not read', async () => {
+    const metrics = new Metrics();
+    const holding = holdingSource();
+    listener = await listen(holding.source, { metrics, udpReceiveBufferBytes: 4_096 }); // a small buffer fills at once
+    const sent = 500;
+    const packet = loadCapture('busy-486')[0]!.raw.toString('base64');
+    // A child sends while this process's event loop is blocked in spawnSync, so nothing is read.
+    const script = `const s=require('node:dgram').createSocket('udp4');const p=Buffer.from('${packet}','base64');let n=0;
+      const next=()=>{if(n===${sent})return s.close();n++;s.send(p,${listener.port},'127.0.0.1',next)};next();`;
+    const child = spawnSync(process.execPath, ['-e', script], { timeout: 20_000 });
+    expect(child.status, child.stderr.toString()).toBe(0);
+    const drops = () => metrics.value('callhook_hep_udp_drops_total');
+    await until(() => holding.received() + drops() === sent, 5_000, `received ${holding.received()} + dropped ${drops()} = ${sent}`);
+    expect(drops()).toBeGreaterThan(0);
+  });
+
+  it('reads the drops column of /proc/net/udp', () => {
+    const table = [
+      '   sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops',
+      '  710: 0100007F:2364 00000000:0000 07 00000000:00000000 00:00000000 00000000  1000        0 318791 2 0000000000000000 17',
+      '  711: 00000000000000000000000001000000:C350 00000000000000000000000000000000:0000 07 00000000:00000000 00:00000000 00000000  1000        0 318795 2 0000000000000000 0',
+    ].join('\n');
+    expect(parseProcUdp(table)).toEqual([
+      { localPort: 9060, inode: '318791', drops: 17 },
+      { localPort: 50000, inode: '318795', drops: 0 },
+    ]);
+  });
+});
+
+describe('HEP listener: a TCP stream with a bogus frame', () => {
+  it('skips the frame to the next "HEP3", counts the bytes, and hands on the packets behind it', async () => {
+    const metrics = new Metrics();
+    const holding = holdingSource();
+    const listener = await listen(holding.source, { metrics, pauseBacklog: 1_000 });
+    try {
+      const records = loadCapture('answered-caller-bye');
+      const cut = records[3]!.raw.subarray(0, 200); // a packet its sender never finished
+      const socket = connect({ host: '127.0.0.1', port: listener.port });
+      await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+      socket.write(Buffer.concat([cut, ...records.slice(0, 3).map((r) => r.raw)]));
+      await until(() => holding.received() === 3, 5_000, 'the three packets behind the cut one');
+      expect(metrics.value('callhook_hep_tcp_bytes_skipped_total')).toBe(200);
+      socket.destroy();
+    } finally {
+      await listener.close();
+    }
   });
 });

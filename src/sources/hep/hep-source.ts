@@ -1,7 +1,9 @@
 // The HEP source: mirrored datagrams in, the same call steps as the ingest API out.
-// datagram → HEP decode → connection (capture id, auth key) → SIP parse → reorder window (sorted
-// by capture time) → dialog tracker (state kept per call, persisted on every transition) → call
-// steps (direction and user from the organization's directory) → Ingest.acceptSteps.
+// datagram (stamped with its arrival on our clock) → HEP decode → connection (capture id, auth key)
+// → SIP parse → capture time (kept unless absurd; the capture id's clock offset measured) → reorder
+// window (sorted by capture time per capture id, held for a window after arrival) → dialog tracker
+// (timers on arrival time; state kept per call, persisted on every transition) → call steps
+// (direction, user and who answered from the organization's directory) → Ingest.acceptSteps.
 import type { CallStep } from '../../calls/steps.ts';
 import type { Clock } from '../../clock.ts';
 import { AppError } from '../../errors.ts';
@@ -10,12 +12,14 @@ import type { Metrics } from '../../observability/metrics.ts';
 import type { Store } from '../../store/store.ts';
 import type { Connection, Org } from '../../tenancy/org.ts';
 import type { Ingest } from '../ingest/ingest.ts';
+import { directionOf, orgNumbers } from './call-direction.ts';
+import { CaptureClocks, captureTimeOf } from './capture-clocks.ts';
+import { restoreState } from './dialog-state.ts';
 import { type DialogState, type DialogStep, type TrackerConfig, dueAt, expire, observe } from './dialog-tracker.ts';
 import { decodeHep } from './hep-packet.ts';
 import { ReorderBuffer } from './reorder-buffer.ts';
 import { parseSip } from './sip-parse.ts';
 import type { SipMessage } from './sip-message.ts';
-import { directionOf } from './call-direction.ts';
 
 export interface HepSourceConfig extends TrackerConfig {
   /** How long messages wait for earlier-stamped ones (mirrors are not strictly causal). */
@@ -28,7 +32,11 @@ interface Arrival {
   connection: Connection;
   org: Org;
   message: SipMessage;
+  captureId: number;
+  /** Capture time (the phone system's clock). */
   atMs: number;
+  /** Arrival time (our clock). */
+  seenMs: number;
 }
 
 interface Tracked {
@@ -40,8 +48,6 @@ interface Tracked {
 const STORE_SWEEP_MS = 1_000;
 /** Calls whose messages are processed at the same moment (each may hold a store transaction). */
 const MAX_LANES_AT_ONCE = 256;
-/** How long a PBX clock's observed lead over ours is remembered. */
-const LEAD_MEMORY_MS = 60_000;
 /** How long a capture id → connection answer is trusted (connections change rarely). */
 const CONNECTION_TTL_MS = 5_000;
 
@@ -64,18 +70,27 @@ export function createHepSource(deps: { store: Store; ingest: Ingest; clock: Clo
   const emitted = metrics.counter('callhook_hep_steps_total', 'Call steps derived from SIP, by type');
   const refused = metrics.counter('callhook_hep_steps_refused_total', 'Derived call steps the call tracker refused');
   const late = metrics.counter('callhook_hep_packets_late_total', 'SIP messages stamped before others already processed (beyond the reorder window)');
+  const replaced = metrics.counter('callhook_hep_timestamps_replaced_total', 'HEP capture times that cannot be right (before 2000, more than a day ahead), replaced by the arrival time, by reason');
   const dialogs = new Map<string, Tracked>();
   metrics.gauge('callhook_hep_calls_tracked', 'SIP dialogs held in memory', () => dialogs.size);
+  const clocks = new CaptureClocks();
+  metrics.sampled('callhook_hep_clock_offset_seconds', 'Capture time minus arrival time of the freshest recent packet, per capture id: how far the phone system’s clock is ahead of ours (negative: behind)', 'gauge', () =>
+    clocks.captureIds().map((id) => ({ labels: { capture_id: String(id) }, value: clocks.offsetMs(id)! / 1_000 })),
+  );
+  const numbers = orgNumbers(store, clock);
   const connections = new Map<number, { value: Promise<{ connection: Connection; org: Org } | null>; until: number }>();
-  const window = new ReorderBuffer<Arrival>({ windowMs: config.reorderWindowMs, timeOf: (a) => a.atMs, maxItems: config.maxHeld });
+  const window = new ReorderBuffer<Arrival>({
+    windowMs: config.reorderWindowMs,
+    timeOf: (a) => a.atMs,
+    arrivalOf: (a) => a.seenMs,
+    partitionOf: (a) => a.captureId,
+    maxItems: config.maxHeld,
+  });
   let chain: Promise<void> = Promise.resolve();
   /** Released from the window and not yet through the tracker. */
   let inProcess = 0;
   /** Received and not yet decoded, checked and held (waiting for a connection look-up). */
   let receiving = 0;
-  // A PBX clock running ahead of ours would hold its messages back by the difference: the window
-  // is drained at our time plus the lead seen in the last minute.
-  let lead = { ms: 0, seenAt: 0 };
   let lastStoreSweep = 0;
 
   const drop = (reason: string) => rejected.inc(1, { reason });
@@ -93,16 +108,17 @@ export function createHepSource(deps: { store: Store; ingest: Ingest; clock: Clo
   }
 
   async function receive(datagram: Buffer): Promise<void> {
+    const seenMs = clock.now();
     received.inc();
     receiving++;
     try {
-      await accept(datagram);
+      await accept(datagram, seenMs);
     } finally {
       receiving--;
     }
   }
 
-  async function accept(datagram: Buffer): Promise<void> {
+  async function accept(datagram: Buffer, seenMs: number): Promise<void> {
     const hep = decodeHep(datagram);
     if (!hep.ok) return drop(hep.reason);
     const packet = hep.packet;
@@ -114,13 +130,17 @@ export function createHepSource(deps: { store: Store; ingest: Ingest; clock: Clo
     const sip = parseSip(packet.payload);
     if (!sip.ok) return drop('bad-sip');
     decoded.inc();
-    const atMs = Math.floor(packet.timestampUs / 1_000);
-    const now = clock.now();
-    if (atMs - now > lead.ms || now - lead.seenAt > LEAD_MEMORY_MS) lead = { ms: Math.max(0, atMs - now), seenAt: now };
+    const capture = captureTimeOf(packet.timestampUs, seenMs);
+    if (capture.replaced !== null) {
+      replaced.inc(1, { reason: capture.replaced });
+    } else if (clocks.observe(packet.captureId, capture.atMs, seenMs)) {
+      const offsetS = clocks.offsetMs(packet.captureId)! / 1_000;
+      log.warn({ captureId: packet.captureId, connection: found.connection.id, offsetS }, `the clock of HEP capture id ${packet.captureId} is ${Math.abs(offsetS)} s ${offsetS > 0 ? 'ahead of' : 'behind'} ours: steps carry its times, timers run on ours`);
+    }
     // The tracker is far behind: what arrives now is dropped (counted), what is held goes on.
     if (window.size + inProcess >= config.maxHeld) return drop('overload');
     const lateBefore = window.late;
-    window.push({ connection: found.connection, org: found.org, message: sip.message, atMs });
+    window.push({ connection: found.connection, org: found.org, message: sip.message, captureId: packet.captureId, atMs: capture.atMs, seenMs });
     if (window.late > lateBefore) late.inc();
   }
 
@@ -167,13 +187,13 @@ export function createHepSource(deps: { store: Store; ingest: Ingest; clock: Clo
     const key = keyOf(arrival.connection.id, arrival.message.callId);
     const tracked = dialogs.get(key) ?? (await load(arrival.connection, arrival.org, arrival.message.callId));
     const before = tracked?.state ?? null;
-    const result = observe(before, { message: arrival.message, atMs: arrival.atMs }, config);
+    const result = observe(before, { message: arrival.message, atMs: arrival.atMs, seenMs: arrival.seenMs }, config);
     await settle(key, arrival.connection, arrival.org, before, result.state, result.steps);
   }
 
   async function load(connection: Connection, org: Org, callId: string): Promise<Tracked | undefined> {
-    const state = (await store.sipDialogs.load(connection.id, callId)) as DialogState | null;
-    return state ? { state, connection, org } : undefined;
+    const state = await store.sipDialogs.load(connection.id, callId);
+    return state ? { state: restoreState(state), connection, org } : undefined;
   }
 
   /** Applies a tracker result: steps to the core, state to memory and (on transitions) to the store. */
@@ -206,18 +226,27 @@ export function createHepSource(deps: { store: Store; ingest: Ingest; clock: Clo
   async function callStepOf(org: Org, step: DialogStep): Promise<CallStep> {
     switch (step.type) {
       case 'started': {
-        const { direction, user } = await directionOf(store, org, step.caller, step.callee);
+        const { direction, user } = await directionOf(store, numbers, org, step.caller, step.callee);
         return {
           type: 'started', callId: step.callId, direction, from: step.from, to: step.to, at: step.at,
           ...(user !== null ? { user } : {}), ...(step.subject ? { subject: step.subject } : {}),
         };
       }
-      case 'answered':
-        return { type: 'answered', callId: step.callId, at: step.at, ...(step.answeredBy !== null ? { answeredBy: step.answeredBy } : {}) };
+      case 'answered': {
+        const answeredBy = await answererOf(org, step.answeredBy);
+        return { type: 'answered', callId: step.callId, at: step.at, ...(answeredBy !== null ? { answeredBy } : {}) };
+      }
       case 'ended':
         // No stated outcome: the organization's outcome rules classify it (voicemail, hours…).
         return { type: 'ended', callId: step.callId, at: step.at, ...(step.outcome === 'UNANSWERED' && step.sipCode !== undefined ? { sipCode: step.sipCode } : {}) };
     }
+  }
+
+  /** The first of the SIP evidence the directory knows (a WebRTC Contact user is random), else the first. */
+  async function answererOf(org: Org, candidates: string[]): Promise<string | null> {
+    if (candidates.length <= 1) return candidates[0] ?? null;
+    const known = await store.users.resolve(org.id, candidates);
+    return candidates.find((candidate) => known.has(candidate)) ?? candidates[0]!;
   }
 
   async function sweep(now: number): Promise<void> {
@@ -237,7 +266,7 @@ export function createHepSource(deps: { store: Store; ingest: Ingest; clock: Clo
         await store.sipDialogs.save(kept.connectionId, kept.callId, null, now, 0);
         continue;
       }
-      const state = kept.state as DialogState;
+      const state = restoreState(kept.state);
       const result = expire(state, now, config);
       await settle(key, connection.connection, connection.org, state, result.state, result.steps);
       if (result.state && dueAt(result.state, config) <= now) dialogs.delete(key); // nothing more to do now
@@ -253,7 +282,7 @@ export function createHepSource(deps: { store: Store; ingest: Ingest; clock: Clo
     receive,
     tick: () =>
       serially(async () => {
-        await processAll(window.drain(clock.now() + lead.ms));
+        await processAll(window.drain(clock.now()));
         await sweep(clock.now());
       }),
     flush: () =>

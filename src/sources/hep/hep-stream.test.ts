@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadAllCaptures, loadCapture } from '../../../test/fixtures/sip/captures.ts';
-import { decodeHep } from './hep-packet.ts';
+import { decodeHep, encodeHep } from './hep-packet.ts';
 import { HepStreamSplitter } from './hep-stream.ts';
 
 const datagrams = loadAllCaptures().map(({ record }) => record.raw);
@@ -98,5 +98,49 @@ describe('HepStreamSplitter', () => {
     const [first] = splitter.push(input);
     input.fill(0);
     expect(first?.equals(datagrams[0]!)).toBe(true);
+  });
+
+  describe('a frame whose length is a lie does not swallow what follows', () => {
+    const [a, b, c] = datagrams as [Buffer, Buffer, Buffer];
+
+    it('a length far beyond the frame: the packets behind it come out at once, not when 60 KB more arrived', () => {
+      const bogus = Buffer.concat([Buffer.from('HEP3', 'latin1'), Buffer.from([0xea, 0x60]), Buffer.alloc(40, 7)]); // claims 60,000 bytes
+      const splitter = new HepStreamSplitter();
+      expectSame(splitter.push(Buffer.concat([bogus, a, b])), [a, b]);
+      expectSame(splitter.push(c), [c]);
+      expect(splitter.droppedBytes).toBe(bogus.length);
+      expect(splitter.bufferedBytes).toBe(0);
+    });
+
+    it('a packet cut short by its sender: the next packets survive, whole and in order', () => {
+      const cut = datagrams[5]!.subarray(0, 300);
+      const splitter = new HepStreamSplitter();
+      const out = feed(splitter, [cut, a.subarray(0, 100), a.subarray(100), b, c]);
+      expectSame(out, [a, b, c]);
+      expect(splitter.droppedBytes).toBe(300);
+    });
+
+    it('…also when the bytes of the packets behind it happen to make the cut frame complete', () => {
+      const cut = datagrams[5]!.subarray(0, 300);
+      const splitter = new HepStreamSplitter();
+      const out = splitter.push(Buffer.concat([cut, a, b, c]));
+      expectSame(out, [a, b, c]);
+    });
+
+    it('a never-completing frame at the end of a quiet stream holds nothing that came before it', () => {
+      const splitter = new HepStreamSplitter();
+      expectSame(splitter.push(Buffer.concat([a, datagrams[5]!.subarray(0, 300)])), [a]);
+      expectSame(splitter.push(b), [b]); // and the next packet frees it
+    });
+
+    it('a real packet whose SIP text says "HEP3" is kept whole', () => {
+      const decoded = decodeHep(a);
+      if (!decoded.ok) throw new Error(decoded.detail);
+      const text = decoded.packet.payload.toString('latin1').replace('Subject: ', 'Subject: HEP3 HEP3\0\x20 ');
+      const packet = encodeHep({ ...decoded.packet, payload: Buffer.from(text, 'latin1') });
+      const splitter = new HepStreamSplitter();
+      expectSame(feed(splitter, [packet.subarray(0, 50), packet.subarray(50), b]), [packet, b]);
+      expect(splitter.droppedBytes).toBe(0);
+    });
   });
 });

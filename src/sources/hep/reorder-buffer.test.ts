@@ -5,27 +5,56 @@ import { ReorderBuffer } from './reorder-buffer.ts';
 
 interface Item {
   name: string;
+  /** Capture time (its node's clock). */
   at: number;
+  /** Arrival (our clock); the capture time unless given. */
+  seen?: number;
+  node?: number;
 }
 
 function buffer(windowMs = 5, maxItems?: number): ReorderBuffer<Item> {
-  return new ReorderBuffer<Item>({ windowMs, timeOf: (item) => item.at, ...(maxItems === undefined ? {} : { maxItems }) });
+  return new ReorderBuffer<Item>({
+    windowMs,
+    timeOf: (item) => item.at,
+    arrivalOf: (item) => item.seen ?? item.at,
+    partitionOf: (item) => item.node ?? 0,
+    ...(maxItems === undefined ? {} : { maxItems }),
+  });
 }
 
 const names = (items: Item[]): string[] => items.map((item) => item.name);
 
 describe('ReorderBuffer', () => {
-  it('releases items once they are older than the window, sorted by time', () => {
+  it('releases items once they arrived a window ago, sorted by time', () => {
     const reorder = buffer(5);
     reorder.push({ name: 'reply', at: 100.2 });
-    reorder.push({ name: 'request', at: 99.1 });
+    reorder.push({ name: 'request', at: 99.1, seen: 100.3 });
     reorder.push({ name: 'later', at: 103 });
-    expect(reorder.drain(104)).toEqual([]);
+    expect(reorder.drain(105.29)).toEqual([]); // the request arrived at 100.3, and the reply sorts after it
     expect(reorder.size).toBe(3);
-    expect(names(reorder.drain(105.5))).toEqual(['request', 'reply']);
-    expect(reorder.drain(108)).toEqual([]); // 103 is not older than 108 - 5
-    expect(names(reorder.drain(108.01))).toEqual(['later']);
+    expect(names(reorder.drain(105.3))).toEqual(['request', 'reply']);
+    expect(reorder.drain(107.99)).toEqual([]);
+    expect(names(reorder.drain(108))).toEqual(['later']);
     expect(reorder.size).toBe(0);
+  });
+
+  it('holds nothing back for a clock far off ours: the window counts on arrival', () => {
+    const reorder = buffer(20);
+    const hoursBehind = -4 * 3_600_000;
+    reorder.push({ name: 'behind', at: 1_000 + hoursBehind, seen: 1_000 });
+    reorder.push({ name: 'ahead', at: 1_000 + 2 * 86_400_000, seen: 1_000, node: 2 });
+    expect(reorder.drain(1_019)).toEqual([]); // not at once either (old rule: capture time < now - window)
+    expect(names(reorder.drain(1_020)).sort()).toEqual(['ahead', 'behind']);
+  });
+
+  it('orders only items of the same clock: a node far behind does not hold up another', () => {
+    const reorder = buffer(20);
+    reorder.push({ name: 'b1', at: 5_000, seen: 5_000, node: 2 });
+    // node 1 runs 4 h behind and keeps sending: its items sort before node 2's on any shared scale
+    for (let i = 0; i < 5; i++) {
+      reorder.push({ name: `a${i}`, at: 5_000 + i * 10 - 14_400_000, seen: 5_000 + i * 10, node: 1 });
+      if (i === 2) expect(names(reorder.drain(5_020)).sort()).toEqual(['a0', 'b1']);
+    }
   });
 
   it('keeps push order for equal times (stable)', () => {
@@ -44,11 +73,11 @@ describe('ReorderBuffer', () => {
     expect(out.map((item) => item.at)).toEqual([...times].sort((a, b) => a - b));
   });
 
-  it('with a zero window releases everything strictly before now', () => {
+  it('with a zero window releases everything that has arrived', () => {
     const reorder = buffer(0);
     reorder.push({ name: 'x', at: 10 });
-    expect(reorder.drain(10)).toEqual([]);
-    expect(names(reorder.drain(10.001))).toEqual(['x']);
+    expect(reorder.drain(9.99)).toEqual([]);
+    expect(names(reorder.drain(10))).toEqual(['x']);
   });
 
   it('flush() returns everything sorted and empties the buffer', () => {
@@ -77,11 +106,11 @@ describe('ReorderBuffer', () => {
     expect(names(reorder.drain(20))).toEqual(['straggler', 'fine']);
   });
 
-  it('releases an item without a usable time at the next drain instead of holding it', () => {
+  it('puts an item without a usable time first, and releases it once its window passed', () => {
     const reorder = buffer(5);
     reorder.push({ name: 'ok', at: 50 });
-    reorder.push({ name: 'nan', at: Number.NaN });
-    expect(names(reorder.drain(0))).toEqual(['nan']);
+    reorder.push({ name: 'nan', at: Number.NaN, seen: 40 });
+    expect(names(reorder.drain(45))).toEqual(['nan']);
   });
 
   it('rejects nonsense options', () => {
@@ -95,7 +124,7 @@ describe('ReorderBuffer', () => {
       if (!result.ok) throw new Error(result.detail);
       return result.packet;
     });
-    const reorder = new ReorderBuffer<HepPacket>({ windowMs: 3, timeOf: (packet) => packet.timestampUs / 1_000 });
+    const reorder = new ReorderBuffer<HepPacket>({ windowMs: 3, timeOf: (packet) => packet.timestampUs / 1_000, arrivalOf: (packet) => packet.timestampUs / 1_000 });
     // Swap neighbours to simulate a mirror delivering a reply before the request it answers.
     const delivered = packets.flatMap((_, i) => (i % 2 === 0 ? [packets[i + 1], packets[i]] : [])).filter((p) => p !== undefined);
     const released: HepPacket[] = [];
