@@ -2,7 +2,8 @@
 // match wins: a call from one of its users (id or extension) is outbound and belongs to that user;
 // a call to one of its users is inbound and belongs to them; a call presenting one of the
 // organization's own numbers as From is outbound (a PBX shows the company number to the world);
-// any other call is inbound (a call to one of its numbers has no user until someone answers).
+// any other call is inbound (a call to one of its numbers has no user until someone answers). A
+// user's direct number stands for that user on either side.
 import type { Direction } from '../../calls/call.ts';
 import { toE164 } from '../../calls/phone-number.ts';
 import type { Clock } from '../../clock.ts';
@@ -57,6 +58,9 @@ export async function directionOf(
   const users = refs.length > 0 ? await store.users.resolve(org.id, refs) : new Map();
   if (caller !== null && users.has(caller)) return { direction: 'outbound', user: caller };
   if (callee !== null && users.has(callee)) return { direction: 'inbound', user: callee };
-  if (caller !== null && caller !== '' && (await numbers.find(org, caller)) !== null) return { direction: 'outbound', user: null };
-  return { direction: 'inbound', user: null };
+  // The organization's numbers: a user's direct number stands for that user (by id).
+  const own = caller !== null && caller !== '' ? await numbers.find(org, caller) : null;
+  if (own) return { direction: 'outbound', user: own.userId };
+  const called = callee !== null && callee !== '' ? await numbers.find(org, callee) : null;
+  return { direction: 'inbound', user: called?.userId ?? null };
 }

@@ -107,8 +107,9 @@ export function restoreState(stored: unknown): DialogState {
   const restored: DialogState = { ...state, lastAt: state.lastAt ?? state.lastSeenMs, retry: state.retry ?? null };
   restored.held = state.held.map((held) => ({ ...held, seenMs: held.seenMs ?? held.at }));
   if (state.invite) {
-    const { fromTag = null, callee = null, ...invite } = state.invite;
-    restored.invite = { ...invite, fromTag, callee, seenMs: invite.seenMs ?? invite.at };
+    // Older versions kept no From tag or callee: absent in what they stored.
+    const invite = state.invite as Omit<NonNullable<DialogState['invite']>, 'fromTag' | 'callee'> & Partial<Pick<NonNullable<DialogState['invite']>, 'fromTag' | 'callee'>>;
+    restored.invite = { ...invite, fromTag: invite.fromTag ?? null, callee: invite.callee ?? null, seenMs: invite.seenMs ?? invite.at };
   }
   if (state.cancel) restored.cancel = { ...state.cancel, seenMs: state.cancel.seenMs ?? state.cancel.at };
   if (state.challenge) restored.retry = { ...state.challenge, seenMs: state.challenge.at, waitMs: 2_000 };
