@@ -1,6 +1,9 @@
-// Password hashes for portal accounts: scrypt (node:crypto) with a random salt, kept as one
-// self-describing string so the cost can be raised later without breaking stored hashes.
+// Portal passwords: the one strength rule (API, CLI and first start all ask passwordProblem), and
+// scrypt hashes (node:crypto) kept as one self-describing string so the cost can be raised later.
 import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
+import { ZxcvbnFactory } from '@zxcvbn-ts/core';
+import { adjacencyGraphs, dictionary as commonDictionary } from '@zxcvbn-ts/language-common';
+import { dictionary as englishDictionary, translations } from '@zxcvbn-ts/language-en';
 
 const KEY_BYTES = 32;
 /** N = 2^15, r = 8, p = 1: ~50–100 ms and 32 MiB per hash, OWASP's scrypt floor and then some. */
@@ -31,9 +34,38 @@ export async function verifyPassword(password: string, stored: string): Promise<
 /** Spent on unknown e-mails too, so a wrong address and a wrong password take the same time. */
 export const DUMMY_HASH = 'scrypt$32768$8$1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
 
-/** Where a password is too weak to accept: null when fine. */
-export function passwordProblem(password: string): string | null {
-  if (password.length < 10) return 'must be at least 10 characters';
-  if (password.length > 200) return 'must be at most 200 characters';
-  return null;
+export const PASSWORD_MIN_LENGTH = 10;
+export const PASSWORD_MAX_LENGTH = 200;
+/** zxcvbn's score (0–4) a password needs: 3 is "safely unguessable", ~10^8 guesses and up. */
+const MIN_SCORE = 3;
+
+// The dictionaries take ~0.3 s to load: once, on the first password checked. Only the first 64
+// characters are estimated and l33t variants capped, so a long random password costs milliseconds,
+// not seconds (a longer password is strong by its length anyway).
+let estimator: ZxcvbnFactory | null = null;
+const strengthOf = (password: string, userInputs: string[]) => {
+  estimator ??= new ZxcvbnFactory({
+    translations,
+    graphs: adjacencyGraphs,
+    dictionary: { ...commonDictionary, ...englishDictionary },
+    maxLength: 64,
+    l33tMaxSubstitutions: 10,
+  });
+  return estimator.check(password, userInputs);
+};
+
+/**
+ * Why a password is not good enough, as the end of a sentence that starts with the field's name
+ * ("password is too easy to guess: …"), or null when it is. `userInputs` are words an attacker
+ * would try first for this account (its e-mail, name).
+ */
+export function passwordProblem(password: string, userInputs: string[] = []): string | null {
+  if (password.length < PASSWORD_MIN_LENGTH) return `must be at least ${PASSWORD_MIN_LENGTH} characters; a few unrelated words make a strong one`;
+  if (password.length > PASSWORD_MAX_LENGTH) return `must be at most ${PASSWORD_MAX_LENGTH} characters`;
+  const inputs = ['callhook', ...userInputs.flatMap((input) => [input, ...input.split(/[^\p{L}\p{N}]+/u)]).filter((word) => word.length >= 3)];
+  const { score, feedback } = strengthOf(password, inputs);
+  if (score >= MIN_SCORE) return null;
+  // zxcvbn's own words for what makes it guessable, but ours for "it contains your name".
+  const why = feedback.warning === translations.warnings.userInputs ? 'It contains your e-mail, your name or "callhook". ' : feedback.warning ? `${feedback.warning} ` : '';
+  return `is too easy to guess: ${why}Add another word or two (unrelated to each other and to you), or make it longer`;
 }
