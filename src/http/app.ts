@@ -16,6 +16,7 @@ import type { Store } from '../store/store.ts';
 import type { Auth } from './auth.ts';
 import { ProblemSchema } from './common.ts';
 import { notFoundHandler, problemHandler } from './problem.ts';
+import { securityHeaders } from './security-headers.ts';
 import { registerDocs } from './routes/docs.ts';
 import { accountRoutes } from './routes/accounts.ts';
 import { apiKeyRoutes } from './routes/api-keys.ts';
@@ -30,7 +31,7 @@ import { orgRoutes } from './routes/orgs.ts';
 import { outcomeRuleRoutes } from './routes/outcome-rules.ts';
 import { planRoutes } from './routes/plans.ts';
 import { portalRoutes } from './routes/portal.ts';
-import { rinkelRoutes } from './routes/rinkel.ts';
+import { rinkelErrors, rinkelRoutes } from './routes/rinkel.ts';
 import { sessionRoutes } from './routes/session.ts';
 import { userRoutes } from './routes/users.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
@@ -56,6 +57,7 @@ export interface ApiDeps {
 }
 
 export async function buildApp(deps: ApiDeps): Promise<Api> {
+  const harden = securityHeaders({ publicUrl: deps.config.http.publicUrl });
   const app = Fastify({
     loggerInstance: deps.log as FastifyBaseLogger,
     // Quiet hot path: no log line per request; errors are still logged.
@@ -63,6 +65,12 @@ export async function buildApp(deps: ApiDeps): Promise<Api> {
     bodyLimit: 1_048_576,
     trustProxy: deps.config.http.trustProxy,
     routerOptions: { ignoreTrailingSlash: true },
+    // The router's own refusals (a path that is not valid percent-encoding, a path parameter longer
+    // than any id) in the same shape as every other error, not Fastify's.
+    frameworkErrors: (error, request, reply) => {
+      harden(request, reply);
+      (request.url.startsWith('/rinkel/') ? rinkelErrors : problemHandler)(error, request, reply);
+    },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.decorateRequest('principal', null);
@@ -96,6 +104,7 @@ export async function buildApp(deps: ApiDeps): Promise<Api> {
     if (body === '') return done(null, undefined);
     return parseJson(request, body as string, done);
   });
+  app.addHook('onSend', async (request, reply) => harden(request, reply));
   app.setErrorHandler(problemHandler);
   app.setNotFoundHandler(notFoundHandler);
   app.addSchema(ProblemSchema);

@@ -37,6 +37,11 @@ export function toAppError(error: unknown): AppError {
       return new AppError('MALFORMED_REQUEST', 'Send the body as application/json', { field: '(content-type)', extra: { status: 415 } });
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return new AppError('MALFORMED_REQUEST', 'The body is too large', { field: '(body)', extra: { status: 413 } });
+    case 'FST_ERR_BAD_URL':
+      return new AppError('MALFORMED_REQUEST', 'The path is not valid: a %-escape in it does not decode', { field: '(path)' });
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      // No id is that long, so nothing it could name exists.
+      return new AppError('NOT_FOUND', 'Nothing here has an id that long: a path parameter is longer than 100 characters', { field: '(path)' });
   }
   if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
     return new AppError('MALFORMED_REQUEST', err.message, { extra: { status: err.statusCode } });

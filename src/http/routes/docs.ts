@@ -27,7 +27,7 @@ export async function registerDocs(app: Api, deps: ApiDeps): Promise<void> {
       security: [{ bearer: [] }],
     },
   });
-  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list', deepLinking: true } });
+  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list', deepLinking: true, validatorUrl: null } });
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => ({ ...app.swagger(), webhooks: webhookPayloads() }));
 }

@@ -56,7 +56,7 @@ async function subscriptions(store: Store, orgId: string): Promise<Webhook[]> {
   return all.filter((w) => w.format === 'rinkel' && w.events.length === 1 && CANONICAL_TO_RINKEL_EVENT[w.events[0]!] !== undefined);
 }
 
-function rinkelErrors(error: unknown, request: FastifyRequest, reply: FastifyReply): void {
+export function rinkelErrors(error: unknown, request: FastifyRequest, reply: FastifyReply): void {
   const appError = toAppError(error);
   if (appError.code === 'INTERNAL') request.log.error({ err: error }, 'unhandled error');
   const status = appError.code === 'VALIDATION_FAILED' || appError.code === 'MALFORMED_REQUEST' || appError.code === 'TARGET_NOT_ALLOWED' ? 400 : appError.status;
