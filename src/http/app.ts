@@ -14,8 +14,10 @@ import type { Metrics } from '../observability/metrics.ts';
 import type { Ingest } from '../sources/ingest/ingest.ts';
 import type { Store } from '../store/store.ts';
 import type { Auth } from './auth.ts';
-import { ProblemSchema } from './common.ts';
-import { notFoundHandler, problemHandler } from './problem.ts';
+import { ProblemSchema, RinkelErrorsSchema } from './common.ts';
+import { documentErrors } from './documented-errors.ts';
+import { answerClientError, notFoundHandler, problemHandler } from './problem.ts';
+import { refuseNul } from './nul-guard.ts';
 import { securityHeaders } from './security-headers.ts';
 import { registerDocs } from './routes/docs.ts';
 import { accountRoutes } from './routes/accounts.ts';
@@ -65,8 +67,10 @@ export async function buildApp(deps: ApiDeps): Promise<Api> {
     bodyLimit: 1_048_576,
     trustProxy: deps.config.http.trustProxy,
     routerOptions: { ignoreTrailingSlash: true },
-    // The router's own refusals (a path that is not valid percent-encoding, a path parameter longer
-    // than any id) in the same shape as every other error, not Fastify's.
+    // HTTP too broken to route (headers over the limit) and the router's own refusals (a path that
+    // is not valid percent-encoding, a path parameter longer than any id): in the same shape as
+    // every other error, not Fastify's.
+    clientErrorHandler: answerClientError,
     frameworkErrors: (error, request, reply) => {
       harden(request, reply);
       (request.url.startsWith('/rinkel/') ? rinkelErrors : problemHandler)(error, request, reply);
@@ -99,18 +103,22 @@ export async function buildApp(deps: ApiDeps): Promise<Api> {
   // `curl -H 'Content-Type: application/json' -X POST …/enable` sends that header with no body:
   // treat it as no body (a route that needs one still says so) rather than as broken JSON.
   const parseJson = app.getDefaultJsonParser('error', 'error');
-  app.removeContentTypeParser('application/json');
+  // Bodies are JSON only: anything else is 415 (Fastify would otherwise read text/plain as a string).
+  app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     if (body === '') return done(null, undefined);
     return parseJson(request, body as string, done);
   });
   app.addHook('onSend', async (request, reply) => harden(request, reply));
+  app.addHook('preValidation', refuseNul);
   app.setErrorHandler(problemHandler);
   app.setNotFoundHandler(notFoundHandler);
   app.addSchema(ProblemSchema);
+  app.addSchema(RinkelErrorsSchema);
 
   healthRoutes(app, deps);
   if (deps.routes === 'health') return app;
+  app.addHook('onRoute', documentErrors(deps.auth));
   await app.register(cookie);
   await registerDocs(app, deps);
   await portalRoutes(app);

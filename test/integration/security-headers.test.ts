@@ -50,6 +50,14 @@ describe('hardening headers', () => {
     }
   });
 
+  it('HTTP that never reaches the router (headers over the limit) is answered as problem+json with nosniff too', async () => {
+    const t = await startTestService();
+    scope.defer(() => t.cleanup());
+    const response = await fetch(`${t.url}/v1/orgs?after=${'x'.repeat(20_000)}`);
+    expect([response.status, response.headers.get('content-type'), response.headers.get('x-content-type-options')]).toEqual([431, 'application/problem+json; charset=utf-8', 'nosniff']);
+    expect(await response.json()).toMatchObject({ status: 431, type: 'https://callhook.dev/problems/malformed-request', detail: expect.stringMatching(/16 KiB/) });
+  });
+
   it("the portal's build has no inline script or handler for its CSP to block", () => {
     const index = readFileSync(new URL('index.html', `file://${PORTAL_DIST}`), 'utf8');
     const scripts = index.match(/<script\b[^>]*>[\s\S]*?<\/script>/g) ?? [];
