@@ -144,7 +144,7 @@ export function inputsFor(op: Op, doc: OpenApiDoc, valid: Input): Input[] {
   const schema = resolve(bodySchema, doc);
   const validBody = valid.body && 'json' in valid.body ? (valid.body.json as Record<string, unknown>) : {};
   const body = (label: string, json: unknown): Input => ({ ...valid, label, body: { json } });
-  if (op.operation.requestBody!.required) inputs.push({ ...valid, label: 'no body', body: { none: true } });
+  inputs.push({ ...valid, label: 'no body', body: { none: true } });
   inputs.push({ ...valid, label: 'body not JSON', body: { raw: '{"broken": ', contentType: 'application/json' } });
   inputs.push({ ...valid, label: 'body as text/plain', body: { raw: 'hello', contentType: 'text/plain' } });
   inputs.push({ ...valid, label: 'body as a form', body: { raw: 'a=1', contentType: 'application/x-www-form-urlencoded' } });

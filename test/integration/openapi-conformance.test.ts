@@ -189,6 +189,8 @@ describe.each(stores)('the OpenAPI document tells the truth (%s)', (_name, backe
 
     const failures: string[] = [];
     const succeeded = new Set<string>();
+    /** Operations that refused a request for having no body (under any credential). */
+    const bodyRefused = new Set<string>();
     let requests = 0;
     for (const op of ops) {
       const bodySchema = op.operation.requestBody?.content['application/json']?.schema;
@@ -201,6 +203,7 @@ describe.each(stores)('the OpenAPI document tells the truth (%s)', (_name, backe
           if (wrong) failures.push(`${op.name} [${input.label}, ${credential}] ${wrong}`);
           if (answer.headers.get('x-content-type-options') !== 'nosniff') failures.push(`${op.name} [${input.label}, ${credential}] has no X-Content-Type-Options: nosniff`);
           if (input.label === 'valid' && answer.status < 300) succeeded.add(op.name);
+          if (input.label === 'no body' && answer.status < 500 && answer.text.includes('(body)')) bodyRefused.add(op.name);
           if (op.name === 'DELETE /v1/session' && credential === 'admin session') await signIn(w);
         }
       }
@@ -211,5 +214,50 @@ describe.each(stores)('the OpenAPI document tells the truth (%s)', (_name, backe
     // The walk reached each operation's success answer at least once: its schema was checked too.
     expect(ops.map((op) => op.name).filter((name) => !succeeded.has(name))).toEqual([]);
     expect(requests).toBeGreaterThan(2_000);
+    // `requestBody.required` says whether a bare request (`POST …/disable`) is accepted.
+    const withBody = ops.filter((op) => op.operation.requestBody);
+    expect(withBody.filter((op) => op.operation.requestBody!.required !== bodyRefused.has(op.name)).map((op) => `${op.name} required: ${op.operation.requestBody!.required}`)).toEqual([]);
+    expect(withBody.filter((op) => !op.operation.requestBody!.required).map((op) => op.name)).toEqual(expect.arrayContaining(['POST /v1/orgs/{orgId}/webhooks/{webhookId}/disable']));
+  });
+});
+
+describe("refusals before a route runs, in its family's error shape", () => {
+  const scope = testScope();
+
+  it("a path parameter longer than any id is 404, a broken escape 400, a body too large 413, not JSON 415: problem+json, or Rinkel's shape under /rinkel", async () => {
+    const t = await startTestService();
+    scope.defer(() => t.cleanup());
+    const org = await setupOrg(t.api);
+    const json = { 'content-type': 'application/json' };
+    const v1 = { authorization: `Bearer ${org.apiKey}` };
+    const rinkel = { 'x-rinkel-api-key': org.apiKey };
+    const cases: Array<[string, string, string, Record<string, string>, string | undefined, number]> = [
+      ['v1', 'GET', `/v1/orgs/${org.orgId}/webhooks/${'x'.repeat(150)}`, v1, undefined, 404],
+      ['v1', 'GET', `/v1/orgs/${org.orgId}/webhooks/%E0%A4%A`, v1, undefined, 400],
+      ['v1', 'POST', `/v1/orgs/${org.orgId}/webhooks`, { ...v1, ...json }, JSON.stringify({ url: 'x'.repeat(1_100_000) }), 413],
+      ['v1', 'POST', `/v1/orgs/${org.orgId}/webhooks`, { ...v1, 'content-type': 'text/plain' }, 'https://example.com/hook', 415],
+      ['rinkel', 'PUT', `/rinkel/v1/webhooks/${'x'.repeat(150)}`, { ...rinkel, ...json }, '{}', 404],
+      ['rinkel', 'DELETE', '/rinkel/v1/webhooks/%E0%A4%A', rinkel, undefined, 400],
+      ['rinkel', 'POST', '/rinkel/v1/webhooks/callEnd', { ...rinkel, ...json }, JSON.stringify({ url: 'x'.repeat(1_100_000) }), 413],
+      ['rinkel', 'POST', '/rinkel/v1/webhooks/callEnd', { ...rinkel, 'content-type': 'text/plain' }, 'https://example.com/hook', 415],
+    ];
+    for (const [family, method, path, headers, body, status] of cases) {
+      const response = await fetch(t.url + path, { method, headers, body });
+      const what = `${method} ${path.slice(0, 60)}`;
+      expect(response.status, what).toBe(status);
+      const answer = await response.json();
+      if (family === 'v1') {
+        expect(response.headers.get('content-type'), what).toMatch(/^application\/problem\+json/);
+        expect(answer, what).toMatchObject({ status, type: expect.stringMatching(/^https:\/\/callhook\.dev\/problems\//), detail: expect.any(String) });
+      } else {
+        expect(response.headers.get('content-type'), what).toMatch(/^application\/json/);
+        expect(answer, what).toEqual({ errors: [{ code: expect.any(String), message: expect.any(String), detail: expect.any(String) }] });
+      }
+    }
+    // U+0000 cannot be stored in PostgreSQL text: refused up front on every store, naming the field.
+    const nul = await t.api.post(`/v1/orgs/${org.orgId}/webhooks`, { url: 'https://example.com/hook', description: 'a\u0000b' }, org.apiKey);
+    expect([nul.status, nul.body.field]).toEqual([422, 'description']);
+    const nulPath = await t.api.get(`/v1/orgs/${org.orgId}/calls/a%00b`, org.apiKey);
+    expect([nulPath.status, nulPath.body.field]).toEqual([422, 'path.callId']);
   });
 });
