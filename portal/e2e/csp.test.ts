@@ -24,6 +24,8 @@ describe.skipIf(portal.missing)('content security policy (browser)', () => {
   it('the API docs (swagger-ui at /docs) render every operation under their CSP, without a violation', async () => {
     const { t } = await portal.service();
     const page = await portal.page();
+    // swagger-ui is a 1.5 MB bundle that renders every operation: slower than the portal on a busy machine.
+    page.setDefaultTimeout(30_000);
     const response = await page.goto(`${t.url}/docs/`);
     expect(response!.headers()['content-security-policy']).toMatch(/frame-ancestors 'none'/);
     await see(page.locator('.swagger-ui .info .title'), /callhook/);

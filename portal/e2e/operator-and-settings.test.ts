@@ -90,7 +90,7 @@ describe.skipIf(portal.missing)('portal operator screens and settings (browser)'
     // Long enough, but the strength estimator's reason and what to do, as the API says it.
     await page.getByLabel('Password', { exact: true }).fill('password1234');
     await page.getByRole('button', { name: 'Create account' }).click();
-    expect(await fieldSays(page, 'Password', 'guess')).toMatch(/^Is too easy to guess: This is a commonly used password\. Add another word or two/);
+    expect(await fieldSays(page, 'Password', 'guess')).toMatch(/^Is too easy to guess: This is similar to a commonly used password\. Add another word or two/);
     const emails = async () => ((await t.api.get('/v1/accounts')).body.data as Array<{ email: string }>).map((a) => a.email);
     expect(await emails()).toEqual([OPERATOR.email]);
 
