@@ -269,7 +269,8 @@ describe('portal sign-in', () => {
     }
   });
 
-  it('`callhook users add` makes an account from the command line; its generated password signs in', async () => {
+  // Five `callhook` processes, one after the other: slow on a busy machine.
+  it('`callhook users add` makes an account from the command line; its generated password signs in', { timeout: 90_000 }, async () => {
     const t = await service();
     await t.stop();
     const run = (args: string[]) => promisify(execFile)(process.execPath, ['bin/callhook.js', 'users', ...args, '--data-dir', t.dataDir], { cwd: new URL('../..', import.meta.url) });
