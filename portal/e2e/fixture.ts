@@ -2,7 +2,7 @@
 // service in-process, SQLite, fake clock), an organization, receivers and a browser context — all
 // closed after the test, in reverse order, even when it fails. A failing test leaves a screenshot
 // of each of its pages in test-artifacts/screenshots/FAILED-….png, and an error the page threw
-// (React crash, unhandled rejection) fails the test that caused it.
+// (React crash, unhandled rejection) or a CSP violation fails the test that caused it.
 import { mkdirSync } from 'node:fs';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, expect } from 'vitest';
@@ -81,6 +81,10 @@ export function usePortal() {
       context.setDefaultTimeout(UI_TIMEOUT_MS);
       const page = await context.newPage();
       page.on('pageerror', (error) => pageErrors.push(`${page.url()}: ${error.message}`));
+      // Whatever the Content-Security-Policy blocked would be broken for people too.
+      page.on('console', (message) => {
+        if (/Content Security Policy/i.test(message.text())) pageErrors.push(`${page.url()}: ${message.text()}`);
+      });
       pages.push(page);
       return page;
     },

@@ -75,7 +75,7 @@ export async function runUsers(argv: string[], out: NodeJS.WritableStream, env: 
     if (role === 'operator' && values.org) return fail('an operator belongs to no organization; leave --org out');
     if (values.org && !(await store.orgs.get(values.org))) return fail(`there is no organization ${values.org}`);
     const password = values.password ?? randomBytes(12).toString('base64url');
-    const weak = passwordProblem(password);
+    const weak = passwordProblem(password, [email, values.name ?? '']);
     if (weak) return fail(`--password ${weak}`);
     const account = { id: newId('acct'), email, name: values.name ?? email, role, orgId: values.org ?? null, createdAt: Date.now() } as const;
     try {

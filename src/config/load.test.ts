@@ -57,6 +57,8 @@ describe('configuration', () => {
     [{ CALLHOOK_LEASE_MS: '5000', CALLHOOK_DELIVERY_TIMEOUT_MS: '2000' }, 'CALLHOOK_LEASE_MS'],
     [{ CALLHOOK_ROLE: 'hep-and-more' }, 'CALLHOOK_ROLE'],
     [{ CALLHOOK_PORTAL_PASSWORD: 'abc' }, 'CALLHOOK_PORTAL_PASSWORD'],
+    [{ CALLHOOK_PORTAL_PASSWORD: 'password1234' }, 'CALLHOOK_PORTAL_PASSWORD is too easy to guess'],
+    [{ CALLHOOK_PORTAL_EMAIL: 'anna.jansen@example.com', CALLHOOK_PORTAL_PASSWORD: 'annajansen' }, 'It contains your e-mail'],
   ])('refuses %o with an error naming it', (env, named) => {
     expect(() => loadConfig({ env })).toThrow(ConfigError);
     expect(() => loadConfig({ env })).toThrow(named);

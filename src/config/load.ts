@@ -102,7 +102,7 @@ function assemble(v: Record<string, unknown>): Config {
       udpReceiveBufferBytes: v.hepUdpReceiveBufferBytes as number,
     },
     adminToken: v.adminToken as string | null,
-    portal: { email: (v.portalEmail as string).trim().toLowerCase(), password: portalPasswordOf(v.portalPassword as string | null), sessionMs: (v.sessionHours as number) * 3_600_000 },
+    portal: { email: (v.portalEmail as string).trim().toLowerCase(), password: portalPasswordOf(v.portalPassword as string | null, v.portalEmail as string), sessionMs: (v.sessionHours as number) * 3_600_000 },
     dev,
     log: { level: v.logLevel as string },
     smtp: { url: v.smtpUrl as string | null, from: v.smtpFrom as string },
@@ -210,8 +210,8 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
-function portalPasswordOf(password: string | null): string | null {
-  const weak = password === null ? null : passwordProblem(password);
+function portalPasswordOf(password: string | null, email: string): string | null {
+  const weak = password === null ? null : passwordProblem(password, [email]);
   if (weak) throw new ConfigError(`CALLHOOK_PORTAL_PASSWORD ${weak}`);
   return password;
 }

@@ -16,8 +16,11 @@ import type { Ingest } from '../sources/ingest/ingest.ts';
 import type { Store } from '../store/store.ts';
 import type { Account } from '../tenancy/account.ts';
 import type { Auth } from './auth.ts';
-import { ProblemSchema } from './common.ts';
-import { notFoundHandler, problemHandler } from './problem.ts';
+import { ProblemSchema, RinkelErrorsSchema } from './common.ts';
+import { documentErrors } from './documented-errors.ts';
+import { answerClientError, notFoundHandler, problemHandler } from './problem.ts';
+import { refuseNul } from './nul-guard.ts';
+import { securityHeaders } from './security-headers.ts';
 import { registerDocs } from './routes/docs.ts';
 import { accountRoutes } from './routes/accounts.ts';
 import { apiKeyRoutes } from './routes/api-keys.ts';
@@ -32,7 +35,7 @@ import { orgRoutes } from './routes/orgs.ts';
 import { outcomeRuleRoutes } from './routes/outcome-rules.ts';
 import { planRoutes } from './routes/plans.ts';
 import { portalRoutes } from './routes/portal.ts';
-import { rinkelRoutes } from './routes/rinkel.ts';
+import { rinkelErrors, rinkelRoutes } from './routes/rinkel.ts';
 import { sessionRoutes } from './routes/session.ts';
 import { userRoutes } from './routes/users.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
@@ -62,6 +65,7 @@ export interface ApiDeps {
 }
 
 export async function buildApp(deps: ApiDeps): Promise<Api> {
+  const harden = securityHeaders({ publicUrl: deps.config.http.publicUrl });
   const app = Fastify({
     loggerInstance: deps.log as FastifyBaseLogger,
     // Quiet hot path: no log line per request; errors are still logged.
@@ -69,6 +73,14 @@ export async function buildApp(deps: ApiDeps): Promise<Api> {
     bodyLimit: 1_048_576,
     trustProxy: deps.config.http.trustProxy,
     routerOptions: { ignoreTrailingSlash: true },
+    // HTTP too broken to route (headers over the limit) and the router's own refusals (a path that
+    // is not valid percent-encoding, a path parameter longer than any id): in the same shape as
+    // every other error, not Fastify's.
+    clientErrorHandler: answerClientError,
+    frameworkErrors: (error, request, reply) => {
+      harden(request, reply);
+      (request.url.startsWith('/rinkel/') ? rinkelErrors : problemHandler)(error, request, reply);
+    },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.decorateRequest('principal', null);
@@ -97,17 +109,22 @@ export async function buildApp(deps: ApiDeps): Promise<Api> {
   // `curl -H 'Content-Type: application/json' -X POST …/enable` sends that header with no body:
   // treat it as no body (a route that needs one still says so) rather than as broken JSON.
   const parseJson = app.getDefaultJsonParser('error', 'error');
-  app.removeContentTypeParser('application/json');
+  // Bodies are JSON only: anything else is 415 (Fastify would otherwise read text/plain as a string).
+  app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     if (body === '') return done(null, undefined);
     return parseJson(request, body as string, done);
   });
+  app.addHook('onSend', async (request, reply) => harden(request, reply));
+  app.addHook('preValidation', refuseNul);
   app.setErrorHandler(problemHandler);
   app.setNotFoundHandler(notFoundHandler);
   app.addSchema(ProblemSchema);
+  app.addSchema(RinkelErrorsSchema);
 
   healthRoutes(app, deps);
   if (deps.routes === 'health') return app;
+  app.addHook('onRoute', documentErrors(deps.auth));
   await app.register(cookie);
   await registerDocs(app, deps);
   await portalRoutes(app);

@@ -34,7 +34,16 @@ export const ProblemSchema = Type.Object(
   { $id: 'Problem', title: 'Problem (application/problem+json)' },
 );
 
-/** The usual error answers of a route, for the OpenAPI document. */
+/** Rinkel's error document, which the Rinkel-compatible routes answer instead of a problem. */
+export const RinkelErrorsSchema = Type.Object(
+  { errors: Type.Array(Type.Object({ code: Type.String(), message: Type.String(), detail: Type.String() })) },
+  { $id: 'RinkelErrors', title: 'Rinkel errors' },
+);
+
+/**
+ * The error answers only the route knows of (409, 429…), for the OpenAPI document; those that
+ * follow from its shape and credentials are added for every route (http/documented-errors.ts).
+ */
 export const problems = (...statuses: number[]) =>
   Object.fromEntries(statuses.map((status) => [status, Type.Ref('Problem')]));
 

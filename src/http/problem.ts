@@ -1,5 +1,7 @@
 // The one place where errors become HTTP answers: application/problem+json with a stable `type`,
 // a human `detail` and the offending `field` (RFC 9457).
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, ERROR_CATALOGUE, type ErrorCode, type FieldError } from '../errors.ts';
 import { fieldErrors } from '../json-schema.ts';
@@ -37,6 +39,11 @@ export function toAppError(error: unknown): AppError {
       return new AppError('MALFORMED_REQUEST', 'Send the body as application/json', { field: '(content-type)', extra: { status: 415 } });
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return new AppError('MALFORMED_REQUEST', 'The body is too large', { field: '(body)', extra: { status: 413 } });
+    case 'FST_ERR_BAD_URL':
+      return new AppError('MALFORMED_REQUEST', 'The path is not valid: a %-escape in it does not decode', { field: '(path)' });
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      // No id is that long, so nothing it could name exists.
+      return new AppError('NOT_FOUND', 'Nothing here has an id that long: a path parameter is longer than 100 characters', { field: '(path)' });
   }
   if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
     return new AppError('MALFORMED_REQUEST', err.message, { extra: { status: err.statusCode } });
@@ -74,4 +81,21 @@ export function notFoundHandler(request: FastifyRequest, reply: FastifyReply): v
 
 export function errorCodeOf(error: unknown): ErrorCode {
   return toAppError(error).code;
+}
+
+/**
+ * HTTP that cannot be parsed (headers over the size limit, a timeout, garbage) never reaches
+ * Fastify's routing: answered on the socket, as problem+json with the nosniff header like any other.
+ */
+export function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, detail] =
+    error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, 'The request took too long to arrive'] : error.code === 'HPE_HEADER_OVERFLOW' ? [431, 'The request line and headers are larger than 16 KiB'] : [400, 'The request is not valid HTTP'];
+  const body = JSON.stringify({ ...problemOf(new AppError('MALFORMED_REQUEST', detail)), status });
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/problem+json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nX-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(error);
 }

@@ -1,5 +1,5 @@
-// Password hashes for portal accounts: scrypt (node:crypto) with a random salt, kept as one
-// self-describing string so the cost can be raised later without breaking stored hashes.
+// Portal passwords: the one strength rule (API, CLI and first start all ask passwordProblem), and
+// scrypt hashes (node:crypto) kept as one self-describing string so the cost can be raised later.
 import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
 
 const KEY_BYTES = 32;
@@ -32,4 +32,4 @@ export async function verifyPassword(password: string, stored: string): Promise<
 export const DUMMY_HASH = 'scrypt$32768$8$1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
 
 // The rule also checks CALLHOOK_PORTAL_PASSWORD at start-up, so config holds it.
-export { passwordProblem } from '../config/password-rule.ts';
+export { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, passwordProblem } from '../config/password-rule.ts';

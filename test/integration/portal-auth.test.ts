@@ -183,6 +183,10 @@ describe('portal sign-in', () => {
     expect([wrong.status, wrong.body.field]).toEqual([422, 'currentPassword']);
     const weak = await here.request('POST', '/v1/session/password', { currentPassword: PASSWORD, newPassword: 'short' });
     expect([weak.status, weak.body.errors?.[0]?.field ?? weak.body.field]).toEqual([422, 'newPassword']);
+    // Long enough but guessable: the strength estimator's reason, and what to do about it.
+    const guessable = await here.request('POST', '/v1/session/password', { currentPassword: PASSWORD, newPassword: 'Password1234' });
+    expect([guessable.status, guessable.body.field]).toEqual([422, 'newPassword']);
+    expect(guessable.body.detail).toMatch(/^newPassword is too easy to guess: This is similar to a commonly used password\. Add another word or two/);
     expect((await here.request('POST', '/v1/session/password', { currentPassword: PASSWORD, newPassword: 'a-new-long-password' })).status).toBe(204);
     expect((await here.request('GET', '/v1/session')).status).toBe(200);
     expect((await elsewhere.request('GET', '/v1/session')).status).toBe(401);
@@ -201,6 +205,8 @@ describe('portal sign-in', () => {
     const weak = await op.request('POST', '/v1/accounts', { email: 'ann@a.example', name: 'Ann', password: 'short', role: 'admin', orgId: a.orgId });
     expect(weak.status).toBe(422);
     expect(weak.body.errors?.[0]?.field ?? weak.body.field).toBe('password');
+    const named = await op.request('POST', '/v1/accounts', { email: 'ann.smith@a.example', name: 'Ann Smith', password: 'ann.smith@a.example', role: 'admin', orgId: a.orgId });
+    expect([named.status, named.body.field, named.body.detail]).toEqual([422, 'password', expect.stringMatching(/^password is too easy to guess: It contains your e-mail, your name/)]);
     const noOrg = await op.request('POST', '/v1/accounts', { email: 'ann@a.example', name: 'Ann', password: 'long-enough-pw', role: 'admin' });
     expect([noOrg.status, noOrg.body.field]).toEqual([422, 'orgId']);
     const admin = await op.request('POST', '/v1/accounts', { email: 'ann@a.example', name: 'Ann', password: 'long-enough-pw', role: 'admin', orgId: a.orgId });
@@ -263,7 +269,8 @@ describe('portal sign-in', () => {
     }
   });
 
-  it('`callhook users add` makes an account from the command line; its generated password signs in', async () => {
+  // Five `callhook` processes, one after the other: slow on a busy machine.
+  it('`callhook users add` makes an account from the command line; its generated password signs in', { timeout: 90_000 }, async () => {
     const t = await service();
     await t.stop();
     const run = (args: string[]) => promisify(execFile)(process.execPath, ['bin/callhook.js', 'users', ...args, '--data-dir', t.dataDir], { cwd: new URL('../..', import.meta.url) });
@@ -272,6 +279,7 @@ describe('portal sign-in', () => {
     const password = /password: (\S+)/.exec(added.stdout)![1]!;
     await expect(run(['add', '--email', 'second@example.com'])).rejects.toMatchObject({ stdout: expect.stringMatching(/already exists/) });
     await expect(run(['add', '--email', 'x@example.com', '--role', 'admin'])).rejects.toMatchObject({ stdout: expect.stringMatching(/needs --org/) });
+    await expect(run(['add', '--email', 'x@example.com', '--password', 'qwerty123456'])).rejects.toMatchObject({ stdout: expect.stringMatching(/--password is too easy to guess: .*Add another word or two/) });
     expect((await run(['list'])).stdout).toMatch(/second@example.com\toperator/);
     const again = await t.restart();
     scope.defer(() => again.cleanup());

@@ -5,7 +5,7 @@ import { Type } from 'typebox';
 import { AppError, notFound } from '../../errors.ts';
 import { newId } from '../../ids.ts';
 import { type Account, type AccountRole, normalizeEmail } from '../../tenancy/account.ts';
-import { hashPassword, passwordProblem } from '../../tenancy/password.ts';
+import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, hashPassword, passwordProblem } from '../../tenancy/password.ts';
 import type { Api, ApiDeps } from '../app.ts';
 import { Enum, Page, PageQuery, problems } from '../common.ts';
 import { AccountSchema, accountJson } from './session.ts';
@@ -14,7 +14,7 @@ const CreateAccount = Type.Object(
   {
     email: Type.String({ format: 'email', maxLength: 320 }),
     name: Type.String({ minLength: 1, maxLength: 200 }),
-    password: Type.String({ minLength: 10, maxLength: 200, description: 'At least 10 characters.' }),
+    password: Type.String({ minLength: PASSWORD_MIN_LENGTH, maxLength: PASSWORD_MAX_LENGTH, description: 'At least 10 characters and not easy to guess (a strength estimator checks it): a few unrelated words make a good one.' }),
     role: Enum(['operator', 'admin'] as const),
     orgId: Type.Optional(Type.String({ description: 'Required for an admin: the organization they manage.' })),
   },
@@ -34,7 +34,7 @@ export function accountRoutes(app: Api, deps: ApiDeps): void {
 
   app.post('/v1/accounts', { preHandler: auth.operator, schema: { tags, summary: 'Create a portal account (operator)', body: CreateAccount, response: { 201: AccountSchema, ...problems(401, 403, 409, 422) } } }, async (request, reply) => {
     const { email, name, password, role, orgId } = request.body;
-    const weak = passwordProblem(password);
+    const weak = passwordProblem(password, [email, name]);
     if (weak) throw new AppError('VALIDATION_FAILED', `password ${weak}`, { field: 'password' });
     if (role === 'admin' && !orgId) throw new AppError('VALIDATION_FAILED', 'orgId is required for an admin: the organization they manage', { field: 'orgId' });
     if (role === 'operator' && orgId) throw new AppError('VALIDATION_FAILED', 'An operator belongs to no organization; leave orgId out', { field: 'orgId' });

@@ -26,8 +26,26 @@ export async function registerDocs(app: Api, deps: ApiDeps): Promise<void> {
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
       security: [{ bearer: [] }],
     },
+    // Shared schemas by their own names (Problem, RinkelErrors), not def-0, def-1.
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
+    // A body declared Type.Optional (a bare POST is fine) is documented as optional.
+    transform: ({ schema, url }) => {
+      const optional = (schema as { body?: { '~optional'?: boolean } } | undefined)?.body?.['~optional'] === true;
+      return { schema: optional ? ({ ...schema, 'x-body-optional': true } as typeof schema) : schema, url };
+    },
+    transformObject: (document) => {
+      const openapiObject = 'openapiObject' in document ? document.openapiObject : document.swaggerObject;
+      for (const operations of Object.values((openapiObject as { paths?: Record<string, Record<string, Record<string, unknown>>> }).paths ?? {})) {
+        for (const operation of Object.values(operations)) {
+          if (!operation['x-body-optional']) continue;
+          delete operation['x-body-optional'];
+          (operation.requestBody as { required: boolean }).required = false;
+        }
+      }
+      return openapiObject;
+    },
   });
-  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list', deepLinking: true } });
+  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list', deepLinking: true, validatorUrl: null } });
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => ({ ...app.swagger(), webhooks: webhookPayloads() }));
 }

@@ -26,9 +26,8 @@ export async function portalRoutes(app: Api, root: string = PORTAL_DIST): Promis
     index: ['index.html'],
     // Hashed asset names never change content; index.html must always be fetched fresh.
     setHeaders: (reply, path) => {
+      // Its CSP (never framed, nothing inline) is set with every answer's: http/security-headers.ts.
       void reply.header('cache-control', path.includes('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache');
-      // The portal is never shown inside another site's frame (clickjacking).
-      void reply.header('content-security-policy', "frame-ancestors 'none'").header('x-frame-options', 'DENY');
     },
   });
   // Files listed at start are routes of their own; this catches the rest: a file built since (the

@@ -32,7 +32,7 @@ const CreateBody = Type.Object(
 );
 const UpdateBody = Type.Partial(CreateBody, { additionalProperties: false });
 const TestBody = Type.Object({ url: Type.String({ minLength: 1, maxLength: 2_000 }), contentType: Type.Optional(ContentType) }, { additionalProperties: false });
-const Errors = Type.Object({ errors: Type.Array(Type.Object({ code: Type.String(), message: Type.String(), detail: Type.String() })) });
+const Errors = Type.Ref('RinkelErrors'); // common.ts; every error status gets it (http/documented-errors.ts)
 
 function subscriptionJson(webhook: Webhook) {
   return {
@@ -56,10 +56,12 @@ async function subscriptions(store: Store, orgId: string): Promise<Webhook[]> {
   return all.filter((w) => w.format === 'rinkel' && w.events.length === 1 && CANONICAL_TO_RINKEL_EVENT[w.events[0]!] !== undefined);
 }
 
-function rinkelErrors(error: unknown, request: FastifyRequest, reply: FastifyReply): void {
+export function rinkelErrors(error: unknown, request: FastifyRequest, reply: FastifyReply): void {
   const appError = toAppError(error);
   if (appError.code === 'INTERNAL') request.log.error({ err: error }, 'unhandled error');
-  const status = appError.code === 'VALIDATION_FAILED' || appError.code === 'MALFORMED_REQUEST' || appError.code === 'TARGET_NOT_ALLOWED' ? 400 : appError.status;
+  // Rinkel says 400 for any bad input; a body too large or not JSON keeps its own status (413, 415).
+  const kept = appError.code === 'MALFORMED_REQUEST' && (appError.extra.status === 413 || appError.extra.status === 415);
+  const status = kept ? (appError.extra.status as number) : appError.code === 'VALIDATION_FAILED' || appError.code === 'MALFORMED_REQUEST' || appError.code === 'TARGET_NOT_ALLOWED' ? 400 : appError.status;
   const items = appError.errors.length > 0 ? appError.errors : [{ field: appError.field ?? '', detail: appError.detail }];
   void reply.code(status).send({
     errors: items.map((item) => ({ code: appError.code, message: ERROR_CATALOGUE[appError.code].title, detail: item.field ? `${item.field}: ${withoutPrefix(item.detail, `${item.field}: `)}` : item.detail })),

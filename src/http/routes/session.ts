@@ -5,7 +5,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../../errors.ts';
 import { newToken } from '../../ids.ts';
 import { type Account, normalizeEmail } from '../../tenancy/account.ts';
-import { DUMMY_HASH, hashPassword, passwordProblem, verifyPassword } from '../../tenancy/password.ts';
+import { DUMMY_HASH, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, hashPassword, passwordProblem, verifyPassword } from '../../tenancy/password.ts';
 import { SESSION_COOKIE, hashToken, sessionTokenOf } from '../auth.ts';
 import type { Api, ApiDeps } from '../app.ts';
 import { LoginThrottle } from '../login-throttle.ts';
@@ -28,7 +28,7 @@ const SignIn = Type.Object(
 );
 const SessionSchema = Type.Object({ account: AccountSchema, expiresAt: Type.Optional(Time) });
 const ChangePassword = Type.Object(
-  { currentPassword: Type.String({ minLength: 1, maxLength: 200 }), newPassword: Type.String({ minLength: 10, maxLength: 200, description: 'At least 10 characters.' }) },
+  { currentPassword: Type.String({ minLength: 1, maxLength: 200 }), newPassword: Type.String({ minLength: PASSWORD_MIN_LENGTH, maxLength: PASSWORD_MAX_LENGTH, description: 'At least 10 characters and not easy to guess (a strength estimator checks it): a few unrelated words make a good one.' }) },
   { additionalProperties: false },
 );
 
@@ -79,7 +79,7 @@ export function sessionRoutes(app: Api, deps: ApiDeps): void {
       throw new AppError('VALIDATION_FAILED', 'currentPassword is not your current password', { field: 'currentPassword' });
     }
     attempt.succeeded();
-    const weak = passwordProblem(request.body.newPassword);
+    const weak = passwordProblem(request.body.newPassword, [account.email, account.name]);
     if (weak) throw new AppError('VALIDATION_FAILED', `newPassword ${weak}`, { field: 'newPassword' });
     // Someone who had the old password (or a cookie from another browser) is out from now on.
     await store.accounts.setPassword(account.id, await hashPassword(request.body.newPassword), hashToken(sessionTokenOf(request)!));

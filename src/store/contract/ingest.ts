@@ -204,6 +204,11 @@ export function ingestContract(ctx: ContractContext): void {
 
       const recent = await allPages((after) => store.calls.list(tenant.org.id, { since: T0 + HOUR }, { limit: 1, after }));
       expect(recent.flat().map((t) => t.call.callId).sort()).toEqual(['c2', 'c3', 'c4', 'c5']);
+
+      // A cursor this store never handed out is past the end: an empty page, not an error.
+      for (const after of ['not-a-cursor', 'x'.repeat(4_001), 'abc:c2', ':', `${T0}`]) {
+        expect((await store.calls.list(tenant.org.id, {}, { limit: 2, after })).data, after.slice(0, 20)).toEqual([]);
+      }
     });
 
     it('gets a call per organization and its events in order', async () => {

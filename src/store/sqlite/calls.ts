@@ -40,9 +40,11 @@ export function sqliteCalls(db: Database, commits: CommitQueue, due: DueSignal):
   };
 }
 
+/** `startedAt:callId`; one this store never handed out reads as a position past the end. */
 function splitCursor(cursor: string): [number, string] {
   const at = cursor.indexOf(':');
-  return [Number(cursor.slice(0, at)), cursor.slice(at + 1)];
+  const startedAt = at > 0 ? Number(cursor.slice(0, at)) : Number.NaN;
+  return Number.isSafeInteger(startedAt) ? [startedAt, cursor.slice(at + 1)] : [Number.MIN_SAFE_INTEGER, ''];
 }
 
 function applySteps(db: Database, input: ApplyStepsInput): ApplyStepsResult {

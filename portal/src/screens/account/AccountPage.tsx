@@ -59,7 +59,7 @@ export function AccountPage() {
             autoComplete="new-password"
             value={next}
             onChange={(e) => setNext(e.target.value)}
-            hint="At least 10 characters. Your other browsers are signed out when it changes."
+            hint="At least 10 characters and hard to guess: a few unrelated words work well. Your other browsers are signed out when it changes."
             error={fieldError(submit.problem, 'newPassword')}
           />
           <div className="form-actions">

@@ -126,7 +126,7 @@ function NewAccountForm({ orgs, onCreated }: { orgs: Array<{ id: string; name: s
         <div className="grid-2">
           <TextField id="account-email" label="E-mail" type="email" autoComplete="off" value={values.email} onChange={(e) => set({ email: e.target.value })} error={fieldError(submit.problem, 'email')} />
           <TextField id="account-name" label="Name" autoComplete="off" value={values.name} onChange={(e) => set({ name: e.target.value })} error={fieldError(submit.problem, 'name')} />
-          <TextField id="account-password" label="Password" type="password" autoComplete="new-password" value={values.password} onChange={(e) => set({ password: e.target.value })} error={fieldError(submit.problem, 'password')} />
+          <TextField id="account-password" label="Password" type="password" autoComplete="new-password" value={values.password} onChange={(e) => set({ password: e.target.value })} hint="At least 10 characters and hard to guess." error={fieldError(submit.problem, 'password')} />
           <SelectField
             id="account-role"
             label="Role"
