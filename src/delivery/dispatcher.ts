@@ -16,6 +16,7 @@ import type { Sender } from './sender.ts';
 import { isDelivered, whyNotDelivered } from './delivered.ts';
 import { webhookHeaders } from './signature.ts';
 import { backgroundLoop } from '../background-loop.ts';
+import { isStoreFailure } from '../errors.ts';
 
 export interface DispatcherConfig {
   defaultTimeoutMs: number;
@@ -141,7 +142,13 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
 
   function release(deliveryIds: string[]): void {
     if (deliveryIds.length === 0) return;
-    store.releaseLeases(owner, deliveryIds).catch((error) => log.error({ err: error }, 'could not release leases'));
+    store.releaseLeases(owner, deliveryIds).catch((error) => logFailure(error, 'could not release leases; they run out by themselves'));
+  }
+
+  /** The store being away is expected now and then (warn); anything else is a bug (error). */
+  function logFailure(error: unknown, message: string, fields: Record<string, unknown> = {}): void {
+    if (isStoreFailure(error)) log.warn({ err: error, ...fields }, message);
+    else log.error({ err: error, ...fields }, message);
   }
 
   function forgetLane(webhookId: string): void {
@@ -264,7 +271,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       accept(result.promoted, true);
     } catch (error) {
       // Leases expire and the store still has every delivery: nothing is lost, some may repeat.
-      log.error({ err: error, count: outcomes.length }, 'could not record attempt results; they will be retried when their leases expire');
+      logFailure(error, 'could not record attempt results; they will be retried when their leases expire', { count: outcomes.length });
     }
   }
 
@@ -309,7 +316,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       return;
     }
     polling = poll()
-      .catch((error) => log.error({ err: error }, 'could not claim due deliveries'))
+      .catch((error) => logFailure(error, 'could not claim due deliveries'))
       .finally(() => {
         polling = null;
         if (pollAgain) {
@@ -363,7 +370,8 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       }
       await Promise.race([idle(), new Promise((resolve) => setTimeout(resolve, drainMs).unref())]);
       await flush();
-      await store.releaseLeases(owner, unstarted);
+      // With the store away, the leases run out by themselves: stopping must not wait for it.
+      await store.releaseLeases(owner, unstarted).catch((error) => logFailure(error, 'could not release leases on stop; they run out by themselves'));
       stopped = true;
     },
     stats: () => ({ queued, inFlight }),

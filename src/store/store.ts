@@ -13,6 +13,7 @@ import type { ApiKey, Connection, DirectoryUser, Org, PhoneNumber } from '../ten
 import type { CallUser } from '../calls/call.ts';
 import type { Account, Session } from '../tenancy/account.ts';
 import type { OutcomeRules } from '../calls/outcome-rules.ts';
+import type { StoreHealth } from './store-health.ts';
 
 export interface PageQuery {
   limit: number;
@@ -27,6 +28,8 @@ export interface Page<T> {
 
 export interface Store {
   readonly kind: 'sqlite' | 'postgres';
+  /** Whether the store can write (readiness); every part's failures of the store itself are typed and reported to it. */
+  readonly health: StoreHealth;
   workers: WorkerStore;
   retention: RetentionStore;
   orgs: OrgStore;

@@ -1,62 +1,109 @@
 // LISTEN/NOTIFY: wakes idle dispatchers in every process the moment deliveries become claimable,
-// so nothing waits for a poll interval. One dedicated connection, opened on the first subscriber,
-// re-opened after it drops (polling covers the gap).
+// so nothing waits for a poll interval. One dedicated connection, opened on the first subscriber.
+// States: connecting → listening → lost → (a second later) connecting …, until close(). However
+// many ways a connection says it is gone ('error', 'end', a failed connect), it is mourned once, so
+// there is only ever one connection and one reconnect timer — and close() ends both.
 import pg from 'pg';
 import { DueSignal } from '../due-signal.ts';
 import { DUE_CHANNEL } from './calls.ts';
+import { endWithin } from './database.ts';
 
 const RECONNECT_MS = 1_000;
+/** A silent connection (a black hole) is found out by a ping this often; polling covers the gap. */
+const PING_MS = 30_000;
+const END_WITHIN_MS = 1_000;
+
+export interface DueListenerOptions {
+  connectTimeoutMs?: number;
+  queryTimeoutMs?: number;
+}
 
 export class DueListener {
   private readonly signal = new DueSignal();
   private client: pg.Client | null = null;
+  private retry: NodeJS.Timeout | null = null;
+  private ping: NodeJS.Timeout | null = null;
   private subscribers = 0;
   private closed = false;
   private readonly url: string;
+  private readonly options: DueListenerOptions;
 
-  constructor(url: string) {
+  constructor(url: string, options: DueListenerOptions = {}) {
     this.url = url;
+    this.options = options;
   }
 
   on(listener: () => void): () => void {
     const off = this.signal.on(listener);
-    if (this.subscribers++ === 0) void this.connect();
+    if (this.subscribers++ === 0) this.connect();
     return () => {
       off();
       this.subscribers--;
     };
   }
 
-  private async connect(): Promise<void> {
-    if (this.closed) return;
-    const client = new pg.Client({ connectionString: this.url });
+  /** Whether a connection is open or being opened, or a reconnect is waiting (tests look). */
+  get state(): 'connected' | 'waiting' | 'idle' {
+    return this.client ? 'connected' : this.retry ? 'waiting' : 'idle';
+  }
+
+  private connect(): void {
+    if (this.closed || this.client || this.retry) return;
+    const client = new pg.Client({
+      connectionString: this.url,
+      application_name: 'callhook-due-listener',
+      keepAlive: true,
+      ...(this.options.connectTimeoutMs ? { connectionTimeoutMillis: this.options.connectTimeoutMs } : {}),
+      ...(this.options.queryTimeoutMs ? { query_timeout: this.options.queryTimeoutMs } : {}),
+    });
+    this.client = client;
+    const lost = () => this.lost(client);
     client.on('notification', () => this.signal.emit());
-    client.on('error', () => this.reconnect(client));
-    client.on('end', () => this.reconnect(client));
-    try {
-      await client.connect();
-      await client.query(`LISTEN ${DUE_CHANNEL}`);
-      this.client = client;
-      this.signal.emit(); // whatever became due while not listening
-    } catch {
-      this.reconnect(client);
+    client.on('error', lost);
+    client.on('end', lost);
+    client
+      .connect()
+      .then(() => client.query(`LISTEN ${DUE_CHANNEL}`))
+      .then(() => {
+        if (this.client !== client) return;
+        this.ping = setInterval(() => void client.query('SELECT 1').catch(lost), PING_MS).unref();
+        this.signal.emit(); // whatever became due while not listening
+      }, lost);
+  }
+
+  /** The connection went, or never came: forget it (once) and try again in a moment. */
+  private lost(client: pg.Client): void {
+    if (this.client !== client) return;
+    this.client = null;
+    this.stopPing();
+    void this.dispose(client);
+    if (!this.closed) {
+      this.retry = setTimeout(() => {
+        this.retry = null;
+        this.connect();
+      }, RECONNECT_MS);
+      this.retry.unref();
     }
   }
 
-  private reconnect(client: pg.Client): void {
-    if (this.client === client) this.client = null;
+  private stopPing(): void {
+    if (this.ping) clearInterval(this.ping);
+    this.ping = null;
+  }
+
+  private async dispose(client: pg.Client): Promise<void> {
     client.removeAllListeners();
-    client.end().catch(() => undefined);
-    if (!this.closed) setTimeout(() => void this.connect(), RECONNECT_MS).unref();
+    client.on('error', () => undefined); // a dead connection may still report; nobody must have to hear it
+    await endWithin(client, END_WITHIN_MS);
   }
 
   async close(): Promise<void> {
     this.closed = true;
+    if (this.retry) clearTimeout(this.retry);
+    this.retry = null;
+    this.stopPing();
     const client = this.client;
     this.client = null;
-    if (client) {
-      client.removeAllListeners();
-      await client.end().catch(() => undefined);
-    }
+    if (client) await this.dispose(client);
   }
 }
