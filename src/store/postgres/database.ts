@@ -125,14 +125,8 @@ export class PgDatabase implements Queryable {
   /** Runs `fn` in one transaction on one connection; retried (a few times) when PostgreSQL asks. */
   async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
-      const client = await this.pool.connect();
-      // While checked out the pool does not listen: a server that goes away would otherwise raise
-      // an 'error' event nobody handles, and that ends the process. The query in flight fails by itself.
+      const { client, onError, failure } = await this.checkout();
       let broken: unknown = null;
-      const onError = (error: unknown) => {
-        broken ??= error;
-      };
-      client.on('error', onError);
       try {
         await client.query('BEGIN');
         const result = await fn(queryable(client));
@@ -141,15 +135,37 @@ export class PgDatabase implements Queryable {
       } catch (error) {
         // A server error leaves the connection usable once rolled back; anything else (a timeout, a
         // lost socket) leaves it unusable, and the server rolls back when it goes.
+        broken ??= failure.error;
         if (broken === null && isServerError(error)) await client.query('ROLLBACK').catch((rollbackError: unknown) => (broken = rollbackError));
         else broken ??= error;
         if (attempt < 5 && broken === null && RETRYABLE.has((error as { code?: string }).code ?? '')) continue;
         throw error;
       } finally {
         client.off('error', onError);
+        broken ??= failure.error;
         client.release(broken === null ? undefined : (broken as Error));
       }
     }
+  }
+
+  /**
+   * A pool client with an 'error' listener from the moment it is handed over: while checked out the
+   * pool does not listen, and a server that goes away (its FATAL can arrive in the same packet as
+   * the connection's ReadyForQuery, before an awaiting caller runs) would otherwise raise an event
+   * nobody handles — which ends the process. The query in flight fails by itself.
+   */
+  private checkout(): Promise<{ client: pg.PoolClient; onError: (error: unknown) => void; failure: { error: unknown } }> {
+    return new Promise((resolve, reject) => {
+      this.pool.connect((error, client) => {
+        if (error || !client) return reject(error ?? new Error('no connection'));
+        const failure: { error: unknown } = { error: null };
+        const onError = (cause: unknown) => {
+          failure.error ??= cause;
+        };
+        client.on('error', onError);
+        resolve({ client, onError, failure });
+      });
+    });
   }
 
   /**
