@@ -254,6 +254,11 @@ export interface DeliveryStore {
    */
   claimDue(input: { owner: string; now: number; leaseMs: number; limit: number; perWebhookLimit: number; skipWebhookIds?: string[] }): Promise<DeliveryJob[]>;
   recordResults(input: RecordResultsInput): Promise<RecordResultsOutput>;
+  /**
+   * Extends leases this owner still holds (same version, still pending) to `until`, in one write;
+   * answers the ids renewed. A lease taken by another meanwhile (an expired one may be) is not.
+   */
+  renewLeases(input: { owner: string; leases: Array<{ deliveryId: string; version: number }>; until: number }): Promise<string[]>;
   /** Lets go of leases this owner holds but will not use (overflow, shutdown): others may claim at once. */
   releaseLeases(owner: string, deliveryIds: string[]): Promise<void>;
   /**
