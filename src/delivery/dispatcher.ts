@@ -419,6 +419,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       // Queued jobs are not started; their leases go back so another process (or the next start) takes them.
       const unstarted: string[] = renewal.takeWaiting().map((job) => {
         laneOf(job.webhookId).renewing--;
+        renewalEpochs.delete(job);
         return job.deliveryId;
       });
       for (const [webhookId, lane] of lanes) {
