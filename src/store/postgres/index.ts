@@ -32,14 +32,15 @@ export interface PostgresOptions {
 
 /** Connects, migrates (under an advisory lock), and returns the store. */
 export async function openPostgresStore(options: PostgresOptions): Promise<PostgresStore> {
-  const database = new PgDatabase(pgOptions(options));
+  const settings = pgOptions(options);
+  const database = new PgDatabase(settings);
   try {
     await database.migrate();
   } catch (error) {
     await database.close();
     throw error;
   }
-  const due = new DueListener(options.url, { connectTimeoutMs: options.connectTimeoutMs, queryTimeoutMs: options.queryTimeoutMs });
+  const due = new DueListener(options.url, { connectTimeoutMs: settings.connectTimeoutMs, queryTimeoutMs: settings.queryTimeoutMs });
   const ingestTokens = new IngestTokenCache({ ttlMs: INGEST_TOKEN_TTL_MS });
   const health = createStoreHealth({ probeWrite: (problem) => pgProbeWrite(database, problem), classify: pgStoreFailure });
   return guardStore<PostgresStore>({
