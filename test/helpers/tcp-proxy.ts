@@ -1,11 +1,12 @@
-// A TCP proxy on loopback between callhook and PostgreSQL that a test switches between three ways
-// the network to a database fails: `pass` (forwards), `reset` (every connection, open or new, is
-// reset at once: a stopped or restarting server), `blackhole` (connections are accepted and nothing
-// is forwarded either way: a partition, a hung server). Leaving `blackhole` resets what it held,
-// as a server that comes back does to connections it no longer knows.
+// A TCP proxy on loopback between callhook and PostgreSQL that a test switches between the ways the
+// network to a database fails: `pass` (forwards), `reset` (every connection, open or new, is reset
+// at once: a stopped server), `close` (open connections are reset, new ones accepted and closed at
+// once: a server shutting down, a pooler restarting), `blackhole` (connections are accepted and
+// nothing is forwarded either way: a partition, a hung server). Leaving `blackhole` resets what it
+// held, as a server that comes back does to connections it no longer knows.
 import { type AddressInfo, type Server, type Socket, createConnection, createServer } from 'node:net';
 
-export type ProxyMode = 'pass' | 'reset' | 'blackhole';
+export type ProxyMode = 'pass' | 'reset' | 'close' | 'blackhole';
 
 export interface TcpProxy {
   /** postgres://… URL of `databaseUrl` with its host and port replaced by the proxy's. */
@@ -45,6 +46,7 @@ export async function startTcpProxy(databaseUrl: string): Promise<TcpProxy> {
       pairs.delete(pair);
     });
     if (current === 'reset') return reset(pair);
+    if (current === 'close') return void client.end();
     if (current === 'blackhole') return client.pause(); // accepted; never answered
     const upstream = createConnection({ host: targetHost, port: targetPort });
     pair.server = upstream;
@@ -68,7 +70,7 @@ export async function startTcpProxy(databaseUrl: string): Promise<TcpProxy> {
     setMode(mode) {
       const previous = current;
       current = mode;
-      if (mode === 'reset' || (previous === 'blackhole' && mode !== 'blackhole')) {
+      if (mode === 'reset' || mode === 'close' || (previous === 'blackhole' && mode !== 'blackhole')) {
         for (const pair of [...pairs]) reset(pair);
       } else if (mode === 'blackhole') {
         // Open connections go silent: nothing more is read from either side or forwarded.

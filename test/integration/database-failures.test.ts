@@ -152,9 +152,11 @@ describe.skipIf(!POSTGRES_URL)('one process while its PostgreSQL refuses, black-
   it('keeps one LISTEN connection through an outage, and closing the store ends it at once, even while black-holed', async () => {
     const { t } = await serviceBehindProxy();
     await waitUntil(async () => (await listenerSessions()) === 1, 5_000, 'the listener is connected');
-    // Reconnects fail several times over (reset, then connect timeouts in a black hole), then work.
-    proxy.setMode('reset');
+    // Reconnects fail several times over (closed at once, reset, then connect timeouts in a black hole), then work.
+    proxy.setMode('close');
     await new Promise((resolve) => setTimeout(resolve, 2_500));
+    proxy.setMode('reset');
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
     proxy.setMode('blackhole');
     await new Promise((resolve) => setTimeout(resolve, 1_500));
     proxy.setMode('pass');

@@ -52,8 +52,12 @@ describe('a full disk under the embedded store', () => {
     if (how === 'a filled tmpfs' && !mounted) process.stderr.write('disk-full: this machine does not allow mounting a tmpfs; capping the database file instead\n');
     if (mounted) {
       cleanups.push(() => {
-        execFileSync('umount', ['-l', mounted], { stdio: 'ignore' });
-        rmSync(mounted, { recursive: true, force: true });
+        try {
+          execFileSync('umount', ['-l', mounted], { stdio: 'ignore' });
+          rmSync(mounted, { recursive: true, force: true });
+        } catch (error) {
+          process.stderr.write(`disk-full: could not unmount ${mounted}: ${String(error)}\n`);
+        }
       });
     }
     const t: TestService = await startTestService({ background: true, ...(mounted ? { dataDir: join(mounted, 'data') } : {}) });

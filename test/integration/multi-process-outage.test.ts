@@ -1,7 +1,7 @@
 // PostgreSQL goes away under load: two `callhook serve` processes reach the database through a TCP
-// proxy the test controls, 16 clients post calls to both, and the database is taken from them three
+// proxy the test controls, 16 clients post calls to both, and the database is taken from them four
 // ways — every backend terminated (pg_terminate_backend), connections reset for 3 s (a stopped
-// server), then black-holed for 3 s (a partition). Both processes stay up, answer 503 with
+// server), closed as they come for 3 s (a server shutting down), then black-holed for 3 s (a partition). Both processes stay up, answer 503 with
 // Retry-After while they cannot store, take work again by themselves within seconds, deliver every
 // acknowledged step, and drain on SIGTERM.
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -203,6 +203,12 @@ describe.skipIf(!POSTGRES_URL)('two callhook serve processes while PostgreSQL go
     proxy!.setMode('pass');
     await recovered(Date.now());
 
+    phase = 'close';
+    proxy!.setMode('close');
+    await sleep(OUTAGE_MS);
+    proxy!.setMode('pass');
+    await recovered(Date.now());
+
     await waitUntil(() => acknowledged.size >= 600, 30_000, () => `only ${acknowledged.size} steps acknowledged`);
     phase = 'blackhole';
     proxy!.setMode('blackhole');
@@ -253,7 +259,7 @@ describe.skipIf(!POSTGRES_URL)('two callhook serve processes while PostgreSQL go
     }
 
     const figures = `database outage: ${acknowledged.size} steps acknowledged, ${unavailable} answered 503 + Retry-After (${JSON.stringify(Object.fromEntries(unavailableIn))}), terminated ${terminated} backends; ` +
-      `recovered in ${recoveries.join(' / ')} ms (terminate / reset ${OUTAGE_MS} ms / black hole ${OUTAGE_MS} ms); lost 0; readiness seen: ${readiness.join(', ')}\n`;
+      `recovered in ${recoveries.join(' / ')} ms (terminate / reset ${OUTAGE_MS} ms / closed at once ${OUTAGE_MS} ms / black hole ${OUTAGE_MS} ms); lost 0; readiness seen: ${readiness.join(', ')}\n`;
     if (process.env.CALLHOOK_TEST_VERBOSE) process.stderr.write(figures);
   }, 180_000);
 });
