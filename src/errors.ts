@@ -14,8 +14,12 @@ export const ERROR_CATALOGUE = {
   WEBHOOK_DISABLED: { status: 409, title: 'The webhook is disabled' },
   DELIVERY_BUSY: { status: 409, title: 'The delivery is being attempted right now' },
   TOO_MANY_ATTEMPTS: { status: 429, title: 'Too many attempts; wait before trying again' },
+  // The store cannot take the request now (database unreachable, refusing or too slow; disk full):
+  // nothing was applied, and the same request later will be. Answered with Retry-After.
+  STORE_UNAVAILABLE: { status: 503, title: 'The store is unavailable; try again shortly', retryAfterS: 5 },
+  STORAGE_FULL: { status: 507, title: 'The store is out of space; try again later', retryAfterS: 30 },
   INTERNAL: { status: 500, title: 'Internal error' },
-} as const;
+} as const satisfies Record<string, { status: number; title: string; retryAfterS?: number }>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;
 
@@ -53,6 +57,11 @@ export class AppError extends Error {
 
 export function invalid(field: string, detail: string): AppError {
   return new AppError('VALIDATION_FAILED', `${field}: ${detail}`, { field });
+}
+
+/** A failure of the store itself (not of the request): the caller may try again later. */
+export function isStoreFailure(error: unknown): error is AppError {
+  return error instanceof AppError && (error.code === 'STORE_UNAVAILABLE' || error.code === 'STORAGE_FULL');
 }
 
 export function notFound(what: string, id: string): AppError {

@@ -27,6 +27,8 @@ import { type HepSource, createHepSource } from './sources/hep/hep-source.ts';
 import { startHepListener } from './sources/hep/hep-listener.ts';
 import { describeDatabase, openStore } from './store/open.ts';
 import type { Store } from './store/store.ts';
+import type { StoreProblem } from './store/store-health.ts';
+import { type BackgroundLoop, backgroundLoop } from './background-loop.ts';
 import type { RecordResultsInput } from './store/store.ts';
 import { VERSION } from './version.ts';
 
@@ -39,6 +41,9 @@ const HEP_REORDER_WINDOW_MS = 20;
 const HEP_TICK_MS = 10;
 /** An ended dialog is remembered this long, to absorb late copies and retransmissions. */
 const HEP_FORGET_AFTER_MS = 60_000;
+/** The store's write probe: this often while it cannot write, and every STORE_PROBE_HEALTHY_MS otherwise. */
+const STORE_PROBE_MS = 1_000;
+const STORE_PROBE_HEALTHY_MS = 5_000;
 
 export interface ServiceOptions {
   clock?: Clock;
@@ -141,6 +146,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
   const unfollowChanges = followWebhookChanges({ changes: store.changes, dispatcher, owner, log });
   const presence = createPresence({ workers: store.workers, clock, log, owner, dispatches, onPeers: (count) => dispatcher.setPeers(count) });
   const retention = createRetentionJob({ store: store.retention, clock, log, days: config.retention.days });
+  const storeWatch = watchStore(store, log);
 
   let ready = false;
   let stopping: Promise<void> | undefined;
@@ -192,6 +198,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
   const host = config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host === '0.0.0.0' ? '127.0.0.1' : config.http.host;
 
   if (options.background ?? true) {
+    storeWatch.start();
     presence.start();
     if (dispatches) {
       dispatcher.start();
@@ -226,6 +233,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
         await dispatcher.stop({ drainMs });
         await Promise.all([outbox.stop(), retention.stop(), presence.stop()]);
         unfollowChanges();
+        storeWatch.stop();
         await sender.close();
         await store.close();
         log.info('callhook stopped');
@@ -233,6 +241,32 @@ export async function startService(config: Config, options: ServiceOptions = {})
       return stopping;
     },
   };
+}
+
+/**
+ * The store's write probe: every second while the store cannot write (readiness comes back within
+ * a second of it), every few seconds otherwise (an idle process still finds out). Says when the
+ * store goes and comes back.
+ */
+function watchStore(store: Store, log: Logger): BackgroundLoop {
+  let lastProbeAt = 0;
+  let down: StoreProblem | null = null;
+  return backgroundLoop({
+    everyMs: STORE_PROBE_MS,
+    log,
+    what: 'probing the store',
+    async run() {
+      const before = store.health.problem();
+      if (before && !down) log.warn({ problem: before }, 'the store cannot write; requests are answered 503/507 with Retry-After until it can');
+      down = before;
+      if (!before && Date.now() - lastProbeAt < STORE_PROBE_HEALTHY_MS) return;
+      lastProbeAt = Date.now();
+      const after = await store.health.probe();
+      if (after && !down) log.warn({ problem: after }, 'the store cannot write; requests are answered 503/507 with Retry-After until it can');
+      if (!after && down) log.info({ downMs: Date.now() - down.since }, 'the store takes writes again');
+      down = after;
+    },
+  });
 }
 
 export interface FirstOperator {

@@ -8,6 +8,12 @@ import { type Service, startService } from '../service.ts';
 import { describeDatabase } from '../store/open.ts';
 import { VERSION } from '../version.ts';
 
+/** How long SIGTERM waits for requests and attempts in flight. */
+const DRAIN_MS = 10_000;
+/** Past the drain: closing the store and the rest. */
+const STOP_GRACE_MS = 4_000;
+const EXIT_GRACE_MS = 1_000;
+
 const USAGE = `Usage: callhook serve [flags]
 
 Starts callhook: the API, the ingest endpoint, the dispatcher and the e-mail outbox.
@@ -74,23 +80,32 @@ export async function runServe(argv: string[], out: NodeJS.WritableStream, env: 
     process.exit(70);
   });
 
-  return new Promise<number>((resolve) => {
+  const code = await new Promise<number>((resolve) => {
     let stopping = false;
     requestStop = (signal: string) => {
       if (stopping) return;
       stopping = true;
       service.log.info({ signal }, 'draining');
-      service.stop({ drainMs: 10_000 }).then(
+      // A store that does not answer (a black hole) must not keep the process from going.
+      const late = setTimeout(() => {
+        service.log.error({ drainMs: DRAIN_MS }, 'could not stop within the drain time; exiting anyway (leases run out, nothing acknowledged is lost)');
+        resolve(1);
+      }, DRAIN_MS + STOP_GRACE_MS);
+      late.unref();
+      service.stop({ drainMs: DRAIN_MS }).then(
         () => resolve(0),
         (error) => {
           service.log.error({ err: error }, 'could not stop cleanly');
           resolve(1);
         },
-      );
+      ).finally(() => clearTimeout(late));
     };
     if (stopRequested) requestStop(stopRequested);
     else process.stderr.write(banner(service, config));
   });
+  // Everything is closed; a handle left open somewhere (a socket a dead database never closed) must not keep the process.
+  setTimeout(() => process.exit(code), EXIT_GRACE_MS).unref();
+  return code;
 }
 
 function banner(service: Service, config: Config): string {

@@ -33,8 +33,11 @@ describe('configuration', () => {
 
   it('selects PostgreSQL by URL, SQLite otherwise, and takes a role', () => {
     expect(loadConfig({ env: { CALLHOOK_DATABASE_URL: 'postgres://cb@db:5432/callhook', CALLHOOK_DATABASE_POOL_SIZE: '20' } }).database).toEqual({
-      kind: 'postgres', url: 'postgres://cb@db:5432/callhook', poolSize: 20,
+      kind: 'postgres', url: 'postgres://cb@db:5432/callhook', poolSize: 20, connectTimeoutMs: 5_000, queryTimeoutMs: 10_000,
     });
+    const timed = loadConfig({ env: { CALLHOOK_DATABASE_URL: 'postgres://db/callhook', CALLHOOK_DATABASE_CONNECT_TIMEOUT_MS: '1500', CALLHOOK_DATABASE_QUERY_TIMEOUT_MS: '3000' } }).database;
+    expect(timed).toMatchObject({ connectTimeoutMs: 1_500, queryTimeoutMs: 3_000 });
+    expect(() => loadConfig({ env: { CALLHOOK_DATABASE_QUERY_TIMEOUT_MS: '0' } })).toThrow(/CALLHOOK_DATABASE_QUERY_TIMEOUT_MS: must be at least 100/);
     expect(loadConfig({ env: { CALLHOOK_DATABASE_URL: 'sqlite:/var/lib/callhook/db.sqlite' } }).database).toEqual({ kind: 'sqlite', path: '/var/lib/callhook/db.sqlite' });
     expect(loadConfig({ env: {}, flags: { role: 'worker' } }).role).toBe('worker');
     expect(loadConfig({ env: {} }).retention.days).toBe(30);

@@ -8,7 +8,9 @@ import { SETTINGS, type Plans, type Setting } from './settings.ts';
 export type Role = 'all' | 'api' | 'worker' | 'hep';
 export const ROLES: readonly Role[] = ['all', 'api', 'worker', 'hep'];
 
-export type DatabaseConfig = { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string; poolSize: number };
+export type DatabaseConfig =
+  | { kind: 'sqlite'; path: string }
+  | { kind: 'postgres'; url: string; poolSize: number; connectTimeoutMs: number; queryTimeoutMs: number };
 
 export interface Config {
   http: { host: string; port: number; publicUrl: string; trustProxy: boolean };
@@ -83,7 +85,11 @@ function assemble(v: Record<string, unknown>): Config {
       `CALLHOOK_LEASE_MS (${v.leaseMs as number}) must be at least ${LEASE_TO_DEADLINE} × CALLHOOK_DELIVERY_TIMEOUT_MS (${v.deliveryTimeoutMs as number}), so an attempt always finishes within its lease`,
     );
   }
-  const database = databaseOf(v.databaseUrl as string | null, dataDir, v.databasePoolSize as number);
+  const database = databaseOf(v.databaseUrl as string | null, dataDir, {
+    poolSize: v.databasePoolSize as number,
+    connectTimeoutMs: v.databaseConnectTimeoutMs as number,
+    queryTimeoutMs: v.databaseQueryTimeoutMs as number,
+  });
   const role = v.role as Role;
   if (!ROLES.includes(role)) throw new ConfigError(`CALLHOOK_ROLE: must be one of ${ROLES.join(', ')} (got "${role}")`);
   const config: Config = {
@@ -123,10 +129,10 @@ function assemble(v: Record<string, unknown>): Config {
   return deepFreeze(config);
 }
 
-function databaseOf(url: string | null, dataDir: string, poolSize: number): DatabaseConfig {
+function databaseOf(url: string | null, dataDir: string, postgres: { poolSize: number; connectTimeoutMs: number; queryTimeoutMs: number }): DatabaseConfig {
   if (!url) return { kind: 'sqlite', path: resolve(dataDir, 'callhook.db') };
   if (url.startsWith('sqlite:')) return { kind: 'sqlite', path: resolve(url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '')) };
-  if (/^postgres(ql)?:\/\//.test(url)) return { kind: 'postgres', url, poolSize };
+  if (/^postgres(ql)?:\/\//.test(url)) return { kind: 'postgres', url, ...postgres };
   throw new ConfigError(`CALLHOOK_DATABASE_URL: use postgres://… or sqlite:<path> (got "${url.split(':')[0]}:")`);
 }
 

@@ -20,6 +20,8 @@ import type { Sender } from './sender.ts';
 import { isDelivered, whyNotDelivered } from './delivered.ts';
 import { webhookHeaders } from './signature.ts';
 import { backgroundLoop } from '../background-loop.ts';
+import { isStoreFailure } from '../errors.ts';
+import { createLeaseRenewal } from './lease-renewal.ts';
 
 export interface DispatcherConfig {
   defaultTimeoutMs: number;
@@ -81,6 +83,10 @@ export interface Dispatcher {
 interface Lane {
   queue: DeliveryJob[];
   inFlight: number;
+  /** Jobs about to be sent whose leases are being renewed first (they hold their in-flight slot). */
+  renewing: number;
+  /** Bumped when the lane is forgotten: renewals that come back from before are let go. */
+  epoch: number;
 }
 
 export function createDispatcher(deps: DispatcherDeps): Dispatcher {
@@ -113,18 +119,62 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
   /** Attempts in flight, with their jobs: a change waits for those it makes stale. */
   const sending = new Map<Promise<unknown>, DeliveryJob>();
 
+  /** Rounds of attempts, each up to the default deadline, that fit in a lease with a second to spare (1 to 8). */
+  const defaultDeadlineMs = Math.min(config.defaultTimeoutMs, config.maxTimeoutMs);
+  const wavesWithinLease = Math.max(1, Math.min(8, Math.floor((config.leaseMs - defaultDeadlineMs - 1_000) / defaultDeadlineMs)));
+
   const attemptsTotal = metrics.counter('callhook_delivery_attempts_total', 'Delivery attempts by result');
-  const staleTotal = metrics.counter('callhook_delivery_stale_results_total', 'Attempt results that arrived after their lease was lost');
+  const staleTotal = metrics.counter('callhook_delivery_stale_results_total', 'Deliveries whose lease was lost (another process took it) before their attempt, or whose result came after');
+  const renewalsTotal = metrics.counter('callhook_delivery_lease_renewals_total', 'Leases renewed for deliveries that waited in their lane until too little of the lease was left');
+  /** The epoch of its lane when each job asked for a renewal. */
+  const renewalEpochs = new Map<DeliveryJob, number>();
+  const renewal = createLeaseRenewal({
+    store,
+    owner,
+    leaseMs: config.leaseMs,
+    clock,
+    onRenewed(jobs) {
+      renewalsTotal.inc(jobs.length);
+      const letGo: string[] = [];
+      for (const job of [...jobs].reverse()) {
+        const lane = laneOf(job.webhookId);
+        lane.renewing--;
+        const epoch = renewalEpochs.get(job);
+        renewalEpochs.delete(job);
+        if (stopping || epoch !== lane.epoch) letGo.push(job.deliveryId);
+        else {
+          lane.queue.unshift(job); // first in line again: it has waited longest
+          queued++;
+        }
+      }
+      release(letGo);
+      for (const job of jobs) pumpLane(job.webhookId);
+    },
+    onLost(jobs, error) {
+      if (error) logFailure(error, 'could not renew leases; those deliveries are attempted once claimed again', { count: jobs.length });
+      staleTotal.inc(jobs.length);
+      for (const job of jobs) {
+        renewalEpochs.delete(job);
+        laneOf(job.webhookId).renewing--;
+      }
+      for (const job of jobs) pumpLane(job.webhookId);
+    },
+  });
   metrics.gauge('callhook_dispatcher_queued', 'Deliveries waiting in memory for their lane', () => queued);
   metrics.gauge('callhook_dispatcher_in_flight', 'Requests in flight', () => inFlight);
 
   function laneOf(webhookId: string): Lane {
     let lane = lanes.get(webhookId);
     if (!lane) {
-      lane = { queue: [], inFlight: 0 };
+      lane = { queue: [], inFlight: 0, renewing: 0, epoch: 0 };
       lanes.set(webhookId, lane);
     }
     return lane;
+  }
+
+  function pumpLane(webhookId: string): void {
+    const lane = lanes.get(webhookId);
+    if (lane) pump(webhookId, lane);
   }
 
   /** `first`: successors of finished deliveries go ahead of fresh work; their call has waited already. */
@@ -160,7 +210,13 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
 
   function release(deliveryIds: string[]): void {
     if (deliveryIds.length === 0) return;
-    store.releaseLeases(owner, deliveryIds).catch((error) => log.error({ err: error }, 'could not release leases'));
+    store.releaseLeases(owner, deliveryIds).catch((error) => logFailure(error, 'could not release leases; they run out by themselves'));
+  }
+
+  /** The store being away is expected now and then (warn); anything else is a bug (error). */
+  function logFailure(error: unknown, message: string, fields: Record<string, unknown> = {}): void {
+    if (isStoreFailure(error)) log.warn({ err: error, ...fields }, message);
+    else log.error({ err: error, ...fields }, message);
   }
 
   function forgetLane(webhookId: string): void {
@@ -169,7 +225,8 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     const ids = lane.queue.map((job) => job.deliveryId);
     queued -= lane.queue.length;
     lane.queue = [];
-    if (lane.inFlight === 0) lanes.delete(webhookId);
+    lane.epoch++;
+    if (lane.inFlight === 0 && lane.renewing === 0) lanes.delete(webhookId);
     release(ids);
     notifyIfIdle();
   }
@@ -210,13 +267,16 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
   }
 
   function pump(webhookId: string, lane: Lane): void {
-    while (!stopping && lane.inFlight < inFlightCap && lane.queue.length > 0) {
+    while (!stopping && lane.inFlight + lane.renewing < inFlightCap && lane.queue.length > 0) {
       const job = lane.queue.shift()!;
       queued--;
       const timeoutMs = timeoutOf(job);
-      // A job that sat in the queue too long may have been claimed by someone else: leave it.
+      // It waited until too little of its lease is left for an attempt: renewed first (unless
+      // another process took it meanwhile), keeping its place and its slot.
       if (job.lease.until - clock.now() < timeoutMs + 1_000) {
-        staleTotal.inc();
+        lane.renewing++;
+        renewalEpochs.set(job, lane.epoch);
+        renewal.renew(job);
         continue;
       }
       if (isStale(job)) {
@@ -240,7 +300,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       overflowed = false;
       setImmediate(wake);
     }
-    if (lane.queue.length === 0 && lane.inFlight === 0) lanes.delete(webhookId);
+    if (lane.queue.length === 0 && lane.inFlight === 0 && lane.renewing === 0) lanes.delete(webhookId);
     notifyIfIdle();
   }
 
@@ -324,12 +384,12 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       accept(result.promoted, true);
     } catch (error) {
       // Leases expire and the store still has every delivery: nothing is lost, some may repeat.
-      log.error({ err: error, count: outcomes.length }, 'could not record attempt results; they will be retried when their leases expire');
+      logFailure(error, 'could not record attempt results; they will be retried when their leases expire', { count: outcomes.length });
     }
   }
 
   function isIdle(): boolean {
-    return queued === 0 && inFlight === 0 && pendingOutcomes.length === 0 && flushing === null && !flushScheduled;
+    return queued === 0 && inFlight === 0 && pendingOutcomes.length === 0 && flushing === null && !flushScheduled && !renewal.busy;
   }
 
   function notifyIfIdle(): void {
@@ -346,13 +406,16 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
 
   async function poll(): Promise<void> {
     if (stopping) return;
-    // Enough to keep a lane busy, few enough to be sent well within the lease. A lane that has
-    // that much already is skipped, so a dead receiver's backlog never holds up other webhooks.
-    const perLane = Math.min(config.queuedPerWebhook, inFlightCap * 8);
-    const full = [...lanes].filter(([, lane]) => lane.queue.length >= perLane).map(([webhookId]) => webhookId);
+    // Enough to keep a lane busy, few enough to be sent within the lease even when every attempt
+    // takes its whole deadline (a hanging receiver). A lane that has that much already is skipped,
+    // so a dead receiver's backlog never holds up other webhooks; so is one holding a job whose lease
+    // ran out while it waited (it is renewed when its turn comes), lest it be claimed twice here.
+    const perLane = Math.min(config.queuedPerWebhook, inFlightCap * wavesWithinLease);
+    const now = clock.now();
+    const full = [...lanes].filter(([, lane]) => lane.queue.length >= perLane || lane.queue.some((job) => job.lease.until <= now)).map(([webhookId]) => webhookId);
     const jobs = await store.claimDue({
       owner,
-      now: clock.now(),
+      now,
       leaseMs: config.leaseMs,
       limit: config.claimBatch,
       perWebhookLimit: perLane,
@@ -369,7 +432,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       return;
     }
     polling = poll()
-      .catch((error) => log.error({ err: error }, 'could not claim due deliveries'))
+      .catch((error) => logFailure(error, 'could not claim due deliveries'))
       .finally(() => {
         polling = null;
         if (pollAgain) {
@@ -417,16 +480,21 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       polls.stop();
       unsubscribeDue?.();
       // Queued jobs are not started; their leases go back so another process (or the next start) takes them.
-      const unstarted: string[] = [];
+      const unstarted: string[] = renewal.takeWaiting().map((job) => {
+        laneOf(job.webhookId).renewing--;
+        renewalEpochs.delete(job);
+        return job.deliveryId;
+      });
       for (const [webhookId, lane] of lanes) {
         unstarted.push(...lane.queue.map((job) => job.deliveryId));
         queued -= lane.queue.length;
         lane.queue = [];
-        if (lane.inFlight === 0) lanes.delete(webhookId);
+        if (lane.inFlight === 0 && lane.renewing === 0) lanes.delete(webhookId);
       }
       await Promise.race([idle(), new Promise((resolve) => setTimeout(resolve, drainMs).unref())]);
       await flush();
-      await store.releaseLeases(owner, unstarted);
+      // With the store away, the leases run out by themselves: stopping must not wait for it.
+      await store.releaseLeases(owner, unstarted).catch((error) => logFailure(error, 'could not release leases on stop; they run out by themselves'));
       stopped = true;
     },
     stats: () => ({ queued, inFlight }),

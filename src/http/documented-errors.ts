@@ -17,6 +17,8 @@ const MEANING: Record<number, string> = {
   415: 'The body is not application/json',
   422: `${ERROR_CATALOGUE.VALIDATION_FAILED.title}; the problem names the field`,
   429: ERROR_CATALOGUE.TOO_MANY_ATTEMPTS.title,
+  503: `${ERROR_CATALOGUE.STORE_UNAVAILABLE.title}; Retry-After says when to try again`,
+  507: `${ERROR_CATALOGUE.STORAGE_FULL.title}; Retry-After says when to try again`,
 };
 
 interface Family {
@@ -56,6 +58,8 @@ export function shapeStatuses(route: Pick<RouteOptions, 'method' | 'url' | 'sche
   if (route.url.includes(':')) statuses.push(400, 404);
   if (schema.params || schema.querystring) statuses.push(422);
   if (schema.body) statuses.push(400, 413, 415, 422);
+  // Every route reads or writes the store: while it cannot (the database is away, the disk full).
+  statuses.push(503, 507);
   return statuses;
 }
 

@@ -64,15 +64,32 @@ export function problemOf(error: AppError): Problem {
   return problem;
 }
 
+/** Seconds to wait before trying again: the error's own, else its code's (store failures); null when retrying will not help. */
+export function retryAfterOf(error: AppError): number | null {
+  if (typeof error.extra.retryAfterS === 'number') return error.extra.retryAfterS;
+  const entry = ERROR_CATALOGUE[error.code];
+  return 'retryAfterS' in entry ? entry.retryAfterS : null;
+}
+
+/** Sets Retry-After when the error has one; answers it. Both error shapes (problem+json, Rinkel's) use it. */
+export function setRetryAfter(error: AppError, reply: FastifyReply): number | null {
+  const retryAfterS = retryAfterOf(error);
+  if (retryAfterS !== null) void reply.header('retry-after', String(retryAfterS));
+  return retryAfterS;
+}
+
 export function problemHandler(error: unknown, request: FastifyRequest, reply: FastifyReply): void {
   const appError = toAppError(error);
-  if (appError.code === 'INTERNAL') request.log.error({ err: error }, 'unhandled error');
+  logServerError(appError, error, request);
   const problem = problemOf(appError);
-  if (typeof appError.extra.retryAfterS === 'number') {
-    problem.retryAfterS = appError.extra.retryAfterS;
-    void reply.header('retry-after', String(appError.extra.retryAfterS));
-  }
+  const retryAfterS = setRetryAfter(appError, reply);
+  if (retryAfterS !== null) problem.retryAfterS = retryAfterS;
   void reply.code(problem.status).type('application/problem+json').send(problem);
+}
+
+/** A bug goes to the log here; a store failure was already logged where the store noticed it. */
+export function logServerError(appError: AppError, error: unknown, request: FastifyRequest): void {
+  if (appError.code === 'INTERNAL') request.log.error({ err: error }, 'unhandled error');
 }
 
 export function notFoundHandler(request: FastifyRequest, reply: FastifyReply): void {

@@ -52,17 +52,20 @@ export function createOutbox(deps: {
     }
   }
 
+  /** One tick after the one running; rejects when it fails (the loop backs off), the chain goes on. */
   function serialTick(): Promise<void> {
-    current = current.then(tick).catch((error) => log.error({ err: error }, 'outbox tick failed'));
-    return current;
+    const run = current.then(tick);
+    current = run.catch(() => undefined);
+    return run;
   }
 
+  const loggedTick = () => serialTick().catch((error: unknown) => log.warn({ err: error }, 'outbox tick failed'));
   const loop = backgroundLoop({ everyMs: deps.pollIntervalMs, run: serialTick, log, what: 'the e-mail outbox' });
 
   return {
-    tick: serialTick,
+    tick: loggedTick,
     wake() {
-      if (loop.running) void serialTick();
+      if (loop.running) void loggedTick();
     },
     start: loop.start,
     async stop() {

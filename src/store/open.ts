@@ -10,7 +10,7 @@ export async function openStore(database: DatabaseConfig): Promise<Store> {
 }
 
 export async function migrateStore(database: DatabaseConfig): Promise<string[]> {
-  return database.kind === 'sqlite' ? migrateSqlite(database.path) : migratePostgres(database.url);
+  return database.kind === 'sqlite' ? migrateSqlite(database.path) : migratePostgres(database);
 }
 
 /** Where the store is, for people (no password). */

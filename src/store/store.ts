@@ -14,6 +14,7 @@ import type { CallUser } from '../calls/call.ts';
 import type { OrgNumbers } from '../calls/call-numbers.ts';
 import type { Account, Session } from '../tenancy/account.ts';
 import type { OutcomeRules } from '../calls/outcome-rules.ts';
+import type { StoreHealth } from './store-health.ts';
 
 export interface PageQuery {
   limit: number;
@@ -28,6 +29,8 @@ export interface Page<T> {
 
 export interface Store {
   readonly kind: 'sqlite' | 'postgres';
+  /** Whether the store can write (readiness); every part's failures of the store itself are typed and reported to it. */
+  readonly health: StoreHealth;
   workers: WorkerStore;
   retention: RetentionStore;
   orgs: OrgStore;
@@ -323,6 +326,11 @@ export interface DeliveryStore {
    */
   claimDue(input: { owner: string; now: number; leaseMs: number; limit: number; perWebhookLimit: number; skipWebhookIds?: string[] }): Promise<DeliveryJob[]>;
   recordResults(input: RecordResultsInput): Promise<RecordResultsOutput>;
+  /**
+   * Extends leases this owner still holds (same version, still pending) to `until`, in one write;
+   * answers the ids renewed. A lease taken by another meanwhile (an expired one may be) is not.
+   */
+  renewLeases(input: { owner: string; leases: Array<{ deliveryId: string; version: number }>; until: number }): Promise<string[]>;
   /** Lets go of leases this owner holds but will not use (overflow, shutdown): others may claim at once. */
   releaseLeases(owner: string, deliveryIds: string[]): Promise<void>;
   /**

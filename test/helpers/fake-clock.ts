@@ -17,3 +17,16 @@ export class FakeClock implements Clock {
     this.ms += ms;
   }
 }
+
+/** A clock that runs with real time (for behaviour that races real timeouts), still movable by hand. */
+export class RunningClock extends FakeClock {
+  private offsetMs = 0;
+
+  override now(): number {
+    return Date.now() + this.offsetMs;
+  }
+
+  override advance(ms: number): void {
+    this.offsetMs += ms;
+  }
+}

@@ -63,7 +63,8 @@ export async function startServeProcess(options: { env: Record<string, string>; 
     clearTimeout(timer);
   };
 
-  const readyTimeoutMs = options.readyTimeoutMs ?? 20_000;
+  // Generous: on two cores shared with whole test suites, loading the TypeScript alone can take 20 s.
+  const readyTimeoutMs = options.readyTimeoutMs ?? 60_000;
   try {
     const url = await new Promise<string>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`callhook serve (pid ${pid}) printed no banner within ${readyTimeoutMs} ms:\n${output}`)), readyTimeoutMs);

@@ -62,6 +62,24 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description The store is unavailable; try again shortly; Retry-After says when to try again */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The store is out of space; try again later; Retry-After says when to try again */
+                507: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
             };
         };
         put?: never;
@@ -168,6 +186,24 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description The store is unavailable; try again shortly; Retry-After says when to try again */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The store is out of space; try again later; Retry-After says when to try again */
+                507: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
             };
         };
         /** Sign out (ends the session, clears the cookie) */
@@ -189,6 +225,24 @@ export interface paths {
                 };
                 /** @description Not allowed with these credentials */
                 403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The store is unavailable; try again shortly; Retry-After says when to try again */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The store is out of space; try again later; Retry-After says when to try again */
+                507: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -300,6 +354,24 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description The store is unavailable; try again shortly; Retry-After says when to try again */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The store is out of space; try again later; Retry-After says when to try again */
+                507: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -377,6 +449,24 @@ export interface paths {
                 };
                 /** @description The request is not valid; the problem names the field */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The store is unavailable; try again shortly; Retry-After says when to try again */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The store is out of space; try again later; Retry-After says when to try again */
+                507: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -498,6 +588,24 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description The store is unavailable; try again shortly; Retry-After says when to try again */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The store is out of space; try again later; Retry-After says when to try again */
+                507: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -589,6 +697,24 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description The store is unavailable; try again shortly; Retry-After says when to try again */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The store is out of space; try again later; Retry-After says when to try again */
+                507: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
             };
         };
         options?: never;
@@ -668,6 +794,24 @@ export interface paths {
                 };
                 /** @description The request is not valid; the problem names the field */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The store is unavailable; try again shortly; Retry-After says when to try again */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The store is out of space; try again later; Retry-After says when to try again */
+                507: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -790,6 +934,24 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description The store is unavailable; try again shortly; Retry-After says when to try again */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The store is out of space; try again later; Retry-After says when to try again */
+                507: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -881,6 +1043,24 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description The store is unavailable; try again shortly; Retry-After says when to try again */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The store is out of space; try again later; Retry-After says when to try again */
+                507: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
             };
         };
         put?: never;
@@ -943,6 +1123,24 @@ export interface paths {
                 };
                 /** @description The request is not valid; the problem names the field */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The store is unavailable; try again shortly; Retry-After says when to try again */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The store is out of space; try again later; Retry-After says when to try again */
+                507: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1078,6 +1276,24 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description The store is unavailable; try again shortly; Retry-After says when to try again */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The store is out of space; try again later; Retry-After says when to try again */
+                507: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
             };
         };
         trace?: never;
@@ -1128,6 +1344,24 @@ export interface paths {
                 };
                 /** @description Not allowed with these credentials */
                 403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The store is unavailable; try again shortly; Retry-After says when to try again */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The store is out of space; try again later; Retry-After says when to try again */
+                507: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1234,6 +1468,24 @@ export interface paths {
                 };
                 /** @description The request is not valid; the problem names the field */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The store is unavailable; try again shortly; Retry-After says when to try again */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The store is out of space; try again later; Retry-After says when to try again */
+                507: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1367,6 +1619,24 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description The store is unavailable; try again shortly; Retry-After says when to try again */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The store is out of space; try again later; Retry-After says when to try again */
+                507: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -1443,6 +1713,24 @@ export interface paths {
                 };
                 /** @description The request is not valid; the problem names the field */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The store is unavailable; try again shortly; Retry-After says when to try again */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The store is out of space; try again later; Retry-After says when to try again */
+                507: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1573,6 +1861,24 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description The store is unavailable; try again shortly; Retry-After says when to try again */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The store is out of space; try again later; Retry-After says when to try again */
+                507: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
             };
         };
         trace?: never;
@@ -1664,6 +1970,24 @@ export interface paths {
                 };
                 /** @description The request is not valid; the problem names the field */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The store is unavailable; try again shortly; Retry-After says when to try again */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The store is out of space; try again later; Retry-After says when to try again */
+                507: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1780,6 +2104,24 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description The store is unavailable; try again shortly; Retry-After says when to try again */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The store is out of space; try again later; Retry-After says when to try again */
+                507: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -1856,6 +2198,24 @@ export interface paths {
                 };
                 /** @description The request is not valid; the problem names the field */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The store is unavailable; try again shortly; Retry-After says when to try again */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The store is out of space; try again later; Retry-After says when to try again */
+                507: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1947,6 +2307,24 @@ export interface paths {
                 };
                 /** @description The request is not valid; the problem names the field */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The store is unavailable; try again shortly; Retry-After says when to try again */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The store is out of space; try again later; Retry-After says when to try again */
+                507: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2077,6 +2455,24 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description The store is unavailable; try again shortly; Retry-After says when to try again */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The store is out of space; try again later; Retry-After says when to try again */
+                507: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -2161,6 +2557,24 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description The store is unavailable; try again shortly; Retry-After says when to try again */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The store is out of space; try again later; Retry-After says when to try again */
+                507: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
             };
         };
         put?: never;
@@ -2223,6 +2637,24 @@ export interface paths {
                 };
                 /** @description The request is not valid; the problem names the field */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The store is unavailable; try again shortly; Retry-After says when to try again */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The store is out of space; try again later; Retry-After says when to try again */
+                507: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2347,6 +2779,24 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description The store is unavailable; try again shortly; Retry-After says when to try again */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The store is out of space; try again later; Retry-After says when to try again */
+                507: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
             };
         };
         trace?: never;
@@ -2430,6 +2880,24 @@ export interface paths {
                 };
                 /** @description The request is not valid; the problem names the field */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The store is unavailable; try again shortly; Retry-After says when to try again */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The store is out of space; try again later; Retry-After says when to try again */
+                507: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2558,6 +3026,24 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description The store is unavailable; try again shortly; Retry-After says when to try again */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The store is out of space; try again later; Retry-After says when to try again */
+                507: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -2643,6 +3129,24 @@ export interface paths {
                 };
                 /** @description The request is not valid; the problem names the field */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The store is unavailable; try again shortly; Retry-After says when to try again */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The store is out of space; try again later; Retry-After says when to try again */
+                507: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2770,6 +3274,24 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description The store is unavailable; try again shortly; Retry-After says when to try again */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The store is out of space; try again later; Retry-After says when to try again */
+                507: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
             };
         };
         trace?: never;
@@ -2875,6 +3397,24 @@ export interface paths {
                 };
                 /** @description The request is not valid; the problem names the field */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The store is unavailable; try again shortly; Retry-After says when to try again */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The store is out of space; try again later; Retry-After says when to try again */
+                507: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3023,6 +3563,24 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description The store is unavailable; try again shortly; Retry-After says when to try again */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The store is out of space; try again later; Retry-After says when to try again */
+                507: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -3157,6 +3715,24 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description The store is unavailable; try again shortly; Retry-After says when to try again */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The store is out of space; try again later; Retry-After says when to try again */
+                507: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -3265,6 +3841,24 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description The store is unavailable; try again shortly; Retry-After says when to try again */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The store is out of space; try again later; Retry-After says when to try again */
+                507: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
             };
         };
         put?: never;
@@ -3327,6 +3921,24 @@ export interface paths {
                 };
                 /** @description The request is not valid; the problem names the field */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The store is unavailable; try again shortly; Retry-After says when to try again */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The store is out of space; try again later; Retry-After says when to try again */
+                507: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3472,6 +4084,24 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description The store is unavailable; try again shortly; Retry-After says when to try again */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The store is out of space; try again later; Retry-After says when to try again */
+                507: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
             };
         };
         trace?: never;
@@ -3571,6 +4201,24 @@ export interface paths {
                 };
                 /** @description The request is not valid; the problem names the field */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The store is unavailable; try again shortly; Retry-After says when to try again */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The store is out of space; try again later; Retry-After says when to try again */
+                507: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3712,6 +4360,24 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description The store is unavailable; try again shortly; Retry-After says when to try again */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The store is out of space; try again later; Retry-After says when to try again */
+                507: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -3791,6 +4457,24 @@ export interface paths {
                 };
                 /** @description The request is not valid; the problem names the field */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The store is unavailable; try again shortly; Retry-After says when to try again */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The store is out of space; try again later; Retry-After says when to try again */
+                507: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3913,6 +4597,24 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description The store is unavailable; try again shortly; Retry-After says when to try again */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The store is out of space; try again later; Retry-After says when to try again */
+                507: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -4023,6 +4725,24 @@ export interface paths {
                 };
                 /** @description The request is not valid; the problem names the field */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The store is unavailable; try again shortly; Retry-After says when to try again */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The store is out of space; try again later; Retry-After says when to try again */
+                507: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4148,6 +4868,24 @@ export interface paths {
                 };
                 /** @description The request is not valid; the problem names the field */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The store is unavailable; try again shortly; Retry-After says when to try again */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The store is out of space; try again later; Retry-After says when to try again */
+                507: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4318,6 +5056,24 @@ export interface paths {
                 };
                 /** @description The request is not valid; the problem names the field */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The store is unavailable; try again shortly; Retry-After says when to try again */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The store is out of space; try again later; Retry-After says when to try again */
+                507: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4507,6 +5263,24 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description The store is unavailable; try again shortly; Retry-After says when to try again */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The store is out of space; try again later; Retry-After says when to try again */
+                507: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
             };
         };
         put?: never;
@@ -4624,6 +5398,24 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description The store is unavailable; try again shortly; Retry-After says when to try again */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The store is out of space; try again later; Retry-After says when to try again */
+                507: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
             };
         };
         put?: never;
@@ -4724,6 +5516,24 @@ export interface paths {
                 };
                 /** @description The request is not valid; the problem names the field */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The store is unavailable; try again shortly; Retry-After says when to try again */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The store is out of space; try again later; Retry-After says when to try again */
+                507: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4832,6 +5642,24 @@ export interface paths {
                 };
                 /** @description The request is not valid; the problem names the field */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The store is unavailable; try again shortly; Retry-After says when to try again */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The store is out of space; try again later; Retry-After says when to try again */
+                507: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4999,6 +5827,24 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description The store is unavailable; try again shortly; Retry-After says when to try again */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The store is out of space; try again later; Retry-After says when to try again */
+                507: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -5091,6 +5937,24 @@ export interface paths {
                 };
                 /** @description The request is not valid; the problem names the field */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The store is unavailable; try again shortly; Retry-After says when to try again */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The store is out of space; try again later; Retry-After says when to try again */
+                507: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -5219,6 +6083,24 @@ export interface paths {
                 };
                 /** @description The request is not valid; the problem names the field */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The store is unavailable; try again shortly; Retry-After says when to try again */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The store is out of space; try again later; Retry-After says when to try again */
+                507: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -5416,6 +6298,24 @@ export interface paths {
                 };
                 /** @description The request is not valid; the problem names the field */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The store is unavailable; try again shortly; Retry-After says when to try again */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The store is out of space; try again later; Retry-After says when to try again */
+                507: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -5758,6 +6658,24 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description The store is unavailable; try again shortly; Retry-After says when to try again */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The store is out of space; try again later; Retry-After says when to try again */
+                507: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -5811,6 +6729,24 @@ export interface paths {
                 };
                 /** @description Not allowed with these credentials (Rinkel error shape) */
                 403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["RinkelErrors"];
+                    };
+                };
+                /** @description The store is unavailable; try again shortly; Retry-After says when to try again (Rinkel error shape) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["RinkelErrors"];
+                    };
+                };
+                /** @description The store is out of space; try again later; Retry-After says when to try again (Rinkel error shape) */
+                507: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -5931,6 +6867,24 @@ export interface paths {
                         "application/json": components["schemas"]["RinkelErrors"];
                     };
                 };
+                /** @description The store is unavailable; try again shortly; Retry-After says when to try again (Rinkel error shape) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["RinkelErrors"];
+                    };
+                };
+                /** @description The store is out of space; try again later; Retry-After says when to try again (Rinkel error shape) */
+                507: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["RinkelErrors"];
+                    };
+                };
             };
         };
         /** Subscribe to an event */
@@ -6037,6 +6991,24 @@ export interface paths {
                         "application/json": components["schemas"]["RinkelErrors"];
                     };
                 };
+                /** @description The store is unavailable; try again shortly; Retry-After says when to try again (Rinkel error shape) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["RinkelErrors"];
+                    };
+                };
+                /** @description The store is out of space; try again later; Retry-After says when to try again (Rinkel error shape) */
+                507: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["RinkelErrors"];
+                    };
+                };
             };
         };
         /** Unsubscribe */
@@ -6088,6 +7060,24 @@ export interface paths {
                 };
                 /** @description Not found (Rinkel error shape) */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["RinkelErrors"];
+                    };
+                };
+                /** @description The store is unavailable; try again shortly; Retry-After says when to try again (Rinkel error shape) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["RinkelErrors"];
+                    };
+                };
+                /** @description The store is out of space; try again later; Retry-After says when to try again (Rinkel error shape) */
+                507: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -6186,6 +7176,24 @@ export interface paths {
                 };
                 /** @description The body is not application/json (Rinkel error shape) */
                 415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["RinkelErrors"];
+                    };
+                };
+                /** @description The store is unavailable; try again shortly; Retry-After says when to try again (Rinkel error shape) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["RinkelErrors"];
+                    };
+                };
+                /** @description The store is out of space; try again later; Retry-After says when to try again (Rinkel error shape) */
+                507: {
                     headers: {
                         [name: string]: unknown;
                     };

@@ -13,7 +13,7 @@ import { newSigningSecret } from '../../delivery/signature.ts';
 import type { Store } from '../../store/store.ts';
 import type { Api, ApiDeps } from '../app.ts';
 import { Enum, Nullable } from '../common.ts';
-import { toAppError } from '../problem.ts';
+import { logServerError, setRetryAfter, toAppError } from '../problem.ts';
 
 const EventParams = Type.Object({ event: Enum(RINKEL_EVENTS, { description: 'incomingCall, outgoingCall, callStart, callEnd or callInsights' }) });
 const ContentType = Enum(CONTENT_TYPES);
@@ -58,7 +58,8 @@ async function subscriptions(store: Store, orgId: string): Promise<Webhook[]> {
 
 export function rinkelErrors(error: unknown, request: FastifyRequest, reply: FastifyReply): void {
   const appError = toAppError(error);
-  if (appError.code === 'INTERNAL') request.log.error({ err: error }, 'unhandled error');
+  logServerError(appError, error, request);
+  setRetryAfter(appError, reply);
   // Rinkel says 400 for any bad input; a body too large or not JSON keeps its own status (413, 415).
   const kept = appError.code === 'MALFORMED_REQUEST' && (appError.extra.status === 413 || appError.extra.status === 415);
   const status = kept ? (appError.extra.status as number) : appError.code === 'VALIDATION_FAILED' || appError.code === 'MALFORMED_REQUEST' || appError.code === 'TARGET_NOT_ALLOWED' ? 400 : appError.status;

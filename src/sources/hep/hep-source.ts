@@ -6,7 +6,7 @@
 // (direction, user and who answered from the organization's directory) → Ingest.acceptSteps.
 import type { CallStep } from '../../calls/steps.ts';
 import type { Clock } from '../../clock.ts';
-import { AppError } from '../../errors.ts';
+import { AppError, isStoreFailure } from '../../errors.ts';
 import type { Logger } from '../../observability/logger.ts';
 import type { Metrics } from '../../observability/metrics.ts';
 import type { Store } from '../../store/store.ts';
@@ -94,6 +94,8 @@ export function createHepSource(deps: { store: Store; ingest: Ingest; clock: Clo
   let lastStoreSweep = 0;
 
   const drop = (reason: string) => rejected.inc(1, { reason });
+  /** The store failed the last message: further failures go unlogged until one works. */
+  let storeAway = false;
 
   /** The answer is shared while it is looked up: a burst of packets costs one query. */
   function connectionOf(captureId: number): Promise<{ connection: Connection; org: Org } | null> {
@@ -113,6 +115,9 @@ export function createHepSource(deps: { store: Store; ingest: Ingest; clock: Clo
     receiving++;
     try {
       await accept(datagram, seenMs);
+    } catch (error) {
+      if (!isStoreFailure(error)) throw error;
+      drop('store-unavailable'); // the capture id could not be looked up
     } finally {
       receiving--;
     }
@@ -169,8 +174,15 @@ export function createHepSource(deps: { store: Store; ingest: Ingest; clock: Clo
         for (const arrival of lane) {
           try {
             await process(arrival);
+            storeAway = false;
           } catch (error) {
-            log.error({ err: error, callId: arrival.message.callId }, 'HEP message failed');
+            if (!isStoreFailure(error)) log.error({ err: error, callId: arrival.message.callId }, 'HEP message failed');
+            else {
+              // Counted, and said once per spell: the store is away, not this message wrong.
+              drop('store-unavailable');
+              if (!storeAway) log.warn({ err: error, callId: arrival.message.callId }, 'HEP messages dropped while the store is unavailable');
+              storeAway = true;
+            }
           } finally {
             inProcess--;
           }
@@ -217,7 +229,7 @@ export function createHepSource(deps: { store: Store; ingest: Ingest; clock: Clo
     } catch (error) {
       // A step the call tracker refuses (e.g. the same Call-ID already used by the ingest API) is
       // counted and logged; the SIP traffic goes on.
-      if (!(error instanceof AppError)) throw error;
+      if (!(error instanceof AppError) || isStoreFailure(error)) throw error;
       refused.inc(steps.length);
       log.warn({ err: error, connection: connection.id, steps }, 'SIP-derived call steps refused');
     }

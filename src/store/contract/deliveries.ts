@@ -87,6 +87,27 @@ export function deliveriesContract(ctx: ContractContext): void {
       expect(third.lease.version).toBeGreaterThan(again.lease.version);
     });
 
+    it('renews only leases the owner still holds, of deliveries still pending, even once run out', async () => {
+      const { store } = ctx;
+      const tenant = await createTenant(store);
+      await createWebhook(store, tenant.org.id);
+      const fresh = (await ingest(store, tenant, [started('a', T0), started('b', T0), started('c', T0), started('d', T0)])).fresh;
+      const [first, second, done, fourth] = fresh as [DeliveryJob, DeliveryJob, DeliveryJob, DeliveryJob];
+      await record(store, [success(done, T0)], T0);
+      // The leases have run out; another owner takes the oldest.
+      expect(only(await claim(store, T0 + LEASE_MS, { owner: OTHER, limit: 1 })).deliveryId).toBe(first.deliveryId);
+      const until = T0 + 2 * LEASE_MS - 1; // just before the other owner's lease runs out
+      const renewed = await store.deliveries.renewLeases({
+        owner: OWNER,
+        leases: fresh.map((job) => ({ deliveryId: job.deliveryId, version: job.lease.version })),
+        until,
+      });
+      expect(renewed.sort()).toEqual(idsOf([second, fourth]));
+      expect(await claim(store, until - 1, { owner: OTHER })).toEqual([]);
+      expect(idsOf(await claim(store, until, { owner: OTHER }))).toEqual(idsOf([second, fourth]));
+      expect(await store.deliveries.renewLeases({ owner: OWNER, leases: [], until })).toEqual([]);
+    });
+
     it('releases only the leases the owner holds, claimable at once', async () => {
       const { store } = ctx;
       const tenant = await createTenant(store);

@@ -180,6 +180,10 @@ const METHODS: Record<MethodName, Entry> = {
   'deliveries.claimDue': { notOrgScoped: 'a worker claims due work of every organization' },
   'deliveries.recordResults': { notOrgScoped: 'a worker records results of the deliveries it holds leases on' },
   'deliveries.releaseLeases': { notOrgScoped: "a worker lets go of its own leases" },
+  'deliveries.renewLeases': { notOrgScoped: 'a worker extends leases it holds (by its owner id)' },
+  'health.failed': { notOrgScoped: 'whether the store can write: no rows' },
+  'health.probe': { notOrgScoped: 'a write probe of the store itself, no organization rows' },
+  'health.problem': { notOrgScoped: 'what the store last failed with: no rows' },
   'deliveries.onDue': reads,
   'deliveries.beginManualAttempt': {
     attacks: eachDeliveryOfB((world, deliveryId) => world.store.deliveries.beginManualAttempt({ orgId: world.a.org.id, deliveryId, owner: 'attacker', leaseMs: LEASE_MS, now: LATER })),

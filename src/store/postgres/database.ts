@@ -61,18 +61,48 @@ function queryable(client: pg.Pool | pg.PoolClient): Queryable {
   };
 }
 
+export interface PgOptions {
+  url: string;
+  poolSize: number;
+  /** Longest wait for a connection (a new one, or a free one from the pool). */
+  connectTimeoutMs: number;
+  /**
+   * Longest wait for a query's answer, measured here: a black-holed database sends nothing, so a
+   * server-side statement_timeout alone would never fire. The server gets the same limit.
+   */
+  queryTimeoutMs: number;
+}
+
+/** How long close() waits for connections to end politely before it cuts them. */
+const CLOSE_WITHIN_MS = 2_000;
+
 export class PgDatabase implements Queryable {
   readonly pool: pg.Pool;
   readonly url: string;
+  private readonly options: PgOptions;
   private readonly direct: Queryable;
 
-  constructor(url: string, poolSize: number) {
-    this.url = url;
+  constructor(options: PgOptions) {
+    this.options = options;
+    this.url = options.url;
     // Statements are prepared once per connection, but planned on every run: a generic plan made
     // while a table was small (no statistics yet) can stay a full scan as the table grows.
-    this.pool = new pg.Pool({ connectionString: url, max: poolSize, types });
+    this.pool = new pg.Pool({
+      connectionString: options.url,
+      max: options.poolSize,
+      types,
+      connectionTimeoutMillis: options.connectTimeoutMs,
+      query_timeout: options.queryTimeoutMs,
+      statement_timeout: options.queryTimeoutMs,
+      keepAlive: true,
+    });
     // An idle client that loses its server (restart, failover) must not take the process down.
     this.pool.on('error', () => undefined);
+    // A client given back broken (timed out, cut off) is cut at once: on a black hole a polite end
+    // would wait for an answer that never comes, keeping the socket and the pool's queue waiting.
+    this.pool.on('release', (error: Error | undefined, client: pg.PoolClient) => {
+      if (error) cut(client);
+    });
     this.direct = queryable(this.pool);
   }
 
@@ -95,24 +125,57 @@ export class PgDatabase implements Queryable {
   /** Runs `fn` in one transaction on one connection; retried (a few times) when PostgreSQL asks. */
   async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
-      const client = await this.pool.connect();
+      const { client, onError, failure } = await this.checkout();
+      let broken: unknown = null;
       try {
         await client.query('BEGIN');
         const result = await fn(queryable(client));
         await client.query('COMMIT');
         return result;
       } catch (error) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        if (attempt < 5 && RETRYABLE.has((error as { code?: string }).code ?? '')) continue;
+        // A server error leaves the connection usable once rolled back; anything else (a timeout, a
+        // lost socket) leaves it unusable, and the server rolls back when it goes.
+        broken ??= failure.error;
+        if (broken === null && isServerError(error)) await client.query('ROLLBACK').catch((rollbackError: unknown) => (broken = rollbackError));
+        else broken ??= error;
+        if (attempt < 5 && broken === null && RETRYABLE.has((error as { code?: string }).code ?? '')) continue;
         throw error;
       } finally {
-        client.release();
+        client.off('error', onError);
+        broken ??= failure.error;
+        client.release(broken === null ? undefined : (broken as Error));
       }
     }
   }
 
+  /**
+   * A pool client with an 'error' listener from the moment it is handed over: while checked out the
+   * pool does not listen, and a server that goes away (its FATAL can arrive in the same packet as
+   * the connection's ReadyForQuery, before an awaiting caller runs) would otherwise raise an event
+   * nobody handles — which ends the process. The query in flight fails by itself.
+   */
+  private checkout(): Promise<{ client: pg.PoolClient; onError: (error: unknown) => void; failure: { error: unknown } }> {
+    return new Promise((resolve, reject) => {
+      this.pool.connect((error, client) => {
+        if (error || !client) return reject(error ?? new Error('no connection'));
+        const failure: { error: unknown } = { error: null };
+        const onError = (cause: unknown) => {
+          failure.error ??= cause;
+        };
+        client.on('error', onError);
+        resolve({ client, onError, failure });
+      });
+    });
+  }
+
+  /**
+   * On a connection of its own, without the query timeout (a migration may take long, and waits for
+   * another process's under the advisory lock); every error is handled, none reaches the process.
+   */
   async migrate(): Promise<string[]> {
-    const client = await this.pool.connect();
+    const client = new pg.Client({ connectionString: this.url, types, connectionTimeoutMillis: this.options.connectTimeoutMs, keepAlive: true });
+    client.on('error', () => undefined);
+    await client.connect();
     try {
       await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
       await client.query('CREATE TABLE IF NOT EXISTS schema_migrations (version text PRIMARY KEY, applied_at bigint NOT NULL)');
@@ -125,19 +188,46 @@ export class PgDatabase implements Queryable {
           await client.query('INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)', [version, Date.now()]);
           await client.query('COMMIT');
         } catch (error) {
-          await client.query('ROLLBACK');
+          await client.query('ROLLBACK').catch(() => undefined);
           throw error;
         }
       }
       return pending.map((m) => m.version);
     } finally {
-      await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined);
-      client.release();
+      // Ending the session releases the advisory lock too.
+      await endWithin(client, CLOSE_WITHIN_MS);
     }
   }
 
+  /** Ends the pool; connections that do not end within a moment (a black hole) are cut. */
   async close(): Promise<void> {
-    await this.pool.end();
+    const ended = this.pool.end().catch(() => undefined);
+    const timer = new Promise<'late'>((resolve) => setTimeout(() => resolve('late'), CLOSE_WITHIN_MS).unref());
+    if ((await Promise.race([ended, timer])) === 'late') {
+      for (const client of (this.pool as unknown as { _clients: pg.Client[] })._clients ?? []) cut(client);
+      await Promise.race([ended, new Promise((resolve) => setTimeout(resolve, CLOSE_WITHIN_MS).unref())]);
+    }
+  }
+}
+
+/** An ErrorResponse from the server carries a five-character SQLSTATE; the driver's own errors do not. */
+function isServerError(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code);
+}
+
+/** Destroys the client's socket: its end comes at once, whatever the other side does. */
+export function cut(client: pg.Client | pg.PoolClient): void {
+  (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
+}
+
+/** Ends a client politely, or cuts it when the server does not answer within `ms`. */
+export async function endWithin(client: pg.Client, ms: number): Promise<void> {
+  const ended = client.end().catch(() => undefined);
+  const late = await Promise.race([ended.then(() => false), new Promise<boolean>((resolve) => setTimeout(() => resolve(true), ms).unref())]);
+  if (late) {
+    cut(client);
+    await ended;
   }
 }
 

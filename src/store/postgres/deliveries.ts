@@ -83,6 +83,17 @@ export function postgresDeliveries(db: PgDatabase, due: DueListener, changes: Pg
       return output;
     },
 
+    async renewLeases({ owner, leases, until }) {
+      if (leases.length === 0) return [];
+      const rows = await db.rows<{ id: string }>(
+        `UPDATE deliveries d SET lease_until = $1 FROM unnest($2::text[], $3::int[]) AS r(id, version)
+         WHERE d.id = r.id AND d.lease_owner = $4 AND d.lease_version = r.version AND d.status = 'pending'
+         RETURNING d.id`,
+        [until, leases.map((l) => l.deliveryId), leases.map((l) => l.version), owner],
+      );
+      return rows.map((r) => r.id);
+    },
+
     async releaseLeases(owner, deliveryIds) {
       if (deliveryIds.length === 0) return;
       await db.transaction(async (tx) => {

@@ -1,11 +1,25 @@
 // LISTEN/NOTIFY: wakes idle dispatchers in every process the moment deliveries become claimable,
-// so nothing waits for a poll interval. One dedicated connection, opened on the first subscriber,
-// re-opened after it drops (polling covers the gap). Other channels (webhook changes) share it.
+// so nothing waits for a poll interval. One dedicated connection, opened on the first subscriber;
+// other channels (webhook changes) share it.
+// States: connecting → listening → lost → (a second later) connecting …, until close(). However
+// many ways a connection says it is gone ('error', 'end', a failed connect), it is mourned once, so
+// there is only ever one connection and one reconnect timer — and close() ends both.
 import pg from 'pg';
 import { DueSignal } from '../due-signal.ts';
 import { DUE_CHANNEL } from './calls.ts';
+import { endWithin } from './database.ts';
 
 const RECONNECT_MS = 1_000;
+/** A silent connection (a black hole) is found out by a ping this often; polling covers the gap. */
+const PING_MS = 30_000;
+const END_WITHIN_MS = 1_000;
+
+export interface DueListenerOptions {
+  connectTimeoutMs?: number;
+  queryTimeoutMs?: number;
+  /** More channels on the same connection. */
+  channels?: ListenChannel[];
+}
 
 /** Another channel on the same connection: each notification's payload, and each (re)connect (some may have been missed). */
 export interface ListenChannel {
@@ -17,14 +31,16 @@ export interface ListenChannel {
 export class DueListener {
   private readonly signal = new DueSignal();
   private client: pg.Client | null = null;
+  private retry: NodeJS.Timeout | null = null;
+  private ping: NodeJS.Timeout | null = null;
   private subscribers = 0;
   private closed = false;
   private readonly url: string;
-  private readonly channels: ListenChannel[];
+  private readonly options: DueListenerOptions;
 
-  constructor(url: string, channels: ListenChannel[] = []) {
+  constructor(url: string, options: DueListenerOptions = {}) {
     this.url = url;
-    this.channels = channels;
+    this.options = options;
   }
 
   on(listener: () => void): () => void {
@@ -38,7 +54,7 @@ export class DueListener {
 
   /** Keeps the connection (and so every channel) listening until the returned function is called. */
   hold(): () => void {
-    if (this.subscribers++ === 0) void this.connect();
+    if (this.subscribers++ === 0) this.connect();
     return () => {
       this.subscribers--;
     };
@@ -46,41 +62,75 @@ export class DueListener {
 
   private notified(message: pg.Notification): void {
     if (message.channel === DUE_CHANNEL) this.signal.emit();
-    else this.channels.find((c) => c.name === message.channel)?.notified(message.payload ?? '');
+    else this.options.channels?.find((c) => c.name === message.channel)?.notified(message.payload ?? '');
   }
 
-  private async connect(): Promise<void> {
-    if (this.closed) return;
-    const client = new pg.Client({ connectionString: this.url });
+  /** Whether a connection is open or being opened, or a reconnect is waiting (tests look). */
+  get state(): 'connected' | 'waiting' | 'idle' {
+    return this.client ? 'connected' : this.retry ? 'waiting' : 'idle';
+  }
+
+  private connect(): void {
+    if (this.closed || this.client || this.retry) return;
+    const client = new pg.Client({
+      connectionString: this.url,
+      application_name: 'callhook-due-listener',
+      keepAlive: true,
+      ...(this.options.connectTimeoutMs ? { connectionTimeoutMillis: this.options.connectTimeoutMs } : {}),
+      ...(this.options.queryTimeoutMs ? { query_timeout: this.options.queryTimeoutMs } : {}),
+    });
+    this.client = client;
+    const lost = () => this.lost(client);
     client.on('notification', (message) => this.notified(message));
-    client.on('error', () => this.reconnect(client));
-    client.on('end', () => this.reconnect(client));
-    try {
-      await client.connect();
-      await client.query(`LISTEN ${DUE_CHANNEL}`);
-      for (const channel of this.channels) await client.query(`LISTEN ${channel.name}`);
-      this.client = client;
-      this.signal.emit(); // whatever became due while not listening
-      for (const channel of this.channels) channel.connected();
-    } catch {
-      this.reconnect(client);
+    client.on('error', lost);
+    client.on('end', lost);
+    client
+      .connect()
+      .then(async () => {
+        await client.query(`LISTEN ${DUE_CHANNEL}`);
+        for (const channel of this.options.channels ?? []) await client.query(`LISTEN ${channel.name}`);
+      })
+      .then(() => {
+        if (this.client !== client) return;
+        this.ping = setInterval(() => void client.query('SELECT 1').catch(lost), PING_MS).unref();
+        this.signal.emit(); // whatever became due while not listening
+        for (const channel of this.options.channels ?? []) channel.connected();
+      }, lost);
+  }
+
+  /** The connection went, or never came: forget it (once) and try again in a moment. */
+  private lost(client: pg.Client): void {
+    if (this.client !== client) return;
+    this.client = null;
+    this.stopPing();
+    void this.dispose(client);
+    if (!this.closed) {
+      this.retry = setTimeout(() => {
+        this.retry = null;
+        this.connect();
+      }, RECONNECT_MS);
+      this.retry.unref();
     }
   }
 
-  private reconnect(client: pg.Client): void {
-    if (this.client === client) this.client = null;
+  private stopPing(): void {
+    if (this.ping) clearInterval(this.ping);
+    this.ping = null;
+  }
+
+  private async dispose(client: pg.Client): Promise<void> {
     client.removeAllListeners();
-    client.end().catch(() => undefined);
-    if (!this.closed) setTimeout(() => void this.connect(), RECONNECT_MS).unref();
+    client.on('error', () => undefined); // a dead connection may still report; nobody must have to hear it
+    await endWithin(client, END_WITHIN_MS);
   }
 
   async close(): Promise<void> {
     this.closed = true;
+    if (this.retry) clearTimeout(this.retry);
+    this.retry = null;
+    this.stopPing();
     const client = this.client;
     this.client = null;
-    if (client) {
-      client.removeAllListeners();
-      await client.end().catch(() => undefined);
-    }
+    if (client) await this.dispose(client);
   }
 }

@@ -15,14 +15,25 @@ import { postgresRetention } from './retention.ts';
 import { postgresApiKeys, postgresConnections, postgresNumbers, postgresOrgs, postgresUsers } from './tenancy.ts';
 import { PgChanges, postgresChangeFeed, postgresWebhooks } from './webhooks.ts';
 import { postgresWorkers } from './workers.ts';
+import { pgProbeWrite, pgStoreFailure } from './failures.ts';
+import { guardStore } from '../failure-guard.ts';
+import { createStoreHealth } from '../store-health.ts';
 
 export interface PostgresStore extends Store {
   readonly kind: 'postgres';
 }
 
+export interface PostgresOptions {
+  url: string;
+  poolSize: number;
+  connectTimeoutMs?: number;
+  queryTimeoutMs?: number;
+}
+
 /** Connects, migrates (under an advisory lock), and returns the store. */
-export async function openPostgresStore(options: { url: string; poolSize: number }): Promise<PostgresStore> {
-  const database = new PgDatabase(options.url, options.poolSize);
+export async function openPostgresStore(options: PostgresOptions): Promise<PostgresStore> {
+  const settings = pgOptions(options);
+  const database = new PgDatabase(settings);
   try {
     await database.migrate();
   } catch (error) {
@@ -30,10 +41,12 @@ export async function openPostgresStore(options: { url: string; poolSize: number
     throw error;
   }
   const changes = new PgChanges();
-  const due = new DueListener(options.url, changes.channels());
+  const due = new DueListener(options.url, { connectTimeoutMs: settings.connectTimeoutMs, queryTimeoutMs: settings.queryTimeoutMs, channels: changes.channels() });
   const ingestTokens = new IngestTokenCache({ ttlMs: INGEST_TOKEN_TTL_MS });
-  return {
+  const health = createStoreHealth({ probeWrite: (problem) => pgProbeWrite(database, problem), classify: pgStoreFailure });
+  return guardStore<PostgresStore>({
     kind: 'postgres',
+    health,
     orgs: postgresOrgs(database, ingestTokens, changes),
     connections: postgresConnections(database, ingestTokens),
     apiKeys: postgresApiKeys(database),
@@ -54,11 +67,16 @@ export async function openPostgresStore(options: { url: string; poolSize: number
       await due.close();
       await database.close();
     },
-  };
+  }, pgStoreFailure, health);
 }
 
-export async function migratePostgres(url: string): Promise<string[]> {
-  const database = new PgDatabase(url, 1);
+/** Timeouts default to the settings' defaults (config/settings.ts) for callers without a Config. */
+function pgOptions(options: PostgresOptions) {
+  return { url: options.url, poolSize: options.poolSize, connectTimeoutMs: options.connectTimeoutMs ?? 5_000, queryTimeoutMs: options.queryTimeoutMs ?? 10_000 };
+}
+
+export async function migratePostgres(options: PostgresOptions): Promise<string[]> {
+  const database = new PgDatabase(pgOptions({ ...options, poolSize: 1 }));
   try {
     return await database.migrate();
   } finally {

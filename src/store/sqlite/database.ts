@@ -11,9 +11,11 @@ export { given, toPage } from '../rows.ts';
 
 export class Database {
   readonly db: DatabaseSync;
+  readonly path: string;
   private readonly statements = new Map<string, StatementSync>();
 
   constructor(path: string) {
+    this.path = path;
     // The file holds signing secrets: only its owner reads it.
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     this.db = new DatabaseSync(path, { timeout: 5_000 });
@@ -114,7 +116,7 @@ export class CommitQueue {
   }
 
   run<T>(unit: () => T): Promise<T> {
-    if (this.closed) return Promise.reject(new Error('the store is closed'));
+    if (this.closed) return Promise.reject(Object.assign(new Error('the store is closed'), { code: 'ERR_STORE_CLOSED' }));
     return new Promise<T>((resolve, reject) => {
       this.queue.push({ run: unit, resolve: resolve as (value: unknown) => void, reject });
       if (this.queue.length >= this.maxBatch) this.flush();
@@ -158,9 +160,11 @@ export class CommitQueue {
           sql('RELEASE unit');
           settled.push({ unit, ok: true, value });
         } catch (error) {
+          settled.push({ unit, ok: false, value: error });
+          // A full disk or an I/O error may have rolled the whole transaction back: then the batch fails with it.
+          if (!db.isTransaction) throw error;
           sql('ROLLBACK TO unit');
           sql('RELEASE unit');
-          settled.push({ unit, ok: false, value: error });
         }
       }
       sql('COMMIT');

@@ -79,6 +79,17 @@ export function sqliteDeliveries(db: Database, commits: CommitQueue, due: DueSig
       return output;
     },
 
+    renewLeases({ owner, leases, until }) {
+      if (leases.length === 0) return Promise.resolve([]);
+      return commits.run(() =>
+        leases
+          .filter(({ deliveryId, version }) =>
+            db.run("UPDATE deliveries SET lease_until = ? WHERE id = ? AND lease_owner = ? AND lease_version = ? AND status = 'pending'", until, deliveryId, owner, version) > 0,
+          )
+          .map((l) => l.deliveryId),
+      );
+    },
+
     async releaseLeases(owner, deliveryIds) {
       if (deliveryIds.length === 0) return;
       await commits.run(() => {

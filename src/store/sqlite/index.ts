@@ -13,10 +13,18 @@ import { sqliteWorkers } from './workers.ts';
 import { sqliteRetention } from './retention.ts';
 import { DueSignal } from '../due-signal.ts';
 import { ChangeSignal } from '../change-signal.ts';
+import { guardStore } from '../failure-guard.ts';
+import { createStoreHealth } from '../store-health.ts';
+import { sqliteProbeWrite, sqliteStoreFailure } from './failures.ts';
 
 export interface SqliteStore extends Store {
   readonly kind: 'sqlite';
   readonly path: string;
+  /**
+   * Caps the file's size (PRAGMA max_page_count; null lifts the cap): past it writes fail as on a
+   * full disk. For tests on machines where no small filesystem can be mounted.
+   */
+  capSize(bytes: number | null): void;
 }
 
 /** Opens (creating if needed) and migrates the database at `path` (`:memory:` for a throwaway one). */
@@ -27,9 +35,17 @@ export function openSqliteStore(path: string): SqliteStore {
   const ingestTokens = new IngestTokenCache();
   const due = new DueSignal();
   const changes = new ChangeSignal();
-  return {
+  const health = createStoreHealth({ probeWrite: (problem) => sqliteProbeWrite(database, commits, problem), classify: sqliteStoreFailure });
+  return guardStore<SqliteStore>({
     kind: 'sqlite',
     path,
+    health,
+    capSize(bytes) {
+      const pageSize = Number(database.get<{ page_size: number }>('PRAGMA page_size')!.page_size);
+      // 4294967294 is SQLite's own ceiling (the default).
+      const pages = bytes === null ? 4_294_967_294 : Math.max(1, Math.floor(bytes / pageSize));
+      database.db.exec(`PRAGMA max_page_count = ${pages}`);
+    },
     orgs: sqliteOrgs(database, ingestTokens, changes),
     connections: sqliteConnections(database, ingestTokens),
     apiKeys: sqliteApiKeys(database),
@@ -50,7 +66,7 @@ export function openSqliteStore(path: string): SqliteStore {
       commits.close();
       database.close();
     },
-  };
+  }, sqliteStoreFailure, health);
 }
 
 /** Applies pending migrations and reports which ran (for `callhook migrate`). */
