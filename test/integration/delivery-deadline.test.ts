@@ -45,6 +45,8 @@ describe('the deadline measures the receiver', () => {
     const { t, org } = await scope.service();
     const receiver = await scope.receiver({ kind: 'status', status: 200 }, { delayMs: 1_200 });
     const headers = { 'x-rinkel-api-key': org.apiKey };
+    // Rinkel numbers are E.164: the extension's calls out present the organization's main number.
+    expect((await t.api.post(`/v1/orgs/${org.orgId}/numbers`, { number: '+31850609000' }, org.apiKey)).status).toBe(201);
     for (const event of ['incomingCall', 'outgoingCall', 'callStart', 'callEnd', 'callInsights']) {
       const created = await t.api.request('POST', `/rinkel/v1/webhooks/${event}`, { body: { url: `${receiver.url}/${event}`, contentType: 'application/json' }, token: null, headers });
       expect(created.status).toBe(201);
