@@ -258,6 +258,8 @@ describe('parseSip', () => {
       ['bad CSeq', sip('INVITE sip:200@pbx.example SIP/2.0', ...BASE.slice(0, 4), 'CSeq: INVITE 1'), /CSeq/],
       ['unterminated From', sip('INVITE sip:200@pbx.example SIP/2.0', 'From: "Open <sip:1@x>', ...BASE.slice(2)), /From/],
       ['From without >', sip('INVITE sip:200@pbx.example SIP/2.0', 'From: <sip:1@x;tag=1', ...BASE.slice(2)), /From/],
+      ['NUL in a display name', sip('INVITE sip:200@pbx.example SIP/2.0', 'From: "Ann\u0000" <sip:1@x>;tag=1', ...BASE.slice(1)), /NUL/],
+      ['NUL in the Call-ID', sip('INVITE sip:200@pbx.example SIP/2.0', ...BASE.filter((line) => !line.startsWith('Call-ID')), 'Call-ID: a\u0000b'), /NUL/],
     ];
     for (const [name, payload, reason] of cases) {
       const result = parseSip(payload);

@@ -25,6 +25,10 @@ export function parseSip(payload: Buffer | string): SipParse {
   if (startText === undefined) return fail('empty message');
   const start = parseStartLine(startText);
   if (!start) return fail(`not a SIP request or status line: ${clip(startText)}`);
+  // No SIP header may hold a NUL (RFC 3261's grammar has none), and none may reach the store
+  // (PostgreSQL text refuses U+0000): a head with one is not a message.
+  const nul = bytes.subarray(0, bodyStart).indexOf(0x00);
+  if (nul !== -1) return fail(`NUL byte in the message head at byte ${nul}`);
 
   const headers = collectHeaders(headerLines);
   const callId = headers.get('call-id')?.[0];
