@@ -98,6 +98,7 @@ export function jobFrom(row: Row, webhook: Webhook, now: number, manual: boolean
     attempts: Number(row.attempts),
     scheduleAttempts: Number(row.schedule_attempts),
     firstAttemptAt: numOrNull(row.first_attempt_at),
+    createdAt: Number(row.created_at),
     lease: { owner: String(row.lease_owner), version: Number(row.lease_version), until: Number(row.lease_until) },
     manual,
     target: {
