@@ -9,7 +9,7 @@ import { type Row, attemptFrom, deliveryFrom, jobFrom, orgFrom, webhookFrom } fr
 import { DUE_CHANNEL } from './calls.ts';
 import { type PgDatabase, type Queryable, toPage } from './database.ts';
 import type { DueListener } from './due-listener.ts';
-import { type PgChanges, disableWebhook } from './webhooks.ts';
+import { type PgChanges, disableWebhook, recordHealth } from './webhooks.ts';
 import { scheduleStepsOf } from '../../delivery/retry-schedule.ts';
 
 export function postgresDeliveries(db: PgDatabase, due: DueListener, changes: PgChanges): DeliveryStore {
@@ -231,6 +231,8 @@ async function recordResults(
       u.map((x) => x.startedAt), u.map((x) => x.status), u.map((x) => x.error),
     ],
   );
+
+  await recordHealth(tx, a); // every attempt made, those of lost leases too: each tells how the receiver is
 
   // A webhook's row is written only when its facts change (one success per second is enough to
   // know it works; the same error again is no news): result batches of many processes for one busy
