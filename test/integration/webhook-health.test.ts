@@ -4,18 +4,29 @@
 // failed manual retry keeps it failing and a successful one makes it healthy; disabled is disabled.
 // /metrics (parsed strictly) moves with every attempt: per-webhook counters and the histograms.
 import { describe, expect, it } from 'vitest';
+import { POSTGRES_URL, createTestDatabase } from '../helpers/postgres.ts';
 import { parseExposition, seriesValue } from '../helpers/prometheus-text.ts';
-import { ingest } from '../helpers/service.ts';
+import { ingest, setupOrg, startTestService } from '../helpers/service.ts';
 import { testScope } from '../helpers/scope.ts';
 
 const HOUR = 3_600_000;
 const started = (callId: string, at: number) => ({ type: 'started', callId, direction: 'inbound', from: '+31850609001', to: '+31850609000', user: '500', at });
 
-describe('webhook health, as every screen shows it', () => {
+const stores = [['SQLite', false], ...(POSTGRES_URL ? [['PostgreSQL', true] as const] : [])] as const;
+
+describe.each(stores)('webhook health, as every screen shows it (%s)', (_name, postgres) => {
   const scope = testScope();
 
   it('tells failing since the first failure with count, error and next retry, everywhere, until a retry succeeds', async () => {
-    const { t, org } = await scope.service();
+    const env: Record<string, string> = {};
+    if (postgres) {
+      const database = await createTestDatabase();
+      scope.defer(() => database.drop());
+      env.CALLHOOK_DATABASE_URL = database.url;
+    }
+    const t = await startTestService({ env });
+    scope.defer(() => t.cleanup());
+    const org = await setupOrg(t.api);
     const receiver = await scope.receiver({ kind: 'status', status: 500, body: 'database down' });
     const rinkelHeaders = { 'x-rinkel-api-key': org.apiKey };
     const rinkel = await t.api.request('POST', '/rinkel/v1/webhooks/incomingCall', { body: { url: `${receiver.url}/rinkel`, contentType: 'application/json' }, token: null, headers: rinkelHeaders });

@@ -175,6 +175,9 @@ async function recordResults(
 ): Promise<{ output: RecordResultsOutput; disables: WebhookChange[] }> {
   const { now, lease } = input;
   const outcomes = input.outcomes;
+  // Health first: it locks webhook rows, and they go before delivery rows (the lock order everywhere).
+  // Every attempt made counts, those of lost leases too: each tells how the receiver is.
+  await recordHealth(tx, outcomes.map((o) => o.attempt));
   const ids = [...new Set(outcomes.map((o) => o.job.deliveryId))].sort();
   const current = new Map(
     (
@@ -231,8 +234,6 @@ async function recordResults(
       u.map((x) => x.startedAt), u.map((x) => x.status), u.map((x) => x.error),
     ],
   );
-
-  await recordHealth(tx, a); // every attempt made, those of lost leases too: each tells how the receiver is
 
   // A webhook's row is written only when its facts change (one success per second is enough to
   // know it works; the same error again is no news): result batches of many processes for one busy

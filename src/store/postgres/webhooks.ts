@@ -1,5 +1,5 @@
 // Webhooks on PostgreSQL. Lock order everywhere: a webhook's row before its deliveries' rows.
-// Result bookkeeping (last success, last error) locks a webhook FOR NO KEY UPDATE, so inserting
+// Result bookkeeping (health, last success, last error) locks a webhook FOR NO KEY UPDATE, so inserting
 // deliveries (a foreign-key KEY SHARE lock) need not wait for it; a change of its settings locks it
 // FOR UPDATE, so an ingest (which reads its webhooks FOR KEY SHARE) sees either the old settings
 // and commits first, or waits and sees the new ones. Every change draws the webhook's next settings
