@@ -65,6 +65,8 @@ export interface DeliveryJob {
   /** Attempts made since the schedule (re)started; replay resets it. */
   scheduleAttempts: number;
   firstAttemptAt: number | null;
+  /** When the delivery was made (its event ingested): where ingest → first attempt is measured from. */
+  createdAt: number;
   lease: Lease;
   /** A manual retry: one attempt outside the schedule. */
   manual: boolean;

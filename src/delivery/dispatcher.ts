@@ -10,7 +10,7 @@ import { performance } from 'node:perf_hooks';
 import type { Clock } from '../clock.ts';
 import { AppError } from '../errors.ts';
 import { newId } from '../ids.ts';
-import type { Metrics } from '../observability/metrics.ts';
+import { type Metrics, SECONDS_BUCKETS } from '../observability/metrics.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { DeliveryStore, RecordResultsInput, WebhookChange } from '../store/store.ts';
 import type { Attempt, AttemptOutcome, DeliveryJob } from './delivery.ts';
@@ -123,8 +123,14 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
   const defaultDeadlineMs = Math.min(config.defaultTimeoutMs, config.maxTimeoutMs);
   const wavesWithinLease = Math.max(1, Math.min(8, Math.floor((config.leaseMs - defaultDeadlineMs - 1_000) / defaultDeadlineMs)));
 
-  const attemptsTotal = metrics.counter('callhook_delivery_attempts_total', 'Delivery attempts by result');
+  const attemptsTotal = metrics.counter('callhook_delivery_attempts_total', 'Delivery attempts by result', ['result']);
   const staleTotal = metrics.counter('callhook_delivery_stale_results_total', 'Deliveries whose lease was lost (another process took it) before their attempt, or whose result came after');
+  // Per webhook: one series per webhook this process sent for since it started (two results
+  // each) — as many as the webhooks, which an instance counts in hundreds or thousands, not millions.
+  const webhookAttemptsTotal = metrics.counter('callhook_webhook_attempts_total', 'Delivery attempts per webhook by result (success: a 2xx within the deadline)', ['webhook_id', 'result']);
+  const webhookDeliveriesTotal = metrics.counter('callhook_webhook_deliveries_total', 'Deliveries per webhook that reached their end: succeeded, or failed (retry schedule exhausted)', ['webhook_id', 'outcome']);
+  const attemptSeconds = metrics.histogram('callhook_delivery_attempt_duration_seconds', 'Duration of delivery attempts (request sent → answer read, or the error), by result', { buckets: SECONDS_BUCKETS, labelNames: ['result'] });
+  const firstAttemptDelaySeconds = metrics.histogram('callhook_delivery_first_attempt_delay_seconds', 'Ingest → first attempt: from the delivery being made (its event accepted) to its first attempt starting', { buckets: SECONDS_BUCKETS });
   const renewalsTotal = metrics.counter('callhook_delivery_lease_renewals_total', 'Leases renewed for deliveries that waited in their lane until too little of the lease was left');
   /** The epoch of its lane when each job asked for a renewal. */
   const renewalEpochs = new Map<DeliveryJob, number>();
@@ -317,7 +323,11 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     }));
     const response = result.kind === 'response' ? result : null;
     const succeeded = response !== null && response.bodyError === null && isDelivered(response.status);
-    attemptsTotal.inc(1, { result: succeeded ? 'success' : 'failure' });
+    const outcome = succeeded ? 'success' : 'failure';
+    attemptsTotal.inc(1, { result: outcome });
+    webhookAttemptsTotal.inc(1, { webhook_id: job.webhookId, result: outcome });
+    attemptSeconds.observe(result.durationMs / 1_000, { result: outcome });
+    if (job.attempts === 0 && !job.manual) firstAttemptDelaySeconds.observe(Math.max(0, startedAt - job.createdAt) / 1_000);
     const record: Attempt = {
       id: newId('att'),
       deliveryId: job.deliveryId,
@@ -345,6 +355,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       now,
       retryAfterMs: response && RETRY_AFTER_STATUSES.has(response.status) ? retryAfterMs(response.headers['retry-after'], now) : null,
     });
+    if (next.status === 'succeeded' || next.status === 'failed') webhookDeliveriesTotal.inc(1, { webhook_id: job.webhookId, outcome: next.status });
     return { job, attempt: record, next };
   }
 

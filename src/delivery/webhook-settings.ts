@@ -63,6 +63,9 @@ export function newWebhook(orgId: string, given: WebhookInput, now: number): Web
     disabledAt: enabled ? null : now,
     lastSuccessAt: null,
     lastError: null,
+    consecutiveFailures: 0,
+    failingSince: null,
+    lastFailureAt: null,
     settingsVersion: 0, // the store gives it one
     createdAt: now,
     updatedAt: now,

@@ -26,7 +26,13 @@ export interface Webhook {
   disabledReason: string | null;
   disabledAt: number | null;
   lastSuccessAt: number | null;
+  /** The latest failed attempt's error (kept after a success too; health tells whether it is current). */
   lastError: string | null;
+  /** The current run of failed attempts (webhook-health.ts): 0 once an attempt succeeds. */
+  consecutiveFailures: number;
+  /** The first failed attempt of the current run; null when there is none. */
+  failingSince: number | null;
+  lastFailureAt: number | null;
   /**
    * Grows with every change (store-assigned, never repeats): a delivery job carries the version it
    * was built from, and one older than a change a process was told about is not sent.

@@ -1,5 +1,8 @@
-// A small Prometheus registry: counters with labels and gauges read at scrape time, rendered in the
-// text exposition format at /metrics.
+// Metrics for /metrics, on prom-client: one registry per service instance (several services in one
+// process, as in tests, never share or clash), plus the process and event-loop metrics, which
+// belong to the process and so are collected once per process. The facade (counter, gauge,
+// sampled, histogram, value, render) is what the rest of callhook calls.
+import { Counter as PromCounter, Gauge as PromGauge, Histogram as PromHistogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 type Labels = Record<string, string>;
 
@@ -7,16 +10,8 @@ export interface Counter {
   inc(by?: number, labels?: Labels): void;
 }
 
-interface CounterEntry {
-  kind: 'counter';
-  help: string;
-  values: Map<string, number>;
-}
-
-interface GaugeEntry {
-  kind: 'gauge';
-  help: string;
-  read: () => number;
+export interface Histogram {
+  observe(value: number, labels?: Labels): void;
 }
 
 export interface Sample {
@@ -24,72 +19,127 @@ export interface Sample {
   value: number;
 }
 
-/** Values someone else keeps (per capture id, in the kernel…), read at scrape time. */
-interface SampledEntry {
-  kind: 'sampled';
-  type: 'gauge' | 'counter';
-  help: string;
-  read: () => Sample[];
+/** What prom-client keeps per label set (not in its types; read by value(), for tests and benches). */
+type Series = { labels: Labels; value?: number; count?: number };
+const seriesOf = (metric: object): Series[] => Object.values((metric as { hashMap: Record<string, Series> }).hashMap);
+
+/** Time spans in seconds, 1 ms to 30 s: attempts end at their deadline (2 s by default, 10 s at most). */
+export const SECONDS_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30];
+
+let processRegistry: Registry | null = null;
+/**
+ * Process and event-loop metrics (CPU, memory, handles, GC, event-loop lag): made once per process,
+ * since each collector starts an event-loop monitor and a GC observer that live as long as it.
+ */
+function processMetrics(): Registry {
+  if (!processRegistry) {
+    processRegistry = new Registry();
+    collectDefaultMetrics({ register: processRegistry });
+  }
+  return processRegistry;
 }
 
 export class Metrics {
-  private readonly entries = new Map<string, CounterEntry | GaugeEntry | SampledEntry>();
+  /** This instance's own metrics; prom-client's default registry is never used. */
+  readonly registry = new Registry();
+  private readonly counters = new Map<string, { metric: PromCounter; handle: Counter }>();
+  private readonly histograms = new Map<string, { metric: PromHistogram; handle: Histogram }>();
+  /** Gauges and sampled metrics: read at scrape time, and by value(). */
+  private readonly reads = new Map<string, () => Sample[]>();
+  private readonly withProcess: boolean;
 
-  counter(name: string, help: string): Counter {
-    let entry = this.entries.get(name);
-    if (!entry) {
-      entry = { kind: 'counter', help, values: new Map() };
-      this.entries.set(name, entry);
-    }
-    const values = (entry as CounterEntry).values;
-    return {
-      inc(by = 1, labels = {}) {
-        const key = labelKey(labels);
-        values.set(key, (values.get(key) ?? 0) + by);
-      },
-    };
+  /** `processMetrics: false` leaves the process's own metrics out (unit tests of one metric's text). */
+  constructor(options: { processMetrics?: boolean } = {}) {
+    this.withProcess = options.processMetrics ?? true;
+    if (this.withProcess) processMetrics();
   }
 
+  /** A counter; `labelNames` are every label its increments may carry (prom-client checks them). Asked again by name: the same counter. */
+  counter(name: string, help: string, labelNames: readonly string[] = []): Counter {
+    const existing = this.counters.get(name);
+    if (existing) return existing.handle;
+    const metric = new PromCounter({ name, help, labelNames, registers: [this.registry] });
+    const handle: Counter = {
+      inc(by = 1, labels) {
+        if (labels) metric.inc(labels, by);
+        else metric.inc(by);
+      },
+    };
+    this.counters.set(name, { metric, handle });
+    return handle;
+  }
+
+  /** A histogram with `buckets` (upper bounds); asked again by name: the same histogram. */
+  histogram(name: string, help: string, options: { buckets: readonly number[]; labelNames?: readonly string[] }): Histogram {
+    const existing = this.histograms.get(name);
+    if (existing) return existing.handle;
+    const metric = new PromHistogram({ name, help, buckets: [...options.buckets], labelNames: options.labelNames ?? [], registers: [this.registry] });
+    const handle: Histogram = {
+      observe(value, labels) {
+        if (labels) metric.observe(labels, value);
+        else metric.observe(value);
+      },
+    };
+    this.histograms.set(name, { metric, handle });
+    return handle;
+  }
+
+  /** A gauge read at scrape time; a later one of the same name replaces it. */
   gauge(name: string, help: string, read: () => number): void {
-    this.entries.set(name, { kind: 'gauge', help, read });
+    this.replace(name);
+    new PromGauge({
+      name,
+      help,
+      registers: [this.registry],
+      collect() {
+        this.set(read());
+      },
+    });
+    this.reads.set(name, () => [{ value: read() }]);
   }
 
   /** A gauge or counter with labels whose samples are read at scrape time; `type` is what Prometheus is told. */
   sampled(name: string, help: string, type: 'gauge' | 'counter', read: () => Sample[]): void {
-    this.entries.set(name, { kind: 'sampled', type, help, read });
+    this.replace(name);
+    // The label names are whatever the samples carry, so this is a collector of its own rather
+    // than a prom-client Gauge (which wants them up front); the registry formats it all the same.
+    this.registry.registerMetric({
+      name,
+      help,
+      type,
+      aggregator: 'sum',
+      get: async () => ({ name, help, type, aggregator: 'sum', values: read().map((s) => ({ labels: s.labels ?? {}, value: s.value })) }),
+    } as never);
+    this.reads.set(name, read);
   }
 
-  /** The current value of a counter (summed over labels when none are given); for tests and benches. */
+  /**
+   * The current value of a metric (summed over label sets when none are given, else the one with
+   * exactly these labels); a histogram answers its number of observations. For tests and benches.
+   */
   value(name: string, labels?: Labels): number {
-    const entry = this.entries.get(name);
-    if (!entry) return 0;
-    if (entry.kind === 'gauge') return entry.read();
-    if (entry.kind === 'sampled') {
-      const samples = entry.read().filter((sample) => !labels || labelKey(sample.labels ?? {}) === labelKey(labels));
-      return samples.reduce((sum, sample) => sum + sample.value, 0);
-    }
-    if (labels) return entry.values.get(labelKey(labels)) ?? 0;
-    let sum = 0;
-    for (const v of entry.values.values()) sum += v;
-    return sum;
+    const read = this.reads.get(name);
+    const series: Series[] = read
+      ? read().map((s) => ({ labels: s.labels ?? {}, value: s.value }))
+      : seriesOf(this.counters.get(name)?.metric ?? this.histograms.get(name)?.metric ?? { hashMap: {} });
+    return series.filter((s) => !labels || sameLabels(s.labels, labels)).reduce((sum, s) => sum + (s.count ?? s.value ?? 0), 0);
   }
 
-  render(): string {
-    const lines: string[] = [];
-    for (const [name, entry] of this.entries) {
-      lines.push(`# HELP ${name} ${entry.help}`, `# TYPE ${name} ${entry.kind === 'sampled' ? entry.type : entry.kind}`);
-      if (entry.kind === 'gauge') lines.push(`${name} ${entry.read()}`);
-      else if (entry.kind === 'sampled') for (const sample of entry.read()) lines.push(`${name}${labelKey(sample.labels ?? {})} ${sample.value}`);
-      else if (entry.values.size === 0) lines.push(`${name} 0`);
-      else for (const [key, value] of entry.values) lines.push(`${name}${key} ${value}`);
-    }
-    return lines.join('\n') + '\n';
+  /** The text exposition format (Prometheus 0.0.4). */
+  async render(): Promise<string> {
+    const own = await this.registry.metrics();
+    return this.withProcess ? `${await processMetrics().metrics()}\n${own}` : own;
+  }
+
+  readonly contentType = Registry.PROMETHEUS_CONTENT_TYPE;
+
+  private replace(name: string): void {
+    this.registry.removeSingleMetric(name);
+    this.reads.delete(name);
   }
 }
 
-function labelKey(labels: Labels): string {
-  const pairs = Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : 1));
-  if (pairs.length === 0) return '';
-  const escape = (v: string) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
-  return `{${pairs.map(([k, v]) => `${k}="${escape(v)}"`).join(',')}}`;
+function sameLabels(a: Labels, b: Labels): boolean {
+  const keys = Object.keys(a);
+  return keys.length === Object.keys(b).length && keys.every((key) => a[key] === b[key]);
 }

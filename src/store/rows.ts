@@ -98,6 +98,7 @@ export function jobFrom(row: Row, webhook: Webhook, now: number, manual: boolean
     attempts: Number(row.attempts),
     scheduleAttempts: Number(row.schedule_attempts),
     firstAttemptAt: numOrNull(row.first_attempt_at),
+    createdAt: Number(row.created_at),
     lease: { owner: String(row.lease_owner), version: Number(row.lease_version), until: Number(row.lease_until) },
     manual,
     target: {
@@ -220,6 +221,9 @@ export const webhookFrom = (row: Row): Webhook => ({
   disabledAt: numOrNull(row.disabled_at),
   lastSuccessAt: numOrNull(row.last_success_at),
   lastError: strOrNull(row.last_error),
+  consecutiveFailures: Number(row.consecutive_failures ?? 0),
+  failingSince: numOrNull(row.failing_since),
+  lastFailureAt: numOrNull(row.last_failure_at),
   settingsVersion: Number(row.settings_version),
   createdAt: Number(row.created_at),
   updatedAt: Number(row.updated_at),

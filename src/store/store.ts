@@ -223,6 +223,15 @@ export interface WebhookStore {
   change(orgId: string, id: string, edit: WebhookEdit, now: number): Promise<Changed<Webhook> | null>;
   /** Deletes the webhook with its deliveries and attempts; null when the organization has no such webhook. */
   delete(orgId: string, id: string): Promise<WebhookChange | null>;
+  /** Each webhook's earliest scheduled attempt of its pending deliveries (one index seek each); webhooks with none are left out. */
+  nextAttemptTimes(webhookIds: string[]): Promise<Map<string, number>>;
+  /** Per organization, how many of its webhooks are failing (enabled, failed since their latest success) and disabled. */
+  healthCounts(orgIds: string[]): Promise<Map<string, WebhookHealthCounts>>;
+}
+
+export interface WebhookHealthCounts {
+  failing: number;
+  disabled: number;
 }
 
 /** The outcome of one step of an ingest request, as answered to the phone system. */

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { passwordProblem } from './password.ts';
+import { generatePassword, passwordProblem } from './password.ts';
 
 describe('the password rule', () => {
   it.each([
@@ -23,6 +23,15 @@ describe('the password rule', () => {
 
   it('accepts every password callhook generates (first start, `callhook users add`)', () => {
     for (let i = 0; i < 50; i++) expect(passwordProblem(randomBytes(12).toString('base64url'), ['operator@localhost'])).toBeNull();
+  });
+
+  it('generates reset passwords that pass the rule, each different, in unmistakable characters', () => {
+    const passwords = Array.from({ length: 50 }, () => generatePassword());
+    for (const password of passwords) {
+      expect(password).toMatch(/^[a-hjkmnp-z2-9]{5}(-[a-hjkmnp-z2-9]{5}){3}$/);
+      expect(passwordProblem(password, ['anna@newcompany.example', 'Anna'])).toBeNull();
+    }
+    expect(new Set(passwords).size).toBe(passwords.length);
   });
 
   it('judges a long random password in milliseconds, not seconds (only its first 64 characters are estimated)', () => {

@@ -1,6 +1,6 @@
 // Portal passwords: the one strength rule (API, CLI and first start all ask passwordProblem), and
 // scrypt hashes (node:crypto) kept as one self-describing string so the cost can be raised later.
-import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
+import { randomBytes, randomInt, scrypt, timingSafeEqual } from 'node:crypto';
 
 const KEY_BYTES = 32;
 /** N = 2^15, r = 8, p = 1: ~50–100 ms and 32 MiB per hash, OWASP's scrypt floor and then some. */
@@ -26,6 +26,15 @@ export async function verifyPassword(password: string, stored: string): Promise<
   const expected = Buffer.from(hash, 'base64url');
   const key = await derive(password, Buffer.from(salt, 'base64url'), { N: Number(n), r: Number(r), p: Number(p) });
   return key.length === expected.length && timingSafeEqual(key, expected);
+}
+
+/** Letters and digits that cannot be mistaken for one another when read out or typed over. */
+const UNMISTAKABLE = 'abcdefghjkmnpqrstuvwxyz23456789';
+
+/** A password to be told to someone once: 20 random characters of 31 (~99 bits), in groups of five. */
+export function generatePassword(): string {
+  const groups = Array.from({ length: 4 }, () => Array.from({ length: 5 }, () => UNMISTAKABLE[randomInt(UNMISTAKABLE.length)]).join(''));
+  return groups.join('-');
 }
 
 /** Spent on unknown e-mails too, so a wrong address and a wrong password take the same time. */

@@ -722,6 +722,119 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/accounts/{accountId}/reset-password": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Reset an account's password (operator): a new one is generated and shown once; the account's sessions end */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    accountId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description The new password, generated: shown this once, never stored in the clear. Hand it over safely; they can change it after signing in. */
+                            password: string;
+                        };
+                    };
+                };
+                /** @description The request could not be read (broken JSON, a path that does not decode) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or unknown credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not allowed with these credentials */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Conflicts with the current state */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The request is not valid; the problem names the field */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The store is unavailable; try again shortly; Retry-After says when to try again */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The store is out of space; try again later; Retry-After says when to try again */
+                507: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/orgs": {
         parameters: {
             query?: never;
@@ -759,6 +872,13 @@ export interface paths {
                                 plan: string;
                                 notificationEmails: string[];
                                 defaultCountry: string | null;
+                                /** @description How many of the organization's webhooks need a look. */
+                                webhookHealth: {
+                                    /** @description Webhooks whose `health.state` is failing. */
+                                    failing: number;
+                                    /** @description Webhooks whose `health.state` is disabled. */
+                                    disabled: number;
+                                };
                                 /**
                                  * Format: date-time
                                  * @description ISO 8601, UTC
@@ -858,6 +978,13 @@ export interface paths {
                             plan: string;
                             notificationEmails: string[];
                             defaultCountry: string | null;
+                            /** @description How many of the organization's webhooks need a look. */
+                            webhookHealth: {
+                                /** @description Webhooks whose `health.state` is failing. */
+                                failing: number;
+                                /** @description Webhooks whose `health.state` is disabled. */
+                                disabled: number;
+                            };
                             /**
                              * Format: date-time
                              * @description ISO 8601, UTC
@@ -994,6 +1121,13 @@ export interface paths {
                             plan: string;
                             notificationEmails: string[];
                             defaultCountry: string | null;
+                            /** @description How many of the organization's webhooks need a look. */
+                            webhookHealth: {
+                                /** @description Webhooks whose `health.state` is failing. */
+                                failing: number;
+                                /** @description Webhooks whose `health.state` is disabled. */
+                                disabled: number;
+                            };
                             /**
                              * Format: date-time
                              * @description ISO 8601, UTC
@@ -1191,6 +1325,13 @@ export interface paths {
                             plan: string;
                             notificationEmails: string[];
                             defaultCountry: string | null;
+                            /** @description How many of the organization's webhooks need a look. */
+                            webhookHealth: {
+                                /** @description Webhooks whose `health.state` is failing. */
+                                failing: number;
+                                /** @description Webhooks whose `health.state` is disabled. */
+                                disabled: number;
+                            };
                             /**
                              * Format: date-time
                              * @description ISO 8601, UTC
@@ -1420,6 +1561,11 @@ export interface paths {
                                     authKeySet: boolean;
                                 } | null;
                                 /**
+                                 * Format: uri
+                                 * @description Where the phone system posts call steps (with the ingest token as Bearer): this instance’s public address + /v1/ingest/calls.
+                                 */
+                                ingestUrl: string;
+                                /**
                                  * Format: date-time
                                  * @description ISO 8601, UTC
                                  */
@@ -1535,6 +1681,11 @@ export interface paths {
                                 captureId: number;
                                 authKeySet: boolean;
                             } | null;
+                            /**
+                             * Format: uri
+                             * @description Where the phone system posts call steps (with the ingest token as Bearer): this instance’s public address + /v1/ingest/calls.
+                             */
+                            ingestUrl: string;
                             /**
                              * Format: date-time
                              * @description ISO 8601, UTC
@@ -1780,6 +1931,11 @@ export interface paths {
                                 captureId: number;
                                 authKeySet: boolean;
                             } | null;
+                            /**
+                             * Format: uri
+                             * @description Where the phone system posts call steps (with the ingest token as Bearer): this instance’s public address + /v1/ingest/calls.
+                             */
+                            ingestUrl: string;
                             /**
                              * Format: date-time
                              * @description ISO 8601, UTC
@@ -3344,6 +3500,21 @@ export interface paths {
                                 disabledAt: string | null;
                                 lastSuccessAt: string | null;
                                 lastError: string | null;
+                                /** Webhook health */
+                                health: {
+                                    /**
+                                     * @description healthy: its latest attempt succeeded (or none was made); failing: enabled, and every attempt since `failingSince` failed; disabled: disabled, whatever its attempts did.
+                                     * @enum {string}
+                                     */
+                                    state: "healthy" | "failing" | "disabled";
+                                    failingSince: string | null;
+                                    /** @description Failed attempts (scheduled and manual) since the latest success. */
+                                    consecutiveFailures: number;
+                                    lastError: string | null;
+                                    lastAttemptAt: string | null;
+                                    lastSuccessAt: string | null;
+                                    nextAttemptAt: string | null;
+                                };
                                 /**
                                  * Format: date-time
                                  * @description ISO 8601, UTC
@@ -3484,6 +3655,21 @@ export interface paths {
                             disabledAt: string | null;
                             lastSuccessAt: string | null;
                             lastError: string | null;
+                            /** Webhook health */
+                            health: {
+                                /**
+                                 * @description healthy: its latest attempt succeeded (or none was made); failing: enabled, and every attempt since `failingSince` failed; disabled: disabled, whatever its attempts did.
+                                 * @enum {string}
+                                 */
+                                state: "healthy" | "failing" | "disabled";
+                                failingSince: string | null;
+                                /** @description Failed attempts (scheduled and manual) since the latest success. */
+                                consecutiveFailures: number;
+                                lastError: string | null;
+                                lastAttemptAt: string | null;
+                                lastSuccessAt: string | null;
+                                nextAttemptAt: string | null;
+                            };
                             /**
                              * Format: date-time
                              * @description ISO 8601, UTC
@@ -3783,6 +3969,21 @@ export interface paths {
                             disabledAt: string | null;
                             lastSuccessAt: string | null;
                             lastError: string | null;
+                            /** Webhook health */
+                            health: {
+                                /**
+                                 * @description healthy: its latest attempt succeeded (or none was made); failing: enabled, and every attempt since `failingSince` failed; disabled: disabled, whatever its attempts did.
+                                 * @enum {string}
+                                 */
+                                state: "healthy" | "failing" | "disabled";
+                                failingSince: string | null;
+                                /** @description Failed attempts (scheduled and manual) since the latest success. */
+                                consecutiveFailures: number;
+                                lastError: string | null;
+                                lastAttemptAt: string | null;
+                                lastSuccessAt: string | null;
+                                nextAttemptAt: string | null;
+                            };
                             /**
                              * Format: date-time
                              * @description ISO 8601, UTC
@@ -4008,6 +4209,21 @@ export interface paths {
                             disabledAt: string | null;
                             lastSuccessAt: string | null;
                             lastError: string | null;
+                            /** Webhook health */
+                            health: {
+                                /**
+                                 * @description healthy: its latest attempt succeeded (or none was made); failing: enabled, and every attempt since `failingSince` failed; disabled: disabled, whatever its attempts did.
+                                 * @enum {string}
+                                 */
+                                state: "healthy" | "failing" | "disabled";
+                                failingSince: string | null;
+                                /** @description Failed attempts (scheduled and manual) since the latest success. */
+                                consecutiveFailures: number;
+                                lastError: string | null;
+                                lastAttemptAt: string | null;
+                                lastSuccessAt: string | null;
+                                nextAttemptAt: string | null;
+                            };
                             /**
                              * Format: date-time
                              * @description ISO 8601, UTC
@@ -4150,6 +4366,21 @@ export interface paths {
                             disabledAt: string | null;
                             lastSuccessAt: string | null;
                             lastError: string | null;
+                            /** Webhook health */
+                            health: {
+                                /**
+                                 * @description healthy: its latest attempt succeeded (or none was made); failing: enabled, and every attempt since `failingSince` failed; disabled: disabled, whatever its attempts did.
+                                 * @enum {string}
+                                 */
+                                state: "healthy" | "failing" | "disabled";
+                                failingSince: string | null;
+                                /** @description Failed attempts (scheduled and manual) since the latest success. */
+                                consecutiveFailures: number;
+                                lastError: string | null;
+                                lastAttemptAt: string | null;
+                                lastSuccessAt: string | null;
+                                nextAttemptAt: string | null;
+                            };
                             /**
                              * Format: date-time
                              * @description ISO 8601, UTC
@@ -4284,6 +4515,21 @@ export interface paths {
                             disabledAt: string | null;
                             lastSuccessAt: string | null;
                             lastError: string | null;
+                            /** Webhook health */
+                            health: {
+                                /**
+                                 * @description healthy: its latest attempt succeeded (or none was made); failing: enabled, and every attempt since `failingSince` failed; disabled: disabled, whatever its attempts did.
+                                 * @enum {string}
+                                 */
+                                state: "healthy" | "failing" | "disabled";
+                                failingSince: string | null;
+                                /** @description Failed attempts (scheduled and manual) since the latest success. */
+                                consecutiveFailures: number;
+                                lastError: string | null;
+                                lastAttemptAt: string | null;
+                                lastSuccessAt: string | null;
+                                nextAttemptAt: string | null;
+                            };
                             /**
                              * Format: date-time
                              * @description ISO 8601, UTC
@@ -4536,6 +4782,21 @@ export interface paths {
                             disabledAt: string | null;
                             lastSuccessAt: string | null;
                             lastError: string | null;
+                            /** Webhook health */
+                            health: {
+                                /**
+                                 * @description healthy: its latest attempt succeeded (or none was made); failing: enabled, and every attempt since `failingSince` failed; disabled: disabled, whatever its attempts did.
+                                 * @enum {string}
+                                 */
+                                state: "healthy" | "failing" | "disabled";
+                                failingSince: string | null;
+                                /** @description Failed attempts (scheduled and manual) since the latest success. */
+                                consecutiveFailures: number;
+                                lastError: string | null;
+                                lastAttemptAt: string | null;
+                                lastSuccessAt: string | null;
+                                nextAttemptAt: string | null;
+                            };
                             /**
                              * Format: date-time
                              * @description ISO 8601, UTC

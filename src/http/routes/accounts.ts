@@ -5,7 +5,7 @@ import { Type } from 'typebox';
 import { AppError, notFound } from '../../errors.ts';
 import { newId } from '../../ids.ts';
 import { type Account, type AccountRole, normalizeEmail } from '../../tenancy/account.ts';
-import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, hashPassword, passwordProblem } from '../../tenancy/password.ts';
+import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, generatePassword, hashPassword, passwordProblem } from '../../tenancy/password.ts';
 import type { Api, ApiDeps } from '../app.ts';
 import { Enum, Page, PageQuery, problems } from '../common.ts';
 import { AccountSchema, accountJson } from './session.ts';
@@ -21,6 +21,10 @@ const CreateAccount = Type.Object(
   { additionalProperties: false },
 );
 const AccountParams = Type.Object({ accountId: Type.String() });
+const ResetPassword = Type.Object(
+  { password: Type.String({ description: 'The new password, generated: shown this once, never stored in the clear. Hand it over safely; they can change it after signing in.' }) },
+  { title: 'Password reset' },
+);
 
 export function accountRoutes(app: Api, deps: ApiDeps): void {
   const { store, clock, auth } = deps;
@@ -51,6 +55,20 @@ export function accountRoutes(app: Api, deps: ApiDeps): void {
     }
     if (!(await store.accounts.delete(request.params.accountId))) throw notFound('Account', request.params.accountId);
     return reply.code(204).send(null);
+  });
+
+  app.post('/v1/accounts/:accountId/reset-password', { preHandler: auth.operator, schema: { tags, summary: "Reset an account's password (operator): a new one is generated and shown once; the account's sessions end", params: AccountParams, response: { 200: ResetPassword, ...problems(401, 403, 404, 409) } } }, async (request, reply) => {
+    const principal = request.principal;
+    if (principal?.kind === 'operator' && principal.account?.id === request.params.accountId) {
+      throw new AppError('CONFLICT', 'Change your own password with POST /v1/session/password; it asks for the current one');
+    }
+    const account = await store.accounts.get(request.params.accountId);
+    if (!account) throw notFound('Account', request.params.accountId);
+    const password = generatePassword();
+    // Every session of the account ends: whoever had the old password or a cookie is out.
+    if (!(await store.accounts.setPassword(account.id, await hashPassword(password), null))) throw notFound('Account', account.id);
+    deps.passwordChanged(account);
+    return reply.header('cache-control', 'no-store').send({ password });
   });
 
   /** The operator (token or session) sees all accounts; an admin's session its organization's. */

@@ -24,6 +24,7 @@ const ConnectionSchema = Type.Object(
     orgId: Type.String(),
     name: Type.String(),
     hep: Nullable(Type.Object({ captureId: Type.Integer(), authKeySet: Type.Boolean() })),
+    ingestUrl: Type.String({ format: 'uri', description: 'Where the phone system posts call steps (with the ingest token as Bearer): this instance’s public address + /v1/ingest/calls.' }),
     createdAt: Time,
     revokedAt: Nullable(Time),
   },
@@ -49,11 +50,12 @@ const PatchConnection = Type.Object(
   { additionalProperties: false },
 );
 
-const connectionJson = (c: Connection) => ({
+const connectionJson = (c: Connection, ingestUrl: string) => ({
   id: c.id,
   orgId: c.orgId,
   name: c.name,
   hep: c.hep ? { captureId: c.hep.captureId, authKeySet: c.hep.authKey !== null } : null,
+  ingestUrl,
   createdAt: iso(c.createdAt),
   revokedAt: isoOrNull(c.revokedAt),
 });
@@ -61,6 +63,7 @@ const connectionJson = (c: Connection) => ({
 export function connectionRoutes(app: Api, deps: ApiDeps): void {
   const { store, clock, auth } = deps;
   const tags = ['connections'];
+  const ingestUrl = `${deps.config.http.publicUrl}/v1/ingest/calls`;
   const preHandler = auth.orgAdmin;
   // A capture id decides which organization mirrored SIP belongs to, across the whole instance:
   // the operator's to hand out, not an organization admin's to pick.
@@ -84,12 +87,12 @@ export function connectionRoutes(app: Api, deps: ApiDeps): void {
       },
       hashToken(ingestToken),
     );
-    return reply.code(201).send({ ...connectionJson(connection), ingestToken });
+    return reply.code(201).send({ ...connectionJson(connection, ingestUrl), ingestToken });
   });
 
   app.get('/v1/orgs/:orgId/connections', { preHandler, schema: { tags, summary: 'List connections', params: OrgParams, querystring: PageQuery, response: { 200: Page(ConnectionSchema) } } }, async (request) => {
     const page = await store.connections.list(request.org!.id, request.query);
-    return { data: page.data.map(connectionJson), nextCursor: page.nextCursor };
+    return { data: page.data.map((c) => connectionJson(c, ingestUrl)), nextCursor: page.nextCursor };
   });
 
   app.patch('/v1/orgs/:orgId/connections/:connectionId', { preHandler, schema: { tags, summary: "Change a connection's name or HEP capture settings (operator only)", params: ConnectionParams, body: PatchConnection, response: { 200: ConnectionSchema, ...problems(401, 403, 404, 409, 422) } } }, async (request, reply) => {
@@ -102,7 +105,7 @@ export function connectionRoutes(app: Api, deps: ApiDeps): void {
     if (hep !== undefined) patch.hep = hep === null ? null : { captureId: hep.captureId, authKey: hep.authKey === undefined ? (current.hep?.authKey ?? null) : hep.authKey };
     const updated = await store.connections.update(request.org!.id, current.id, patch);
     if (!updated) throw notFound('Connection', request.params.connectionId);
-    return reply.send(connectionJson(updated));
+    return reply.send(connectionJson(updated, ingestUrl));
   });
 
   app.delete('/v1/orgs/:orgId/connections/:connectionId', { preHandler, schema: { tags, summary: 'Revoke a connection: its ingest token stops working', params: ConnectionParams, response: { 204: Type.Null(), ...problems(404) } } }, async (request, reply) => {

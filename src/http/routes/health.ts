@@ -21,6 +21,6 @@ export function healthRoutes(app: Api, deps: ApiDeps): void {
     },
   );
   app.get('/metrics', { schema: { tags: ['health'], summary: 'Prometheus metrics' } }, async (_request, reply) => {
-    return reply.type('text/plain; version=0.0.4').send(deps.metrics.render());
+    return reply.type(deps.metrics.contentType).send(await deps.metrics.render());
   });
 }

@@ -3,6 +3,7 @@ import { Type, type Static } from 'typebox';
 import { AppError, invalid } from '../../errors.ts';
 import { newId } from '../../ids.ts';
 import type { Org } from '../../tenancy/org.ts';
+import type { WebhookHealthCounts } from '../../store/store.ts';
 import type { Api, ApiDeps } from '../app.ts';
 import { Nullable, OrgParams, Page, PageQuery, Time, iso, problems } from '../common.ts';
 import { isSupportedCountry } from 'libphonenumber-js';
@@ -15,6 +16,13 @@ const OrgSchema = Type.Object(
     plan: Type.String(),
     notificationEmails: Type.Array(Type.String({ format: 'email' })),
     defaultCountry: Nullable(Type.String({ description: 'ISO 3166 alpha-2; national numbers are read in this country for E.164.' })),
+    webhookHealth: Type.Object(
+      {
+        failing: Type.Integer({ minimum: 0, description: 'Webhooks whose `health.state` is failing.' }),
+        disabled: Type.Integer({ minimum: 0, description: 'Webhooks whose `health.state` is disabled.' }),
+      },
+      { description: "How many of the organization's webhooks need a look." },
+    ),
     createdAt: Time,
     updatedAt: Time,
   },
@@ -40,7 +48,8 @@ const CreateOrg = Type.Object(
 );
 const PatchOrg = Type.Partial(Type.Object(OrgFields), { additionalProperties: false });
 
-export const orgJson = (org: Org) => ({ ...org, createdAt: iso(org.createdAt), updatedAt: iso(org.updatedAt) });
+export const orgJson = (org: Org, webhookHealth: WebhookHealthCounts) => ({ ...org, webhookHealth, createdAt: iso(org.createdAt), updatedAt: iso(org.updatedAt) });
+const NO_WEBHOOKS: WebhookHealthCounts = { failing: 0, disabled: 0 };
 
 export function orgRoutes(app: Api, deps: ApiDeps): void {
   const { store, clock, config, auth } = deps;
@@ -48,6 +57,12 @@ export function orgRoutes(app: Api, deps: ApiDeps): void {
   const checkPlan = (plan: string | undefined) => {
     if (plan !== undefined && !config.plans[plan]) throw invalid('plan', `"${plan}" is not a configured plan (${Object.keys(config.plans).join(', ')})`);
   };
+  /** The organizations as answered, with their webhooks' health counted (one query for all). */
+  const answer = async (orgs: Org[]) => {
+    const counts = await store.webhooks.healthCounts(orgs.map((org) => org.id));
+    return orgs.map((org) => orgJson(org, counts.get(org.id) ?? NO_WEBHOOKS));
+  };
+  const answerOne = async (org: Org) => (await answer([org]))[0]!;
   const checkCountry = (country: string | null | undefined) => {
     if (country && !isSupportedCountry(country.toUpperCase())) throw invalid('defaultCountry', `"${country}" is not a known ISO 3166 country code`);
     return country ? country.toUpperCase() : null;
@@ -67,16 +82,16 @@ export function orgRoutes(app: Api, deps: ApiDeps): void {
       createdAt: now,
       updatedAt: now,
     });
-    return reply.code(201).send(orgJson(org));
+    return reply.code(201).send(orgJson(org, NO_WEBHOOKS));
   });
 
   app.get('/v1/orgs', { preHandler: auth.operator, schema: { tags, summary: 'List organizations', querystring: PageQuery, response: { 200: Page(OrgSchema) } } }, async (request) => {
     const page = await store.orgs.list(request.query);
-    return { data: page.data.map(orgJson), nextCursor: page.nextCursor };
+    return { data: await answer(page.data), nextCursor: page.nextCursor };
   });
 
   app.get('/v1/orgs/:orgId', { preHandler: auth.org, schema: { tags, summary: 'Get an organization', params: OrgParams, response: { 200: OrgSchema, ...problems(404) } } }, async (request) =>
-    orgJson(request.org!),
+    answerOne(request.org!),
   );
 
   app.patch('/v1/orgs/:orgId', { preHandler: auth.orgAdmin, schema: { tags, summary: "Change an organization (its admin: notification e-mails and default country only)", params: OrgParams, body: PatchOrg, response: { 200: OrgSchema, ...problems(403, 404, 409, 422) } } }, async (request) => {
@@ -88,7 +103,7 @@ export function orgRoutes(app: Api, deps: ApiDeps): void {
     }
     checkPlan(patch.plan);
     if (patch.defaultCountry !== undefined) patch.defaultCountry = checkCountry(patch.defaultCountry);
-    return orgJson(await deps.webhookChanges.updateOrg(request.params.orgId, patch));
+    return answerOne(await deps.webhookChanges.updateOrg(request.params.orgId, patch));
   });
 
   app.delete('/v1/orgs/:orgId', { preHandler: auth.operator, schema: { tags, summary: 'Delete an organization and everything it owns', params: OrgParams, response: { 204: Type.Null(), ...problems(404) } } }, async (request, reply) => {

@@ -1,5 +1,7 @@
 // The portal (portal/, built by Vite into portal/dist) served at /portal: files as they are, any
 // other /portal/… path answers index.html so the app's own routes survive a reload; / leads there.
+// Compressed as the client accepts (br, then gzip) from the files precompressed at build time
+// (scripts/precompress.ts), with Vary: Accept-Encoding and an ETag per file.
 import { existsSync, statSync } from 'node:fs';
 import { isAbsolute, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,6 +26,7 @@ export async function portalRoutes(app: Api, root: string = PORTAL_DIST): Promis
     prefix: '/portal/',
     wildcard: false,
     index: ['index.html'],
+    preCompressed: true,
     // Hashed asset names never change content; index.html must always be fetched fresh.
     setHeaders: (reply, path) => {
       // Its CSP (never framed, nothing inline) is set with every answer's: http/security-headers.ts.

@@ -9,6 +9,7 @@ import { DEFAULT_TEST_EVENT, sampleOrigin, sendTestEvent } from '../../delivery/
 import { assertAllowedTarget, assertTimeoutFits, newWebhook } from '../../delivery/webhook-settings.ts';
 import { newSigningSecret } from '../../delivery/signature.ts';
 import { signingSecrets } from '../../delivery/webhook.ts';
+import { HEALTH_STATES, healthOf } from '../../delivery/webhook-health.ts';
 import type { Api, ApiDeps } from '../app.ts';
 import { Enum, Nullable, OrgParams, Page, PageQuery, Time, iso, isoOrNull, problems } from '../common.ts';
 
@@ -18,6 +19,19 @@ const ContentType = Enum(CONTENT_TYPES, { description: 'Body encoding.' });
 const RetrySchedule = Type.Array(Type.Integer({ minimum: 1, maximum: 604_800 }), { minItems: 0, maxItems: 100, description: 'Delays between attempts in seconds; null = hourly for 24 h.' });
 const Timeout = Type.Integer({ minimum: 100, maximum: 10_000, description: 'Deadline of one attempt in ms; null = the default (2000).' });
 const Url = Type.String({ minLength: 1, maxLength: 2_000, description: 'https URL on a public address (http/private only when the operator allows it). Stored exactly as given.' });
+
+export const WebhookHealthSchema = Type.Object(
+  {
+    state: Enum(HEALTH_STATES, { description: 'healthy: its latest attempt succeeded (or none was made); failing: enabled, and every attempt since `failingSince` failed; disabled: disabled, whatever its attempts did.' }),
+    failingSince: Nullable(Type.String({ format: 'date-time', description: 'The first failed attempt of the current run of failures; null when the latest attempt succeeded.' })),
+    consecutiveFailures: Type.Integer({ minimum: 0, description: 'Failed attempts (scheduled and manual) since the latest success.' }),
+    lastError: Nullable(Type.String({ description: 'The latest failed attempt’s error while the failures go on; null once an attempt succeeded.' })),
+    lastAttemptAt: Nullable(Time),
+    lastSuccessAt: Nullable(Time),
+    nextAttemptAt: Nullable(Type.String({ format: 'date-time', description: 'The earliest scheduled attempt of its pending deliveries (a retry, or one due now); null when none is scheduled.' })),
+  },
+  { title: 'Webhook health' },
+);
 
 export const WebhookSchema = Type.Object(
   {
@@ -36,6 +50,7 @@ export const WebhookSchema = Type.Object(
     disabledAt: Nullable(Time),
     lastSuccessAt: Nullable(Time),
     lastError: Nullable(Type.String()),
+    health: WebhookHealthSchema,
     createdAt: Time,
     updatedAt: Time,
   },
@@ -102,7 +117,8 @@ const Replay = Type.Object(
 );
 const Disable = Type.Object({ reason: Type.Optional(Type.String({ maxLength: 500 })) }, { additionalProperties: false });
 
-export const webhookJson = (w: Webhook) => ({
+/** `nextAttemptAt`: its earliest scheduled attempt (store.webhooks.nextAttemptTimes). */
+export const webhookJson = (w: Webhook, nextAttemptAt: number | null) => ({
   id: w.id,
   orgId: w.orgId,
   url: w.url,
@@ -118,9 +134,23 @@ export const webhookJson = (w: Webhook) => ({
   disabledAt: isoOrNull(w.disabledAt),
   lastSuccessAt: isoOrNull(w.lastSuccessAt),
   lastError: w.lastError,
+  health: healthJson(w, nextAttemptAt),
   createdAt: iso(w.createdAt),
   updatedAt: iso(w.updatedAt),
 });
+
+function healthJson(w: Webhook, nextAttemptAt: number | null) {
+  const h = healthOf(w, nextAttemptAt);
+  return {
+    state: h.state,
+    failingSince: isoOrNull(h.failingSince),
+    consecutiveFailures: h.consecutiveFailures,
+    lastError: h.lastError,
+    lastAttemptAt: isoOrNull(h.lastAttemptAt),
+    lastSuccessAt: isoOrNull(h.lastSuccessAt),
+    nextAttemptAt: isoOrNull(h.nextAttemptAt),
+  };
+}
 
 export function webhookRoutes(app: Api, deps: ApiDeps): void {
   const { store, clock, auth, config, targetPolicy, webhookChanges: changes } = deps;
@@ -131,17 +161,23 @@ export function webhookRoutes(app: Api, deps: ApiDeps): void {
     if (!webhook) throw notFound('Webhook', webhookId);
     return webhook;
   };
+  /** The webhooks as answered, each with its health (one look-up of next attempts for all). */
+  const answer = async (webhooks: Webhook[]) => {
+    const next = await store.webhooks.nextAttemptTimes(webhooks.map((w) => w.id));
+    return webhooks.map((w) => webhookJson(w, next.get(w.id) ?? null));
+  };
+  const answerOne = async (webhook: Webhook) => (await answer([webhook]))[0]!;
 
   app.post('/v1/orgs/:orgId/webhooks', { preHandler, schema: { tags, summary: 'Create a webhook', params: OrgParams, body: CreateWebhook, response: { 201: WithSecret, ...problems(403, 422) } } }, async (request, reply) => {
     assertTimeoutFits(request.body.timeoutMs, config.delivery.maxTimeoutMs);
     await assertAllowedTarget(request.body.url, targetPolicy);
     const webhook = await store.webhooks.create(newWebhook(request.org!.id, request.body, clock.now()));
-    return reply.code(201).send({ ...webhookJson(webhook), secret: webhook.secret });
+    return reply.code(201).send({ ...webhookJson(webhook, null), secret: webhook.secret });
   });
 
   app.get('/v1/orgs/:orgId/webhooks', { preHandler, schema: { tags, summary: 'List webhooks', params: OrgParams, querystring: PageQuery, response: { 200: Page(WebhookSchema) } } }, async (request) => {
     const page = await store.webhooks.list(request.org!.id, request.query);
-    return { data: page.data.map(webhookJson), nextCursor: page.nextCursor };
+    return { data: await answer(page.data), nextCursor: page.nextCursor };
   });
 
   app.post('/v1/orgs/:orgId/webhooks/test', { preHandler, schema: { tags, summary: 'Send a sample event to an unsaved configuration', params: OrgParams, body: TestUnsaved, response: { 200: TestResultSchema, ...problems(403, 422) } } }, async (request) => {
@@ -160,11 +196,11 @@ export function webhookRoutes(app: Api, deps: ApiDeps): void {
   });
 
   app.get('/v1/orgs/:orgId/webhooks/:webhookId', { preHandler, schema: { tags, summary: 'Get a webhook', params: WebhookParams, response: { 200: WebhookSchema, ...problems(404) } } }, async (request) =>
-    webhookJson(await load(request.org!.id, request.params.webhookId)),
+    answerOne(await load(request.org!.id, request.params.webhookId)),
   );
 
   app.patch('/v1/orgs/:orgId/webhooks/:webhookId', { preHandler, schema: { tags, summary: 'Change a webhook', params: WebhookParams, body: PatchWebhook, response: { 200: WebhookSchema, ...problems(404, 422) } } }, async (request) => {
-    return webhookJson(await changes.change(request.org!.id, request.params.webhookId, { settings: request.body }));
+    return answerOne(await changes.change(request.org!.id, request.params.webhookId, { settings: request.body }));
   });
 
   app.delete('/v1/orgs/:orgId/webhooks/:webhookId', { preHandler, schema: { tags, summary: 'Delete a webhook with its delivery log', params: WebhookParams, response: { 204: Type.Null(), ...problems(404) } } }, async (request, reply) => {
@@ -173,12 +209,12 @@ export function webhookRoutes(app: Api, deps: ApiDeps): void {
   });
 
   app.post('/v1/orgs/:orgId/webhooks/:webhookId/enable', { preHandler, schema: { tags, summary: 'Enable a webhook (then replay what was held)', params: WebhookParams, response: { 200: WebhookSchema, ...problems(404) } } }, async (request) => {
-    return webhookJson(await changes.change(request.org!.id, request.params.webhookId, { enabled: true }));
+    return answerOne(await changes.change(request.org!.id, request.params.webhookId, { enabled: true }));
   });
 
   app.post('/v1/orgs/:orgId/webhooks/:webhookId/disable', { preHandler, schema: { tags, summary: 'Disable a webhook: its deliveries are held, not sent', params: WebhookParams, body: Type.Optional(Disable), response: { 200: WebhookSchema, ...problems(404) } } }, async (request) => {
     const reason = request.body?.reason ?? 'disabled through the API';
-    return webhookJson(await changes.change(request.org!.id, request.params.webhookId, { enabled: false, disabledReason: reason }));
+    return answerOne(await changes.change(request.org!.id, request.params.webhookId, { enabled: false, disabledReason: reason }));
   });
 
   app.get('/v1/orgs/:orgId/webhooks/:webhookId/secret', { preHandler, schema: { tags, summary: 'Reveal the signing secret', params: WebhookParams, response: { 200: Type.Object({ secret: Type.String(), previousSecret: Nullable(Type.String()), previousSecretExpiresAt: Nullable(Time) }), ...problems(404) } } }, async (request) => {
@@ -193,7 +229,7 @@ export function webhookRoutes(app: Api, deps: ApiDeps): void {
 
   app.post('/v1/orgs/:orgId/webhooks/:webhookId/rotate-secret', { preHandler, schema: { tags, summary: 'Rotate the signing secret (the old one still signs for 24 h)', params: WebhookParams, response: { 200: WithSecret, ...problems(404) } } }, async (request) => {
     const webhook = await changes.change(request.org!.id, request.params.webhookId, { rotateSecret: true });
-    return { ...webhookJson(webhook), secret: webhook.secret };
+    return { ...(await answerOne(webhook)), secret: webhook.secret };
   });
 
   app.post('/v1/orgs/:orgId/webhooks/:webhookId/test', { preHandler, schema: { tags, summary: 'Send a sample event to a saved webhook (also when disabled)', params: WebhookParams, body: Type.Optional(TestSaved), response: { 200: TestResultSchema, ...problems(404, 422) } } }, async (request) => {

@@ -66,11 +66,11 @@ export function createHepSource(deps: { store: Store; ingest: Ingest; clock: Clo
   const { store, ingest, clock, log, metrics, config } = deps;
   const received = metrics.counter('callhook_hep_packets_total', 'HEP packets received');
   const decoded = metrics.counter('callhook_hep_packets_decoded_total', 'HEP packets decoded and accepted');
-  const rejected = metrics.counter('callhook_hep_packets_rejected_total', 'HEP packets dropped, by reason');
-  const emitted = metrics.counter('callhook_hep_steps_total', 'Call steps derived from SIP, by type');
+  const rejected = metrics.counter('callhook_hep_packets_rejected_total', 'HEP packets dropped, by reason', ['reason']);
+  const emitted = metrics.counter('callhook_hep_steps_total', 'Call steps derived from SIP, by type', ['type']);
   const refused = metrics.counter('callhook_hep_steps_refused_total', 'Derived call steps the call tracker refused');
   const late = metrics.counter('callhook_hep_packets_late_total', 'SIP messages stamped before others already processed (beyond the reorder window)');
-  const replaced = metrics.counter('callhook_hep_timestamps_replaced_total', 'HEP capture times that cannot be right (before 2000, more than a day ahead), replaced by the arrival time, by reason');
+  const replaced = metrics.counter('callhook_hep_timestamps_replaced_total', 'HEP capture times that cannot be right (before 2000, more than a day ahead), replaced by the arrival time, by reason', ['reason']);
   const dialogs = new Map<string, Tracked>();
   metrics.gauge('callhook_hep_calls_tracked', 'SIP dialogs held in memory', () => dialogs.size);
   const clocks = new CaptureClocks();

@@ -35,7 +35,7 @@ export interface Ingest {
 }
 
 export function createIngest(deps: IngestDeps): Ingest {
-  const stepsTotal = deps.metrics.counter('callhook_ingest_steps_total', 'Call steps accepted, by result');
+  const stepsTotal = deps.metrics.counter('callhook_ingest_steps_total', 'Call steps accepted, by result', ['result']);
   const rejectedTotal = deps.metrics.counter('callhook_ingest_rejected_total', 'Ingest requests rejected');
 
   async function acceptSteps(org: Org, connection: Connection, steps: CallStep[], batch = steps.length > 1): Promise<IngestResult> {

@@ -6,6 +6,7 @@ import type { Store } from '../store.ts';
 import type { OrgRows, OrgRowsReader } from './org-rows.ts';
 import { accountsContract } from './accounts.ts';
 import { deliveriesContract } from './deliveries.ts';
+import { healthContract } from './health.ts';
 import { ingestContract } from './ingest.ts';
 import { isolationContract } from './isolation.ts';
 import { metaContract } from './meta.ts';
@@ -58,6 +59,7 @@ export function describeStoreContract(name: string, open: () => Promise<OpenedSt
     ingestContract(context);
     deliveriesContract(context);
     outcomesContract(context);
+    healthContract(context);
     notificationsContract(context);
     metaContract(context);
     sharedWorkContract(context);

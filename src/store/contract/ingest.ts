@@ -107,7 +107,7 @@ export function ingestContract(ctx: ContractContext): void {
       const planned = plan.deliveries[0]!;
       expect(job).toMatchObject({
         deliveryId: planned.id, orgId: tenant.org.id, webhookId: webhook.id, eventType: 'call.incoming', callId: 'a',
-        contentType: planned.contentType, body: planned.body, attempts: 0, scheduleAttempts: 0, firstAttemptAt: null, manual: false,
+        contentType: planned.contentType, body: planned.body, attempts: 0, scheduleAttempts: 0, firstAttemptAt: null, createdAt: T0, manual: false,
         target: { url: 'https://crm.example/calls', secrets: [webhook.secret], timeoutMs: 5_000, retryScheduleS: [10, 60] },
       });
       expect(job.lease.owner).toBe(OWNER);

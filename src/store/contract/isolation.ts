@@ -112,7 +112,7 @@ const METHODS: Record<MethodName, Entry> = {
   'accounts.findByEmail': reads,
   'accounts.list': reads,
   'accounts.countOperators': reads,
-  'accounts.setPassword': { notOrgScoped: "by account id: the signed-in account's own password" },
+  'accounts.setPassword': { notOrgScoped: "by account id: the signed-in account's own password, or the operator resetting any account's" },
   'accounts.delete': { notOrgScoped: 'by account id: the operator deletes accounts of any organization' },
   'accounts.createSession': { notOrgScoped: 'for the account that has just signed in' },
   'accounts.findSession': reads,
@@ -151,6 +151,8 @@ const METHODS: Record<MethodName, Entry> = {
   'webhooks.create': { attacks: [({ store, a, b }) => store.webhooks.create({ ...newWebhook(a.org.id, { url: 'https://a.example/hook' }, LATER), id: b.webhook.id })] },
   'webhooks.get': reads,
   'webhooks.list': reads,
+  'webhooks.nextAttemptTimes': reads,
+  'webhooks.healthCounts': reads,
   'webhooks.change': {
     attacks: [
       ({ store, a, b }) => store.webhooks.change(a.org.id, b.webhook.id, { settings: { url: 'https://a.example/stolen', events: ['call.ended'], timeoutMs: 100 } }, LATER),

@@ -130,7 +130,7 @@ async function applySteps(tx: Queryable, input: ApplyStepsInput): Promise<ApplyS
       if (!rows[i]!.leased) return;
       const row = {
         id: x.id, org_id: x.orgId, webhook_id: x.webhookId, event_type: x.eventType, call_id: x.callId, content_type: x.contentType, body: x.body,
-        attempts: 0, schedule_attempts: 0, first_attempt_at: null, lease_owner: lease!.owner, lease_version: 1, lease_until: lease!.until,
+        attempts: 0, schedule_attempts: 0, first_attempt_at: null, created_at: now, lease_owner: lease!.owner, lease_version: 1, lease_until: lease!.until,
       };
       fresh.push(jobFrom(row, webhooksById.get(x.webhookId)!, now, false));
     });

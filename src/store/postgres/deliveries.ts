@@ -9,7 +9,7 @@ import { type Row, attemptFrom, deliveryFrom, jobFrom, orgFrom, webhookFrom } fr
 import { DUE_CHANNEL } from './calls.ts';
 import { type PgDatabase, type Queryable, toPage } from './database.ts';
 import type { DueListener } from './due-listener.ts';
-import { type PgChanges, disableWebhook } from './webhooks.ts';
+import { type PgChanges, disableWebhook, recordHealth } from './webhooks.ts';
 import { scheduleStepsOf } from '../../delivery/retry-schedule.ts';
 
 export function postgresDeliveries(db: PgDatabase, due: DueListener, changes: PgChanges): DeliveryStore {
@@ -175,6 +175,9 @@ async function recordResults(
 ): Promise<{ output: RecordResultsOutput; disables: WebhookChange[] }> {
   const { now, lease } = input;
   const outcomes = input.outcomes;
+  // Health first: it locks webhook rows, and they go before delivery rows (the lock order everywhere).
+  // Every attempt made counts, those of lost leases too: each tells how the receiver is.
+  await recordHealth(tx, outcomes.map((o) => o.attempt));
   const ids = [...new Set(outcomes.map((o) => o.job.deliveryId))].sort();
   const current = new Map(
     (

@@ -1,12 +1,14 @@
 // Webhooks on PostgreSQL. Lock order everywhere: a webhook's row before its deliveries' rows.
-// Result bookkeeping (last success, last error) locks a webhook FOR NO KEY UPDATE, so inserting
+// Result bookkeeping (health, last success, last error) locks a webhook FOR NO KEY UPDATE, so inserting
 // deliveries (a foreign-key KEY SHARE lock) need not wait for it; a change of its settings locks it
 // FOR UPDATE, so an ingest (which reads its webhooks FOR KEY SHARE) sees either the old settings
 // and commits first, or waits and sees the new ones. Every change draws the webhook's next settings
 // version after that lock and is signalled to every process (ChangeFeed, below).
 import { randomUUID } from 'node:crypto';
 import type { Webhook } from '../../delivery/webhook.ts';
-import type { ChangeFeed, WebhookChange, WebhookStore } from '../store.ts';
+import type { Attempt } from '../../delivery/delivery.ts';
+import { healthUpdates } from '../../delivery/webhook-health.ts';
+import type { ChangeFeed, WebhookChange, WebhookHealthCounts, WebhookStore } from '../store.ts';
 import { webhookFrom } from '../rows.ts';
 import { ChangeSignal } from '../change-signal.ts';
 import { type PgDatabase, type Queryable, given, toPage } from './database.ts';
@@ -139,7 +141,55 @@ export function postgresWebhooks(db: PgDatabase, changes: PgChanges): WebhookSto
       if (change) changes.committed([change]);
       return change;
     },
+    async nextAttemptTimes(webhookIds) {
+      const rows = await db.rows(
+        `SELECT i.id, (SELECT min(d.next_attempt_at) FROM deliveries d WHERE d.webhook_id = i.id AND d.status = 'pending') AS at
+         FROM unnest($1::text[]) AS i(id)`,
+        [webhookIds],
+      );
+      return new Map(rows.filter((r) => r.at !== null).map((r) => [String(r.id), Number(r.at)]));
+    },
+    async healthCounts(orgIds) {
+      const rows = await db.rows(
+        `SELECT org_id, count(*) FILTER (WHERE enabled AND consecutive_failures > 0) AS failing, count(*) FILTER (WHERE NOT enabled) AS disabled
+         FROM webhooks WHERE org_id = ANY($1::text[]) GROUP BY org_id`,
+        [orgIds],
+      );
+      const counts = new Map<string, WebhookHealthCounts>(orgIds.map((id) => [id, { failing: 0, disabled: 0 }]));
+      for (const row of rows) counts.set(String(row.org_id), { failing: Number(row.failing), disabled: Number(row.disabled) });
+      return counts;
+    },
   };
+}
+
+/**
+ * Applies a batch of attempt results to each webhook's run of failures (webhook-health.ts), inside
+ * the transaction that records them, in one statement. Only webhooks with failures, then or now, are
+ * locked and written (in id order, FOR NO KEY UPDATE like the rest of the result bookkeeping): a
+ * healthy webhook's row is not touched, so busy processes do not queue on it.
+ */
+export async function recordHealth(tx: Queryable, attempts: Attempt[]): Promise<void> {
+  const updates = healthUpdates(attempts);
+  if (updates.length === 0) return;
+  const column = <K extends keyof (typeof updates)[number]>(key: K) => updates.map((u) => u[key]);
+  await tx.run(
+    `WITH h AS (
+       SELECT * FROM unnest($1::text[], $2::bigint[], $3::int[], $4::bigint[], $5::int[], $6::bigint[], $7::bigint[])
+         AS h(id, success_at, failures, first_failure, failures_after, first_failure_after, last_failure)
+     ), locked AS (
+       SELECT w.id FROM webhooks w JOIN h ON h.id = w.id WHERE h.failures > 0 OR w.consecutive_failures > 0 ORDER BY w.id FOR NO KEY UPDATE OF w
+     )
+     UPDATE webhooks w SET
+       consecutive_failures = CASE WHEN h.success_at IS NOT NULL AND (w.failing_since IS NULL OR w.failing_since <= h.success_at) THEN h.failures_after ELSE w.consecutive_failures + h.failures END,
+       failing_since = CASE WHEN h.success_at IS NOT NULL AND (w.failing_since IS NULL OR w.failing_since <= h.success_at) THEN h.first_failure_after ELSE COALESCE(w.failing_since, h.first_failure) END,
+       last_failure_at = GREATEST(w.last_failure_at, h.last_failure)
+     FROM h JOIN locked ON locked.id = h.id
+     WHERE w.id = h.id AND (h.failures > 0 OR w.consecutive_failures > 0)`,
+    [
+      column('webhookId'), column('successAt'), column('failures'), column('firstFailureAt'), column('failuresAfterSuccess'),
+      column('firstFailureAfterSuccess'), column('lastFailureAt'),
+    ],
+  );
 }
 
 export async function nextSettingsVersion(tx: Queryable): Promise<number> {

@@ -102,7 +102,7 @@ function applySteps(db: Database, input: ApplyStepsInput): ApplyStepsResult {
       if (lease === null) continue; // left for any worker
       const row = {
         id: d.id, org_id: d.orgId, webhook_id: d.webhookId, event_type: d.eventType, call_id: d.callId, content_type: d.contentType,
-        body: d.body, attempts: 0, schedule_attempts: 0, first_attempt_at: null, lease_owner: lease.owner, lease_version: 1, lease_until: lease.until,
+        body: d.body, attempts: 0, schedule_attempts: 0, first_attempt_at: null, created_at: now, lease_owner: lease.owner, lease_version: 1, lease_until: lease.until,
       };
       fresh.push(jobFrom(row, webhooksById.get(d.webhookId)!, now, false));
     }

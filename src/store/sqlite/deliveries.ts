@@ -8,7 +8,7 @@ import type { DeliveryFilter, DeliveryStore, RecordResultsInput, RecordResultsOu
 import type { ChangeSignal } from '../change-signal.ts';
 import { type Row, attemptFrom, deliveryFrom, jobFrom, numOrNull, orgFrom, webhookFrom } from '../rows.ts';
 import { type CommitQueue, type Database, toPage } from './database.ts';
-import { disableWebhook } from './webhooks.ts';
+import { disableWebhook, recordHealth } from './webhooks.ts';
 import type { DueSignal } from '../due-signal.ts';
 import { scheduleStepsOf } from '../../delivery/retry-schedule.ts';
 
@@ -160,6 +160,7 @@ function recordResults(db: Database, input: RecordResultsInput, disables: Webhoo
   const promoteAfter: number[] = [];
   const successAt = new Map<string, number>();
   const lastErrors = new Map<string, string>();
+  const recorded: Attempt[] = [];
 
   for (const outcome of input.outcomes) {
     const { job, attempt, next } = outcome;
@@ -173,6 +174,7 @@ function recordResults(db: Database, input: RecordResultsInput, disables: Webhoo
     }
     // The attempt happened either way; only the lease holder may move the delivery on.
     insertAttempt(db, outcome);
+    recorded.push(attempt);
     if (row.lease_owner !== job.lease.owner || Number(row.lease_version) !== job.lease.version) {
       stale.push(job.deliveryId);
       continue;
@@ -227,6 +229,7 @@ function recordResults(db: Database, input: RecordResultsInput, disables: Webhoo
   for (const [webhookId, error] of lastErrors) {
     db.run('UPDATE webhooks SET last_error = ? WHERE id = ?', error, webhookId);
   }
+  recordHealth(db, recorded); // every attempt made, those of lost leases too: each tells how the receiver is
 
   // Successors go after the disables, so nothing of a just-disabled webhook is released.
   const promoted: DeliveryJob[] = [];

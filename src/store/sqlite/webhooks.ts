@@ -1,7 +1,9 @@
 // Webhooks on SQLite. Every change draws the next settings version and is signalled to this
 // process's subscribers once committed (ChangeFeed; SQLite has one process).
 import type { Webhook } from '../../delivery/webhook.ts';
-import type { ChangeFeed, WebhookChange, WebhookStore } from '../store.ts';
+import type { Attempt } from '../../delivery/delivery.ts';
+import { healthUpdates } from '../../delivery/webhook-health.ts';
+import type { ChangeFeed, WebhookChange, WebhookHealthCounts, WebhookStore } from '../store.ts';
 import { type Row, webhookFrom } from '../rows.ts';
 import type { ChangeSignal } from '../change-signal.ts';
 import { type Database, given, toPage } from './database.ts';
@@ -96,7 +98,43 @@ export function sqliteWebhooks(db: Database, changes: ChangeSignal): WebhookStor
       });
       return deleted?.change ?? null;
     },
+    async nextAttemptTimes(webhookIds) {
+      const rows = db.all<Row>(
+        `SELECT value AS id, (SELECT MIN(next_attempt_at) FROM deliveries WHERE webhook_id = value AND status = 'pending') AS at
+         FROM json_each(?)`,
+        JSON.stringify(webhookIds),
+      );
+      return new Map(rows.filter((r) => r.at !== null).map((r) => [String(r.id), Number(r.at)]));
+    },
+    async healthCounts(orgIds) {
+      const rows = db.all<Row>(
+        `SELECT org_id, SUM(enabled = 1 AND consecutive_failures > 0) AS failing, SUM(enabled = 0) AS disabled
+         FROM webhooks WHERE org_id IN (SELECT value FROM json_each(?)) GROUP BY org_id`,
+        JSON.stringify(orgIds),
+      );
+      const counts = new Map<string, WebhookHealthCounts>(orgIds.map((id) => [id, { failing: 0, disabled: 0 }]));
+      for (const row of rows) counts.set(String(row.org_id), { failing: Number(row.failing), disabled: Number(row.disabled) });
+      return counts;
+    },
   };
+}
+
+/**
+ * Applies a batch of attempt results to each webhook's run of failures (webhook-health.ts), inside
+ * the transaction that records them. A webhook with no failures, then or now, is not written.
+ */
+export function recordHealth(db: Database, attempts: Attempt[]): void {
+  for (const h of healthUpdates(attempts)) {
+    // ?2 (a success) ends the run unless it started before the run did; SET sees the row as it was.
+    db.run(
+      `UPDATE webhooks SET
+         consecutive_failures = CASE WHEN ?2 IS NOT NULL AND (failing_since IS NULL OR failing_since <= ?2) THEN ?5 ELSE consecutive_failures + ?3 END,
+         failing_since = CASE WHEN ?2 IS NOT NULL AND (failing_since IS NULL OR failing_since <= ?2) THEN ?6 ELSE COALESCE(failing_since, ?4) END,
+         last_failure_at = CASE WHEN ?7 IS NULL THEN last_failure_at ELSE MAX(COALESCE(last_failure_at, ?7), ?7) END
+       WHERE id = ?1 AND (?3 > 0 OR consecutive_failures > 0)`,
+      h.webhookId, h.successAt, h.failures, h.firstFailureAt, h.failuresAfterSuccess, h.firstFailureAfterSuccess, h.lastFailureAt,
+    );
+  }
 }
 
 /** The feed of one process: its own changes, acknowledged by itself. */
