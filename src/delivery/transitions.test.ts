@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { Org } from '../tenancy/org.ts';
 import type { AttemptOutcome, NextState } from './delivery.ts';
 import { disableOnExhaustion } from './disable-rule.ts';
-import { type DeliveryState, type ExhaustedContext, type ExhaustionPolicy, type ResultsPlan, planResults, toConsult } from './transitions.ts';
+import { type DeliveryChange, type DeliveryState, type ExhaustedContext, type ExhaustionPolicy, type ResultsPlan, planResults, toConsult } from './transitions.ts';
 import type { Webhook } from './webhook.ts';
 
 const T = Date.UTC(2025, 2, 3, 9);
@@ -77,7 +77,7 @@ interface Row {
 }
 
 /** The planned change of a delivery that was pending (never attempted) after one attempt at `at`. */
-const moved = (id: string, at: number, fields: Record<string, unknown>) => ({
+const moved = (id: string, at: number, fields: Pick<DeliveryChange, 'status' | 'nextAttemptAt'> & Partial<DeliveryChange>): DeliveryChange => ({
   id, attempts: 1, scheduleAttempts: 0, firstAttemptAt: at, lastAttemptAt: at, lastStatus: null, lastError: null, ...fields,
 });
 
