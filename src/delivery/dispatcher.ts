@@ -4,8 +4,9 @@
 // - Each webhook has a lane with an in-flight cap, so a dead receiver holds only its own share (lanes.ts).
 // - Results are written in batches (result-batches.ts); successors of a finished delivery come back
 //   leased and go out at once, which keeps each call's events in order per webhook.
-// - A job built from settings older than a change this process was told about is not sent
-//   (settingsChanged; the protocol is in webhook-changes.ts).
+// - A job built from settings older than a change this process was told about is not sent, and
+//   one in flight is aborted, so the change is answered at once (settingsChanged; the protocol is
+//   in webhook-changes.ts). The abort is recorded as such: not the receiver's failure, due again.
 //
 // Modes. Three machines, each a table in dispatcher-modes.ts; a move the table lacks throws.
 //   lifecycle  created ──start()──► running ──stop()──► draining ──► stopped
@@ -65,8 +66,9 @@ export interface Dispatcher {
   /**
    * A webhook change (webhook-changes.ts): from now on nothing built from older settings of the
    * webhooks it names is sent here; what is queued goes back to the store (it decides again what
-   * is due, and with which target). 'all': changes may have been missed, everything queued goes
-   * back. Resolves once no attempt with the older settings is in flight here either.
+   * is due, and with which target), and what is in flight is aborted (recorded as aborted, not as
+   * the receiver's failure). 'all': changes may have been missed, everything queued goes back.
+   * Resolves once no attempt with the older settings is in flight here.
    */
   settingsChanged(change: WebhookChange | 'all'): Promise<void>;
   /** One manual attempt now, outside the schedule; resolves with the recorded attempt. */
@@ -195,7 +197,9 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
   return {
     accept,
     async settingsChanged(change) {
-      await lanes.dropStale(floors.raise(change, clock.now()), null);
+      const stale = floors.raise(change, clock.now());
+      // After a missed change ('all') nothing in flight is cut short: no change may concern it.
+      await lanes.dropStale(stale, change === 'all' ? null : abortedBy(change));
     },
     async attemptNow(job) {
       if (floors.isStale(job)) {
@@ -231,4 +235,9 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     stats: () => ({ queued: lanes.queued, inFlight: lanes.inFlight }),
     modes: () => ({ lifecycle: lifecycle.current, claims: claims.mode, writes: writes.mode }),
   };
+}
+
+/** The error an attempt aborted by a change is recorded with. */
+export function abortedBy(change: WebhookChange): string {
+  return `aborted: the webhook changed (settings version ${change.version}) while the request was in flight; the delivery goes on with the new settings`;
 }
