@@ -5,7 +5,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync }
 import { join } from 'node:path';
 import { type Clock, systemClock } from './clock.ts';
 import type { Config } from './config/load.ts';
-import { shouldDisable } from './delivery/disable-rule.ts';
+import { disableOnExhaustion } from './delivery/disable-rule.ts';
 import { type Dispatcher, createDispatcher } from './delivery/dispatcher.ts';
 import { createWebhookChanges, followWebhookChanges } from './delivery/webhook-changes.ts';
 import { type Sender, createHttpSender } from './delivery/sender.ts';
@@ -15,7 +15,6 @@ import { createAuth } from './http/auth.ts';
 import { AppError } from './errors.ts';
 import { hashPassword } from './tenancy/password.ts';
 import { newId, newToken } from './ids.ts';
-import { disabledWebhookEmail } from './notify/disabled-email.ts';
 import { type Mailer, createLogMailer, createSmtpMailer } from './notify/mailer.ts';
 import { type Outbox, createOutbox } from './notify/outbox.ts';
 import { type Presence, createPresence } from './delivery/presence.ts';
@@ -29,7 +28,6 @@ import { describeDatabase, openStore } from './store/open.ts';
 import type { Store } from './store/store.ts';
 import type { StoreProblem } from './store/store-health.ts';
 import { type BackgroundLoop, backgroundLoop } from './background-loop.ts';
-import type { RecordResultsInput } from './store/store.ts';
 import { VERSION } from './version.ts';
 
 /** E-mails are rare and a disable wakes the outbox at once; the poll only catches SMTP retries. */
@@ -99,18 +97,6 @@ export async function startService(config: Config, options: ServiceOptions = {})
   const mailer = options.mailer ?? (config.smtp.url ? createSmtpMailer({ url: config.smtp.url, from: config.smtp.from }) : createLogMailer(log));
   const outbox = createOutbox({ store: store.notifications, mailer, clock, log, owner, pollIntervalMs: OUTBOX_POLL_MS });
 
-  const onExhausted: RecordResultsInput['onExhausted'] = ({ webhook, org, delivery, lastError }) => {
-    if (!shouldDisable({ webhookEnabled: webhook.enabled, lastSuccessAt: webhook.lastSuccessAt, deliveryFirstAttemptAt: delivery.firstAttemptAt })) {
-      return { disable: false, reason: '', notification: null };
-    }
-    const now = clock.now();
-    return {
-      disable: true,
-      reason: `Delivery ${delivery.id} failed every attempt since ${new Date(delivery.firstAttemptAt ?? now).toISOString()} and nothing was delivered since; last error: ${lastError}`,
-      notification: disabledWebhookEmail({ webhook, org, delivery, lastError, publicUrl: config.http.publicUrl, now }),
-    };
-  };
-
   const dispatcher = createDispatcher({
     store: store.deliveries,
     sender,
@@ -118,7 +104,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
     log,
     metrics,
     owner,
-    onExhausted,
+    onExhausted: disableOnExhaustion({ publicUrl: config.http.publicUrl }),
     onWebhooksDisabled: () => outbox.wake(),
     config: {
       defaultTimeoutMs: config.delivery.timeoutMs,

@@ -110,7 +110,9 @@ export type NextState =
   | { status: 'pending'; nextAttemptAt: number; scheduleSteps?: number }
   | { status: 'failed' }
   /** A failed manual attempt leaves the delivery as it was. */
-  | { status: 'unchanged' };
+  | { status: 'unchanged' }
+  /** Stopped by a webhook change while in flight (built from older settings): as it was, due again. */
+  | { status: 'aborted' };
 
 export interface AttemptOutcome {
   job: DeliveryJob;

@@ -19,6 +19,8 @@ export interface SendRequest {
   timeoutMs: number;
   /** Whose connections to use (a webhook id); requests without one share a pool per origin. */
   poolKey?: string;
+  /** Ends the request early; its reason (a string) becomes the error. */
+  signal?: AbortSignal;
 }
 
 export type SendResult =
@@ -32,7 +34,8 @@ export type SendResult =
       bodyError: string | null;
       durationMs: number;
     }
-  | { kind: 'error'; error: string; durationMs: number };
+  /** `aborted`: ended by the request's signal, not by the receiver. */
+  | { kind: 'error'; error: string; durationMs: number; aborted?: boolean };
 
 export interface Sender {
   send(request: SendRequest): Promise<SendResult>;
@@ -120,8 +123,14 @@ export function createHttpSender(options: HttpSenderOptions): Sender {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
+        request.signal?.removeEventListener('abort', aborted);
         resolve(result);
       };
+      const aborted = () => {
+        settle({ kind: 'error', error: String(request.signal?.reason), durationMs: elapsed(), aborted: true });
+        controller?.abort(new Stop('aborted'));
+      };
+      request.signal?.addEventListener('abort', aborted, { once: true });
       const response = (bodyError: string | null): SendResult => ({
         kind: 'response', status, headers, body: Buffer.concat(chunks).toString('utf8'), bodyTruncated: truncated, bodyError, durationMs: elapsed(),
       });
@@ -185,6 +194,7 @@ export function createHttpSender(options: HttpSenderOptions): Sender {
       const started = performance.now();
       const target = checkTargetUrl(request.url, options.policy);
       if (!target.ok) return { kind: 'error', error: `target not allowed: the URL ${target.reason}`, durationMs: 0 };
+      if (request.signal?.aborted) return { kind: 'error', error: String(request.signal.reason), durationMs: 0, aborted: true };
       const entry = acquire(request.poolKey ?? '', target.url.origin);
       try {
         return await exchange(entry.pool, target.url, request, started);

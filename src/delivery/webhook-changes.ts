@@ -9,8 +9,9 @@
 //    back to the store (which builds them again with the new settings, or holds them), and so do
 //    jobs that a claim, an ingest or a result batch read just before the commit and return after.
 // 3. Each process (the one that made the change in-process, the others through LISTEN) drops
-//    what it holds, waits for its attempts in flight with older settings to finish, and then
-//    acknowledges. The operation answers once every live process (heartbeat in `workers`) has.
+//    what it holds, aborts its attempts in flight with older settings (recorded as aborted, due
+//    again: not the receiver's failure), and then acknowledges. The operation answers once every
+//    live process (heartbeat in `workers`) has.
 // A process that does not acknowledge within the longest attempt deadline (plus slack) is taken
 // for gone or cut off from the database; the change is answered anyway and the delay logged. A
 // process whose LISTEN connection was re-opened drops everything it held (it may have missed

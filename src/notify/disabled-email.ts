@@ -9,7 +9,7 @@ import type { NewNotification } from './notification.ts';
 export function disabledWebhookEmail(input: {
   webhook: Webhook;
   org: Org;
-  delivery: Delivery;
+  delivery: Omit<Delivery, 'body'>;
   lastError: string;
   publicUrl: string;
   now: number;

@@ -4,6 +4,7 @@
 import type { Account, Session } from '../tenancy/account.ts';
 import type { Attempt, Delivery, DeliveryJob, DeliveryStatus } from '../delivery/delivery.ts';
 import { type Webhook, signingSecrets } from '../delivery/webhook.ts';
+import type { DeliveryState } from '../delivery/transitions.ts';
 import type { EventType } from '../events/catalogue.ts';
 import type { ContentType, Format } from '../formats/format.ts';
 import type { Notification, NotificationStatus } from '../notify/notification.ts';
@@ -66,6 +67,16 @@ export const deliveryFrom = (row: Row): Delivery => ({
   createdAt: Number(row.created_at),
   updatedAt: Number(row.updated_at),
 });
+
+/** The columns `deliveryStateFrom` reads: all a result's transition weighs, without the body. */
+export const DELIVERY_STATE_COLUMNS =
+  'id, org_id, webhook_id, event_id, event_type, call_id, status, attempts, schedule_attempts, next_attempt_at, first_attempt_at, ' +
+  'last_attempt_at, last_status, last_error, content_type, created_at, updated_at, lease_owner, lease_version';
+
+export function deliveryStateFrom(row: Row): DeliveryState {
+  const { body: _body, ...delivery } = deliveryFrom({ ...row, body: '' });
+  return { ...delivery, scheduleAttempts: Number(row.schedule_attempts), leaseOwner: strOrNull(row.lease_owner), leaseVersion: Number(row.lease_version) };
+}
 
 export const attemptFrom = (row: Row): Attempt => ({
   id: String(row.id),

@@ -8,13 +8,16 @@ import type { EventType } from '../events/catalogue.ts';
 import type { TrackedCall } from '../calls/tracker.ts';
 import type { Attempt, AttemptOutcome, Delivery, DeliveryJob, DeliveryStatus, NewDelivery } from '../delivery/delivery.ts';
 import type { Webhook, WebhookPatch } from '../delivery/webhook.ts';
-import type { NewNotification, Notification } from '../notify/notification.ts';
+import type { ExhaustedContext, ExhaustionPolicy } from '../delivery/transitions.ts';
+import type { Notification } from '../notify/notification.ts';
 import type { ApiKey, Connection, DirectoryUser, Org, PhoneNumber } from '../tenancy/org.ts';
 import type { CallUser } from '../calls/call.ts';
 import type { OrgNumbers } from '../calls/call-numbers.ts';
 import type { Account, Session } from '../tenancy/account.ts';
 import type { OutcomeRules } from '../calls/outcome-rules.ts';
 import type { StoreHealth } from './store-health.ts';
+
+export type { ExhaustedContext, ExhaustionPolicy };
 
 export interface PageQuery {
   limit: number;
@@ -300,20 +303,13 @@ export interface DeliveryFilter {
   since?: number | undefined;
 }
 
-export interface ExhaustedContext {
-  webhook: Webhook;
-  org: Org;
-  delivery: Delivery;
-  lastError: string;
-}
-
 export interface RecordResultsInput {
   outcomes: AttemptOutcome[];
   now: number;
   /** Successors released by these results are leased to the caller. */
   lease: { owner: string; until: number };
-  /** Pure: whether to disable a webhook whose delivery exhausted its schedule, and the e-mail to owe. */
-  onExhausted(context: ExhaustedContext): { disable: boolean; reason: string; notification: NewNotification | null };
+  /** Weighs the exhaustions the plan meets (delivery/disable-rule.ts has the service's). */
+  onExhausted: ExhaustionPolicy;
 }
 
 export interface RecordResultsOutput {
@@ -334,6 +330,10 @@ export interface DeliveryStore {
    * webhook, none of the webhooks in `skipWebhookIds` (their lanes are full).
    */
   claimDue(input: { owner: string; now: number; leaseMs: number; limit: number; perWebhookLimit: number; skipWebhookIds?: string[] }): Promise<DeliveryJob[]>;
+  /**
+   * Records a batch of attempt results in one transaction: loads the state they meet, plans with
+   * delivery/transitions.ts `planResults`, and applies the plan as it stands.
+   */
   recordResults(input: RecordResultsInput): Promise<RecordResultsOutput>;
   /**
    * Extends leases this owner still holds (same version, still pending) to `until`, in one write;

@@ -1,6 +1,7 @@
 // The dispatcher at its edges: work queued in memory when a webhook is disabled, deleted or
-// changed; a dead receiver's backlog next to another webhook's retries; stopping while a call's
-// events wait behind one in flight; a deadline longer than the lease allows.
+// changed, and an attempt in flight then aborted; a dead receiver's backlog next to another
+// webhook's retries; stopping while a call's events wait behind one in flight; a deadline longer
+// than the lease allows.
 import { describe, expect, it } from 'vitest';
 import { type OrgSetup, type TestService, ingest } from '../helpers/service.ts';
 import { testScope } from '../helpers/scope.ts';
@@ -46,8 +47,10 @@ describe('dispatcher edges', () => {
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(slow.received).toHaveLength(1);
     if (action === 'disable') {
+      // The one in flight was aborted (held with the rest), unless its answer came first.
       const statuses = (await t.api.get(`/v1/orgs/${org.orgId}/deliveries?limit=50`, org.apiKey)).body.data.map((d: { status: string }) => d.status);
-      expect(statuses.filter((s: string) => s === 'held')).toHaveLength(9);
+      expect(statuses.filter((s: string) => s === 'held').length).toBeGreaterThanOrEqual(9);
+      expect(statuses.filter((s: string) => s === 'held' || s === 'succeeded')).toHaveLength(10);
     }
   });
 
@@ -56,13 +59,42 @@ describe('dispatcher edges', () => {
     const slow = await receiverOf({ kind: 'status', status: 200 }, { delayMs: 200 });
     const webhookId = await queueTen(t, org, slow);
     await t.api.patch(`/v1/orgs/${org.orgId}/webhooks/${webhookId}`, { url: `${slow.url}/new` }, org.apiKey);
+    const changedAt = Date.now();
     await t.service.dispatcher.idle();
-    // Released work comes back from the store with the new target, a lane's worth per claim.
-    while (slow.received.length < 10) await t.service.dispatcher.tick();
-    const paths = slow.received.map((r) => r.path);
-    expect(paths).toHaveLength(10);
-    expect(paths[0]).toBe('/old');
-    expect(paths.filter((p) => p === '/new').length).toBeGreaterThanOrEqual(8);
+    // Released work comes back from the store with the new target, a lane's worth per claim; the
+    // one in flight was aborted (and goes to the new URL too) unless its answer came first.
+    const statuses = async () => (await t.api.get(`/v1/orgs/${org.orgId}/deliveries?limit=50`, org.apiKey)).body.data.map((d: { status: string }) => d.status);
+    for (let i = 0; i < 50 && (await statuses()).some((s: string) => s !== 'succeeded'); i++) await t.service.dispatcher.tick();
+    expect(await statuses()).toEqual(Array(10).fill('succeeded'));
+    const [first, ...rest] = slow.received;
+    expect(first!.path).toBe('/old');
+    expect(rest.filter((r) => r.path === '/old')).toEqual([]);
+    expect(rest.every((r) => r.receivedAt >= changedAt - 1_000)).toBe(true);
+    expect(rest.length).toBeGreaterThanOrEqual(9);
+  });
+
+  it('aborts an attempt in flight when its webhook changes: the change answers at once, the attempt is logged as aborted, the delivery goes to the new URL', async () => {
+    const { t, org } = await service();
+    const hang = await receiverOf({ kind: 'hang', ms: 30_000 });
+    const next = await receiverOf();
+    const webhook = await t.api.post(`/v1/orgs/${org.orgId}/webhooks`, { url: hang.url, timeoutMs: 10_000 }, org.apiKey);
+    expect(webhook.status, JSON.stringify(webhook.body)).toBe(201);
+    await ingest(t.api, org.ingestToken, started('aborted', t.clock.now()));
+    await hang.waitFor(1);
+    const asked = Date.now();
+    expect((await t.api.patch(`/v1/orgs/${org.orgId}/webhooks/${webhook.body.id}`, { url: next.url }, org.apiKey)).status).toBe(200);
+    // Without the abort the answer waits for the attempt's 10 s deadline.
+    expect(Date.now() - asked, 'ms the change took to answer').toBeLessThan(5_000);
+    await t.service.dispatcher.idle(); // the aborted attempt is recorded: due again at once
+    await t.service.dispatcher.tick();
+    expect(next.received).toHaveLength(1);
+    const [delivery] = (await t.api.get(`/v1/orgs/${org.orgId}/deliveries`, org.apiKey)).body.data;
+    expect(delivery).toMatchObject({ status: 'succeeded', attempts: 2 });
+    const attempts = (await t.api.get(`/v1/orgs/${org.orgId}/deliveries/${delivery.id}/attempts`, org.apiKey)).body.data;
+    expect(attempts.map((a: { request: { url: string } }) => a.request.url)).toEqual([hang.url, next.url]);
+    expect(attempts[0]).toMatchObject({ succeeded: false, response: null, error: expect.stringMatching(/^aborted: the webhook changed \(settings version \d+\) while the request was in flight/) });
+    // Not the receiver's failure: the webhook shows no error.
+    expect((await t.api.get(`/v1/orgs/${org.orgId}/webhooks/${webhook.body.id}`, org.apiKey)).body.lastError).toBeNull();
   });
 
   it("claims another webhook's due retry while a dead receiver has a long backlog", async () => {

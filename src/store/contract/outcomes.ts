@@ -5,7 +5,7 @@ import type { DeliveryJob } from '../../delivery/delivery.ts';
 import type { ExhaustedContext, RecordResultsInput } from '../store.ts';
 import type { ContractContext } from './index.ts';
 import {
-  HOUR, LEASE_MS, OTHER, OWNER, SECOND, T0, answered, claim, createTenant, createWebhook, disableAndNotify, ended, expectAppError, giveUp,
+  HOUR, LEASE_MS, OTHER, OWNER, SECOND, T0, answered, claim, createTenant, createWebhook, disableAndNotify, disableWebhook, ended, expectAppError, giveUp,
   ingest, keepEnabled, only, outcome, record, retryAt, started, success,
 } from './fixtures.ts';
 
@@ -233,6 +233,71 @@ export function outcomesContract(ctx: ContractContext): void {
       expect(await store.deliveries.get(tenant.org.id, successorOf(doomed.id))).toMatchObject({ status: 'held' });
       // Only the healthy webhook's successor (its lease long expired) is claimable.
       expect((await claim(store, T0 + 2 * HOUR)).map((j) => j.deliveryId)).toEqual([successorOf(healthy.id)]);
+    });
+
+    it('applies a batch that disables a webhook as if its results came one by one', async () => {
+      const { store } = ctx;
+      const tenant = await createTenant(store);
+      const webhook = await createWebhook(store, tenant.org.id);
+      const { fresh } = await ingest(store, tenant, [started('a', T0), started('b', T0), started('c', T0), started('d', T0)]);
+      const [early, dead, late, ok] = fresh as [DeliveryJob, DeliveryJob, DeliveryJob, DeliveryJob];
+      const seen: ExhaustedContext[] = [];
+      const notify = disableAndNotify(seen);
+      const onExhausted: RecordResultsInput['onExhausted'] = (context) => (context.webhook.enabled ? notify(context) : keepEnabled(context));
+      const out = await record(store, [retryAt(early, T0, T0 + HOUR), giveUp(dead, T0), giveUp(late, T0), success(ok, T0 + SECOND)], T0 + 2 * SECOND, { onExhausted });
+      expect(out).toEqual({ promoted: [], stale: [], disabledWebhooks: [webhook.id] });
+      // The policy saw the batch's success, though it came after the exhaustion.
+      expect(seen.map((c) => [c.delivery.id, c.webhook.lastSuccessAt])).toEqual([[dead.deliveryId, T0 + SECOND]]);
+      const get = (job: DeliveryJob) => store.deliveries.get(tenant.org.id, job.deliveryId);
+      expect(await get(early)).toMatchObject({ status: 'held', nextAttemptAt: null, attempts: 1 });
+      expect(await get(dead)).toMatchObject({ status: 'failed', attempts: 1 });
+      expect(await get(late)).toMatchObject({ status: 'held', nextAttemptAt: null, attempts: 1, lastError: 'connect ECONNREFUSED' });
+      expect(await get(ok)).toMatchObject({ status: 'succeeded' });
+      expect((await store.notifications.list(tenant.org.id, { limit: 10 })).data).toHaveLength(1);
+    });
+
+    it('keeps a delivery held while in flight held on failure (no exhaustion weighed), and finishes it on success without releasing its call', async () => {
+      const { store } = ctx;
+      const tenant = await createTenant(store);
+      const webhook = await createWebhook(store, tenant.org.id);
+      const { fresh, plan } = await ingest(store, tenant, [started('a', T0), answered('a', T0 + SECOND), started('b', T0), started('c', T0)]);
+      const [first, failing, exhausted] = fresh as [DeliveryJob, DeliveryJob, DeliveryJob];
+      await disableWebhook(store, tenant.org.id, webhook.id, 'paused', T0 + SECOND);
+      const exhaustions: ExhaustedContext[] = [];
+      const out = await record(store, [success(first, T0), retryAt(failing, T0, T0 + HOUR), giveUp(exhausted, T0)], T0 + 2 * SECOND, { onExhausted: disableAndNotify(exhaustions) });
+      expect(out).toEqual({ promoted: [], stale: [], disabledWebhooks: [] });
+      expect(exhaustions).toEqual([]);
+      const get = (id: string) => store.deliveries.get(tenant.org.id, id);
+      expect(await get(first.deliveryId)).toMatchObject({ status: 'succeeded', attempts: 1 });
+      expect(await get(plan.deliveries[1]!.id)).toMatchObject({ status: 'held' });
+      for (const job of [failing, exhausted]) expect(await get(job.deliveryId)).toMatchObject({ status: 'held', nextAttemptAt: null, attempts: 1 });
+      expect(await claim(store, T0 + 2 * HOUR)).toEqual([]);
+    });
+
+    it("counts a late result's success for its webhook, though the delivery stays with the lease's new holder", async () => {
+      const { store } = ctx;
+      const tenant = await createTenant(store);
+      const webhook = await createWebhook(store, tenant.org.id);
+      const job = only((await ingest(store, tenant, [started('a', T0)])).fresh);
+      only(await claim(store, T0 + LEASE_MS, { owner: OTHER }));
+      const out = await record(store, [success(job, T0 + LEASE_MS - SECOND)], T0 + LEASE_MS + SECOND);
+      expect(out.stale).toEqual([job.deliveryId]);
+      expect(await store.deliveries.get(tenant.org.id, job.deliveryId)).toMatchObject({ status: 'pending', attempts: 0 });
+      expect((await store.webhooks.get(tenant.org.id, webhook.id))?.lastSuccessAt).toBe(T0 + LEASE_MS - SECOND);
+    });
+
+    it('records an attempt a webhook change aborted: due again at once, its schedule and the webhook untouched', async () => {
+      const { store } = ctx;
+      const tenant = await createTenant(store);
+      const webhook = await createWebhook(store, tenant.org.id);
+      const job = only((await ingest(store, tenant, [started('a', T0)])).fresh);
+      const aborted = outcome(job, T0, { status: null, error: 'aborted: the webhook changed', next: { status: 'aborted' } });
+      const out = await record(store, [aborted], T0 + SECOND);
+      expect(out).toEqual({ promoted: [], stale: [], disabledWebhooks: [] });
+      expect(await store.deliveries.get(tenant.org.id, job.deliveryId)).toMatchObject({ status: 'pending', attempts: 1, nextAttemptAt: T0, lastError: 'aborted: the webhook changed' });
+      expect((await store.webhooks.get(tenant.org.id, webhook.id))?.lastError).toBeNull();
+      const again = only(await claim(store, T0 + SECOND));
+      expect(again).toMatchObject({ deliveryId: job.deliveryId, attempts: 1, scheduleAttempts: 0 });
     });
   });
 }

@@ -1,16 +1,17 @@
 // Deliveries and attempts on PostgreSQL. Any number of processes claim due work with
 // FOR UPDATE SKIP LOCKED under leases (owner + version: the fencing token), and record results in
-// set-based batches. Locks are taken webhook rows first, then delivery rows, each in id order.
+// set-based batches (delivery/transitions.ts plans them). Locks are taken webhook rows first, then
+// delivery rows, each in id order.
 import { AppError, notFound } from '../../errors.ts';
-import type { AttemptOutcome, DeliveryJob } from '../../delivery/delivery.ts';
+import type { DeliveryJob } from '../../delivery/delivery.ts';
+import { planResults, toConsult } from '../../delivery/transitions.ts';
 import type { NewNotification } from '../../notify/notification.ts';
 import type { DeliveryFilter, DeliveryStore, RecordResultsInput, RecordResultsOutput, WebhookChange } from '../store.ts';
-import { type Row, attemptFrom, deliveryFrom, jobFrom, orgFrom, webhookFrom } from '../rows.ts';
+import { DELIVERY_STATE_COLUMNS, type Row, attemptFrom, deliveryFrom, deliveryStateFrom, jobFrom, orgFrom, webhookFrom } from '../rows.ts';
 import { DUE_CHANNEL } from './calls.ts';
 import { type PgDatabase, type Queryable, toPage } from './database.ts';
 import type { DueListener } from './due-listener.ts';
 import { type PgChanges, disableWebhook, recordHealth } from './webhooks.ts';
-import { scheduleStepsOf } from '../../delivery/retry-schedule.ts';
 
 export function postgresDeliveries(db: PgDatabase, due: DueListener, changes: PgChanges): DeliveryStore {
   /** When this process last wrote each webhook's last_success_at: no need to try again within the resolution. */
@@ -166,7 +167,11 @@ const SUCCESS_RESOLUTION_MS = 1_000;
 
 type WithTargets = (on: Queryable, rows: Row[], now: number, manual: boolean) => Promise<DeliveryJob[]>;
 
-/** Also answers the changes of the webhooks it disabled, to signal. */
+/**
+ * Loads what the results meet (webhooks to weigh first, then deliveries, each locked in id order),
+ * plans (delivery/transitions.ts), and applies the plan. Also answers the changes of the webhooks
+ * it disabled, to signal.
+ */
 async function recordResults(
   tx: Queryable,
   input: RecordResultsInput,
@@ -174,118 +179,89 @@ async function recordResults(
   successWritten: Map<string, number>,
 ): Promise<{ output: RecordResultsOutput; disables: WebhookChange[] }> {
   const { now, lease } = input;
-  const outcomes = input.outcomes;
-  // Health first: it locks webhook rows, and they go before delivery rows (the lock order everywhere).
-  // Every attempt made counts, those of lost leases too: each tells how the receiver is.
-  await recordHealth(tx, outcomes.map((o) => o.attempt));
-  const ids = [...new Set(outcomes.map((o) => o.job.deliveryId))].sort();
-  const current = new Map(
-    (
-      await tx.rows('SELECT id, status, lease_owner, lease_version, first_attempt_at, next_attempt_at FROM deliveries WHERE id = ANY($1) ORDER BY id FOR UPDATE', [ids])
-    ).map((row) => [String(row.id), row]),
-  );
-
-  const stale: string[] = [];
-  const kept: AttemptOutcome[] = [];
-  const updates: Array<{ id: string; status: string; scheduled: number; next: number | null; first: number; outcome: AttemptOutcome }> = [];
-  for (const outcome of outcomes) {
-    const { job, attempt, next } = outcome;
-    const row = current.get(job.deliveryId);
-    if (!row) {
-      stale.push(job.deliveryId); // deleted with its webhook meanwhile
-      continue;
-    }
-    kept.push(outcome); // the attempt happened either way
-    if (row.lease_owner !== job.lease.owner || Number(row.lease_version) !== job.lease.version) {
-      stale.push(job.deliveryId);
-      continue;
-    }
-    const heldMeanwhile = row.status === 'held' && next.status !== 'succeeded';
-    const status = next.status === 'unchanged' || heldMeanwhile ? String(row.status) : next.status;
-    const nextAt = heldMeanwhile ? null : next.status === 'pending' ? next.nextAttemptAt : next.status === 'unchanged' ? (row.next_attempt_at as number | null) : null;
-    const first = (row.first_attempt_at as number | null) ?? attempt.startedAt;
-    updates.push({ id: job.deliveryId, status, scheduled: scheduleStepsOf(next), next: nextAt, first, outcome });
-    // Several results for one delivery in a batch (a manual retry beside a scheduled one): the later one wins.
-    row.lease_owner = null;
-  }
+  const consult = toConsult(input.outcomes);
+  // Every webhook the batch touches (health, last success or error, a disable) is locked first and
+  // in id order, before any delivery row: the lock order everywhere, so batches and API changes
+  // never deadlock. Processes exhausting deliveries of one webhook at once decide one after the other.
+  const touched = [...new Set(input.outcomes.map((o) => o.job.webhookId))].sort();
+  const locked = await tx.rows('SELECT * FROM webhooks WHERE id = ANY($1) ORDER BY id FOR NO KEY UPDATE', [touched]);
+  const wanted = new Set(consult.webhookIds);
+  const webhooks = locked.filter((row) => wanted.has(String(row.id)));
+  // Every attempt made counts for health, those of lost leases too: each tells how the receiver is.
+  await recordHealth(tx, input.outcomes.map((o) => o.attempt));
+  const orgs = consult.orgIds.length === 0 ? [] : await tx.rows('SELECT * FROM orgs WHERE id = ANY($1)', [consult.orgIds]);
+  const ids = [...new Set(input.outcomes.map((o) => o.job.deliveryId))].sort();
+  const deliveries = await tx.rows(`SELECT ${DELIVERY_STATE_COLUMNS} FROM deliveries WHERE id = ANY($1) ORDER BY id FOR UPDATE`, [ids]);
+  const plan = planResults({
+    outcomes: input.outcomes,
+    deliveries: new Map(deliveries.map((row) => [String(row.id), deliveryStateFrom(row)])),
+    webhooks: new Map(webhooks.map((row) => [String(row.id), webhookFrom(row)])),
+    orgs: new Map(orgs.map((row) => [String(row.id), orgFrom(row)])),
+    now,
+    onExhausted: input.onExhausted,
+  });
 
   // The attempts and the deliveries' new state in one statement.
-  const a = kept.map((o) => o.attempt);
-  const u = updates.map((x) => x.outcome.attempt);
-  if (kept.length > 0) await tx.run(
+  const a = plan.attempts;
+  const d = plan.deliveries;
+  if (a.length > 0) await tx.run(
     `WITH new_attempts AS (
        INSERT INTO attempts (id, delivery_id, org_id, webhook_id, number, trigger, started_at, duration_ms, url, request_headers,
          status, response_headers, response_body, response_body_truncated, error, succeeded)
        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::text[], $7::bigint[], $8::int[], $9::text[], $10::text[],
          $11::int[], $12::text[], $13::text[], $14::boolean[], $15::text[], $16::boolean[])
      )
-     UPDATE deliveries d SET status = u.status, attempts = d.attempts + 1, schedule_attempts = d.schedule_attempts + u.scheduled,
-       next_attempt_at = u.next_at, first_attempt_at = COALESCE(d.first_attempt_at, u.first_at), last_attempt_at = u.last_at,
-       last_status = u.last_status, last_error = u.last_error, lease_owner = NULL, lease_until = NULL, updated_at = $17
-     FROM unnest($18::text[], $19::text[], $20::int[], $21::bigint[], $22::bigint[], $23::bigint[], $24::int[], $25::text[])
-       AS u(id, status, scheduled, next_at, first_at, last_at, last_status, last_error)
+     UPDATE deliveries d SET status = u.status, attempts = u.attempts, schedule_attempts = u.schedule_attempts, next_attempt_at = u.next_at,
+       first_attempt_at = u.first_at, last_attempt_at = u.last_at, last_status = u.last_status, last_error = u.last_error,
+       lease_owner = NULL, lease_until = NULL, updated_at = $17
+     FROM unnest($18::text[], $19::text[], $20::int[], $21::int[], $22::bigint[], $23::bigint[], $24::bigint[], $25::int[], $26::text[])
+       AS u(id, status, attempts, schedule_attempts, next_at, first_at, last_at, last_status, last_error)
      WHERE d.id = u.id`,
     [
-      a.map((x) => x.id), kept.map((o) => o.job.deliveryId), kept.map((o) => o.job.orgId), kept.map((o) => o.job.webhookId),
+      a.map((x) => x.id), a.map((x) => x.deliveryId), a.map((x) => x.orgId), a.map((x) => x.webhookId),
       a.map((x) => x.number), a.map((x) => x.trigger), a.map((x) => x.startedAt), a.map((x) => x.durationMs), a.map((x) => x.url),
       a.map((x) => JSON.stringify(x.requestHeaders)), a.map((x) => x.status), a.map((x) => (x.responseHeaders ? JSON.stringify(x.responseHeaders) : null)),
       a.map((x) => x.responseBody), a.map((x) => x.responseBodyTruncated), a.map((x) => x.error), a.map((x) => x.succeeded),
-      now, updates.map((x) => x.id), updates.map((x) => x.status), updates.map((x) => x.scheduled), updates.map((x) => x.next), updates.map((x) => x.first),
-      u.map((x) => x.startedAt), u.map((x) => x.status), u.map((x) => x.error),
+      now, d.map((x) => x.id), d.map((x) => x.status), d.map((x) => x.attempts), d.map((x) => x.scheduleAttempts), d.map((x) => x.nextAttemptAt),
+      d.map((x) => x.firstAttemptAt), d.map((x) => x.lastAttemptAt), d.map((x) => x.lastStatus), d.map((x) => x.lastError),
     ],
   );
 
   // A webhook's row is written only when its facts change (one success per second is enough to
   // know it works; the same error again is no news): result batches of many processes for one busy
   // webhook then do not queue behind each other on that row.
-  const successAt = new Map<string, number>();
-  const lastErrors = new Map<string, string>();
-  for (const { job, attempt } of kept) {
-    if (attempt.succeeded) successAt.set(job.webhookId, Math.max(successAt.get(job.webhookId) ?? 0, attempt.startedAt));
-    else lastErrors.set(job.webhookId, attempt.error ?? `HTTP ${attempt.status}`);
-  }
-  for (const [webhookId, at] of successAt) {
-    if (at - (successWritten.get(webhookId) ?? 0) < SUCCESS_RESOLUTION_MS) continue;
-    await tx.run('UPDATE webhooks SET last_success_at = $1::bigint WHERE id = $2 AND COALESCE(last_success_at, 0) < $1::bigint - $3::bigint', [at, webhookId, SUCCESS_RESOLUTION_MS]);
+  const facts = plan.webhooks
+    .map((f) => (f.lastSuccessAt !== null && f.lastSuccessAt - (successWritten.get(f.webhookId) ?? 0) < SUCCESS_RESOLUTION_MS ? { ...f, lastSuccessAt: null } : f))
+    .filter((f) => f.lastSuccessAt !== null || f.lastError !== null);
+  if (facts.length > 0) {
+    await tx.run(
+      `UPDATE webhooks w SET
+         last_success_at = CASE WHEN COALESCE(w.last_success_at, 0) < f.success_at - $4::bigint THEN f.success_at ELSE w.last_success_at END,
+         last_error = COALESCE(f.last_error, w.last_error)
+       FROM unnest($1::text[], $2::bigint[], $3::text[]) AS f(id, success_at, last_error)
+       WHERE w.id = f.id AND (COALESCE(w.last_success_at, 0) < f.success_at - $4::bigint OR w.last_error IS DISTINCT FROM COALESCE(f.last_error, w.last_error))`,
+      [facts.map((f) => f.webhookId), facts.map((f) => f.lastSuccessAt), facts.map((f) => f.lastError), SUCCESS_RESOLUTION_MS],
+    );
     if (successWritten.size > 10_000) successWritten.clear();
-    successWritten.set(webhookId, at);
-  }
-  for (const [webhookId, error] of lastErrors) {
-    await tx.run('UPDATE webhooks SET last_error = $1::text WHERE id = $2 AND last_error IS DISTINCT FROM $1::text', [error, webhookId]);
+    for (const f of facts) if (f.lastSuccessAt !== null) successWritten.set(f.webhookId, f.lastSuccessAt);
   }
 
-  // The disable rule, only for deliveries that exhausted their schedule: the webhook's row is
-  // locked, so processes exhausting deliveries of one webhook at once decide one after the other.
-  const disabled = new Set<string>();
   const disables: WebhookChange[] = [];
-  for (const update of updates.filter((u) => u.status === 'failed' && u.outcome.next.status === 'failed')) {
-    const webhookRow = await tx.one('SELECT * FROM webhooks WHERE id = $1 FOR NO KEY UPDATE', [update.outcome.job.webhookId]);
-    const webhook = webhookRow ? webhookFrom(webhookRow) : null;
-    const batchSuccess = successAt.get(update.outcome.job.webhookId);
-    if (webhook && batchSuccess !== undefined) webhook.lastSuccessAt = Math.max(webhook.lastSuccessAt ?? 0, batchSuccess);
-    const orgRow = await tx.one('SELECT * FROM orgs WHERE id = $1', [update.outcome.job.orgId]);
-    const deliveryRow = await tx.one('SELECT * FROM deliveries WHERE id = $1', [update.id]);
-    if (!webhook || !orgRow || !deliveryRow) continue;
-    const attempt = update.outcome.attempt;
-    const decision = input.onExhausted({ webhook, org: orgFrom(orgRow), delivery: deliveryFrom(deliveryRow), lastError: attempt.error ?? `HTTP ${attempt.status}` });
-    if (decision.disable && webhook.enabled) {
-      disables.push(await disableWebhook(tx, webhook.id, decision.reason, now));
-      disabled.add(webhook.id);
-      if (decision.notification) await insertNotification(tx, decision.notification, now);
-    }
+  for (const { webhookId, reason, notification } of plan.disables) {
+    disables.push(await disableWebhook(tx, webhookId, reason, now));
+    if (notification) await insertNotification(tx, notification, now);
   }
 
-  // Successors go after the disables, so nothing of a just-disabled webhook is released.
-  const finished = updates.filter((u) => u.status === 'succeeded' || u.status === 'failed').map((u) => u.id);
   const promoted =
-    finished.length === 0
+    plan.releaseAfter.length === 0
       ? []
       : await tx.rows(
           `UPDATE deliveries SET status = 'pending', after_id = NULL, next_attempt_at = $1, lease_owner = $2, lease_until = $3,
              lease_version = lease_version + 1, updated_at = $1 WHERE after_id = ANY($4) AND status = 'waiting' RETURNING *`,
-          [now, lease.owner, lease.until, finished],
+          [now, lease.owner, lease.until, plan.releaseAfter],
         );
-  return { output: { promoted: await withTargets(tx, promoted, now, false), stale, disabledWebhooks: [...disabled] }, disables };
+  const output = { promoted: await withTargets(tx, promoted, now, false), stale: plan.stale, disabledWebhooks: plan.disables.map((x) => x.webhookId) };
+  return { output, disables };
 }
 
 async function insertNotification(tx: Queryable, n: NewNotification, now: number): Promise<void> {

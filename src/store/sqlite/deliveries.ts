@@ -1,16 +1,15 @@
 // Deliveries and attempts on SQLite: claiming due work under a lease, recording attempt results
-// in batches (with the disable rule and successor promotion in the same transaction), manual
-// retry and replay.
+// in batches (applying delivery/transitions.ts's plan in one transaction), manual retry and replay.
 import { AppError, notFound } from '../../errors.ts';
-import type { Attempt, AttemptOutcome, DeliveryJob } from '../../delivery/delivery.ts';
+import type { Attempt, DeliveryJob } from '../../delivery/delivery.ts';
+import { planResults, toConsult } from '../../delivery/transitions.ts';
 import type { Webhook } from '../../delivery/webhook.ts';
 import type { DeliveryFilter, DeliveryStore, RecordResultsInput, RecordResultsOutput, WebhookChange } from '../store.ts';
 import type { ChangeSignal } from '../change-signal.ts';
-import { type Row, attemptFrom, deliveryFrom, jobFrom, numOrNull, orgFrom, webhookFrom } from '../rows.ts';
+import { DELIVERY_STATE_COLUMNS, type Row, attemptFrom, deliveryFrom, deliveryStateFrom, jobFrom, orgFrom, webhookFrom } from '../rows.ts';
 import { type CommitQueue, type Database, toPage } from './database.ts';
 import { disableWebhook, recordHealth } from './webhooks.ts';
 import type { DueSignal } from '../due-signal.ts';
-import { scheduleStepsOf } from '../../delivery/retry-schedule.ts';
 
 export function sqliteDeliveries(db: Database, commits: CommitQueue, due: DueSignal, changes: ChangeSignal): DeliveryStore {
   const webhookById = (id: string) => {
@@ -152,113 +151,70 @@ export function sqliteDeliveries(db: Database, commits: CommitQueue, due: DueSig
   };
 }
 
-/** `disables`: the changes of the webhooks it disables, to signal once committed. */
+/** Loads what the results meet, plans (delivery/transitions.ts), applies the plan. `disables`: the changes to signal once committed. */
 function recordResults(db: Database, input: RecordResultsInput, disables: WebhookChange[]): RecordResultsOutput {
   const { now, lease } = input;
-  const stale: string[] = [];
-  const disabled = new Set<string>();
-  const promoteAfter: number[] = [];
-  const successAt = new Map<string, number>();
-  const lastErrors = new Map<string, string>();
-  const recorded: Attempt[] = [];
+  const ids = JSON.stringify([...new Set(input.outcomes.map((o) => o.job.deliveryId))]);
+  const rows = db.all<Row>(`SELECT seq, ${DELIVERY_STATE_COLUMNS} FROM deliveries WHERE id IN (SELECT value FROM json_each(?))`, ids);
+  const seqOf = new Map(rows.map((row) => [String(row.id), Number(row.seq)]));
+  const consult = toConsult(input.outcomes);
+  const plan = planResults({
+    outcomes: input.outcomes,
+    deliveries: new Map(rows.map((row) => [String(row.id), deliveryStateFrom(row)])),
+    webhooks: new Map(consult.webhookIds.flatMap((id) => db.all<Row>('SELECT * FROM webhooks WHERE id = ?', id)).map((row) => [String(row.id), webhookFrom(row)])),
+    orgs: new Map(consult.orgIds.flatMap((id) => db.all<Row>('SELECT * FROM orgs WHERE id = ?', id)).map((row) => [String(row.id), orgFrom(row)])),
+    now,
+    onExhausted: input.onExhausted,
+  });
 
-  for (const outcome of input.outcomes) {
-    const { job, attempt, next } = outcome;
-    const row = db.get<Row>(
-      'SELECT seq, status, lease_owner, lease_version, first_attempt_at, next_attempt_at FROM deliveries WHERE id = ?',
-      job.deliveryId,
-    );
-    if (!row) {
-      stale.push(job.deliveryId); // deleted with its webhook meanwhile
-      continue;
-    }
-    // The attempt happened either way; only the lease holder may move the delivery on.
-    insertAttempt(db, outcome);
-    recorded.push(attempt);
-    if (row.lease_owner !== job.lease.owner || Number(row.lease_version) !== job.lease.version) {
-      stale.push(job.deliveryId);
-      continue;
-    }
-    const firstAttemptAt = numOrNull(row.first_attempt_at) ?? attempt.startedAt;
-    const scheduled = scheduleStepsOf(next);
-    // Held while in flight (its webhook was disabled): only a success moves it on; otherwise it
-    // stays held, to be replayed, and is not retried against a disabled webhook.
-    const heldMeanwhile = row.status === 'held' && next.status !== 'succeeded';
-    const status = next.status === 'unchanged' || heldMeanwhile ? String(row.status) : next.status;
-    const nextAttemptAt = heldMeanwhile ? null : next.status === 'pending' ? next.nextAttemptAt : next.status === 'unchanged' ? numOrNull(row.next_attempt_at) : null;
+  for (const attempt of plan.attempts) insertAttempt(db, attempt);
+  for (const d of plan.deliveries) {
     db.run(
-      `UPDATE deliveries SET status = ?, attempts = attempts + 1, schedule_attempts = schedule_attempts + ?,
-         next_attempt_at = ?, first_attempt_at = COALESCE(first_attempt_at, ?), last_attempt_at = ?, last_status = ?, last_error = ?,
-         lease_owner = NULL, lease_until = NULL, updated_at = ? WHERE seq = ?`,
-      status, scheduled, nextAttemptAt, firstAttemptAt, attempt.startedAt, attempt.status, attempt.error, now, row.seq,
+      `UPDATE deliveries SET status = ?, attempts = ?, schedule_attempts = ?, next_attempt_at = ?, first_attempt_at = ?, last_attempt_at = ?,
+         last_status = ?, last_error = ?, lease_owner = NULL, lease_until = NULL, updated_at = ? WHERE seq = ?`,
+      d.status, d.attempts, d.scheduleAttempts, d.nextAttemptAt, d.firstAttemptAt, d.lastAttemptAt, d.lastStatus, d.lastError, now, seqOf.get(d.id)!,
     );
-    if (attempt.succeeded) {
-      successAt.set(job.webhookId, Math.max(successAt.get(job.webhookId) ?? 0, attempt.startedAt));
-    } else {
-      lastErrors.set(job.webhookId, describeFailure(attempt));
-    }
-    if (heldMeanwhile) continue;
-    if (next.status === 'succeeded' || next.status === 'failed') promoteAfter.push(Number(row.seq));
-    if (next.status === 'failed') {
-      const webhookRow = db.get<Row>('SELECT * FROM webhooks WHERE id = ?', job.webhookId);
-      const orgRow = db.get<Row>('SELECT * FROM orgs WHERE id = ?', job.orgId);
-      if (!webhookRow || !orgRow) continue;
-      const webhook = webhookFrom(webhookRow);
-      const batchSuccess = successAt.get(webhook.id);
-      if (batchSuccess !== undefined) webhook.lastSuccessAt = Math.max(webhook.lastSuccessAt ?? 0, batchSuccess);
-      const delivery = deliveryFrom(db.get<Row>('SELECT * FROM deliveries WHERE seq = ?', row.seq)!);
-      const decision = input.onExhausted({ webhook, org: orgFrom(orgRow), delivery, lastError: describeFailure(attempt) });
-      if (decision.disable && webhook.enabled) {
-        disables.push(disableWebhook(db, webhook.id, decision.reason, now));
-        disabled.add(webhook.id);
-        const n = decision.notification;
-        if (n) {
-          db.run(
-            `INSERT INTO notifications (id, org_id, kind, subject_id, recipients, subject, text, status, next_attempt_at, created_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)`,
-            n.id, n.orgId, n.kind, n.subjectId, JSON.stringify(n.to), n.subject, n.text, now, n.createdAt,
-          );
-        }
-      }
+  }
+  for (const { webhookId, lastSuccessAt, lastError } of plan.webhooks) {
+    if (lastSuccessAt !== null) db.run('UPDATE webhooks SET last_success_at = MAX(COALESCE(last_success_at, 0), ?) WHERE id = ?', lastSuccessAt, webhookId);
+    if (lastError !== null) db.run('UPDATE webhooks SET last_error = ? WHERE id = ?', lastError, webhookId);
+  }
+  for (const { webhookId, reason, notification: n } of plan.disables) {
+    disables.push(disableWebhook(db, webhookId, reason, now));
+    if (n) {
+      db.run(
+        `INSERT INTO notifications (id, org_id, kind, subject_id, recipients, subject, text, status, next_attempt_at, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)`,
+        n.id, n.orgId, n.kind, n.subjectId, JSON.stringify(n.to), n.subject, n.text, now, n.createdAt,
+      );
     }
   }
 
-  for (const [webhookId, at] of successAt) {
-    db.run('UPDATE webhooks SET last_success_at = MAX(COALESCE(last_success_at, 0), ?) WHERE id = ?', at, webhookId);
-  }
-  for (const [webhookId, error] of lastErrors) {
-    db.run('UPDATE webhooks SET last_error = ? WHERE id = ?', error, webhookId);
-  }
-  recordHealth(db, recorded); // every attempt made, those of lost leases too: each tells how the receiver is
+  recordHealth(db, plan.attempts); // every attempt made, those of lost leases too: each tells how the receiver is
 
-  // Successors go after the disables, so nothing of a just-disabled webhook is released.
   const promoted: DeliveryJob[] = [];
   const webhooks = new Map<string, Webhook>();
-  for (const seq of promoteAfter) {
+  for (const id of plan.releaseAfter) {
     const row = db.get<Row>(
       `UPDATE deliveries SET status = 'pending', after_seq = NULL, next_attempt_at = ?, lease_owner = ?, lease_until = ?,
          lease_version = lease_version + 1, updated_at = ? WHERE after_seq = ? AND status = 'waiting' RETURNING *`,
-      now, lease.owner, lease.until, now, seq,
+      now, lease.owner, lease.until, now, seqOf.get(id)!,
     );
     if (!row) continue;
     const webhookId = String(row.webhook_id);
     if (!webhooks.has(webhookId)) webhooks.set(webhookId, webhookFrom(db.get<Row>('SELECT * FROM webhooks WHERE id = ?', webhookId)!));
     promoted.push(jobFrom(row, webhooks.get(webhookId)!, now, false));
   }
-  return { promoted, stale, disabledWebhooks: [...disabled] };
+  return { promoted, stale: plan.stale, disabledWebhooks: plan.disables.map((d) => d.webhookId) };
 }
 
-function insertAttempt(db: Database, { job, attempt: a }: AttemptOutcome): void {
+function insertAttempt(db: Database, a: Attempt): void {
   db.run(
     `INSERT INTO attempts (id, delivery_id, org_id, webhook_id, number, trigger, started_at, duration_ms, url, request_headers,
        status, response_headers, response_body, response_body_truncated, error, succeeded)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    a.id, job.deliveryId, job.orgId, job.webhookId, a.number, a.trigger, a.startedAt, a.durationMs, a.url, JSON.stringify(a.requestHeaders),
+    a.id, a.deliveryId, a.orgId, a.webhookId, a.number, a.trigger, a.startedAt, a.durationMs, a.url, JSON.stringify(a.requestHeaders),
     a.status, a.responseHeaders ? JSON.stringify(a.responseHeaders) : null, a.responseBody, a.responseBodyTruncated ? 1 : 0, a.error,
     a.succeeded ? 1 : 0,
   );
-}
-
-function describeFailure(attempt: Attempt): string {
-  return attempt.error ?? `HTTP ${attempt.status}`;
 }
