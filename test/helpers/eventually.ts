@@ -12,7 +12,7 @@ export interface WaitOptions {
 }
 
 /** First pause between probes; it grows to MAX_INTERVAL_MS so a long wait costs a loaded machine little. */
-const FIRST_INTERVAL_MS = 5;
+const FIRST_INTERVAL_MS = 2;
 const MAX_INTERVAL_MS = 100;
 
 /**

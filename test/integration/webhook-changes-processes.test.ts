@@ -14,18 +14,18 @@ import { type Receiver, type Received, startReceiver } from '../helpers/receiver
 import { type ServeProcess, startServeProcess } from '../helpers/serve-process.ts';
 import { type ApiClient, type ApiResponse, OPERATOR_TOKEN, type OrgSetup, apiClient, ingest, setupOrg, startTestService } from '../helpers/service.ts';
 import { testScope } from '../helpers/scope.ts';
+import { eventually } from '../helpers/eventually.ts';
 
 /** Deliveries the worker holds when the change comes: one in flight, the rest queued (in-flight cap 1). */
 const CALLS = 6;
 /** The old receiver answers this late, so the worker's queue is still full when the change comes. */
 const SLOW_MS = 300;
 
+/** `eventually`, with a failure message that describes the state at the end. */
 async function waitUntil(condition: () => Promise<boolean>, timeoutMs: number, what: () => Promise<string> | string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms: ${await what()}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  await eventually(condition, { timeoutMs, what: 'the condition' }).catch(async (error: Error) => {
+    throw new Error(`${error.message.split('\n')[0]}: ${await what()}`);
+  });
 }
 
 describe.skipIf(!POSTGRES_URL)('webhook changes reach the worker before the API answers (--role api + --role worker on PostgreSQL)', () => {
