@@ -1,8 +1,8 @@
 // The dispatcher at its edges: work queued in memory when a webhook is disabled, deleted or
 // changed; a dead receiver's backlog next to another webhook's retries; stopping while a call's
-// events wait behind one in flight; a deadline longer than the lease allows.
+// events wait behind one in flight; a deadline longer than the lease allows — on each store.
 import { describe, expect, it } from 'vitest';
-import { type OrgSetup, type TestService, ingest } from '../helpers/service.ts';
+import { BACKENDS, type OrgSetup, type TestService, ingest } from '../helpers/service.ts';
 import { testScope } from '../helpers/scope.ts';
 import type { Receiver } from '../helpers/receiver.ts';
 import { eventually } from '../helpers/eventually.ts';
@@ -10,10 +10,10 @@ import { eventually } from '../helpers/eventually.ts';
 
 const started = (callId: string, at: number) => ({ type: 'started', callId, direction: 'inbound', from: '+31850609001', to: '+31850609000', at });
 
-describe('dispatcher edges', () => {
+describe.each(BACKENDS)('dispatcher edges (%s)', (backend) => {
   const scope = testScope();
   const receiverOf = scope.receiver;
-  const service = scope.service;
+  const service = (env: Record<string, string> = {}) => scope.service(env, backend);
   async function queueTen(t: TestService, org: OrgSetup, receiver: Receiver): Promise<string> {
     const webhook = await t.api.post(`/v1/orgs/${org.orgId}/webhooks`, { url: `${receiver.url}/old`, format: 'standard' }, org.apiKey);
     const steps = Array.from({ length: 10 }, (_, i) => started(`q${i}`, t.clock.now()));
