@@ -21,6 +21,13 @@ describe('eventually', () => {
     await expect(failure).rejects.toThrow(/not within 50 ms: the delivery to be sent\n.*expected 'pending' to be 'sent'/);
   });
 
+  it('asks a `what` function at the moment of failure, to tell the state things were left in', async () => {
+    let state = 'queued';
+    const failure = eventually(() => state === 'sent', { timeoutMs: 30, what: () => `the delivery to be sent; it is ${state}` });
+    state = 'held';
+    await expect(failure).rejects.toThrow('not within 30 ms: the delivery to be sent; it is held');
+  });
+
   it('fails after the timeout when the probe kept answering false', async () => {
     await expect(eventually(() => false, { timeoutMs: 30, what: 'a miracle' })).rejects.toThrow('not within 30 ms: a miracle');
   });

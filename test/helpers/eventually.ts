@@ -7,8 +7,11 @@
 export interface WaitOptions {
   /** How long to keep trying. Explicit on purpose: each wait says how slow is too slow. */
   timeoutMs: number;
-  /** What is awaited, for the failure message ("the retry of delivery dl_…"). */
-  what: string;
+  /**
+   * What is awaited, for the failure message ("the retry of delivery dl_…"); a function is asked
+   * at the moment of failure, to tell the state things were left in.
+   */
+  what: string | (() => string | Promise<string>);
 }
 
 /** First pause between probes; it grows to MAX_INTERVAL_MS so a long wait costs a loaded machine little. */
@@ -38,7 +41,7 @@ export async function eventually<T>(probe: () => T | Promise<T>, options: WaitOp
     await pause(Math.min(interval, Math.max(1, deadline - Date.now())));
     interval = Math.min(interval * 2, MAX_INTERVAL_MS);
   }
-  const message = `not within ${options.timeoutMs} ms: ${options.what}`;
+  const message = `not within ${options.timeoutMs} ms: ${await describe(options.what)}`;
   if (lastError instanceof Error) {
     lastError.message = `${message}\n${lastError.message}`;
     throw lastError;
@@ -50,12 +53,21 @@ export async function eventually<T>(probe: () => T | Promise<T>, options: WaitOp
 export async function within<T>(promise: Promise<T>, options: WaitOptions): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`not within ${options.timeoutMs} ms: ${options.what}`)), options.timeoutMs);
+    timer = setTimeout(() => void describe(options.what).then((what) => reject(new Error(`not within ${options.timeoutMs} ms: ${what}`))), options.timeoutMs);
   });
   try {
     return await Promise.race([promise, timeout]);
   } finally {
     clearTimeout(timer);
+  }
+}
+
+async function describe(what: WaitOptions['what']): Promise<string> {
+  if (typeof what === 'string') return what;
+  try {
+    return await what();
+  } catch (error) {
+    return `(describing the state failed: ${String(error)})`;
   }
 }
 

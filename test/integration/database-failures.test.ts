@@ -21,9 +21,6 @@ const started = (callId: string, at: number) => ({ type: 'started', callId, dire
 /** What the due listener calls itself (application_name): the proxy counts its connects by it. */
 const LISTENER = 'callhook-due-listener';
 
-function waitUntil(condition: () => Promise<boolean> | boolean, timeoutMs: number, what: string): Promise<boolean> {
-  return eventually(condition, { timeoutMs, what });
-}
 
 describe.skipIf(!POSTGRES_URL)('one process while its PostgreSQL refuses, black-holes or ends its connections', () => {
   const scope = testScope();
@@ -75,7 +72,7 @@ describe.skipIf(!POSTGRES_URL)('one process while its PostgreSQL refuses, black-
     proxy.setMode('pass');
     const back = await ingest(t.api, org.ingestToken, started('refused', now));
     expect(back.status, JSON.stringify(back.body)).toBe(202);
-    await waitUntil(async () => (await t.api.get('/readyz')).status === 200, 5_000, 'ready again once the database is back');
+    await eventually(async () => (await t.api.get('/readyz')).status === 200, { timeoutMs: 5_000, what: 'ready again once the database is back' });
   });
 
   it('answers a black-holed database with 503 within its timeouts, is not ready meanwhile, and survives the resets when it comes back', async () => {
@@ -100,8 +97,8 @@ describe.skipIf(!POSTGRES_URL)('one process while its PostgreSQL refuses, black-
     expect((await t.api.get('/healthz')).status).toBe(200);
 
     proxy.setMode('pass'); // resets everything the black hole held
-    await waitUntil(async () => (await ingest(t.api, org.ingestToken, started('held-0', now))).status === 202, 5_000, 'ingest answers 202 again');
-    await waitUntil(async () => (await t.api.get('/readyz')).status === 200, 5_000, 'ready again');
+    await eventually(async () => (await ingest(t.api, org.ingestToken, started('held-0', now))).status === 202, { timeoutMs: 5_000, what: 'ingest answers 202 again' });
+    await eventually(async () => (await t.api.get('/readyz')).status === 200, { timeoutMs: 5_000, what: 'ready again' });
   });
 
   it('survives its backends being terminated in the middle of transactions', async () => {
@@ -125,21 +122,21 @@ describe.skipIf(!POSTGRES_URL)('one process while its PostgreSQL refuses, black-
     );
     expect([...statuses.keys()].filter((status) => status !== 202 && status !== 503), JSON.stringify(Object.fromEntries(statuses))).toEqual([]);
     expect(statuses.get(503), 'some requests met a terminated backend').toBeGreaterThan(0);
-    await waitUntil(async () => (await ingest(t.api, org.ingestToken, started(`after-${n++}`, now))).status === 202, 5_000, 'ingest answers 202 again');
+    await eventually(async () => (await ingest(t.api, org.ingestToken, started(`after-${n++}`, now))).status === 202, { timeoutMs: 5_000, what: 'ingest answers 202 again' });
   });
 
   it('keeps one LISTEN connection through an outage, and closing the store ends it at once, even while black-holed', async () => {
     const { t } = await serviceBehindProxy();
-    await waitUntil(async () => (await listenerSessions()) === 1, 5_000, 'the listener is connected');
+    await eventually(async () => (await listenerSessions()) === 1, { timeoutMs: 5_000, what: 'the listener is connected' });
     // Reconnects fail several times over (closed at once, reset, then connect timeouts in a black
     // hole), then work: the proxy counts the listener's attempts in each mode.
     for (const mode of ['close', 'reset', 'blackhole'] as const) {
       const before = proxy.connections(LISTENER);
       proxy.setMode(mode);
-      await waitUntil(() => proxy.connections(LISTENER) >= before + 2, 15_000, `the listener to try twice while the proxy does ${mode}`);
+      await eventually(() => proxy.connections(LISTENER) >= before + 2, { timeoutMs: 15_000, what: `the listener to try twice while the proxy does ${mode}` });
     }
     proxy.setMode('pass');
-    await waitUntil(async () => (await listenerSessions()) >= 1, 10_000, 'the listener is back');
+    await eventually(async () => (await listenerSessions()) >= 1, { timeoutMs: 10_000, what: 'the listener is back' });
     // A second reconnect loop left over from the outage would connect within its second of waiting.
     // Ending the session makes the one loop wait that second once more: once it is back, any
     // other would have shown up as an extra connect.
@@ -148,7 +145,7 @@ describe.skipIf(!POSTGRES_URL)('one process while its PostgreSQL refuses, black-
     await admin.connect();
     scope.defer(() => admin.end());
     await admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND application_name = $2", [new URL(database.url).pathname.slice(1), LISTENER]);
-    await waitUntil(async () => (await listenerSessions()) === 1 && proxy.connections(LISTENER) > back, 10_000, 'the listener back after its session was ended');
+    await eventually(async () => (await listenerSessions()) === 1 && proxy.connections(LISTENER) > back, { timeoutMs: 10_000, what: 'the listener back after its session was ended' });
     expect(proxy.connections(LISTENER)).toBe(back + 1);
     expect(await listenerSessions()).toBe(1);
 
@@ -157,6 +154,6 @@ describe.skipIf(!POSTGRES_URL)('one process while its PostgreSQL refuses, black-
     await t.stop(1_000);
     expect(Date.now() - stopAt, 'stopped within its drain time and a moment').toBeLessThan(8_000);
     proxy.setMode('pass');
-    await waitUntil(async () => (await listenerSessions()) === 0, 5_000, 'no listener left after close');
+    await eventually(async () => (await listenerSessions()) === 0, { timeoutMs: 5_000, what: 'no listener left after close' });
   });
 });

@@ -30,13 +30,6 @@ const RECOVER_WITHIN_MS = 10_000;
 const DRAIN_MS = 10_000;
 
 const firstFew = <T>(list: T[], n = 8): T[] => list.slice(0, n);
-/** `eventually`, with a failure message that describes the state at the end. */
-async function waitUntil(condition: () => boolean | Promise<boolean>, timeoutMs: number, what: () => string): Promise<void> {
-  await eventually(condition, { timeoutMs, what: 'the condition' }).catch((error: Error) => {
-    throw new Error(`${error.message.split('\n')[0]}: ${what()}`);
-  });
-}
-
 /** Open while the database is reachable; a client that met a 503 waits here, as a PBX honours Retry-After. */
 function outageGate() {
   let open: Promise<void> = Promise.resolve();
@@ -195,18 +188,17 @@ describe.skipIf(!POSTGRES_URL)('two callhook serve processes while PostgreSQL go
     const recoveries: number[] = [];
     /** From the database coming back until each process acknowledged a step again. */
     const recovered = async (backAt: number) => {
-      await waitUntil(
+      await eventually(
         () => {
           if (failed) throw failed;
           return nodes.every((n) => (lastAckAt.get(n.url) ?? 0) > backAt);
         },
-        RECOVER_WITHIN_MS,
-        () => `not every process acknowledged a step since the database came back (${unavailable} 503s so far)`,
+        { timeoutMs: RECOVER_WITHIN_MS, what: () => `not every process acknowledged a step since the database came back (${unavailable} 503s so far)` },
       );
       recoveries.push(Math.max(...nodes.map((n) => lastAckAt.get(n.url)!)) - backAt);
     };
 
-    await waitUntil(() => acknowledged.size >= 150, 30_000, () => `only ${acknowledged.size} steps acknowledged before the outage`);
+    await eventually(() => acknowledged.size >= 150, { timeoutMs: 30_000, what: () => `only ${acknowledged.size} steps acknowledged before the outage` });
     phase = 'terminate';
     const terminated = await terminateBackends();
     expect(terminated).toBeGreaterThan(0);
@@ -218,13 +210,12 @@ describe.skipIf(!POSTGRES_URL)('two callhook serve processes while PostgreSQL go
       const connectsBefore = proxy!.connections();
       gate.close();
       proxy!.setMode(mode);
-      await waitUntil(
+      await eventually(
         async () => {
           if (failed) throw failed;
           return nodes.every((n) => (unavailableAt.get(`${mode} ${n.url}`) ?? 0) > 0) && proxy!.connections() >= connectsBefore + FAILED_CONNECTS && (await also());
         },
-        30_000,
-        () => `${mode}: 503s ${JSON.stringify(Object.fromEntries(unavailableAt))}, ${proxy!.connections() - connectsBefore} connects tried; readiness seen: ${readiness.join(', ')}`,
+        { timeoutMs: 30_000, what: () => `${mode}: 503s ${JSON.stringify(Object.fromEntries(unavailableAt))}, ${proxy!.connections() - connectsBefore} connects tried; readiness seen: ${readiness.join(', ')}` },
       );
       proxy!.setMode('pass');
       gate.open();
@@ -232,12 +223,12 @@ describe.skipIf(!POSTGRES_URL)('two callhook serve processes while PostgreSQL go
     };
     await outage('reset');
     await outage('close');
-    await waitUntil(() => acknowledged.size >= 600, 30_000, () => `only ${acknowledged.size} steps acknowledged`);
+    await eventually(() => acknowledged.size >= 600, { timeoutMs: 30_000, what: () => `only ${acknowledged.size} steps acknowledged` });
     await outage('blackhole', notReady);
 
     phase = 'after';
     const steady = acknowledged.size;
-    await waitUntil(() => acknowledged.size >= steady + 150, 30_000, () => `only ${acknowledged.size - steady} steps acknowledged after the outage`);
+    await eventually(() => acknowledged.size >= steady + 150, { timeoutMs: 30_000, what: () => `only ${acknowledged.size - steady} steps acknowledged after the outage` });
     stopPosting = true;
     await posting;
     if (failed) throw failed;
@@ -250,13 +241,12 @@ describe.skipIf(!POSTGRES_URL)('two callhook serve processes while PostgreSQL go
     expect(readiness.some((r) => r.endsWith(' 503')), `readiness during the black hole: ${readiness.join(', ')}`).toBe(true);
 
     const seen = new Set<string>();
-    await waitUntil(
+    await eventually(
       () => {
         for (const request of receiver!.received) seen.add((JSON.parse(request.body) as { id: string }).id);
         return [...acknowledged.keys()].every((id) => seen.has(id));
       },
-      60_000,
-      () => `${[...acknowledged.keys()].filter((id) => !seen.has(id)).length} of ${acknowledged.size} acknowledged steps never delivered`,
+      { timeoutMs: 60_000, what: () => `${[...acknowledged.keys()].filter((id) => !seen.has(id)).length} of ${acknowledged.size} acknowledged steps never delivered` },
     );
     const lost = [...acknowledged.keys()].filter((id) => !seen.has(id));
     expect(lost).toEqual([]);

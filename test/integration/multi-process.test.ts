@@ -81,13 +81,6 @@ interface StandardBody {
 
 const firstFew = <T>(list: T[], n = 10): T[] => list.slice(0, n);
 
-/** `eventually`, with a failure message that describes the state at the end. */
-async function waitUntil(condition: () => boolean | Promise<boolean>, timeoutMs: number, what: () => string | Promise<string>): Promise<void> {
-  await eventually(condition, { timeoutMs, what: 'the condition' }).catch(async (error: Error) => {
-    throw new Error(`${error.message.split('\n')[0]}: ${await what()}`);
-  });
-}
-
 describe.skipIf(!POSTGRES_URL)('three callhook serve processes on one PostgreSQL, one killed midway', () => {
   let database: TestDatabase | undefined;
   let receiver: Receiver | undefined;
@@ -228,20 +221,18 @@ describe.skipIf(!POSTGRES_URL)('three callhook serve processes on one PostgreSQL
       for (; scanned < received.length; scanned++) seenIds.add((JSON.parse(received[scanned]!.body) as StandardBody).id);
       return [...expected.keys()].filter((id) => !seenIds.has(id));
     };
-    await waitUntil(
+    await eventually(
       () => missing().length === 0,
-      60_000,
-      () => {
+      { timeoutMs: 60_000, what: () => {
         const lost = missing();
         return `${lost.length} of ${expected.size} acknowledged events never reached the receiver, e.g. ${JSON.stringify(firstFew(lost.map((id) => expected.get(id)), 5))}`;
-      },
+      } },
     );
     const deliveriesWith = async (status: string) =>
       (await api.get<{ data: DeliveryRow[] }>(`/v1/orgs/${org.orgId}/deliveries?status=${status}&limit=200`)).body.data;
-    await waitUntil(
+    await eventually(
       async () => (await deliveriesWith('pending')).length === 0 && (await deliveriesWith('waiting')).length === 0,
-      30_000,
-      async () => `deliveries still open: ${JSON.stringify(firstFew([...(await deliveriesWith('pending')), ...(await deliveriesWith('waiting'))], 5))}`,
+      { timeoutMs: 30_000, what: async () => `deliveries still open: ${JSON.stringify(firstFew([...(await deliveriesWith('pending')), ...(await deliveriesWith('waiting'))], 5))}` },
     );
 
     const settledAt = Date.now();

@@ -21,13 +21,6 @@ const CALLS = 6;
 /** The old receiver answers this late, so the worker's queue is still full when the change comes. */
 const SLOW_MS = 300;
 
-/** `eventually`, with a failure message that describes the state at the end. */
-async function waitUntil(condition: () => Promise<boolean>, timeoutMs: number, what: () => Promise<string> | string): Promise<void> {
-  await eventually(condition, { timeoutMs, what: 'the condition' }).catch(async (error: Error) => {
-    throw new Error(`${error.message.split('\n')[0]}: ${await what()}`);
-  });
-}
-
 describe.skipIf(!POSTGRES_URL)('webhook changes reach the worker before the API answers (--role api + --role worker on PostgreSQL)', () => {
   let database: TestDatabase | undefined;
   const processes: ServeProcess[] = [];
@@ -111,13 +104,12 @@ describe.skipIf(!POSTGRES_URL)('webhook changes reach the worker before the API 
     const steps = Array.from({ length: CALLS }, (_, i) => ({ type: 'started', callId: `held-${i}`, direction: 'inbound', from: '+31850609001', to: '+31850609000', at: at + i }));
     const ingested = await api.post('/v1/ingest/calls', { steps }, org.ingestToken);
     expect(ingested.status, JSON.stringify(ingested.body)).toBe(202);
-    await waitUntil(
+    await eventually(
       async () => {
         const held = await workerHolds();
         return old.received.length >= 1 && held.inFlight === 1 && held.queued >= 2;
       },
-      10_000,
-      async () => `the worker never held the deliveries: ${JSON.stringify(await workerHolds())}, old receiver got ${old.received.length}`,
+      { timeoutMs: 10_000, what: async () => `the worker never held the deliveries: ${JSON.stringify(await workerHolds())}, old receiver got ${old.received.length}` },
     );
     const inFlight = old.received.at(-1)!;
     const response = await change({ org, webhookId, old });
@@ -131,13 +123,12 @@ describe.skipIf(!POSTGRES_URL)('webhook changes reach the worker before the API 
 
   /** Waits until the worker holds nothing more (so it can send nothing more), and `settled` holds. */
   async function afterWorkerIsDone(settled: () => Promise<boolean>, what: () => Promise<string>): Promise<void> {
-    await waitUntil(
+    await eventually(
       async () => {
         const held = await workerHolds();
         return held.queued === 0 && held.inFlight === 0 && (await settled());
       },
-      15_000,
-      async () => `${await what()}; the worker holds ${JSON.stringify(await workerHolds())}`,
+      { timeoutMs: 15_000, what: async () => `${await what()}; the worker holds ${JSON.stringify(await workerHolds())}` },
     );
   }
 
