@@ -34,8 +34,8 @@ export default {
     {
       name: 'no-test-library-in-src',
       severity: 'error',
-      comment: 'Shipped code must not need a devDependency (vitest, smtp-server, playwright-core, standardwebhooks, …).',
-      from: { path: '^src/', pathNot: TEST_CODE },
+      comment: 'Shipped code must not need a devDependency (vitest, smtp-server, playwright-core, standardwebhooks, …): `npm ci --omit=dev` leaves those out (npm run check:production).',
+      from: { path: '^(src|bin)/', pathNot: TEST_CODE },
       to: { dependencyTypes: ['npm-dev'], dependencyTypesNot: ['type-only'] },
     },
     {

@@ -9,5 +9,10 @@ if (major < 24) {
   );
   process.exit(1);
 }
+// Compiled code and type-stripped sources are kept on disk (the OS temp folder, or
+// NODE_COMPILE_CACHE): a start after the first does about a third less work, which on a loaded
+// machine is seconds before the banner.
+const { enableCompileCache } = await import('node:module');
+enableCompileCache?.();
 const { main } = await import('../src/cli/main.ts');
 process.exitCode = await main(process.argv.slice(2), process.env);

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { ingest } from '../../test/helpers/service.ts';
+import { eventually } from '../../test/helpers/eventually.ts';
 import { screenshot } from './browser.ts';
 import { OPERATOR, see, usePortal, viewportShot } from './fixture.ts';
 
@@ -75,22 +76,27 @@ describe.skipIf(portal.missing)('portal deliveries (browser)', () => {
     expect(run.stderr).not.toMatch(/error/i);
     expect(run.stdout).toMatch(/simulated 2 calls \(\d+ steps\) in [\d.]+ s: [\d.]+ steps\/s, 0 errors\n$/);
     expect(run.code).toBe(0);
-    await t.service.dispatcher.idle();
-    const stored = (await t.api.get(`/v1/orgs/${org.orgId}/deliveries?limit=100`, org.apiKey)).body.data as Array<{ id: string; event: string; callId: string; status: string }>;
+    // A call's later steps wait for its earlier ones: the log settles once the last result is written.
+    type Stored = { id: string; event: string; callId: string; status: string };
+    const stored = await eventually(
+      async () => {
+        const data = (await t.api.get(`/v1/orgs/${org.orgId}/deliveries?limit=100`, org.apiKey)).body.data as Stored[];
+        expect(data.map((d) => `${d.id} ${d.status}`)).toEqual(data.map((d) => `${d.id} succeeded`));
+        return data;
+      },
+      { timeoutMs: 15_000, what: 'every delivery of the run succeeded' },
+    );
     expect(stored.length).toBeGreaterThanOrEqual(4); // two calls: each at least started and ended
     expect(new Set(stored.map((d) => d.callId)).size).toBe(2);
-    expect(stored.every((d) => d.status === 'succeeded')).toBe(true);
     expect(receiver.received).toHaveLength(stored.length);
 
-    // They show up by themselves: same document, no load event, every delivery a row.
-    await expect.poll(async () => [...(await shownRows(page)).keys()].sort(), { timeout: 6_000, message: 'rows of the delivery log' }).toEqual(stored.map((d) => d.id).sort());
+    // They show up by themselves: same document, no load event, every delivery a row as it is now
+    // (a poll of the page may have caught a later step still waiting; the next shows it sent).
+    const expectedRows = Object.fromEntries(stored.map((d) => [d.id, [EVENT_NAMES[d.event], d.callId, `${receiver.url.replace('http://', '')}/crm`, 'Succeeded', '1', 'HTTP 200']]));
+    const rowsNow = async () => Object.fromEntries([...(await shownRows(page))].map(([id, [, event, callId, target, status, attempts, answer]]) => [id, [event, callId, target, status, attempts, answer]]));
+    await expect.poll(rowsNow, { timeout: 15_000, message: 'rows of the delivery log' }).toEqual(expectedRows);
     expect(await page.evaluate(() => (window as unknown as { e2eSameDocument?: boolean }).e2eSameDocument)).toBe(true);
     expect(loads).toBe(0);
-    const rows = await shownRows(page);
-    for (const d of stored) {
-      const [, event, callId, target, status, attempts, answer] = rows.get(d.id)!;
-      expect([event, callId, target, status, attempts, answer], d.id).toEqual([EVENT_NAMES[d.event], d.callId, `${receiver.url.replace('http://', '')}/crm`, 'Succeeded', '1', 'HTTP 200']);
-    }
     await screenshot(page, 'deliveries');
     await viewportShot(page, 'deliveries-viewport');
 

@@ -1,5 +1,5 @@
 // The Store port: every read and write the engine and the API rely on, named by intent.
-// Implementations (sqlite/, later postgres/) pass the same contract suite (contract/).
+// Both implementations (sqlite/ and postgres/) pass the same contract suite (contract/).
 // Decisions stay in the pure core: where a write depends on stored state, the caller hands in a
 // synchronous, pure `plan`/`decide` function that the store runs inside its transaction.
 import type { AppError } from '../errors.ts';

@@ -6,6 +6,7 @@ import { createSocket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { decodeHep, encodeHep } from '../../src/sources/hep/hep-packet.ts';
 import type { TestService } from './service.ts';
+import { eventually } from './eventually.ts';
 
 export interface CapturedDatagram {
   raw: Buffer;
@@ -80,9 +81,7 @@ export async function replay(t: TestService, datagrams: CapturedDatagram[], opti
     if (due > t.clock.now()) t.clock.advance(due - t.clock.now());
     const before = received();
     await sendUdp(hep.port, [packets[i]!]);
-    for (const deadline = Date.now() + 5_000; received() === before; await new Promise((resolve) => setTimeout(resolve, 2))) {
-      if (Date.now() > deadline) throw new Error(`the collector did not receive datagram ${i}`);
-    }
+    await eventually(() => received() > before, { timeoutMs: 10_000, what: `the collector to receive datagram ${i}` });
     await hep.source.tick();
   }
   t.clock.advance(REORDER_PASS_MS);

@@ -33,6 +33,8 @@ export interface Receiver {
   behave(behaviour: Behaviour): void;
   /** The most requests this receiver had open (arrived, not yet answered) at one time. */
   peakOpen(): number;
+  /** Requests open now: arrived, not yet answered (a hang still holding them). */
+  openNow(): number;
   /** Resolves once `count` requests arrived (fails after timeoutMs). */
   waitFor(count: number, timeoutMs?: number): Promise<Received[]>;
   close(): Promise<void>;
@@ -99,6 +101,7 @@ export async function startReceiver(initial: Behaviour = { kind: 'status', statu
       behaviour = next;
     },
     peakOpen: () => peak,
+    openNow: () => open,
     waitFor(count, timeoutMs = 10_000) {
       if (received.length >= count) return Promise.resolve(received);
       return new Promise((resolve, reject) => {

@@ -2,7 +2,7 @@
 // closed after it, in reverse order, even when it fails.
 import { afterEach } from 'vitest';
 import { type Receiver, startReceiver } from './receiver.ts';
-import { type OrgSetup, type TestService, setupOrg, startTestService } from './service.ts';
+import { type Backend, type OrgSetup, type TestService, setupOrg, startTestService } from './service.ts';
 
 export function testScope() {
   const cleanups: Array<() => Promise<void>> = [];
@@ -19,9 +19,9 @@ export function testScope() {
       cleanups.push(() => receiver.close());
       return receiver;
     },
-    /** A service (with the given CALLHOOK_* settings) and an organization set up in it. */
-    async service(env: Record<string, string> = {}): Promise<{ t: TestService; org: OrgSetup }> {
-      const t = await startTestService({ env });
+    /** A service (with the given CALLHOOK_* settings, on `backend`) and an organization set up in it. */
+    async service(env: Record<string, string> = {}, backend: Backend = 'sqlite'): Promise<{ t: TestService; org: OrgSetup }> {
+      const t = await startTestService({ env, backend });
       cleanups.push(() => t.cleanup());
       return { t, org: await setupOrg(t.api) };
     },

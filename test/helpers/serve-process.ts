@@ -21,6 +21,13 @@ export interface ServeProcess {
 
 const OUTPUT_CAP = 64 * 1024;
 
+/**
+ * How long a start may take to print its banner. Generous: on two cores shared with whole test
+ * suites one start has taken 20 s (bin/callhook.js keeps a compile cache, so only the first start
+ * after a change pays for compiling and type-stripping everything).
+ */
+export const READY_WITHIN_MS = 60_000;
+
 /** Starts `callhook serve --port 0` with exactly `env` (plus PATH); rejects, with the process stopped, if no banner comes. */
 export async function startServeProcess(options: { env: Record<string, string>; args?: string[]; readyTimeoutMs?: number }): Promise<ServeProcess> {
   const child: ChildProcess = spawn(process.execPath, ['bin/callhook.js', 'serve', '--port', '0', ...(options.args ?? [])], {
@@ -63,8 +70,7 @@ export async function startServeProcess(options: { env: Record<string, string>; 
     clearTimeout(timer);
   };
 
-  // Generous: on two cores shared with whole test suites, loading the TypeScript alone can take 20 s.
-  const readyTimeoutMs = options.readyTimeoutMs ?? 60_000;
+  const readyTimeoutMs = options.readyTimeoutMs ?? READY_WITHIN_MS;
   try {
     const url = await new Promise<string>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`callhook serve (pid ${pid}) printed no banner within ${readyTimeoutMs} ms:\n${output}`)), readyTimeoutMs);

@@ -1,5 +1,6 @@
-// Starts the real service in-process on a loopback port with a temporary SQLite file, and talks to
-// it over real HTTP. The clock is injected so tests can move time.
+// Starts the real service in-process on a loopback port, on a temporary SQLite file or a PostgreSQL
+// database of its own (`backend`), and talks to it over real HTTP. The clock is injected so tests
+// can move time. `BACKENDS` lists the stores behaviour suites run on (describe.each).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +9,12 @@ import type { Mailer } from '../../src/notify/mailer.ts';
 import { silentLogger } from '../../src/observability/logger.ts';
 import { type Service, startService } from '../../src/service.ts';
 import { FakeClock } from './fake-clock.ts';
+import { POSTGRES_URL, type TestDatabase, createTestDatabase } from './postgres.ts';
+
+export type Backend = 'sqlite' | 'postgres';
+
+/** Every store the tests can reach: SQLite always, PostgreSQL when CALLHOOK_TEST_POSTGRES_URL is set (always in CI). */
+export const BACKENDS: Backend[] = POSTGRES_URL ? ['sqlite', 'postgres'] : ['sqlite'];
 
 export const OPERATOR_TOKEN = 'cho_test-operator-token';
 
@@ -31,11 +38,16 @@ export interface StartOptions {
   mailer?: Mailer;
   /** Run the background loops; by default tests single-step with tick(). */
   background?: boolean;
+  /** The store: SQLite in the data folder (default), or a PostgreSQL database made for this service, dropped at cleanup. */
+  backend?: Backend;
+  /** The PostgreSQL database of a restart (it keeps its data). */
+  database?: TestDatabase;
 }
 
 export async function startTestService(options: StartOptions = {}): Promise<TestService> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'callhook-test-'));
   const clock = options.clock ?? new FakeClock();
+  const database = options.database ?? (options.backend === 'postgres' ? await createTestDatabase() : undefined);
   const config = loadConfig({
     env: {
       CALLHOOK_PORT: '0',
@@ -44,10 +56,17 @@ export async function startTestService(options: StartOptions = {}): Promise<Test
       CALLHOOK_ADMIN_TOKEN: OPERATOR_TOKEN,
       CALLHOOK_ALLOW_PRIVATE_TARGETS: '1',
       CALLHOOK_HEP_PORT: '0',
+      ...(database ? { CALLHOOK_DATABASE_URL: database.url } : {}),
       ...options.env,
     },
   });
-  const service = await startService(config, { clock, log: silentLogger(), mailer: options.mailer, background: options.background ?? false });
+  let service: Service;
+  try {
+    service = await startService(config, { clock, log: silentLogger(), mailer: options.mailer, background: options.background ?? false });
+  } catch (error) {
+    if (database && !options.database) await database.drop();
+    throw error;
+  }
   let stopped = false;
   const handle: TestService = {
     service,
@@ -62,11 +81,12 @@ export async function startTestService(options: StartOptions = {}): Promise<Test
     },
     async restart() {
       await handle.stop();
-      return startTestService({ ...options, clock, dataDir });
+      return startTestService({ ...options, clock, dataDir, database });
     },
     async cleanup() {
       await handle.stop();
       rmSync(dataDir, { recursive: true, force: true });
+      await database?.drop(); // a restart's cleanup drops it too: dropping twice is harmless
     },
   };
   return handle;

@@ -7,6 +7,7 @@ import { createSocket } from 'node:dgram';
 import { accessSync, constants, existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { eventually, within } from './eventually.ts';
 
 export const SIP_FIXTURES = fileURLToPath(new URL('../fixtures/sip/', import.meta.url));
 export const SCENARIOS = join(SIP_FIXTURES, 'scenarios');
@@ -99,15 +100,17 @@ function udpPortBound(port: number): boolean | null {
 
 /** Resolves once `child` has bound UDP `port`; rejects when it exits first or after timeoutMs. */
 export async function waitUdpBound(port: number, child: ChildHandle, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const bound = udpPortBound(port);
-    if (bound === null) return sleep(300); // no /proc: give it a moment
-    if (bound) return;
-    if (!child.running()) throw new Error(`${child.name} exited before binding UDP ${port}:\n${child.output()}`);
-    if (Date.now() > deadline) throw new Error(`${child.name} did not bind UDP ${port} within ${timeoutMs} ms:\n${child.output()}`);
-    await sleep(25);
-  }
+  const state = await eventually(
+    () => {
+      // null: no /proc to tell by; SIP's retransmissions cover a bind that comes a moment late
+      if (udpPortBound(port) !== false) return 'bound';
+      return child.running() ? false : 'exited';
+    },
+    { timeoutMs, what: `${child.name} to bind UDP ${port}` },
+  ).catch((error: Error) => {
+    throw new Error(`${error.message}\n${child.output()}`);
+  });
+  if (state === 'exited') throw new Error(`${child.name} exited before binding UDP ${port}:\n${child.output()}`);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -237,16 +240,10 @@ function killQuietly(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
-async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
-  const settled = await Promise.race([promise.then(() => true as const), timeout]);
-  clearTimeout(timer);
-  return settled;
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+/** True if `promise` settles within `ms`. */
+function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  const settled = promise.then(() => true, () => true);
+  return within(settled, { timeoutMs: ms, what: 'settling' }).catch(() => false);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,16 +1,16 @@
 // What the delivery log shows of a receiver's answer: a status even when the body never finished,
 // only the response headers that are safe to show, and when a 429/503 receiver's Retry-After
-// moves the next attempt (with the service's fake clock).
+// moves the next attempt (with the service's fake clock) — on each store.
 import { describe, expect, it } from 'vitest';
 import { newId } from '../../src/ids.ts';
-import { type OrgSetup, type TestService, ingest } from '../helpers/service.ts';
+import { BACKENDS, type OrgSetup, type TestService, ingest } from '../helpers/service.ts';
 import { testScope } from '../helpers/scope.ts';
 import type { Receiver } from '../helpers/receiver.ts';
 
 const HOUR = 3_600_000;
 const started = (callId: string, at: number) => ({ type: 'started', callId, direction: 'inbound', from: '+31850609001', to: '+31850609000', user: '500', at });
 
-describe('the attempt log', () => {
+describe.each(BACKENDS)('the attempt log (%s)', (backend) => {
   const scope = testScope();
 
   async function deliverOne(t: TestService, org: OrgSetup, receiver: Receiver, callId = 'c1') {
@@ -24,7 +24,7 @@ describe('the attempt log', () => {
   }
 
   it('records a 200 whose body never finishes as status 200, body not finished within the deadline, and retries it', async () => {
-    const { t, org } = await scope.service();
+    const { t, org } = await scope.service({}, backend);
     const receiver = await scope.receiver({ kind: 'endless-body', status: 200 });
     const { delivery, attempt } = await deliverOne(t, org, receiver);
     expect(attempt).toMatchObject({ succeeded: false, error: 'body not finished within the 2000 ms deadline', response: { status: 200, body: 'the start of a body that never ends' } });
@@ -33,7 +33,7 @@ describe('the attempt log', () => {
   });
 
   it('keeps only the response headers that explain an answer, in the store and in the API', async () => {
-    const { t, org } = await scope.service();
+    const { t, org } = await scope.service({}, backend);
     const receiver = await scope.receiver({
       kind: 'status', status: 401, body: 'who are you?',
       headers: {
@@ -49,7 +49,7 @@ describe('the attempt log', () => {
   });
 
   it('filters attempts logged before the allow-list too, when it shows them', async () => {
-    const { t, org } = await scope.service();
+    const { t, org } = await scope.service({}, backend);
     const receiver = await scope.receiver();
     const { delivery } = await deliverOne(t, org, receiver);
     // An attempt as an older version stored it: every header the receiver sent.
@@ -65,7 +65,7 @@ describe('the attempt log', () => {
   });
 });
 
-describe("a receiver's Retry-After", () => {
+describe.each(BACKENDS)("a receiver's Retry-After (%s)", (backend) => {
   const scope = testScope();
 
   it.each([
@@ -75,7 +75,7 @@ describe("a receiver's Retry-After", () => {
     { what: '500, whose Retry-After is not a request to wait', status: 500, retryAfter: () => '7200', after: () => HOUR },
     { what: '503 beyond the whole schedule (capped at its end)', status: 503, retryAfter: () => String(7 * 24 * 3_600), after: () => 24 * HOUR },
   ])('$what', async ({ status, retryAfter, after }) => {
-    const { t, org } = await scope.service();
+    const { t, org } = await scope.service({}, backend);
     const now = t.clock.now();
     const receiver = await scope.receiver({ kind: 'status', status, headers: { 'retry-after': retryAfter(now) } });
     await t.api.post(`/v1/orgs/${org.orgId}/webhooks`, { url: `${receiver.url}/hook`, events: ['call.incoming'] }, org.apiKey);
@@ -100,7 +100,7 @@ describe("a receiver's Retry-After", () => {
   });
 
   it('ends the schedule when it would have ended: a 5 h wait stands in for the first five hourly attempts', async () => {
-    const { t, org } = await scope.service({ CALLHOOK_RETRY_SCHEDULE_S: '3600,3600,3600,3600,3600,3600' });
+    const { t, org } = await scope.service({ CALLHOOK_RETRY_SCHEDULE_S: '3600,3600,3600,3600,3600,3600' }, backend);
     const t0 = t.clock.now();
     const receiver = await scope.receiver({ kind: 'status', status: 503, headers: { 'retry-after': String(5 * 3_600) } });
     await t.api.post(`/v1/orgs/${org.orgId}/webhooks`, { url: `${receiver.url}/hook`, events: ['call.incoming'] }, org.apiKey);

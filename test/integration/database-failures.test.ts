@@ -9,6 +9,7 @@ import { POSTGRES_URL, type TestDatabase, createTestDatabase } from '../helpers/
 import { testScope } from '../helpers/scope.ts';
 import { type OrgSetup, type TestService, ingest, setupOrg, startTestService } from '../helpers/service.ts';
 import { type TcpProxy, startTcpProxy } from '../helpers/tcp-proxy.ts';
+import { eventually } from '../helpers/eventually.ts';
 
 const CONNECT_TIMEOUT_MS = 500;
 const QUERY_TIMEOUT_MS = 1_000;
@@ -17,13 +18,9 @@ const ANSWERED_WITHIN_MS = CONNECT_TIMEOUT_MS + QUERY_TIMEOUT_MS + 2_500;
 
 const started = (callId: string, at: number) => ({ type: 'started', callId, direction: 'inbound', from: '+31850609001', to: '+31850609000', at });
 
-async function waitUntil(condition: () => Promise<boolean> | boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+/** What the due listener calls itself (application_name): the proxy counts its connects by it. */
+const LISTENER = 'callhook-due-listener';
+
 
 describe.skipIf(!POSTGRES_URL)('one process while its PostgreSQL refuses, black-holes or ends its connections', () => {
   const scope = testScope();
@@ -37,7 +34,7 @@ describe.skipIf(!POSTGRES_URL)('one process while its PostgreSQL refuses, black-
   });
 
   async function serviceBehindProxy(background = true): Promise<{ t: TestService; org: OrgSetup }> {
-    await database.truncate();
+    await database.reset();
     proxy = await startTcpProxy(database.url);
     scope.defer(() => proxy.close());
     const t = await startTestService({
@@ -52,21 +49,7 @@ describe.skipIf(!POSTGRES_URL)('one process while its PostgreSQL refuses, black-
     return { t, org: await setupOrg(t.api) };
   }
 
-  /** Sessions of the test database that listen for due deliveries. */
-  async function listenerSessions(): Promise<number> {
-    const admin = new pg.Client({ connectionString: POSTGRES_URL! });
-    await admin.connect();
-    try {
-      const name = new URL(database.url).pathname.slice(1);
-      const { rows } = await admin.query(
-        "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND (application_name = 'callhook-due-listener' OR query LIKE 'LISTEN %')",
-        [name],
-      );
-      return rows[0].n as number;
-    } finally {
-      await admin.end();
-    }
-  }
+  const listenerSessions = () => database.listenerSessions();
 
   it('answers 503 with Retry-After (problem+json and the Rinkel shape) while the database refuses, and 202 again once it is back', async () => {
     const { t, org } = await serviceBehindProxy();
@@ -89,7 +72,7 @@ describe.skipIf(!POSTGRES_URL)('one process while its PostgreSQL refuses, black-
     proxy.setMode('pass');
     const back = await ingest(t.api, org.ingestToken, started('refused', now));
     expect(back.status, JSON.stringify(back.body)).toBe(202);
-    await waitUntil(async () => (await t.api.get('/readyz')).status === 200, 5_000, 'ready again once the database is back');
+    await eventually(async () => (await t.api.get('/readyz')).status === 200, { timeoutMs: 5_000, what: 'ready again once the database is back' });
   });
 
   it('answers a black-holed database with 503 within its timeouts, is not ready meanwhile, and survives the resets when it comes back', async () => {
@@ -114,8 +97,8 @@ describe.skipIf(!POSTGRES_URL)('one process while its PostgreSQL refuses, black-
     expect((await t.api.get('/healthz')).status).toBe(200);
 
     proxy.setMode('pass'); // resets everything the black hole held
-    await waitUntil(async () => (await ingest(t.api, org.ingestToken, started('held-0', now))).status === 202, 5_000, 'ingest answers 202 again');
-    await waitUntil(async () => (await t.api.get('/readyz')).status === 200, 5_000, 'ready again');
+    await eventually(async () => (await ingest(t.api, org.ingestToken, started('held-0', now))).status === 202, { timeoutMs: 5_000, what: 'ingest answers 202 again' });
+    await eventually(async () => (await t.api.get('/readyz')).status === 200, { timeoutMs: 5_000, what: 'ready again' });
   });
 
   it('survives its backends being terminated in the middle of transactions', async () => {
@@ -127,42 +110,43 @@ describe.skipIf(!POSTGRES_URL)('one process while its PostgreSQL refuses, black-
     const name = new URL(database.url).pathname.slice(1);
     const statuses = new Map<number, number>();
     let n = 0;
-    let terminating = true;
-    const terminator = (async () => {
-      while (terminating) {
-        await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [name]);
-        await new Promise((resolve) => setTimeout(resolve, 30));
-      }
-    })();
+    // Every fourth answer, the backends are ended under the other fifteen requests in flight.
     await Promise.all(
       Array.from({ length: 16 }, async () => {
         for (let i = 0; i < 10; i++) {
           const response = await ingest(t.api, org.ingestToken, started(`t-${n++}`, now));
           statuses.set(response.status, (statuses.get(response.status) ?? 0) + 1);
+          if (n % 4 === 0) await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [name]);
         }
       }),
     );
-    terminating = false;
-    await terminator;
     expect([...statuses.keys()].filter((status) => status !== 202 && status !== 503), JSON.stringify(Object.fromEntries(statuses))).toEqual([]);
     expect(statuses.get(503), 'some requests met a terminated backend').toBeGreaterThan(0);
-    await waitUntil(async () => (await ingest(t.api, org.ingestToken, started(`after-${n++}`, now))).status === 202, 5_000, 'ingest answers 202 again');
+    await eventually(async () => (await ingest(t.api, org.ingestToken, started(`after-${n++}`, now))).status === 202, { timeoutMs: 5_000, what: 'ingest answers 202 again' });
   });
 
   it('keeps one LISTEN connection through an outage, and closing the store ends it at once, even while black-holed', async () => {
     const { t } = await serviceBehindProxy();
-    await waitUntil(async () => (await listenerSessions()) === 1, 5_000, 'the listener is connected');
-    // Reconnects fail several times over (closed at once, reset, then connect timeouts in a black hole), then work.
-    proxy.setMode('close');
-    await new Promise((resolve) => setTimeout(resolve, 2_500));
-    proxy.setMode('reset');
-    await new Promise((resolve) => setTimeout(resolve, 1_500));
-    proxy.setMode('blackhole');
-    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    await eventually(async () => (await listenerSessions()) === 1, { timeoutMs: 5_000, what: 'the listener is connected' });
+    // Reconnects fail several times over (closed at once, reset, then connect timeouts in a black
+    // hole), then work: the proxy counts the listener's attempts in each mode.
+    for (const mode of ['close', 'reset', 'blackhole'] as const) {
+      const before = proxy.connections(LISTENER);
+      proxy.setMode(mode);
+      await eventually(() => proxy.connections(LISTENER) >= before + 2, { timeoutMs: 15_000, what: `the listener to try twice while the proxy does ${mode}` });
+    }
     proxy.setMode('pass');
-    await waitUntil(async () => (await listenerSessions()) >= 1, 10_000, 'the listener is back');
-    // Every reconnect loop would have connected within a second or two of the database coming back.
-    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    await eventually(async () => (await listenerSessions()) >= 1, { timeoutMs: 10_000, what: 'the listener is back' });
+    // A second reconnect loop left over from the outage would connect within its second of waiting.
+    // Ending the session makes the one loop wait that second once more: once it is back, any
+    // other would have shown up as an extra connect.
+    const back = proxy.connections(LISTENER);
+    const admin = new pg.Client({ connectionString: POSTGRES_URL! });
+    await admin.connect();
+    scope.defer(() => admin.end());
+    await admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND application_name = $2", [new URL(database.url).pathname.slice(1), LISTENER]);
+    await eventually(async () => (await listenerSessions()) === 1 && proxy.connections(LISTENER) > back, { timeoutMs: 10_000, what: 'the listener back after its session was ended' });
+    expect(proxy.connections(LISTENER)).toBe(back + 1);
     expect(await listenerSessions()).toBe(1);
 
     proxy.setMode('blackhole');
@@ -170,6 +154,6 @@ describe.skipIf(!POSTGRES_URL)('one process while its PostgreSQL refuses, black-
     await t.stop(1_000);
     expect(Date.now() - stopAt, 'stopped within its drain time and a moment').toBeLessThan(8_000);
     proxy.setMode('pass');
-    await waitUntil(async () => (await listenerSessions()) === 0, 5_000, 'no listener left after close');
+    await eventually(async () => (await listenerSessions()) === 0, { timeoutMs: 5_000, what: 'no listener left after close' });
   });
 });

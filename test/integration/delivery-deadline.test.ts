@@ -6,6 +6,7 @@ import type { Attempt } from '../../src/delivery/delivery.ts';
 import { createHttpSender } from '../../src/delivery/sender.ts';
 import { type OrgSetup, type TestService, ingest } from '../helpers/service.ts';
 import { testScope } from '../helpers/scope.ts';
+import { eventually } from '../helpers/eventually.ts';
 
 const inbound = (callId: string, at: number) => ({ type: 'started', callId, direction: 'inbound', from: '+31850609001', to: '+31850609000', user: '500', at });
 const outbound = (callId: string, at: number) => ({ type: 'started', callId, direction: 'outbound', from: '500', to: '+31850609001', user: '500', at });
@@ -80,10 +81,12 @@ describe('the deadline measures the receiver', () => {
       const created = await t.api.post(`/v1/orgs/${org.orgId}/webhooks`, { url: receiver.url + path, events: ['call.incoming'] }, org.apiKey);
       if (path === '/ok') healthyId = created.body.id;
     }
-    // Calls keep coming while the dead receivers hold their requests until the deadline.
+    // Calls keep coming while the dead receivers hold their requests until the deadline: each next
+    // call once the healthy webhook has the last one.
+    const healthyGot = () => receiver.received.filter((r) => r.path === '/ok').length;
     for (let i = 0; i < 20; i++) {
       expect((await ingest(t.api, org.ingestToken, inbound(`nine-${i}`, t.clock.now()))).status).toBe(202);
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      await eventually(() => healthyGot() === i + 1, { timeoutMs: 10_000, what: `call ${i + 1} at the healthy webhook` });
     }
     await t.service.dispatcher.idle();
 
@@ -108,9 +111,7 @@ describe('the deadline measures the receiver', () => {
     const results = await Promise.all([send('wh_a'), send('wh_a'), send('wh_b'), send()]);
     expect(results.map((r) => r.kind === 'response' && r.status)).toEqual([200, 200, 200, 200]);
     expect(sender.stats().pools).toBe(3);
-    const until = Date.now() + 5_000;
-    while (sender.stats().pools > 0 && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 20));
-    expect(sender.stats().pools).toBe(0);
+    await eventually(() => expect(sender.stats().pools).toBe(0), { timeoutMs: 10_000, what: 'the idle pools to close' });
     // A closed pool is made again when its webhook sends once more.
     expect(await send('wh_a')).toMatchObject({ kind: 'response', status: 200 });
   });

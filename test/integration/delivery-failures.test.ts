@@ -1,16 +1,16 @@
 // How attempts fail against real receivers (500, a hang past the 2 s deadline, a redirect, a reset
-// connection), that a dead receiver never delays the others, and per-call order per webhook.
+// connection), that a dead receiver never delays the others, and per-call order per webhook — on each store.
 import { describe, expect, it } from 'vitest';
-import { type OrgSetup, type TestService, ingest } from '../helpers/service.ts';
+import { BACKENDS, type OrgSetup, type TestService, ingest } from '../helpers/service.ts';
 import { testScope } from '../helpers/scope.ts';
 import type { Receiver } from '../helpers/receiver.ts';
 
 const started = (callId: string, at: number) => ({ type: 'started', callId, direction: 'inbound', from: '+31850609001', to: '+31850609000', user: '500', at });
 
-describe('failing receivers', () => {
+describe.each(BACKENDS)('failing receivers (%s)', (backend) => {
   const scope = testScope();
   const receiverOf = scope.receiver;
-  const service = scope.service;
+  const service = (env: Record<string, string> = {}) => scope.service(env, backend);
   async function webhookTo(t: TestService, org: OrgSetup, url: string, extra: Record<string, unknown> = {}): Promise<string> {
     const created = await t.api.post(`/v1/orgs/${org.orgId}/webhooks`, { url, events: ['call.incoming', 'call.answered', 'call.ended'], ...extra }, org.apiKey);
     expect(created.status).toBe(201);

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SqliteStore } from '../../src/store/sqlite/index.ts';
 import { type ApiResponse, type TestService, ingest, setupOrg, startTestService } from '../helpers/service.ts';
+import { eventually } from '../helpers/eventually.ts';
 
 const TMPFS_BYTES = 8 * 1_048_576;
 
@@ -101,10 +102,6 @@ describe('a full disk under the embedded store', () => {
     const again = await ingest(t.api, org.ingestToken, step(failedAt));
     expect(again.status, JSON.stringify(again.body)).toBe(202);
     expect(again.body.results[0].status).toBe('applied');
-    const deadline = Date.now() + 5_000;
-    while ((await t.api.get('/readyz')).status !== 200) {
-      if (Date.now() > deadline) throw new Error(`not ready 5 s after room came back: ${JSON.stringify((await t.api.get('/readyz')).body)}`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    await eventually(async () => expect((await t.api.get('/readyz')).body).toMatchObject({ status: 'ready' }), { timeoutMs: 10_000, what: 'ready again once room came back' });
   });
 });

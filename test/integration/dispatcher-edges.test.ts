@@ -1,31 +1,20 @@
 // The dispatcher at its edges: work queued in memory when a webhook is disabled, deleted or
 // changed, and an attempt in flight then aborted; a dead receiver's backlog next to another
 // webhook's retries; stopping while a call's events wait behind one in flight; a deadline longer
-// than the lease allows.
+// than the lease allows — on each store.
 import { describe, expect, it } from 'vitest';
-import { type OrgSetup, type TestService, ingest } from '../helpers/service.ts';
+import { BACKENDS, type OrgSetup, type TestService, ingest } from '../helpers/service.ts';
 import { testScope } from '../helpers/scope.ts';
 import type { Receiver } from '../helpers/receiver.ts';
+import { eventually } from '../helpers/eventually.ts';
 
-/** Retries an assertion until it holds (results are recorded in batches, a moment after they arrive). */
-async function eventually(check: () => Promise<void>, timeoutMs = 5_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await check();
-    } catch (error) {
-      if (Date.now() > until) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-  }
-}
 
 const started = (callId: string, at: number) => ({ type: 'started', callId, direction: 'inbound', from: '+31850609001', to: '+31850609000', at });
 
-describe('dispatcher edges', () => {
+describe.each(BACKENDS)('dispatcher edges (%s)', (backend) => {
   const scope = testScope();
   const receiverOf = scope.receiver;
-  const service = scope.service;
+  const service = (env: Record<string, string> = {}) => scope.service(env, backend);
   async function queueTen(t: TestService, org: OrgSetup, receiver: Receiver): Promise<string> {
     const webhook = await t.api.post(`/v1/orgs/${org.orgId}/webhooks`, { url: `${receiver.url}/old`, format: 'standard' }, org.apiKey);
     const steps = Array.from({ length: 10 }, (_, i) => started(`q${i}`, t.clock.now()));
@@ -44,7 +33,7 @@ describe('dispatcher edges', () => {
         : await t.api.post(`/v1/orgs/${org.orgId}/webhooks/${webhookId}/disable`, undefined, org.apiKey);
     expect(response.status).toBeLessThan(300);
     await t.service.dispatcher.idle();
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await t.service.dispatcher.tick(); // a claim round: nothing of the webhook is claimable any more
     expect(slow.received).toHaveLength(1);
     if (action === 'disable') {
       // The one in flight was aborted (held with the rest), unless its answer came first.
@@ -109,10 +98,14 @@ describe('dispatcher edges', () => {
     }
     await ingest(t.api, org.ingestToken, { type: 'ended', callId: 'dead-0-0', at: t.clock.now() });
     await flaky.waitFor(1);
-    await eventually(async () => {
-      const [delivery] = (await t.api.get(`/v1/orgs/${org.orgId}/deliveries?event=call.ended`, org.apiKey)).body.data;
-      expect(delivery).toMatchObject({ status: 'pending', attempts: 1 });
-    });
+    // Results are recorded in batches, a moment after they arrive.
+    await eventually(
+      async () => {
+        const [delivery] = (await t.api.get(`/v1/orgs/${org.orgId}/deliveries?event=call.ended`, org.apiKey)).body.data;
+        expect(delivery).toMatchObject({ status: 'pending', attempts: 1 });
+      },
+      { timeoutMs: 10_000, what: 'the failed attempt of the call.ended delivery recorded' },
+    );
     expect(t.service.dispatcher.stats().queued).toBeGreaterThan(1_000);
     flaky.behave({ kind: 'status', status: 200 });
     t.clock.advance(1_000);
@@ -129,7 +122,7 @@ describe('dispatcher edges', () => {
     });
     await hang.waitFor(1);
     await t.stop(50); // the attempt outlives the drain; its result comes after close
-    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    await eventually(() => hang.openNow() === 0, { timeoutMs: 10_000, what: 'the receiver to answer the attempt the stopped process left' });
     hang.behave({ kind: 'status', status: 200 });
     const again = await t.restart();
     scope.defer(() => again.cleanup());

@@ -5,15 +5,12 @@
 import { describe, expect, it } from 'vitest';
 import { ingest } from '../helpers/service.ts';
 import { testScope } from '../helpers/scope.ts';
+import { eventually } from '../helpers/eventually.ts';
 
 const started = (callId: string) => ({ type: 'started', callId, direction: 'inbound', from: '+31850609001', to: '+31850609000', at: Date.UTC(2025, 0, 1) });
 
 async function waitUntil(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
+  await eventually(condition, { timeoutMs, what });
 }
 
 /** A promise the test opens when it wants. */

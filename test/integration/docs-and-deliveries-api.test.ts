@@ -6,6 +6,7 @@ import { portalOpenApi } from '../../src/http/routes/docs.ts';
 import { Webhook as StandardWebhook } from 'standardwebhooks';
 import { type OrgSetup, type TestService, ingest, setupOrg, startTestService } from '../helpers/service.ts';
 import { type Receiver, startReceiver } from '../helpers/receiver.ts';
+import { eventually } from '../helpers/eventually.ts';
 
 const EVENTS = ['call.incoming', 'call.outgoing', 'call.answered', 'call.ended', 'call.recording', 'call.insights'];
 
@@ -62,14 +63,14 @@ describe('deliveries API', () => {
   const api = (path: string) => `/v1/orgs/${org.orgId}${path}`;
 
   /** The dispatcher records attempts in batches; wait until the first one is on the log. */
-  async function firstAttemptRecorded(): Promise<Record<string, unknown>> {
-    for (let i = 0; i < 100; i++) {
-      const pending = await t.api.get(api('/deliveries?status=pending'), org.apiKey);
-      const found = pending.body.data.find((d: { callId: string; attempts: number }) => d.callId === callId && d.attempts === 1);
-      if (found) return found;
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-    throw new Error('the failed first attempt never showed up as pending');
+  function firstAttemptRecorded(): Promise<Record<string, unknown>> {
+    return eventually(
+      async () => {
+        const pending = await t.api.get(api('/deliveries?status=pending'), org.apiKey);
+        return pending.body.data.find((d: { callId: string; attempts: number }) => d.callId === callId && d.attempts === 1) ?? false;
+      },
+      { timeoutMs: 10_000, what: 'the failed first attempt to show as pending' },
+    );
   }
 
   beforeAll(async () => {

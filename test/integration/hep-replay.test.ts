@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { replay, readCapture, sendUdp, shifted } from '../helpers/hep-replay.ts';
 import { testScope } from '../helpers/scope.ts';
+import { eventually } from '../helpers/eventually.ts';
 import type { Received } from '../helpers/receiver.ts';
 
 interface StandardBody {
@@ -62,8 +63,10 @@ describe('HEP collector with real captures', () => {
     await sendUdp(port, shifted(readCapture('busy-486'), t.clock.now() - 5_000, 2002)); // no auth key in kamailio's packets
     await sendUdp(port, shifted(readCapture('busy-486'), t.clock.now() - 5_000, 4242));
     await sendUdp(port, [Buffer.from('not a HEP packet at all')]);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    const counted = () => t.service.metrics.value('callhook_hep_packets_total');
+    await eventually(() => counted() === 15, { timeoutMs: 10_000, what: 'the collector to read all 15 datagrams' });
     await t.service.hep!.source.flush();
+    await t.service.dispatcher.idle();
     expect(receiver.received).toEqual([]);
     const metrics = (await t.api.get('/metrics', null)).body as string;
     expect(metrics).toMatch(/callhook_hep_packets_rejected_total\{reason="bad-auth-key"\} 7/);
@@ -81,12 +84,13 @@ describe('HEP collector with real captures', () => {
     const { t, receiver, port } = await collector({ CALLHOOK_HEP_MAX_BACKLOG: '100' });
     // Stamped now while the test clock stands still: every copy waits in the reorder window.
     const invite = shifted(readCapture('busy-486').slice(0, 1), t.clock.now())[0]!;
-    for (let i = 0; i < 13; i++) {
+    const counted = () => t.service.metrics.value('callhook_hep_packets_total');
+    for (let i = 1; i <= 13; i++) {
       await sendUdp(port, Array.from({ length: 10 }, () => invite));
-      await new Promise((resolve) => setTimeout(resolve, 10)); // the kernel's receive buffer holds ~100 of these
+      // ten at a time, each batch read before the next: the kernel's receive buffer holds ~100 of these
+      await eventually(() => counted() >= 10 * i, { timeoutMs: 10_000, what: `the collector to read ${10 * i} datagrams` });
     }
     const metric = async (pattern: RegExp) => Number(pattern.exec((await t.api.get('/metrics', null)).body as string)?.[1] ?? 0);
-    for (let i = 0; i < 100 && (await metric(/^callhook_hep_packets_total (\d+)/m)) < 130; i++) await new Promise((resolve) => setTimeout(resolve, 20));
     expect(await metric(/^callhook_hep_packets_total (\d+)/m)).toBe(130);
     expect(await metric(/^callhook_hep_packets_rejected_total\{reason="overload"\} (\d+)/m)).toBe(30);
     t.clock.advance(1_000);
@@ -106,7 +110,8 @@ describe('HEP collector with real captures', () => {
     scope.defer(() => again.cleanup());
     await replay(again, datagrams, { skewMs: -10_000, arrivalStartMs, from: byeAt });
     await receiver.waitFor(3, 8_000);
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await again.service.hep!.source.flush(); // every datagram was read and ticked through (replay): a step sent twice would be out now
+    await again.service.dispatcher.idle();
     expect(bodies(receiver.received).map((b) => b.type)).toEqual(['call.incoming', 'call.answered', 'call.ended']);
     const call = (await again.api.get(`/v1/orgs/${org.orgId}/calls/${bodies(receiver.received)[0]!.data.callId}`, org.apiKey)).body;
     expect(call.call).toMatchObject({ outcome: 'ANSWERED' });

@@ -9,6 +9,7 @@ import { RunningClock } from '../helpers/fake-clock.ts';
 import { POSTGRES_URL, type TestDatabase, createTestDatabase } from '../helpers/postgres.ts';
 import { testScope } from '../helpers/scope.ts';
 import { type OrgSetup, type TestService, ingest, setupOrg, startTestService } from '../helpers/service.ts';
+import { eventually } from '../helpers/eventually.ts';
 
 const DELIVERIES = 96;
 const IN_FLIGHT = 16;
@@ -27,7 +28,7 @@ describe.skipIf(!POSTGRES_URL)('deliveries waiting on a hanging receiver under t
   });
 
   async function setup(): Promise<{ t: TestService; org: OrgSetup; webhookId: string; sql: pg.Client }> {
-    await database.truncate();
+    await database.reset();
     const hang = await scope.receiver({ kind: 'hang', ms: 60_000 });
     const t = await startTestService({
       clock: new RunningClock(),
@@ -61,19 +62,19 @@ describe.skipIf(!POSTGRES_URL)('deliveries waiting on a hanging receiver under t
    * renewals, and the attempt results.
    */
   async function measure(t: TestService, sql: pg.Client, webhookId: string, leasedAtInsert: number) {
-    const deadline = Date.now() + 60_000;
-    for (;;) {
-      const { rows } = await sql.query('SELECT count(*)::int AS n, count(*) FILTER (WHERE attempts > 0)::int AS tried, sum(attempts)::int AS attempts, sum(lease_version)::int AS leases FROM deliveries WHERE webhook_id = $1', [webhookId]);
-      const row = rows[0] as { n: number; tried: number; attempts: number; leases: number };
-      if (row.n === DELIVERIES && row.tried === DELIVERIES) {
-        const stale = t.service.metrics.value('callhook_delivery_stale_results_total');
-        const renewals = t.service.metrics.value('callhook_delivery_lease_renewals_total');
-        const claims = row.leases;
-        return { claims, renewals, stale, attempts: row.attempts, writesPerDelivery: (claims - leasedAtInsert + renewals + row.attempts) / DELIVERIES };
-      }
-      if (Date.now() > deadline) throw new Error(`only ${row.tried} of ${DELIVERIES} deliveries attempted within 60 s`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    const row = await eventually(
+      async () => {
+        const { rows } = await sql.query('SELECT count(*)::int AS n, count(*) FILTER (WHERE attempts > 0)::int AS tried, sum(attempts)::int AS attempts, sum(lease_version)::int AS leases FROM deliveries WHERE webhook_id = $1', [webhookId]);
+        const counts = rows[0] as { n: number; tried: number; attempts: number; leases: number };
+        expect(counts, 'deliveries made and attempted').toMatchObject({ n: DELIVERIES, tried: DELIVERIES });
+        return counts;
+      },
+      { timeoutMs: 60_000, what: `all ${DELIVERIES} deliveries attempted` },
+    );
+    const stale = t.service.metrics.value('callhook_delivery_stale_results_total');
+    const renewals = t.service.metrics.value('callhook_delivery_lease_renewals_total');
+    const claims = row.leases;
+    return { claims, renewals, stale, attempts: row.attempts, writesPerDelivery: (claims - leasedAtInsert + renewals + row.attempts) / DELIVERIES };
   }
 
   it('keeps the leases of fresh deliveries while they wait, instead of giving them up and claiming them again', async () => {

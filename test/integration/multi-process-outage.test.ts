@@ -1,9 +1,10 @@
 // PostgreSQL goes away under load: two `callhook serve` processes reach the database through a TCP
 // proxy the test controls, 16 clients post calls to both, and the database is taken from them four
-// ways — every backend terminated (pg_terminate_backend), connections reset for 3 s (a stopped
-// server), closed as they come for 3 s (a server shutting down), then black-holed for 3 s (a partition). Both processes stay up, answer 503 with
-// Retry-After while they cannot store, take work again by themselves within seconds, deliver every
-// acknowledged step, and drain on SIGTERM.
+// ways — every backend terminated (pg_terminate_backend), connections reset (a stopped server),
+// closed as they come (a server shutting down), then black-holed (a partition); each outage lasts
+// until both processes answered 503 and reconnects failed several times over. Both processes stay
+// up, answer 503 with Retry-After while they cannot store, take work again by themselves within
+// seconds, deliver every acknowledged step, and drain on SIGTERM.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,9 +15,11 @@ import { type Receiver, startReceiver } from '../helpers/receiver.ts';
 import { type ServeProcess, startServeProcess } from '../helpers/serve-process.ts';
 import { OPERATOR_TOKEN, apiClient, setupOrg } from '../helpers/service.ts';
 import { type TcpProxy, startTcpProxy } from '../helpers/tcp-proxy.ts';
+import { eventually, within } from '../helpers/eventually.ts';
 
 const CLIENTS = 16;
-const OUTAGE_MS = 3_000;
+/** Connections the processes tried (and failed) to make during an outage before it ends: reconnects went round several times. */
+const FAILED_CONNECTS = 6;
 /** Client-side timeouts the processes run with: a black hole answers 503 after them. */
 const CONNECT_TIMEOUT_MS = 1_000;
 const QUERY_TIMEOUT_MS = 2_000;
@@ -27,14 +30,17 @@ const RECOVER_WITHIN_MS = 10_000;
 const DRAIN_MS = 10_000;
 
 const firstFew = <T>(list: T[], n = 8): T[] => list.slice(0, n);
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function waitUntil(condition: () => boolean | Promise<boolean>, timeoutMs: number, what: () => string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms: ${what()}`);
-    await sleep(100);
-  }
+/** Open while the database is reachable; a client that met a 503 waits here, as a PBX honours Retry-After. */
+function outageGate() {
+  let open: Promise<void> = Promise.resolve();
+  let release = () => {};
+  return {
+    passed: () => open,
+    close() {
+      open = new Promise((resolve) => (release = resolve));
+    },
+    open: () => release(),
+  };
 }
 
 describe.skipIf(!POSTGRES_URL)('two callhook serve processes while PostgreSQL goes away under load', () => {
@@ -106,6 +112,9 @@ describe.skipIf(!POSTGRES_URL)('two callhook serve processes while PostgreSQL go
     const slow: string[] = [];
     let unavailable = 0;
     const unavailableIn = new Map<string, number>();
+    /** 503s per phase and process. */
+    const unavailableAt = new Map<string, number>();
+    const gate = outageGate();
     let phase = 'before';
     const lastAckAt = new Map<string, number>();
     let stopPosting = false;
@@ -139,13 +148,14 @@ describe.skipIf(!POSTGRES_URL)('two callhook serve processes while PostgreSQL go
         if (response.status === 503 && response.headers.get('retry-after') && response.headers.get('content-type')?.startsWith('application/problem+json')) {
           unavailable++;
           unavailableIn.set(phase, (unavailableIn.get(phase) ?? 0) + 1);
-          // A PBX would wait Retry-After; the test retries sooner to see when the database is back.
-          await sleep(200);
+          unavailableAt.set(`${phase} ${node.url}`, (unavailableAt.get(`${phase} ${node.url}`) ?? 0) + 1);
+          // A PBX would wait Retry-After; this one waits until the database is back, and tries again at once.
+          await gate.passed();
           continue;
         }
         unexpected.push(`${response.status} ${response.headers.get('retry-after') ?? '-'} ${text.slice(0, 300)}`);
         if (unexpected.length > 50) throw new Error(`unexpected answers: ${firstFew(unexpected).join('\n')}`);
-        await sleep(200);
+        await gate.passed();
       }
     };
     let calls = 0;
@@ -163,14 +173,12 @@ describe.skipIf(!POSTGRES_URL)('two callhook serve processes while PostgreSQL go
 
     // --- The outage, while the clients post --------------------------------------------------------
     const readiness: string[] = [];
-    const watchReadiness = async (until: () => boolean) => {
-      while (!until()) {
-        for (const node of nodes) {
-          const status = await fetch(`${node.url}/readyz`, { signal: AbortSignal.timeout(5_000) }).then((r) => r.status, () => 0);
-          if (!readiness.includes(`${node.url} ${status}`)) readiness.push(`${node.url} ${status}`);
-        }
-        await sleep(200);
-      }
+    const notReady = async () => {
+      const statuses = await Promise.all(nodes.map((node) => fetch(`${node.url}/readyz`, { signal: AbortSignal.timeout(5_000) }).then((r) => r.status, () => 0)));
+      nodes.forEach((node, i) => {
+        if (!readiness.includes(`${node.url} ${statuses[i]}`)) readiness.push(`${node.url} ${statuses[i]}`);
+      });
+      return statuses.every((status) => status === 503);
     };
     // A client that gives up (a process died) fails the test at the next wait, not as an unhandled rejection.
     let failed: unknown = null;
@@ -180,49 +188,47 @@ describe.skipIf(!POSTGRES_URL)('two callhook serve processes while PostgreSQL go
     const recoveries: number[] = [];
     /** From the database coming back until each process acknowledged a step again. */
     const recovered = async (backAt: number) => {
-      await waitUntil(
+      await eventually(
         () => {
           if (failed) throw failed;
           return nodes.every((n) => (lastAckAt.get(n.url) ?? 0) > backAt);
         },
-        RECOVER_WITHIN_MS,
-        () => `not every process acknowledged a step since the database came back (${unavailable} 503s so far)`,
+        { timeoutMs: RECOVER_WITHIN_MS, what: () => `not every process acknowledged a step since the database came back (${unavailable} 503s so far)` },
       );
       recoveries.push(Math.max(...nodes.map((n) => lastAckAt.get(n.url)!)) - backAt);
     };
 
-    await waitUntil(() => acknowledged.size >= 150, 30_000, () => `only ${acknowledged.size} steps acknowledged before the outage`);
+    await eventually(() => acknowledged.size >= 150, { timeoutMs: 30_000, what: () => `only ${acknowledged.size} steps acknowledged before the outage` });
     phase = 'terminate';
     const terminated = await terminateBackends();
     expect(terminated).toBeGreaterThan(0);
     await recovered(Date.now());
 
-    phase = 'reset';
-    proxy!.setMode('reset');
-    await sleep(OUTAGE_MS);
-    proxy!.setMode('pass');
-    await recovered(Date.now());
-
-    phase = 'close';
-    proxy!.setMode('close');
-    await sleep(OUTAGE_MS);
-    proxy!.setMode('pass');
-    await recovered(Date.now());
-
-    await waitUntil(() => acknowledged.size >= 600, 30_000, () => `only ${acknowledged.size} steps acknowledged`);
-    phase = 'blackhole';
-    proxy!.setMode('blackhole');
-    let blackHoled = true;
-    const watching = watchReadiness(() => !blackHoled);
-    await sleep(OUTAGE_MS);
-    blackHoled = false;
-    await watching;
-    proxy!.setMode('pass');
-    await recovered(Date.now());
+    /** The database away in `mode` until both processes answered 503 and failed to reconnect several times (and `also` holds). */
+    const outage = async (mode: 'reset' | 'close' | 'blackhole', also: () => Promise<boolean> = async () => true) => {
+      phase = mode;
+      const connectsBefore = proxy!.connections();
+      gate.close();
+      proxy!.setMode(mode);
+      await eventually(
+        async () => {
+          if (failed) throw failed;
+          return nodes.every((n) => (unavailableAt.get(`${mode} ${n.url}`) ?? 0) > 0) && proxy!.connections() >= connectsBefore + FAILED_CONNECTS && (await also());
+        },
+        { timeoutMs: 30_000, what: () => `${mode}: 503s ${JSON.stringify(Object.fromEntries(unavailableAt))}, ${proxy!.connections() - connectsBefore} connects tried; readiness seen: ${readiness.join(', ')}` },
+      );
+      proxy!.setMode('pass');
+      gate.open();
+      await recovered(Date.now());
+    };
+    await outage('reset');
+    await outage('close');
+    await eventually(() => acknowledged.size >= 600, { timeoutMs: 30_000, what: () => `only ${acknowledged.size} steps acknowledged` });
+    await outage('blackhole', notReady);
 
     phase = 'after';
     const steady = acknowledged.size;
-    await waitUntil(() => acknowledged.size >= steady + 150, 30_000, () => `only ${acknowledged.size - steady} steps acknowledged after the outage`);
+    await eventually(() => acknowledged.size >= steady + 150, { timeoutMs: 30_000, what: () => `only ${acknowledged.size - steady} steps acknowledged after the outage` });
     stopPosting = true;
     await posting;
     if (failed) throw failed;
@@ -235,13 +241,12 @@ describe.skipIf(!POSTGRES_URL)('two callhook serve processes while PostgreSQL go
     expect(readiness.some((r) => r.endsWith(' 503')), `readiness during the black hole: ${readiness.join(', ')}`).toBe(true);
 
     const seen = new Set<string>();
-    await waitUntil(
+    await eventually(
       () => {
         for (const request of receiver!.received) seen.add((JSON.parse(request.body) as { id: string }).id);
         return [...acknowledged.keys()].every((id) => seen.has(id));
       },
-      60_000,
-      () => `${[...acknowledged.keys()].filter((id) => !seen.has(id)).length} of ${acknowledged.size} acknowledged steps never delivered`,
+      { timeoutMs: 60_000, what: () => `${[...acknowledged.keys()].filter((id) => !seen.has(id)).length} of ${acknowledged.size} acknowledged steps never delivered` },
     );
     const lost = [...acknowledged.keys()].filter((id) => !seen.has(id));
     expect(lost).toEqual([]);
@@ -253,13 +258,14 @@ describe.skipIf(!POSTGRES_URL)('two callhook serve processes while PostgreSQL go
     for (const node of nodes) {
       const stopAt = Date.now();
       node.signal('SIGTERM');
-      const exit = await Promise.race([node.exited, sleep(DRAIN_MS + 5_000).then(() => null)]);
-      expect(exit, `${node.url} still running ${Date.now() - stopAt} ms after SIGTERM:\n${node.output().slice(-3_000)}`).not.toBeNull();
-      expect(exit!.code, node.output().slice(-3_000)).toBe(0);
+      const exit = await within(node.exited, { timeoutMs: DRAIN_MS + 5_000, what: `${node.url} to exit after SIGTERM` }).catch((error: Error) => {
+        throw new Error(`${error.message} (${Date.now() - stopAt} ms):\n${node.output().slice(-3_000)}`);
+      });
+      expect(exit.code, node.output().slice(-3_000)).toBe(0);
     }
 
     const figures = `database outage: ${acknowledged.size} steps acknowledged, ${unavailable} answered 503 + Retry-After (${JSON.stringify(Object.fromEntries(unavailableIn))}), terminated ${terminated} backends; ` +
-      `recovered in ${recoveries.join(' / ')} ms (terminate / reset ${OUTAGE_MS} ms / closed at once ${OUTAGE_MS} ms / black hole ${OUTAGE_MS} ms); lost 0; readiness seen: ${readiness.join(', ')}\n`;
+      `recovered in ${recoveries.join(' / ')} ms (terminate / reset / closed at once / black hole); lost 0; readiness seen: ${readiness.join(', ')}\n`;
     if (process.env.CALLHOOK_TEST_VERBOSE) process.stderr.write(figures);
   }, 180_000);
 });

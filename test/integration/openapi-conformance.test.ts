@@ -9,6 +9,7 @@ import { type Receiver, startReceiver } from '../helpers/receiver.ts';
 import { type Hints, type Input, type Op, type OpenApiDoc, type Schema, inputsFor, operationsOf, responseChecker, sample } from '../helpers/openapi-walk.ts';
 import { testScope } from '../helpers/scope.ts';
 import { OPERATOR_TOKEN, type OrgSetup, type TestService, ingest, setupOrg, startTestService } from '../helpers/service.ts';
+import { eventually } from '../helpers/eventually.ts';
 
 const ADMIN = { email: 'walk-admin@example.com', password: 'conformance walk admin passphrase' };
 
@@ -99,12 +100,7 @@ async function buildWorld(t: TestService, receiver: Receiver): Promise<World> {
   const victim = ok(await api.post('/v1/accounts', { email: 'walk-victim@example.com', name: 'Victim', password: 'victim of the walk', role: 'admin', orgId: a.orgId }), 'victim');
   const callId = 'walk-call';
   ok(await ingest(api, a.ingestToken, { type: 'started', callId, direction: 'inbound', from: '+31612345678', to: '500', user: '500', at: t.clock.now() }), 'call');
-  let deliveryId: string | undefined;
-  for (let i = 0; i < 200 && !deliveryId; i++) {
-    deliveryId = (await api.get(org('/deliveries'))).body.data?.[0]?.id;
-    if (!deliveryId) await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  if (!deliveryId) throw new Error('no delivery was made for the walk');
+  const deliveryId: string = await eventually(async () => (await api.get(org('/deliveries'))).body.data?.[0]?.id ?? false, { timeoutMs: 10_000, what: 'a delivery for the walk' });
   const world: World = {
     t,
     receiver,

@@ -9,6 +9,7 @@ import { FakeClock } from '../helpers/fake-clock.ts';
 import { testScope } from '../helpers/scope.ts';
 import { type OrgSetup, type TestService, ingest, setupOrg, startTestService } from '../helpers/service.ts';
 import { type SmtpSink, startSmtpSink } from '../helpers/smtp-sink.ts';
+import { eventually } from '../helpers/eventually.ts';
 
 const started = (callId: string, at: number) => ({ type: 'started', callId, direction: 'inbound', from: '+31850609001', to: '+31850609000', at });
 
@@ -24,7 +25,7 @@ describe.skipIf(!POSTGRES_URL)('several processes on one PostgreSQL', () => {
 
   /** Processes on the test database, with one clock; each test truncates it first. */
   async function processes(count: number, env: Record<string, string> = {}, background = false): Promise<{ ps: TestService[]; org: OrgSetup }> {
-    await database.truncate();
+    await database.reset();
     const clock = new FakeClock();
     const ps: TestService[] = [];
     for (let i = 0; i < count; i++) {
@@ -95,25 +96,28 @@ describe.skipIf(!POSTGRES_URL)('several processes on one PostgreSQL', () => {
     await Promise.all(ps.map((p) => p.service.outbox.tick()));
     expect((await ps[1]!.api.get(`/v1/orgs/${org.orgId}/webhooks/${webhook.body.id}`, org.apiKey)).body.enabled).toBe(false);
     await smtp.waitFor(1);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Each outbox goes round once more: a second e-mail owed by either process would be sent now.
+    await Promise.all(ps.map((p) => p.service.outbox.tick()));
     expect(smtp.mails).toHaveLength(1);
     expect((await ps[0]!.api.get(`/v1/orgs/${org.orgId}/notifications`, org.apiKey)).body.data).toHaveLength(1);
   });
 
   it('lets an API-only process ingest and a worker deliver at once, woken by NOTIFY rather than a poll', async () => {
-    await database.truncate();
+    await database.reset();
     const clock = new FakeClock();
     const env = { CALLHOOK_DATABASE_URL: database.url, CALLHOOK_POLL_INTERVAL_MS: '60000' };
-    const api = await startTestService({ clock, env: { ...env, CALLHOOK_ROLE: 'api' } });
-    scope.defer(() => api.cleanup());
+    // The worker first, alone: once its one LISTEN session is up, it has made its first claim (at
+    // start, and again on connecting); the next wake-up can only be a NOTIFY.
     const worker = await startTestService({ clock, background: true, env: { ...env, CALLHOOK_ROLE: 'worker' } });
     scope.defer(() => worker.cleanup());
+    await eventually(async () => (await database.listenerSessions({ listening: true })) === 1, { timeoutMs: 10_000, what: "the worker's LISTEN session" });
+    const api = await startTestService({ clock, env: { ...env, CALLHOOK_ROLE: 'api' } });
+    scope.defer(() => api.cleanup());
     expect((await worker.api.get('/healthz')).status).toBe(200);
     expect((await worker.api.get('/v1/orgs')).status).toBe(404); // a worker serves no API
     const org = await setupOrg(api.api);
     const receiver = await scope.receiver();
     await api.api.post(`/v1/orgs/${org.orgId}/webhooks`, { url: receiver.url }, org.apiKey);
-    await new Promise((resolve) => setTimeout(resolve, 500)); // the worker's first poll is over; only NOTIFY can wake it now
     const sentAt = Date.now();
     expect((await ingest(api.api, org.ingestToken, started('via-worker', clock.now()))).status).toBe(202);
     await receiver.waitFor(1, 3_000);

@@ -1,16 +1,16 @@
 // Retention: after the configured age, attempts, finished deliveries, their events and ended calls
-// are purged; what is still owed (a delivery waiting for its retry) stays, with its call.
+// are purged; what is still owed (a delivery waiting for its retry) stays, with its call — on each store.
 import { describe, expect, it } from 'vitest';
 import { testScope } from '../helpers/scope.ts';
-import { ingest } from '../helpers/service.ts';
+import { BACKENDS, ingest } from '../helpers/service.ts';
 
 const DAY = 86_400_000;
 
-describe('retention', () => {
+describe.each(BACKENDS)('retention (%s)', (backend) => {
   const scope = testScope();
 
   it('purges old finished work after the configured days, and keeps what is owed', async () => {
-    const { t, org } = await scope.service({ CALLHOOK_RETENTION_DAYS: '30' });
+    const { t, org } = await scope.service({ CALLHOOK_RETENTION_DAYS: '30' }, backend);
     const ok = await scope.receiver();
     const down = await scope.receiver({ kind: 'status', status: 503 });
     expect((await t.api.post(`/v1/orgs/${org.orgId}/webhooks`, { url: ok.url, events: ['call.incoming', 'call.ended'] }, org.apiKey)).status).toBe(201);
@@ -36,7 +36,7 @@ describe('retention', () => {
   });
 
   it('keeps everything with CALLHOOK_RETENTION_DAYS=0', async () => {
-    const { t, org } = await scope.service({ CALLHOOK_RETENTION_DAYS: '0' });
+    const { t, org } = await scope.service({ CALLHOOK_RETENTION_DAYS: '0' }, backend);
     const ok = await scope.receiver();
     await t.api.post(`/v1/orgs/${org.orgId}/webhooks`, { url: ok.url }, org.apiKey);
     await ingest(t.api, org.ingestToken, { type: 'started', callId: 'kept', direction: 'inbound', from: '+31850609001', to: '+31850609000', at: t.clock.now() });

@@ -1,16 +1,16 @@
 // The seeds' retry contract with a fake clock: a failing receiver is retried once an hour for 24 h,
 // across a restart of the service; then the webhook is disabled, the organization gets exactly one
 // e-mail through a real SMTP server, later events are held, and after re-enabling a replay
-// delivers everything.
+// delivers everything — on each store.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type OrgSetup, type TestService, ingest, setupOrg, startTestService } from '../helpers/service.ts';
+import { BACKENDS, type OrgSetup, type TestService, ingest, setupOrg, startTestService } from '../helpers/service.ts';
 import { type Receiver, startReceiver } from '../helpers/receiver.ts';
 import { type SmtpSink, startSmtpSink } from '../helpers/smtp-sink.ts';
 import { FakeClock } from '../helpers/fake-clock.ts';
 
 const HOUR = 3_600_000;
 
-describe('retry schedule, disable and the one e-mail', () => {
+describe.each(BACKENDS)('retry schedule, disable and the one e-mail (%s)', (backend) => {
   let smtp: SmtpSink;
   let receiver: Receiver;
   beforeAll(async () => {
@@ -26,7 +26,7 @@ describe('retry schedule, disable and the one e-mail', () => {
   it('retries hourly for 24 h across a restart, disables, mails once, holds, and replays after re-enabling', async () => {
     receiver = await startReceiver({ kind: 'status', status: 500, body: 'database down' });
     const clock = new FakeClock();
-    let t: TestService = await startTestService({ clock, env: { CALLHOOK_SMTP_URL: smtp.url, CALLHOOK_PUBLIC_URL: 'https://callhook.example.com' } });
+    let t: TestService = await startTestService({ backend, clock, env: { CALLHOOK_SMTP_URL: smtp.url, CALLHOOK_PUBLIC_URL: 'https://callhook.example.com' } });
     try {
       const org: OrgSetup = await setupOrg(t.api, { notificationEmails: ['ops@newcompany.example', 'cto@newcompany.example'] });
       const created = await t.api.post(`/v1/orgs/${org.orgId}/webhooks`, { url: `${receiver.url}/crm`, format: 'standard', description: 'CRM' }, org.apiKey);
@@ -109,7 +109,7 @@ describe('retry schedule, disable and the one e-mail', () => {
   it('does not disable a webhook that delivered something since the failing delivery began', async () => {
     receiver = await startReceiver({ kind: 'status', status: 503 });
     const clock = new FakeClock();
-    const t = await startTestService({ clock, env: { CALLHOOK_SMTP_URL: smtp.url } });
+    const t = await startTestService({ backend, clock, env: { CALLHOOK_SMTP_URL: smtp.url } });
     const before = smtp.mails.length;
     try {
       const org = await setupOrg(t.api);
@@ -140,7 +140,7 @@ describe('retry schedule, disable and the one e-mail', () => {
   it('keeps the e-mail in the outbox and the log when no SMTP server is configured', async () => {
     receiver = await startReceiver({ kind: 'status', status: 500 });
     const clock = new FakeClock();
-    const t = await startTestService({ clock });
+    const t = await startTestService({ backend, clock });
     try {
       const org = await setupOrg(t.api);
       await t.api.post(`/v1/orgs/${org.orgId}/webhooks`, { url: receiver.url, retryScheduleS: [] }, org.apiKey);

@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiResponse, type OrgSetup, type TestService, ingest, setupOrg, startTestService } from '../helpers/service.ts';
 import { testScope } from '../helpers/scope.ts';
+import { eventually } from '../helpers/eventually.ts';
 
 function expectErrors(response: ApiResponse, status: number, code?: string): void {
   expect(response.status, JSON.stringify(response.body)).toBe(status);
@@ -211,7 +212,14 @@ describe('Rinkel-compatible webhook API', () => {
     });
     expect(response.status).toBe(202);
     const got = await r.waitFor(2);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    // Every delivery of the call is settled (sent, or held): nothing more is on its way.
+    await eventually(
+      async () => {
+        const deliveries = (await t.api.get(`/v1/orgs/${org.orgId}/deliveries?callId=${callId}`, org.apiKey)).body.data as Array<{ event: string; status: string }>;
+        expect(deliveries.map((d) => `${d.event} ${d.status}`).sort()).toEqual(['call.answered held', 'call.ended succeeded', 'call.incoming succeeded']);
+      },
+      { timeoutMs: 10_000, what: 'the deliveries of the call to be sent or held' },
+    );
     expect(r.received.map((x) => x.path)).toEqual(['/incoming', '/end']);
     expect(got[0]!.body).toBe(JSON.stringify({ id: callId, datetime: '2023-06-14T13:56:24.969Z', to: '+31850609000', from: '+31612345678' }));
     expect(got[1]!.body).toBe('id=rinkel-e2e-1&datetime=2023-06-14T13%3A57%3A00.000Z&cause=ANSWERED');

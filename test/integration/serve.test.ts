@@ -8,6 +8,7 @@ import { promisify } from 'node:util';
 import { type AddressInfo, createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startReceiver } from '../helpers/receiver.ts';
+import { READY_WITHIN_MS } from '../helpers/serve-process.ts';
 
 interface Started {
   child: ChildProcess;
@@ -26,7 +27,7 @@ async function serve(dataDir: string, args: string[] = ['--dev'], env: Record<st
   child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no banner within 15 s:\n${stderr}\n${stdout}`)), 15_000);
+    const timer = setTimeout(() => reject(new Error(`no banner within ${READY_WITHIN_MS} ms:\n${stderr}\n${stdout}`)), READY_WITHIN_MS);
     child.stderr!.on('data', () => {
       const match = /listening on (http:\/\/\S+)/.exec(stderr);
       if (match && stderr.includes('First call')) {
@@ -46,7 +47,8 @@ function stop(child: ChildProcess): Promise<number | null> {
   });
 }
 
-describe('callhook serve', () => {
+// Each test starts real processes, one after another: room for a slow start or two.
+describe('callhook serve', { timeout: 2 * READY_WITHIN_MS }, () => {
   const dirs: string[] = [];
   const children: ChildProcess[] = [];
   afterEach(() => {
@@ -115,7 +117,7 @@ describe('callhook serve', () => {
     const signInAgain = await fetch(`${third.url}/v1/session`, { method: 'POST', headers: portal, body: JSON.stringify({ email: 'operator@localhost', password: 'my-own-password-42' }) });
     expect(signInAgain.status).toBe(201);
     expect(await stop(third.child)).toBe(0);
-  }, 90_000); // three starts of a real process on a shared machine
+  }, 3 * READY_WITHIN_MS); // three starts of a real process on a shared machine
 
   it('does not print a token given in CALLHOOK_ADMIN_TOKEN', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'callhook-serve-'));

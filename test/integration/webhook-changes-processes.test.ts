@@ -15,19 +15,12 @@ import { type Receiver, type Received, startReceiver } from '../helpers/receiver
 import { type ServeProcess, startServeProcess } from '../helpers/serve-process.ts';
 import { type ApiClient, type ApiResponse, OPERATOR_TOKEN, type OrgSetup, apiClient, ingest, setupOrg, startTestService } from '../helpers/service.ts';
 import { testScope } from '../helpers/scope.ts';
+import { eventually } from '../helpers/eventually.ts';
 
 /** Deliveries the worker holds when the change comes: one in flight, the rest queued (in-flight cap 1). */
 const CALLS = 6;
 /** The old receiver answers this late, so the worker's queue is still full when the change comes. */
 const SLOW_MS = 300;
-
-async function waitUntil(condition: () => Promise<boolean>, timeoutMs: number, what: () => Promise<string> | string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms: ${await what()}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 describe.skipIf(!POSTGRES_URL)('webhook changes reach the worker before the API answers (--role api + --role worker on PostgreSQL)', () => {
   let database: TestDatabase | undefined;
@@ -112,13 +105,12 @@ describe.skipIf(!POSTGRES_URL)('webhook changes reach the worker before the API 
     const steps = Array.from({ length: CALLS }, (_, i) => ({ type: 'started', callId: `held-${i}`, direction: 'inbound', from: '+31850609001', to: '+31850609000', at: at + i }));
     const ingested = await api.post('/v1/ingest/calls', { steps }, org.ingestToken);
     expect(ingested.status, JSON.stringify(ingested.body)).toBe(202);
-    await waitUntil(
+    await eventually(
       async () => {
         const held = await workerHolds();
         return old.received.length >= 1 && held.inFlight === 1 && held.queued >= 2;
       },
-      10_000,
-      async () => `the worker never held the deliveries: ${JSON.stringify(await workerHolds())}, old receiver got ${old.received.length}`,
+      { timeoutMs: 10_000, what: async () => `the worker never held the deliveries: ${JSON.stringify(await workerHolds())}, old receiver got ${old.received.length}` },
     );
     const inFlight = old.received.at(-1)!;
     const response = await change({ org, webhookId, old });
@@ -131,13 +123,12 @@ describe.skipIf(!POSTGRES_URL)('webhook changes reach the worker before the API 
 
   /** Waits until the worker holds nothing more (so it can send nothing more), and `settled` holds. */
   async function afterWorkerIsDone(settled: () => Promise<boolean>, what: () => Promise<string>): Promise<void> {
-    await waitUntil(
+    await eventually(
       async () => {
         const held = await workerHolds();
         return held.queued === 0 && held.inFlight === 0 && (await settled());
       },
-      15_000,
-      async () => `${await what()}; the worker holds ${JSON.stringify(await workerHolds())}`,
+      { timeoutMs: 15_000, what: async () => `${await what()}; the worker holds ${JSON.stringify(await workerHolds())}` },
     );
   }
 
@@ -265,7 +256,7 @@ describe('webhook changes in one process on SQLite', () => {
     if (first!.succeeded) expect(next.received).toHaveLength(CALLS - 1);
     else {
       expect(first!.error).toMatch(/^aborted: the webhook changed/);
-      await waitUntil(async () => next.received.length === CALLS, 5_000, () => `the new URL got ${next.received.length}`);
+      await eventually(() => next.received.length === CALLS, { timeoutMs: 5_000, what: () => `the new URL got ${next.received.length}` });
       await t.service.dispatcher.idle();
       expect((await attemptsOf()).map((a) => [a.url, a.succeeded])).toEqual([[old.url, false], [next.url, true]]);
     }

@@ -44,6 +44,17 @@ const FILES: Record<string, string> = {
     'export type Later = Clock;',
   ].join('\n'),
   'src/clock.ts': 'export interface Clock { now(): number }\n',
+  // Test code waits for signals, never for time (test/helpers/eventually.ts is the one exception).
+  'src/calls/sleep-probe.test.ts': [
+    "import { setTimeout as wait } from 'node:timers/promises';", // 1
+    'export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));', // 2
+    'export const nap = () => new Promise<void>((done) => { setTimeout(() => done(), 10); });', // 3
+    'export const pause = (page: { waitForTimeout(ms: number): Promise<void> }) => page.waitForTimeout(100);', // 4
+    "export const deadline = () => new Promise<never>((_, reject) => setTimeout(() => reject(new Error('late')), 10));",
+    'export const later = (answer: () => void) => setTimeout(answer, 5);',
+    'export const used = wait;',
+  ].join('\n'),
+  'src/calls/backoff.ts': 'export const backoff = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));\n',
   'src/calls/probe.test.ts': [
     "import { describe, it } from 'vitest';",
     "describe.only('focused', () => {});", // 2
@@ -78,7 +89,7 @@ describe('lint and dependency guards', () => {
     rmSync(project, { recursive: true, force: true });
   });
 
-  it('oxlint names each floating promise, RegExp built from input, inline type import and .only/.skip', async () => {
+  it('oxlint names each floating promise, RegExp built from input, inline type import, .only/.skip and sleep in a test', async () => {
     const { code, out } = await tool('oxlint/bin/oxlint', ['-c', join(ROOT, '.oxlintrc.json'), '-f', 'unix', 'src'], project);
     const found = [...out.matchAll(/^src\/(\S+?):(\d+):\d+: .*\[Error\/(\S+)\]$/gm)].map((m) => `${m[1]}:${m[2]} ${m[3]}`).sort();
     expect(found, out).toEqual(
@@ -92,6 +103,10 @@ describe('lint and dependency guards', () => {
         'calls/lint-probe.ts:9 callhook(regexp-literal-only)',
         'calls/probe.test.ts:2 vitest(no-focused-tests)',
         'calls/probe.test.ts:3 vitest(no-disabled-tests)',
+        'calls/sleep-probe.test.ts:1 callhook(no-sleep-in-tests)',
+        'calls/sleep-probe.test.ts:2 callhook(no-sleep-in-tests)',
+        'calls/sleep-probe.test.ts:3 callhook(no-sleep-in-tests)',
+        'calls/sleep-probe.test.ts:4 callhook(no-sleep-in-tests)',
       ].sort(),
     );
     expect(code).not.toBe(0);

@@ -8,20 +8,20 @@ import { Metrics } from '../../observability/metrics.ts';
 import { type HepListener, type HepListenerOptions, startHepListener } from './hep-listener.ts';
 import type { HepSource } from './hep-source.ts';
 import { parseProcUdp } from './udp-drops.ts';
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+import { eventually } from '../../../test/helpers/eventually.ts';
 
 /** A source that keeps everything it receives until told to let go: the backlog the listener watches. */
 function holdingSource() {
   let received = 0;
   let released = 0;
+  let ticks = 0;
   const source: HepSource = {
     receive: async () => void received++,
-    tick: async () => {},
+    tick: async () => void ticks++,
     flush: async () => {},
     backlog: () => received - released,
   };
-  return { source, received: () => received, releaseAll: () => void (released = received) };
+  return { source, received: () => received, ticks: () => ticks, releaseAll: () => void (released = received) };
 }
 
 const EIGHT_MIB = 8 * 1024 * 1024;
@@ -32,11 +32,8 @@ function listen(source: HepSource, options: Partial<HepListenerOptions> = {}): P
   });
 }
 
-async function until(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  for (const deadline = Date.now() + timeoutMs; !condition(); await sleep(10)) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-  }
-}
+/** Turns of the listener's tick (every 5 ms) with no packet read: reading has stopped, not merely slowed. */
+const QUIET_TICKS = 20;
 
 describe('HEP listener over TCP', () => {
   let listener: HepListener | null = null;
@@ -55,18 +52,27 @@ describe('HEP listener over TCP', () => {
     socket.on('error', () => {});
     socket.write(Buffer.concat(Array.from({ length: total }, () => packet)));
 
-    await sleep(300);
-    const whilePaused = holding.received();
+    // Reading stops: the count stands still while the listener goes on ticking (data waiting in
+    // the socket would have been read between those ticks).
+    let mark = { received: -1, ticks: 0 };
+    const whilePaused = await eventually(
+      () => {
+        const now = { received: holding.received(), ticks: holding.ticks() };
+        if (now.received !== mark.received) mark = now;
+        return now.ticks - mark.ticks >= QUIET_TICKS ? now.received : false;
+      },
+      { timeoutMs: 20_000, what: `the count of packets read to stand still for ${QUIET_TICKS} ticks` },
+    );
     expect(whilePaused).toBeGreaterThan(50); // it read until the backlog passed the limit…
     expect(whilePaused).toBeLessThan(total); // …and then stopped
-    await sleep(200);
-    expect(holding.received()).toBe(whilePaused);
 
-    for (let i = 0; i < 400 && holding.received() < total; i++) {
-      holding.releaseAll();
-      await sleep(5);
-    }
-    expect(holding.received()).toBe(total); // nothing lost: TCP held it meanwhile
+    await eventually(
+      () => {
+        holding.releaseAll();
+        return holding.received() === total;
+      },
+      { timeoutMs: 20_000, what: `all ${total} packets read once the tracker keeps up` },
+    ); // nothing lost: TCP held it meanwhile
     socket.destroy();
   });
 });
@@ -98,7 +104,7 @@ describe('HEP listener over UDP', () => {
     const child = spawnSync(process.execPath, ['-e', script], { timeout: 20_000 });
     expect(child.status, child.stderr.toString()).toBe(0);
     const drops = () => metrics.value('callhook_hep_udp_drops_total');
-    await until(() => holding.received() + drops() === sent, 5_000, `received ${holding.received()} + dropped ${drops()} = ${sent}`);
+    await eventually(() => expect(holding.received() + drops(), 'received + dropped').toBe(sent), { timeoutMs: 10_000, what: `every datagram read or counted as dropped` });
     expect(drops()).toBeGreaterThan(0);
   });
 
@@ -126,7 +132,7 @@ describe('HEP listener: a TCP stream with a bogus frame', () => {
       const socket = connect({ host: '127.0.0.1', port: listener.port });
       await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
       socket.write(Buffer.concat([cut, ...records.slice(0, 3).map((r) => r.raw)]));
-      await until(() => holding.received() === 3, 5_000, 'the three packets behind the cut one');
+      await eventually(() => holding.received() === 3, { timeoutMs: 10_000, what: 'the three packets behind the cut one' });
       expect(metrics.value('callhook_hep_tcp_bytes_skipped_total')).toBe(200);
       socket.destroy();
     } finally {

@@ -30,12 +30,16 @@ export interface PostgresOptions {
   queryTimeoutMs?: number;
 }
 
-/** Connects, migrates (under an advisory lock), and returns the store. */
-export async function openPostgresStore(options: PostgresOptions): Promise<PostgresStore> {
+/**
+ * Connects, migrates (under an advisory lock), and returns the store. `migrated: true` skips the
+ * migration step when the caller knows the schema is current (the tests' databases are clones of
+ * a migrated template): it costs a connection of its own.
+ */
+export async function openPostgresStore(options: PostgresOptions & { migrated?: boolean }): Promise<PostgresStore> {
   const settings = pgOptions(options);
   const database = new PgDatabase(settings);
   try {
-    await database.migrate();
+    if (!options.migrated) await database.migrate();
   } catch (error) {
     await database.close();
     throw error;

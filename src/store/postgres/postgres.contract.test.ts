@@ -15,8 +15,8 @@ describe.skipIf(!POSTGRES_URL)('postgres', () => {
   });
 
   describeStoreContract('postgres', async () => {
-    await database.truncate();
-    const store = await openPostgresStore({ url: database.url, poolSize: 5 });
+    await database.reset();
+    const store = await openPostgresStore({ url: database.url, poolSize: 5, migrated: true });
     const orgRows = await postgresOrgRows(database.url);
     return {
       store,
