@@ -2,9 +2,10 @@
 // session cookie rides along (same origin), and every request carries `x-callhook-portal: 1`,
 // the CSRF guard the server demands on changes made with a session (portal/README.md).
 import createClient from 'openapi-fetch';
+import type { PendingPaths } from './pending';
 import type { paths } from './schema';
 
-export const api = createClient<paths>({
+export const api = createClient<paths & PendingPaths>({
   baseUrl: '',
   credentials: 'same-origin',
   headers: { 'x-callhook-portal': '1' },

@@ -1,4 +1,5 @@
 // Short names for the API's shapes, taken from the generated schema so they follow the server.
+import type { OrgWebhookHealth, WebhookHealth } from './pending';
 import type { paths } from './schema';
 
 type Ok<P extends keyof paths, M extends 'get' | 'post' | 'put' | 'patch', S extends number = 200> = paths[P][M] extends {
@@ -13,9 +14,12 @@ type Body<P extends keyof paths, M extends 'post' | 'put' | 'patch'> = paths[P][
   ? B
   : never;
 
-export type Org = Ok<'/v1/orgs/{orgId}', 'get'>;
+// `health`, `webhookHealth` and `ingestUrl` come with issue 14's server side (api/pending.ts); optional
+// until the schema has them, and read through healthOf() & co., which cope with their absence.
+export type Org = Ok<'/v1/orgs/{orgId}', 'get'> & { webhookHealth?: OrgWebhookHealth };
 export type NewOrg = Body<'/v1/orgs', 'post'>;
-export type Webhook = Ok<'/v1/orgs/{orgId}/webhooks/{webhookId}', 'get'>;
+export type Webhook = Ok<'/v1/orgs/{orgId}/webhooks/{webhookId}', 'get'> & { health?: WebhookHealth };
+export type { WebhookHealth };
 export type NewWebhook = Body<'/v1/orgs/{orgId}/webhooks', 'post'>;
 export type WebhookPatch = Body<'/v1/orgs/{orgId}/webhooks/{webhookId}', 'patch'>;
 export type TestResult = Ok<'/v1/orgs/{orgId}/webhooks/test', 'post'>;
@@ -24,8 +28,8 @@ export type DeliveryDetail = Ok<'/v1/orgs/{orgId}/deliveries/{deliveryId}', 'get
 export type Attempt = Item<Ok<'/v1/orgs/{orgId}/deliveries/{deliveryId}/attempts', 'get'>>;
 export type Call = Item<Ok<'/v1/orgs/{orgId}/calls', 'get'>>;
 export type CallDetail = Ok<'/v1/orgs/{orgId}/calls/{callId}', 'get'>;
-export type Connection = Item<Ok<'/v1/orgs/{orgId}/connections', 'get'>>;
-export type CreatedConnection = Ok<'/v1/orgs/{orgId}/connections', 'post', 201>;
+export type Connection = Item<Ok<'/v1/orgs/{orgId}/connections', 'get'>> & { ingestUrl?: string };
+export type CreatedConnection = Ok<'/v1/orgs/{orgId}/connections', 'post', 201> & { ingestUrl?: string };
 export type ApiKey = Item<Ok<'/v1/orgs/{orgId}/api-keys', 'get'>>;
 export type CreatedApiKey = Ok<'/v1/orgs/{orgId}/api-keys', 'post', 201>;
 export type DirectoryUser = Item<Ok<'/v1/orgs/{orgId}/users', 'get'>>;
