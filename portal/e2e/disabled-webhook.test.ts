@@ -64,7 +64,7 @@ describe.skipIf(portal.missing)('portal disabled webhook (browser)', () => {
     await banner.getByRole('button', { name: 'Re-enable', exact: true }).click();
     await see(page.getByTestId('webhook-notice'), 'Webhook enabled. New events are sent again; held ones wait for a replay.');
     expect(await banner.count()).toBe(0);
-    await see(page.getByRole('region', { name: 'Settings', exact: true }).locator('.card-head'), 'Enabled');
+    await see(page.getByRole('region', { name: 'Settings', exact: true }).locator('.card-head'), 'Healthy');
     expect((await t.api.get(`/v1/orgs/${org.orgId}/webhooks/${webhookId}`, org.apiKey)).body.enabled).toBe(true);
     await t.service.dispatcher.tick();
     expect(receiver.received).toHaveLength(25);
@@ -90,7 +90,7 @@ describe.skipIf(portal.missing)('portal disabled webhook (browser)', () => {
     const page = await portal.page();
     await portal.signIn(page, t, OPERATOR, `/orgs/${org.orgId}/integrations/webhooks/${webhookId}`);
     const settings = page.getByRole('region', { name: 'Settings', exact: true });
-    await see(settings.locator('.card-head'), 'Enabled');
+    await see(settings.locator('.card-head'), 'Healthy');
 
     // Switched off by hand; a call comes in meanwhile and is held.
     await settings.getByRole('button', { name: 'Disable', exact: true }).click();

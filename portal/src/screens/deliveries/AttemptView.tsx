@@ -32,6 +32,13 @@ function bodyText(body: string): string {
   }
 }
 
+/** Why the attempt failed; the status is not said again right under "HTTP 500 in 12 ms". */
+function whyFailed(attempt: Attempt): string {
+  const error = attempt.error ?? '';
+  const said = attempt.response ? `HTTP ${attempt.response.status}: ` : null;
+  return said && error.startsWith(said) ? `Not delivered: ${error.slice(said.length)}` : `Error: ${error}`;
+}
+
 export function AttemptView({ attempt }: { attempt: Attempt }) {
   const title = `Attempt ${attempt.number}`;
   return (
@@ -67,7 +74,7 @@ export function AttemptView({ attempt }: { attempt: Attempt }) {
           ) : null}
           {attempt.error ? (
             <p className="field-error" data-testid="attempt-error">
-              Error: {attempt.error}
+              {whyFailed(attempt)}
             </p>
           ) : null}
         </section>

@@ -44,8 +44,8 @@ export function DeliveryTable({ rows, webhooks, loading }: { rows: Delivery[]; w
             <col style={{ width: '8.5rem' }} />
             <col style={{ width: '12rem' }} />
             <col style={{ width: '11rem' }} />
-            <col style={{ width: '5rem' }} />
-            <col style={{ width: '12rem' }} />
+            <col style={{ width: '5.5rem' }} />
+            <col style={{ width: '11.5rem' }} />
             <col style={{ width: '8rem' }} />
           </colgroup>
           <thead>
