@@ -9,7 +9,7 @@ import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { ingest } from '../../test/helpers/service.ts';
 import { screenshot } from './browser.ts';
-import { OPERATOR, see, usePortal, viewportShot } from './fixture.ts';
+import { OPERATOR, see, UI_TIMEOUT_MS, usePortal, viewportShot } from './fixture.ts';
 
 const portal = usePortal();
 /** The event names the log shows. */
@@ -162,7 +162,7 @@ describe.skipIf(portal.missing)('portal deliveries (browser)', () => {
     const page = await portal.page();
     await portal.signIn(page, t, OPERATOR, `/orgs/${org.orgId}/deliveries?status=failed`);
     // Filtered by the address: only the failed one.
-    await expect.poll(async () => [...(await shownRows(page)).keys()]).toEqual([failed.id]);
+    await expect.poll(async () => [...(await shownRows(page)).keys()], { timeout: UI_TIMEOUT_MS }).toEqual([failed.id]);
     expect(await page.getByLabel('Status', { exact: true }).inputValue()).toBe('failed');
     await page.getByTestId(`delivery-${failed.id}`).getByRole('cell').nth(2).click(); // the whole row opens it
     await page.getByRole('heading', { name: `delivery ${failed.id}` }).waitFor();
@@ -204,7 +204,7 @@ describe.skipIf(portal.missing)('portal deliveries (browser)', () => {
 
     const page = await portal.page({ width: 390, height: 844 });
     await portal.signIn(page, t, OPERATOR, `/orgs/${org.orgId}/deliveries`);
-    await expect.poll(async () => (await shownRows(page)).size).toBe(4);
+    await expect.poll(async () => (await shownRows(page)).size, { timeout: UI_TIMEOUT_MS }).toBe(4);
     const widths = () => page.evaluate(() => ({ page: document.documentElement.scrollWidth, body: document.body.scrollWidth, viewport: window.innerWidth }));
     expect(await widths()).toEqual({ page: 390, body: 390, viewport: 390 });
     // No sideways scrolling inside the card either: each row is a card of its own.
@@ -258,7 +258,7 @@ describe.skipIf(portal.missing)('portal deliveries (browser)', () => {
     await t.service.dispatcher.idle();
     const page = await portal.page();
     await portal.signIn(page, t, OPERATOR, `/orgs/${org.orgId}/deliveries`);
-    await expect.poll(async () => (await shownRows(page)).size).toBe(4);
+    await expect.poll(async () => (await shownRows(page)).size, { timeout: UI_TIMEOUT_MS }).toBe(4);
     expect(await page.getByRole('button', { name: /^Filters/ }).isVisible()).toBe(false);
     expect(await page.getByLabel('Status', { exact: true }).isVisible()).toBe(true);
     for (const [, cells] of await shownRows(page)) {
@@ -287,9 +287,9 @@ describe.skipIf(portal.missing)('portal deliveries (browser)', () => {
 
     const page = await portal.page();
     await portal.signIn(page, t, OPERATOR, `/orgs/${org.orgId}/deliveries?event=call.ended`);
-    await expect.poll(async () => (await shownRows(page)).size).toBe(50);
+    await expect.poll(async () => (await shownRows(page)).size, { timeout: UI_TIMEOUT_MS }).toBe(50);
     await page.getByRole('button', { name: 'Show more' }).click();
-    await expect.poll(async () => (await shownRows(page)).size).toBe(60);
+    await expect.poll(async () => (await shownRows(page)).size, { timeout: UI_TIMEOUT_MS }).toBe(60);
     const rows = page.locator('tbody tr[data-testid^="delivery-"]');
     const target = rows.nth(55);
     await target.scrollIntoViewIfNeeded();
@@ -304,8 +304,8 @@ describe.skipIf(portal.missing)('portal deliveries (browser)', () => {
     await page.getByTestId(id).waitFor();
     expect(new URL(page.url()).search).toBe('?event=call.ended');
     expect(await page.getByLabel('Event', { exact: true }).inputValue()).toBe('call.ended');
-    await expect.poll(async () => (await shownRows(page)).size).toBe(60);
-    await expect.poll(() => page.evaluate(() => window.scrollY)).toBe(scrolled);
+    await expect.poll(async () => (await shownRows(page)).size, { timeout: UI_TIMEOUT_MS }).toBe(60);
+    await expect.poll(() => page.evaluate(() => window.scrollY), { timeout: UI_TIMEOUT_MS }).toBe(scrolled);
     expect(await page.getByTestId(id).isVisible()).toBe(true);
   });
 });

@@ -4,7 +4,7 @@
 // disabled says that it stays disabled. What the screen says is checked, and so is what the API has.
 import type { Locator } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { OPERATOR, see, usePortal } from './fixture.ts';
+import { OPERATOR, see, UI_TIMEOUT_MS, usePortal } from './fixture.ts';
 
 const portal = usePortal();
 
@@ -72,12 +72,12 @@ describe.skipIf(portal.missing)('portal forms (browser)', () => {
     await field.fill('085 060 9000');
     expect(await see(numbers.locator('#number-new-hint'), 'Saved as')).toMatch(/^Saved as \+31850609000\. International \(\+ and country code\), or national: read as a number in NL\./);
     await numbers.getByRole('button', { name: 'Add number' }).click();
-    await expect.poll(stored).toEqual(['+31850609000']);
+    await expect.poll(stored, { timeout: UI_TIMEOUT_MS }).toEqual(['+31850609000']);
     await see(numbers, '+31850609000');
     // International numbers are taken as they are, 00 too.
     await field.fill('0032 2 555 12 12');
     await numbers.getByRole('button', { name: 'Add number' }).click();
-    await expect.poll(stored).toEqual(['+31850609000', '+3225551212']);
+    await expect.poll(stored, { timeout: UI_TIMEOUT_MS }).toEqual(['+31850609000', '+3225551212']);
   });
 
   it('the Webhook card: Disable holds calls, Save while disabled says it stays disabled, Enable sends again, Remove (confirmed) deletes it', async () => {

@@ -7,7 +7,7 @@ import type { Locator } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { ingest } from '../../test/helpers/service.ts';
 import { screenshot } from './browser.ts';
-import { HOUR, OPERATOR, see, usePortal, viewportShot } from './fixture.ts';
+import { HOUR, OPERATOR, see, UI_TIMEOUT_MS, usePortal, viewportShot } from './fixture.ts';
 
 const portal = usePortal();
 /** The status colours (styles.css): text colour of a badge of each tone. */
@@ -95,7 +95,7 @@ describe.skipIf(portal.missing)('portal webhook health (browser)', () => {
     // The deliveries: retrying after a failure is amber, "Retrying", not a blue "Pending".
     await page.getByRole('navigation', { name: 'Organization' }).getByRole('link', { name: 'Deliveries', exact: true }).click();
     const retrying = page.locator('tbody .badge', { hasText: 'Retrying' });
-    await expect.poll(() => retrying.count()).toBe(4);
+    await expect.poll(() => retrying.count(), { timeout: UI_TIMEOUT_MS }).toBe(4);
     expect(await page.locator('tbody .badge', { hasText: 'Pending' }).count()).toBe(0);
     for (const b of await retrying.all()) expect(await colour(b)).toBe(COLOUR.warn);
     expect(await see(warning, 'need attention')).toMatch(/^2 webhooks need attention: 2 failing\. Open Integrations$/);
@@ -156,7 +156,7 @@ describe.skipIf(portal.missing)('portal webhook health (browser)', () => {
 
     const page = await portal.page();
     await portal.signIn(page, t, OPERATOR, `/orgs/${org.orgId}/deliveries`);
-    await expect.poll(() => page.locator('tbody tr[data-testid^="delivery-"]').count()).toBe(deliveries.length);
+    await expect.poll(() => page.locator('tbody tr[data-testid^="delivery-"]').count(), { timeout: UI_TIMEOUT_MS }).toBe(deliveries.length);
     const tones: Record<string, string> = {};
     for (const b of await page.locator('tbody .badge').all()) tones[await b.innerText()] = await colour(b);
     expect(tones).toMatchObject({ Succeeded: COLOUR.ok, Retrying: COLOUR.warn, Held: COLOUR.warn, Failed: COLOUR.bad });

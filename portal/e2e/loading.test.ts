@@ -4,7 +4,7 @@
 // cached for a year and index.html never.
 import type { ConsoleMessage } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { OPERATOR, see, usePortal } from './fixture.ts';
+import { OPERATOR, see, UI_TIMEOUT_MS, usePortal } from './fixture.ts';
 
 const portal = usePortal();
 
@@ -52,11 +52,11 @@ describe.skipIf(portal.missing)('portal loading (browser)', () => {
     const email = page.getByLabel('E-mail', { exact: true });
     await email.waitFor();
     expect(await page.evaluate(() => document.getElementById('early-signin') !== null)).toBe(true); // the app has not run
-    await expect.poll(() => email.evaluate((el) => el === document.activeElement)).toBe(true);
+    await expect.poll(() => email.evaluate((el) => el === document.activeElement), { timeout: UI_TIMEOUT_MS }).toBe(true);
     await page.keyboard.type('ops@exam');
     release();
     // The app takes over (its form has no id="early-signin"); typing goes on where it was.
-    await expect.poll(() => page.evaluate(() => document.getElementById('early-signin') === null)).toBe(true);
+    await expect.poll(() => page.evaluate(() => document.getElementById('early-signin') === null), { timeout: UI_TIMEOUT_MS }).toBe(true);
     await page.keyboard.type('ple.com');
     await page.keyboard.press('Tab');
     await page.keyboard.type(OPERATOR.password);
@@ -81,7 +81,7 @@ describe.skipIf(portal.missing)('portal loading (browser)', () => {
     await page.keyboard.press('Tab');
     await page.keyboard.type('portal-operator');
     release();
-    await expect.poll(() => page.evaluate(() => document.getElementById('early-signin') === null)).toBe(true);
+    await expect.poll(() => page.evaluate(() => document.getElementById('early-signin') === null), { timeout: UI_TIMEOUT_MS }).toBe(true);
     await page.keyboard.type('-password');
     expect(await page.getByLabel('Password', { exact: true }).inputValue()).toBe(OPERATOR.password);
     await page.keyboard.press('Enter');

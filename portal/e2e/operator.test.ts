@@ -3,7 +3,7 @@
 // (the new one signs in, the old one not); a new connection's ingest token is shown beside the URL
 // the phone system posts to, and that pair takes a call.
 import { describe, expect, it } from 'vitest';
-import { OPERATOR, see, usePortal } from './fixture.ts';
+import { OPERATOR, see, UI_TIMEOUT_MS, usePortal } from './fixture.ts';
 
 const portal = usePortal();
 const ADMIN = { email: 'ann@newcompany.example', password: 'anns-long-password' };
@@ -17,7 +17,7 @@ describe.skipIf(portal.missing)('portal operator (browser)', () => {
     await page.getByTestId('org-next-steps').getByRole('link', { name: 'Add its admin' }).click();
     await page.getByRole('heading', { name: 'Accounts', level: 1 }).waitFor();
     const acme = ((await t.api.get('/v1/orgs')).body.data as Array<{ id: string; name: string }>).find((o) => o.name === 'Acme Dental')!;
-    await expect.poll(() => page.getByLabel('Organization', { exact: true }).inputValue()).toBe(acme.id);
+    await expect.poll(() => page.getByLabel('Organization', { exact: true }).inputValue(), { timeout: UI_TIMEOUT_MS }).toBe(acme.id);
     expect(await page.getByLabel('E-mail', { exact: true }).evaluate((el) => el === document.activeElement)).toBe(true);
     await page.keyboard.type('desk@acme.example');
     await page.getByLabel('Name', { exact: true }).fill('Desk');
