@@ -65,11 +65,30 @@ export function orgScreens(w: World): Screen[] {
       title: 'Integrations · New Company · callhook',
     },
     { name: 'failing webhook', path: `${o}/integrations/webhooks/${w.failingId}`, ready: (p) => heading(p, 'Signing secret'), title: 'Webhook CRM screen pop · New Company · callhook' },
+    {
+      name: 'failing webhook, editing its settings',
+      path: `${o}/integrations/webhooks/${w.failingId}`,
+      ready: (p) => heading(p, 'Signing secret'),
+      open: (p) => p.getByRole('button', { name: 'Edit settings' }).click(),
+      title: 'Webhook CRM screen pop · New Company · callhook',
+    },
     { name: 'disabled webhook', path: `${o}/integrations/webhooks/${w.disabledId}`, ready: (p) => p.getByTestId('webhook-disabled-banner').waitFor(), title: 'Webhook Data warehouse · New Company · callhook' },
     {
       name: 'deliveries',
       path: `${o}/deliveries`,
       ready: (p) => p.locator(`[data-testid="delivery-${w.failedDeliveryId}"]`).waitFor(),
+      title: 'Deliveries · New Company · callhook',
+    },
+    {
+      name: 'deliveries, filters open',
+      path: `${o}/deliveries?status=pending`,
+      ready: (p) => p.locator(`[data-testid="delivery-${w.failedDeliveryId}"]`).waitFor(),
+      // On a phone the filters are folded away: unfold them (at 1280 px they always show).
+      open: async (p) => {
+        const toggle = p.getByRole('button', { name: /^Filters/ });
+        if (await toggle.isVisible()) await toggle.click();
+        await p.getByLabel('Status', { exact: true }).waitFor();
+      },
       title: 'Deliveries · New Company · callhook',
     },
     { name: 'delivery', path: `${o}/deliveries/${w.failedDeliveryId}`, ready: (p) => p.getByRole('article', { name: 'Attempt 1' }).waitFor(), title: 'Delivery: Incoming call · New Company · callhook' },
