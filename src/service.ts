@@ -2,6 +2,7 @@
 // `startService` is what `callhook serve` runs and what tests start in-process (with a fake clock).
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer as createNetServer } from 'node:net';
 import { join } from 'node:path';
 import { type Clock, systemClock } from './clock.ts';
 import type { Config } from './config/load.ts';
@@ -75,7 +76,8 @@ export interface Service {
   stop(options?: { drainMs?: number }): Promise<void>;
 }
 
-export async function startService(config: Config, options: ServiceOptions = {}): Promise<Service> {
+export async function startService(given: Config, options: ServiceOptions = {}): Promise<Service> {
+  const config = await withConcretePort(given);
   const clock = options.clock ?? systemClock;
   const log = options.log ?? createLogger({ level: config.log.level });
   log.info({ node: process.version, version: VERSION, store: describeDatabase(config.database), role: config.role, dev: config.dev }, 'callhook starting');
@@ -311,4 +313,23 @@ function operatorTokenOf(config: Config): { token: string; source: string; creat
   }
   chmodSync(path, 0o600);
   return { token, source: path, created: true };
+}
+
+/**
+ * Port 0 (any free port, as tests ask) is made concrete before anything reads the config, so the
+ * public URL derived from it (links in e-mails, the ingest URL, the docs' server) is one that works.
+ */
+async function withConcretePort(config: Config): Promise<Config> {
+  if (config.http.port !== 0) return config;
+  const port = await new Promise<number>((resolve, reject) => {
+    const probe = createNetServer();
+    probe.once('error', reject);
+    probe.listen({ host: config.http.host, port: 0, exclusive: true }, () => {
+      const address = probe.address();
+      probe.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+  const host = config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host === '0.0.0.0' || config.http.host === '::' ? '127.0.0.1' : config.http.host;
+  const defaulted = config.http.publicUrl === 'http://localhost:0';
+  return Object.freeze({ ...config, http: Object.freeze({ ...config.http, port, publicUrl: defaulted ? `http://${host}:${port}` : config.http.publicUrl }) });
 }

@@ -14,7 +14,7 @@ import { SCREENSHOTS, browserMissing, launchBrowser, screenshot } from './browse
 export const OPERATOR = { email: 'ops@example.com', password: 'portal-operator-password' };
 export const HOUR = 3_600_000;
 /** How long a locator waits for what a person would see before the test fails. */
-const UI_TIMEOUT_MS = 5_000;
+export const UI_TIMEOUT_MS = 5_000;
 
 export type ServiceOptions = Omit<StartOptions, 'env'> & { env?: Record<string, string> };
 

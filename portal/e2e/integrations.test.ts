@@ -45,7 +45,7 @@ describe.skipIf(portal.missing)('portal integrations (browser)', () => {
     await url.fill(`${good.url}/ringotel`);
     await card.getByRole('button', { name: 'Save & Continue' }).click();
     await see(card.getByRole('status').filter({ hasText: 'Saved' }), `Saved. Calls are now sent to ${good.url}/ringotel.`);
-    await see(card, 'Enabled');
+    await see(card.locator('.card-head'), 'Healthy');
     expect(await card.getByRole('button', { name: 'Enable Integration' }).count()).toBe(0);
 
     const webhooks = (await t.api.get(`/v1/orgs/${org.orgId}/webhooks`)).body.data;
@@ -59,7 +59,7 @@ describe.skipIf(portal.missing)('portal integrations (browser)', () => {
       events: ['call.incoming', 'call.outgoing', 'call.answered', 'call.ended', 'call.recording', 'call.insights'],
     });
     // The Advanced list shows it too, and a reload shows what is stored.
-    await see(page.getByTestId(`webhook-${webhooks[0].id}`), /Ringotel\s+All events\s+application\/json\s+Enabled/);
+    await see(page.getByTestId(`webhook-${webhooks[0].id}`), /Healthy\s+Ringotel\s+All events\s+application\/json/);
     await page.reload();
     expect(await page.getByRole('region', { name: 'Webhook', exact: true }).getByLabel('API token', { exact: true }).inputValue()).toBe('crm-token-123');
   });
@@ -87,7 +87,7 @@ describe.skipIf(portal.missing)('portal integrations (browser)', () => {
     await row.getByLabel('Description (optional)', { exact: true }).fill('CRM screen pop');
     await row.getByRole('button', { name: 'Save', exact: true }).click();
     await row.getByText('Saved', { exact: true }).waitFor();
-    await see(row, 'Active');
+    await see(row.getByTestId('health-badge'), /^Healthy$/);
     // Only this row changed.
     await see(page.getByRole('form', { name: 'Outgoing call', exact: true }), 'Not set up');
 

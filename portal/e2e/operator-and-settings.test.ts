@@ -56,8 +56,17 @@ describe.skipIf(portal.missing)('portal operator screens and settings (browser)'
     await page.getByLabel('Notification e-mails', { exact: true }).fill('desk@acme.example\nit@acme.example');
     await screenshot(page, 'organization-form');
     await page.getByRole('button', { name: 'Create organization' }).click();
-    await page.getByRole('heading', { name: 'Organizations', level: 1 }).waitFor();
+    // Created: the next steps, each a link (its admin, its connection, its webhooks), then the list.
+    await page.getByRole('heading', { name: 'Acme Dental is created', level: 1 }).waitFor();
     const created = ((await t.api.get('/v1/orgs')).body.data as Array<Record<string, unknown>>).find((o) => o.domain === 'acme-dental')!;
+    const steps = page.getByTestId('org-next-steps');
+    expect(await steps.getByRole('listitem').getByRole('link').evaluateAll((links) => links.map((a) => [a.textContent, a.getAttribute('href')]))).toEqual([
+      ['Add its admin', `/portal/accounts?orgId=${String(created.id)}`],
+      ['Add its connection', `/portal/orgs/${String(created.id)}/settings#settings-connections`],
+      ['Set up its webhooks', `/portal/orgs/${String(created.id)}/integrations`],
+    ]);
+    await steps.getByRole('link', { name: 'Back to all organizations' }).click();
+    await page.getByRole('heading', { name: 'Organizations', level: 1 }).waitFor();
     expect(created).toMatchObject({ name: 'Acme Dental', plan: 'basic', notificationEmails: ['desk@acme.example', 'it@acme.example'], defaultCountry: null });
     const row = page.getByTestId(`org-${String(created.id)}`);
     expect(await see(row, 'Acme Dental')).toMatch(/^Acme Dental\s+acme-dental\s+basic\s+Edit$/);
@@ -99,7 +108,7 @@ describe.skipIf(portal.missing)('portal operator screens and settings (browser)'
     await see(page.getByRole('status'), `Account ${admin.email} created.`);
     const stored = ((await t.api.get('/v1/accounts')).body.data as Array<Record<string, unknown>>).find((a) => a.email === admin.email);
     expect(stored).toMatchObject({ name: 'Ann', role: 'admin', orgId: org.orgId });
-    expect(await see(page.getByTestId(`account-${String(stored!.id)}`), 'Ann')).toMatch(/^ann@newcompany\.example\s+Ann\s+Organization admin\s+New Company\s+.+\s+Delete$/);
+    expect(await see(page.getByTestId(`account-${String(stored!.id)}`), 'Ann')).toMatch(/^ann@newcompany\.example\s+Ann\s+Organization admin\s+New Company\s+.+\s+Reset password\s*Delete$/);
     expect(await page.locator('.field-error').count()).toBe(0);
     await screenshot(page, 'accounts');
 

@@ -1,9 +1,11 @@
-// The session gate: asks the server who is signed in, shows the sign-in page until someone is,
-// and drops back to it when any API call says the session is gone.
-import { useCallback, useEffect, useMemo, useState } from 'react';
+// The session gate: asks the server who is signed in (only when this browser may have a session),
+// shows the sign-in page until someone is, and drops back to it when any API call says the session
+// is gone.
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { api, call, SIGNED_OUT_EVENT, type Problem } from './api/client';
 import type { Account } from './api/session';
 import { LoadProblem } from './components/ProblemBanner';
+import { maybeSignedIn, rememberSignedIn, type EarlyInput } from './early-input';
 import { SessionContext } from './session-context';
 import { SignIn } from './screens/signin/SignIn';
 import { Shell } from './screens/shell/Shell';
@@ -11,8 +13,10 @@ import { Routes } from './screens/Routes';
 
 type State = { kind: 'checking' } | { kind: 'signed-out' } | { kind: 'signed-in'; account: Account } | { kind: 'error'; problem: Problem };
 
-export function App() {
-  const [state, setState] = useState<State>({ kind: 'checking' });
+export function App({ early = null }: { early?: EarlyInput | null }) {
+  const [state, setState] = useState<State>(() => (maybeSignedIn() ? { kind: 'checking' } : { kind: 'signed-out' }));
+  // What was typed before the app ran fills the first sign-in form only, never one after signing out.
+  const earlyRef = useRef(early);
 
   const check = useCallback(async () => {
     const result = await call(api.GET('/v1/session'));
@@ -22,11 +26,19 @@ export function App() {
   }, []);
 
   useEffect(() => {
-    void check();
+    if (maybeSignedIn()) void check();
     const onSignedOut = () => setState({ kind: 'signed-out' });
     window.addEventListener(SIGNED_OUT_EVENT, onSignedOut);
     return () => window.removeEventListener(SIGNED_OUT_EVENT, onSignedOut);
   }, [check]);
+
+  useEffect(() => {
+    if (state.kind === 'signed-in') {
+      rememberSignedIn(true);
+      earlyRef.current = null;
+    }
+    if (state.kind === 'signed-out') rememberSignedIn(false);
+  }, [state.kind]);
 
   const signOut = useCallback(async () => {
     const result = await call(api.DELETE('/v1/session'));
@@ -44,7 +56,7 @@ export function App() {
       </main>
     );
   }
-  if (state.kind === 'signed-out' || !session) return <SignIn onSignedIn={(account) => setState({ kind: 'signed-in', account })} />;
+  if (state.kind === 'signed-out' || !session) return <SignIn early={earlyRef.current} onSignedIn={(account) => setState({ kind: 'signed-in', account })} />;
   return (
     <SessionContext.Provider value={session}>
       <Shell>

@@ -61,10 +61,26 @@ export function useLoad<T>(load: () => Promise<Result<T>>, deps: readonly unknow
   return { ...state, reload, setData };
 }
 
+/**
+ * A problem without the errors of `field` (and of the entries inside it): the person changed that
+ * field, so what was said about the old value no longer holds. A problem that was only about fields
+ * goes once none of them is left.
+ */
+export function withoutField(problem: Problem | null, field: string): Problem | null {
+  if (!problem) return null;
+  const entries = Object.entries(problem.fieldErrors);
+  const kept = entries.filter(([key]) => key !== field && !key.startsWith(`${field}.`) && !key.startsWith(`${field}[`));
+  if (kept.length === entries.length) return problem;
+  if (kept.length === 0) return null;
+  return { ...problem, fieldErrors: Object.fromEntries(kept) };
+}
+
 /** A submit in progress and its problem, for forms. */
 export function useSubmit() {
   const [busy, setBusy] = useState(false);
   const [problem, setProblem] = useState<Problem | null>(null);
+  /** Forgets what was said about `field`: call it when the field changes. */
+  const clearField = useCallback((field: string) => setProblem((p) => withoutField(p, field)), []);
   /** Runs the call; its problem (if any) is kept for the form to show. */
   const run = useCallback(async <T,>(action: () => Promise<Result<T>>): Promise<Result<T>> => {
     setBusy(true);
@@ -74,5 +90,5 @@ export function useSubmit() {
     if (!result.ok) setProblem(result.problem);
     return result;
   }, []);
-  return { busy, problem, setProblem, run };
+  return { busy, problem, setProblem, clearField, run };
 }

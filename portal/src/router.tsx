@@ -1,7 +1,8 @@
 // A tiny History-API router: the portal lives under Vite's base (/portal/), paths inside it are
 // written without it ('/orgs/org_1/calls'). Links are real <a href> (open in new tab, keyboard,
-// screen readers); a plain left click is kept in the page.
-import { useSyncExternalStore, type AnchorHTMLAttributes, type MouseEvent, type ReactNode } from 'react';
+// screen readers); a plain left click is kept in the page. Each history entry remembers its scroll
+// position and what a screen keeps there (usePageState), so Back returns to the list as it was.
+import { useCallback, useEffect, useState, useSyncExternalStore, type AnchorHTMLAttributes, type MouseEvent, type ReactNode } from 'react';
 
 const BASE = import.meta.env.BASE_URL.replace(/\/$/, ''); // '/portal'
 const CHANGE = 'callhook:navigate';
@@ -10,6 +11,20 @@ export interface Location {
   /** Path inside the portal, starting with '/'. */
   path: string;
   query: URLSearchParams;
+}
+
+type EntryState = Record<string, unknown> & { scrollY?: number };
+const entryState = (): EntryState => (window.history.state && typeof window.history.state === 'object' ? (window.history.state as EntryState) : {});
+/** The scroll position to go back to, set on Back/Forward until the screen is ready for it. */
+let pendingScroll: number | null = null;
+
+if (typeof window !== 'undefined') {
+  // The screens load their data after a Back, so the browser's own restoring would come too early.
+  window.history.scrollRestoration = 'manual';
+  window.addEventListener('popstate', () => {
+    pendingScroll = entryState().scrollY ?? 0;
+    window.scrollTo(0, pendingScroll);
+  });
 }
 
 function subscribe(onChange: () => void): () => void {
@@ -39,10 +54,37 @@ export function hrefOf(to: string): string {
 export function navigate(to: string, options: { replace?: boolean } = {}): void {
   const href = hrefOf(to);
   if (href === snapshot()) return;
-  if (options.replace) window.history.replaceState(null, '', href);
-  else window.history.pushState(null, '', href);
+  pendingScroll = null;
+  // Replacing (a filter changed) keeps what the entry remembered; a new entry starts afresh.
+  if (options.replace) window.history.replaceState(entryState(), '', href);
+  else {
+    window.history.replaceState({ ...entryState(), scrollY: window.scrollY }, '');
+    window.history.pushState({}, '', href);
+  }
   window.dispatchEvent(new Event(CHANGE));
   if (!options.replace) window.scrollTo(0, 0);
+}
+
+/** A value kept in this history entry: after going elsewhere and Back, the screen finds it again. */
+export function usePageState<T>(key: string, initial: T): [T, (value: T) => void] {
+  const [value, setValue] = useState<T>(() => (key in entryState() ? (entryState()[key] as T) : initial));
+  const set = useCallback(
+    (next: T) => {
+      setValue(next);
+      window.history.replaceState({ ...entryState(), [key]: next }, '');
+    },
+    [key],
+  );
+  return [value, set];
+}
+
+/** Once `ready` (the screen's data is shown), scrolls back to where this entry was left, after Back. */
+export function useRestoreScroll(ready: boolean): void {
+  useEffect(() => {
+    if (!ready || pendingScroll === null) return;
+    window.scrollTo(0, pendingScroll);
+    pendingScroll = null;
+  }, [ready]);
 }
 
 /** Params of `pattern` ('/orgs/:orgId/calls') in `path`, or null when it does not match. */

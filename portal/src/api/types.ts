@@ -14,8 +14,10 @@ type Body<P extends keyof paths, M extends 'post' | 'put' | 'patch'> = paths[P][
   : never;
 
 export type Org = Ok<'/v1/orgs/{orgId}', 'get'>;
+export type OrgWebhookHealth = Org['webhookHealth'];
 export type NewOrg = Body<'/v1/orgs', 'post'>;
 export type Webhook = Ok<'/v1/orgs/{orgId}/webhooks/{webhookId}', 'get'>;
+export type WebhookHealth = Webhook['health'];
 export type NewWebhook = Body<'/v1/orgs/{orgId}/webhooks', 'post'>;
 export type WebhookPatch = Body<'/v1/orgs/{orgId}/webhooks/{webhookId}', 'patch'>;
 export type TestResult = Ok<'/v1/orgs/{orgId}/webhooks/test', 'post'>;

@@ -1,17 +1,17 @@
-// Small coloured labels: a delivery's status, a webhook's state. The word is always there, so
-// colour is never the only signal.
-const TONE: Record<string, string> = {
-  succeeded: 'ok',
-  enabled: 'ok',
-  pending: 'info',
-  waiting: 'muted',
-  failed: 'bad',
-  disabled: 'bad',
-  held: 'warn',
-  revoked: 'muted',
-  main: 'info',
-};
+// Small coloured labels for states. The word is always there, so colour is never the only signal,
+// and each colour means one thing on every screen (status.ts).
+import type { ReactNode } from 'react';
+import type { Tone } from './status';
 
-export function Badge({ value, label }: { value: string; label?: string }) {
-  return <span className={`badge badge-${TONE[value] ?? 'muted'}`}>{label ?? value}</span>;
+export function Badge({ tone, children, testId }: { tone: Tone; children: ReactNode; testId?: string }) {
+  return (
+    <span className={`badge badge-${tone}`} data-tone={tone} data-testid={testId}>
+      {children}
+    </span>
+  );
+}
+
+/** A label that is not a state (a number's "Main number", an account's role): neutral, outlined. */
+export function Tag({ children }: { children: ReactNode }) {
+  return <span className="badge badge-tag">{children}</span>;
 }

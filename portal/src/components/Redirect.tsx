@@ -1,6 +1,7 @@
 // Screens that only send the person elsewhere, or say there is nothing here.
 import { useEffect } from 'react';
 import { navigate } from '../router';
+import { useTitle } from '../title';
 
 export function Redirect({ to }: { to: string }) {
   useEffect(() => navigate(to, { replace: true }), [to]);
@@ -8,6 +9,7 @@ export function Redirect({ to }: { to: string }) {
 }
 
 export function NotFound() {
+  useTitle('Page not found');
   return (
     <div className="card">
       <h1>Page not found</h1>

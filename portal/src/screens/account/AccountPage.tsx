@@ -6,8 +6,10 @@ import { TextField } from '../../components/Field';
 import { ProblemBanner } from '../../components/ProblemBanner';
 import { useSubmit } from '../../hooks';
 import { useSession } from '../../session-context';
+import { useTitle } from '../../title';
 
 export function AccountPage() {
+  useTitle('Your account');
   const { account } = useSession();
   const [current, setCurrent] = useState('');
   const [next, setNext] = useState('');
@@ -49,7 +51,10 @@ export function AccountPage() {
             type="password"
             autoComplete="current-password"
             value={current}
-            onChange={(e) => setCurrent(e.target.value)}
+            onChange={(e) => {
+              setCurrent(e.target.value);
+              submit.clearField('currentPassword');
+            }}
             error={fieldError(submit.problem, 'currentPassword')}
           />
           <TextField
@@ -58,7 +63,10 @@ export function AccountPage() {
             type="password"
             autoComplete="new-password"
             value={next}
-            onChange={(e) => setNext(e.target.value)}
+            onChange={(e) => {
+              setNext(e.target.value);
+              submit.clearField('newPassword');
+            }}
             hint="At least 10 characters and hard to guess: a few unrelated words work well. Your other browsers are signed out when it changes."
             error={fieldError(submit.problem, 'newPassword')}
           />

@@ -1,12 +1,15 @@
 // One call: a summary, and its steps on a vertical timeline (started, answered, ended, recording,
-// insights) with, under each step, the deliveries its event made and how they went.
+// insights) with, under each step, the deliveries its event made — to which webhook, by name — and
+// how they went.
 import { api, call } from '../../api/client';
 import { EVENT_LABELS, type CallDetail, type EventType } from '../../api/types';
-import { Badge } from '../../components/Badge';
 import { LoadProblem } from '../../components/ProblemBanner';
+import { lastAnswer } from '../../components/status';
 import { formatSeconds, Time } from '../../components/Time';
 import { useLoad } from '../../hooks';
 import { Link, seg } from '../../router';
+import { useTitle } from '../../title';
+import { DeliveryBadge, webhookLabel } from '../deliveries/DeliveryTable';
 import { useOrg } from '../org/org-context';
 import { OUTCOME_LABELS, userName } from './Calls';
 
@@ -21,7 +24,10 @@ const STEP_LABELS: Record<EventType, string> = {
 
 export function CallDetailScreen({ callId }: { callId: string }) {
   const { org, base } = useOrg();
+  useTitle(`Call ${callId}`, org.name);
   const loaded = useLoad(() => call(api.GET('/v1/orgs/{orgId}/calls/{callId}', { params: { path: { orgId: org.id, callId } } })), [org.id, callId], { pollMs: 5_000 });
+  const webhooks = useLoad(() => call(api.GET('/v1/orgs/{orgId}/webhooks', { params: { path: { orgId: org.id }, query: { limit: 200 } } })), [org.id]);
+  const webhookList = webhooks.data?.data ?? [];
   if (!loaded.data) return loaded.loading ? <p className="page-loading">Loading…</p> : <LoadProblem problem={loaded.problem} onRetry={() => void loaded.reload()} />;
   const { call: c, events } = loaded.data as CallDetail;
   const steps = [...events].sort((a, b) => a.occurredAt.localeCompare(b.occurredAt));
@@ -88,13 +94,11 @@ export function CallDetailScreen({ callId }: { callId: string }) {
                   <ul className="step-deliveries">
                     {event.deliveries.map((d) => (
                       <li key={d.id} data-testid={`call-delivery-${d.id}`}>
-                        <Badge value={d.status} />{' '}
-                        <Link to={`${base}/deliveries/${seg(d.id)}`}>Delivery {d.id}</Link>
+                        <DeliveryBadge delivery={d} /> <Link to={`${base}/deliveries/${seg(d.id)}`}>To {webhookLabel(webhookList, d.webhookId)}</Link>
                         <span className="muted small">
                           {' '}
                           · {d.attempts} attempt{d.attempts === 1 ? '' : 's'}
-                          {d.lastStatus !== null ? ` · last answer HTTP ${d.lastStatus}` : ''} · webhook{' '}
-                          <Link to={`${base}/integrations/webhooks/${seg(d.webhookId)}`}>{d.webhookId}</Link>
+                          {d.lastStatus !== null ? ` · ${lastAnswer({ lastStatus: d.lastStatus, lastError: null })}` : ''}
                         </span>
                       </li>
                     ))}

@@ -1,14 +1,15 @@
 // One attempt of a delivery: the request as sent (URL, headers, body) and the receiver's answer
 // (status, headers, body, time taken) or the error that stopped it.
 import type { Attempt } from '../../api/types';
+import { ScrollPre, ScrollRegion } from '../../components/ScrollRegion';
 import { Time } from '../../components/Time';
 
 function Headers({ headers, label }: { headers: Record<string, string>; label: string }) {
   const entries = Object.entries(headers);
   if (entries.length === 0) return <p className="muted small">No headers.</p>;
   return (
-    <div className="table-wrap">
-      <table className="table compact headers" aria-label={label}>
+    <ScrollRegion label={label}>
+      <table className="table compact stack headers" aria-label={label}>
         <tbody>
           {entries.map(([name, value]) => (
             <tr key={name}>
@@ -18,7 +19,7 @@ function Headers({ headers, label }: { headers: Record<string, string>; label: s
           ))}
         </tbody>
       </table>
-    </div>
+    </ScrollRegion>
   );
 }
 
@@ -29,6 +30,13 @@ function bodyText(body: string): string {
   } catch {
     return body;
   }
+}
+
+/** Why the attempt failed; the status is not said again right under "HTTP 500 in 12 ms". */
+function whyFailed(attempt: Attempt): string {
+  const error = attempt.error ?? '';
+  const said = attempt.response ? `HTTP ${attempt.response.status}: ` : null;
+  return said && error.startsWith(said) ? `Not delivered: ${error.slice(said.length)}` : `Error: ${error}`;
 }
 
 export function AttemptView({ attempt }: { attempt: Attempt }) {
@@ -50,7 +58,7 @@ export function AttemptView({ attempt }: { attempt: Attempt }) {
             {attempt.request.method} {attempt.request.url}
           </p>
           <Headers headers={attempt.request.headers} label="Request headers" />
-          <pre className="body">{bodyText(attempt.request.body)}</pre>
+          <ScrollPre label={`${title} request body`}>{bodyText(attempt.request.body)}</ScrollPre>
         </section>
         <section aria-label={`${title} response`}>
           <h4>Response</h4>
@@ -60,13 +68,13 @@ export function AttemptView({ attempt }: { attempt: Attempt }) {
                 <strong>HTTP {attempt.response.status}</strong> in {attempt.durationMs} ms
               </p>
               <Headers headers={attempt.response.headers} label="Response headers" />
-              <pre className="body">{attempt.response.body ? bodyText(attempt.response.body) : '(empty body)'}</pre>
+              <ScrollPre label={`${title} response body`}>{attempt.response.body ? bodyText(attempt.response.body) : '(empty body)'}</ScrollPre>
               {attempt.response.bodyTruncated ? <p className="muted small">The body was longer; only its start is kept.</p> : null}
             </>
           ) : null}
           {attempt.error ? (
             <p className="field-error" data-testid="attempt-error">
-              Error: {attempt.error}
+              {whyFailed(attempt)}
             </p>
           ) : null}
         </section>

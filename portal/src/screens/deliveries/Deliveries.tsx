@@ -1,5 +1,6 @@
 // The delivery log: newest first, filtered, refreshed every 2 s in place (stable row keys, fixed
-// column widths, no spinner), so rows do not jump while someone reads or clicks them.
+// column widths, no spinner), so rows do not jump while someone reads or clicks them. Back from a
+// delivery finds it as it was left: filters (in the address), "Show more" and the scroll position.
 import { useCallback, useMemo, useState } from 'react';
 import { api, call, isPlanLacksWebhooks } from '../../api/client';
 import type { DeliveryStatus, EventType, Webhook } from '../../api/types';
@@ -7,7 +8,8 @@ import { CheckboxField } from '../../components/Field';
 import { LoadProblem } from '../../components/ProblemBanner';
 import { formatTime } from '../../components/Time';
 import { useLoad } from '../../hooks';
-import { navigate, useLocation } from '../../router';
+import { navigate, usePageState, useLocation, useRestoreScroll } from '../../router';
+import { useTitle } from '../../title';
 import { ReplayForm } from '../integrations/ReplayForm';
 import { useOrg } from '../org/org-context';
 import { DeliveryFilters, type Filters } from './DeliveryFilters';
@@ -18,6 +20,7 @@ const PAGE = 50;
 
 export function Deliveries() {
   const { org, base } = useOrg();
+  useTitle('Deliveries', org.name);
   const { query } = useLocation();
   const filters: Filters = useMemo(
     () => ({ webhookId: query.get('webhookId') ?? '', event: query.get('event') ?? '', callId: query.get('callId') ?? '', status: query.get('status') ?? '' }),
@@ -31,7 +34,7 @@ export function Deliveries() {
     },
     [base],
   );
-  const [limit, setLimit] = useState(PAGE);
+  const [limit, setLimit] = usePageState('limit', PAGE);
   const [live, setLive] = useState(true);
 
   const webhooks = useLoad(() => call(api.GET('/v1/orgs/{orgId}/webhooks', { params: { path: { orgId: org.id }, query: { limit: 200 } } })), [org.id]);
@@ -56,6 +59,7 @@ export function Deliveries() {
     { pollMs: POLL_MS, paused: !live },
   );
   const rows = deliveries.data?.data ?? [];
+  useRestoreScroll(deliveries.data !== null && webhooks.data !== null);
 
   return (
     <>
@@ -73,7 +77,7 @@ export function Deliveries() {
       <LoadProblem problem={deliveries.problem} onRetry={() => void deliveries.reload()} />
       <DeliveryTable rows={rows} webhooks={webhookList} loading={deliveries.loading} />
       {deliveries.data?.nextCursor && limit < 200 ? (
-        <button type="button" className="secondary" onClick={() => setLimit((l) => Math.min(200, l + PAGE))}>
+        <button type="button" className="secondary" onClick={() => setLimit(Math.min(200, limit + PAGE))}>
           Show more
         </button>
       ) : null}

@@ -1,8 +1,10 @@
 // The delivery log's filters: webhook, event, call id and status. Selects apply at once; the call
-// id applies as you type (after a short pause) or on Enter.
+// id applies as you type (after a short pause) or on Enter. On a phone they fold away behind a
+// "Filters" button that says how many are on.
 import { useEffect, useState, type FormEvent } from 'react';
 import { DELIVERY_STATUSES, EVENT_LABELS, EVENT_TYPES, type Webhook } from '../../api/types';
 import { SelectField, TextField } from '../../components/Field';
+import { webhookName } from '../integrations/webhook-api';
 
 export interface Filters {
   webhookId: string;
@@ -12,7 +14,7 @@ export interface Filters {
 }
 
 export const STATUS_LABELS: Record<string, string> = {
-  pending: 'Pending (due)',
+  pending: 'Pending or retrying (due)',
   waiting: 'Waiting (behind an earlier event)',
   succeeded: 'Succeeded',
   failed: 'Failed (gave up)',
@@ -21,6 +23,8 @@ export const STATUS_LABELS: Record<string, string> = {
 
 export function DeliveryFilters({ filters, webhooks, onChange }: { filters: Filters; webhooks: Webhook[]; onChange: (f: Filters) => void }) {
   const [callId, setCallId] = useState(filters.callId);
+  const [open, setOpen] = useState(false);
+  const active = Object.values(filters).filter(Boolean).length;
   useEffect(() => setCallId(filters.callId), [filters.callId]);
   useEffect(() => {
     if (callId.trim() === filters.callId) return;
@@ -32,13 +36,17 @@ export function DeliveryFilters({ filters, webhooks, onChange }: { filters: Filt
     onChange({ ...filters, callId: callId.trim() });
   };
   return (
-    <form className="filters" onSubmit={submit} role="search" aria-label="Filter deliveries">
+    <>
+      <button type="button" className="secondary filters-toggle" aria-expanded={open} aria-controls="delivery-filters" onClick={() => setOpen(!open)}>
+        Filters{active ? ` · ${active} on` : ''}
+      </button>
+    <form id="delivery-filters" className={open ? 'filters open' : 'filters'} onSubmit={submit} role="search" aria-label="Filter deliveries">
       <SelectField
         id="filter-webhook"
         label="Webhook"
         value={filters.webhookId}
         onChange={(e) => onChange({ ...filters, webhookId: e.target.value })}
-        options={[{ value: '', label: 'All webhooks' }, ...webhooks.map((w) => ({ value: w.id, label: `${w.url} (${w.format})` }))]}
+        options={[{ value: '', label: 'All webhooks' }, ...webhooks.map((w) => ({ value: w.id, label: `${webhookName(w)} (${w.format})` }))]}
       />
       <SelectField
         id="filter-event"
@@ -59,5 +67,6 @@ export function DeliveryFilters({ filters, webhooks, onChange }: { filters: Filt
         Apply filters
       </button>
     </form>
+    </>
   );
 }

@@ -1,10 +1,14 @@
 // The delivery log's table. Column widths are fixed (table-layout: fixed + colgroup) and rows are
-// keyed by delivery id, so a refresh changes cells in place instead of reflowing the table.
+// keyed by delivery id, so a refresh changes cells in place instead of reflowing the table. Event
+// names and call ids are shown whole (they wrap); on a phone each row is a card, status first.
 import type { Delivery, EventType, Webhook } from '../../api/types';
 import { EVENT_LABELS } from '../../api/types';
 import { Badge } from '../../components/Badge';
+import { ScrollRegion } from '../../components/ScrollRegion';
+import { deliveryState, lastAnswer } from '../../components/status';
 import { Time } from '../../components/Time';
 import { Link, navigate, seg } from '../../router';
+import { webhookName } from '../integrations/webhook-api';
 import { useOrg } from '../org/org-context';
 
 export function shortUrl(url: string): string {
@@ -16,39 +20,41 @@ export function shortUrl(url: string): string {
   }
 }
 
-export function lastAnswer(d: Pick<Delivery, 'lastStatus' | 'lastError'>): string {
-  if (d.lastStatus !== null) return `HTTP ${d.lastStatus}${d.lastError ? ` · ${d.lastError}` : ''}`;
-  return d.lastError ?? '—';
+/** A webhook as the log names it: its description, else its URL without the scheme; its id while the list loads. */
+export function webhookLabel(webhooks: Webhook[], id: string): string {
+  const w = webhooks.find((x) => x.id === id);
+  return w ? (w.description?.trim() ? webhookName(w) : shortUrl(w.url)) : id;
+}
+
+export function DeliveryBadge({ delivery }: { delivery: { status: string; attempts: number } }) {
+  const shown = deliveryState(delivery);
+  return <Badge tone={shown.tone}>{shown.label}</Badge>;
 }
 
 export function DeliveryTable({ rows, webhooks, loading }: { rows: Delivery[]; webhooks: Webhook[]; loading: boolean }) {
   const { base } = useOrg();
-  const webhookName = (id: string) => {
-    const w = webhooks.find((x) => x.id === id);
-    return w ? shortUrl(w.url) : id;
-  };
   return (
     <div className="card flush">
-      <div className="table-wrap">
-        <table className="table fixed deliveries-table">
+      <ScrollRegion label="Deliveries">
+        <table className="table fixed stack deliveries-table">
           <colgroup>
-            {/* 72rem in all: the eight columns fit a 1280 px window beside the page's margins. */}
-            <col style={{ width: '9.5rem' }} />
-            <col style={{ width: '8rem' }} />
-            <col style={{ width: '10rem' }} />
-            <col style={{ width: '12rem' }} />
+            {/* 72.5rem in all: the eight columns fit a 1280 px window beside the page's margins. */}
             <col style={{ width: '6.5rem' }} />
-            <col style={{ width: '5rem' }} />
+            <col style={{ width: '9.5rem' }} />
+            <col style={{ width: '8.5rem' }} />
             <col style={{ width: '12rem' }} />
-            <col style={{ width: '9rem' }} />
+            <col style={{ width: '11rem' }} />
+            <col style={{ width: '5.5rem' }} />
+            <col style={{ width: '11.5rem' }} />
+            <col style={{ width: '8rem' }} />
           </colgroup>
           <thead>
             <tr>
-              <th scope="col">Created</th>
+              <th scope="col">Status</th>
               <th scope="col">Event</th>
+              <th scope="col">Created</th>
               <th scope="col">Call</th>
               <th scope="col">Webhook</th>
-              <th scope="col">Status</th>
               <th scope="col">Attempts</th>
               <th scope="col">Last answer</th>
               <th scope="col">Next attempt</th>
@@ -57,31 +63,34 @@ export function DeliveryTable({ rows, webhooks, loading }: { rows: Delivery[]; w
           <tbody>
             {rows.map((d) => {
               const to = `${base}/deliveries/${seg(d.id)}`;
+              const answer = lastAnswer(d);
               return (
-                // The whole row opens the delivery; the link in the first cell is the keyboard way.
+                // The whole row opens the delivery; the event's link is the keyboard way.
                 <tr key={d.id} data-testid={`delivery-${d.id}`} className="clickable" onClick={(e) => (e.target as HTMLElement).closest('a') || navigate(to)}>
                   <td>
-                    <Link to={to} aria-label={`Delivery ${d.id}: ${EVENT_LABELS[d.event as EventType] ?? d.event}, ${d.status}`}>
-                      <Time iso={d.createdAt} short />
-                    </Link>
+                    <DeliveryBadge delivery={d} />
                   </td>
-                  <td className="ellipsis" title={d.event}>
-                    {EVENT_LABELS[d.event as EventType] ?? d.event}
+                  <td className="wrap event-cell">
+                    <Link to={to}>{EVENT_LABELS[d.event as EventType] ?? d.event}</Link>
                   </td>
-                  <td className="ellipsis mono" title={d.callId}>
+                  <td>
+                    <Time iso={d.createdAt} short />
+                  </td>
+                  <td className="wrap mono" data-label="Call">
                     {d.callId}
                   </td>
-                  <td className="ellipsis" title={webhookName(d.webhookId)}>
-                    {webhookName(d.webhookId)}
+                  <td className="wrap" data-label="Webhook">
+                    {webhookLabel(webhooks, d.webhookId)}
                   </td>
-                  <td>
-                    <Badge value={d.status} />
+                  <td className="num" data-label="Attempts">
+                    {d.attempts}
                   </td>
-                  <td className="num">{d.attempts}</td>
-                  <td className="ellipsis" title={lastAnswer(d)}>
-                    {lastAnswer(d)}
+                  <td data-label="Last answer">
+                    <span className="clamp" title={answer}>
+                      {answer}
+                    </span>
                   </td>
-                  <td>
+                  <td data-label="Next attempt">
                     <Time iso={d.nextAttemptAt} short />
                   </td>
                 </tr>
@@ -96,7 +105,7 @@ export function DeliveryTable({ rows, webhooks, loading }: { rows: Delivery[]; w
             ) : null}
           </tbody>
         </table>
-      </div>
+      </ScrollRegion>
     </div>
   );
 }

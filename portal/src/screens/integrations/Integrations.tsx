@@ -3,6 +3,7 @@
 import { api, call, isPlanLacksWebhooks } from '../../api/client';
 import { LoadProblem } from '../../components/ProblemBanner';
 import { useLoad } from '../../hooks';
+import { useTitle } from '../../title';
 import { useOrg } from '../org/org-context';
 import { PlanLacksWebhooks } from './PlanLacksWebhooks';
 import { RingotelCard } from './RingotelCard';
@@ -10,8 +11,14 @@ import { RinkelEvents } from './RinkelEvents';
 import { WebhookList } from './WebhookList';
 
 export function Integrations() {
-  const { org } = useOrg();
-  const webhooks = useLoad(() => call(api.GET('/v1/orgs/{orgId}/webhooks', { params: { path: { orgId: org.id }, query: { limit: 200 } } })), [org.id]);
+  const { org, reloadOrg } = useOrg();
+  useTitle('Integrations', org.name);
+  // Polled like the organization, so a webhook that starts failing shows it without a reload.
+  const webhooks = useLoad(() => call(api.GET('/v1/orgs/{orgId}/webhooks', { params: { path: { orgId: org.id }, query: { limit: 200 } } })), [org.id], { pollMs: 30_000 });
+  // A change to a webhook can change the organization's warning too.
+  const changed = async () => {
+    await Promise.all([webhooks.reload(), reloadOrg()]);
+  };
 
   if (isPlanLacksWebhooks(webhooks.problem)) return <PlanLacksWebhooks problem={webhooks.problem!} />;
   if (!webhooks.data) return webhooks.loading ? <p className="page-loading">Loading…</p> : <LoadProblem problem={webhooks.problem} onRetry={() => void webhooks.reload()} />;
@@ -20,9 +27,9 @@ export function Integrations() {
   return (
     <>
       <LoadProblem problem={webhooks.problem} onRetry={() => void webhooks.reload()} />
-      <RingotelCard webhooks={list} onChanged={webhooks.reload} />
-      <RinkelEvents webhooks={list} onChanged={webhooks.reload} />
-      <WebhookList webhooks={list} onChanged={webhooks.reload} />
+      <RingotelCard webhooks={list} onChanged={changed} />
+      <RinkelEvents webhooks={list} onChanged={changed} />
+      <WebhookList webhooks={list} onChanged={changed} />
     </>
   );
 }

@@ -6,6 +6,7 @@ import type { Webhook } from '../../api/types';
 import { SelectField, TextField } from '../../components/Field';
 import { ProblemBanner } from '../../components/ProblemBanner';
 import { useSubmit } from '../../hooks';
+import { webhookName } from './webhook-api';
 
 /** `datetime-local` wants local "YYYY-MM-DDTHH:MM". */
 function localInputValue(ms: number): string {
@@ -51,7 +52,7 @@ export function ReplayForm({ orgId, webhooks, fixed, onReplayed }: { orgId: stri
             label="Webhook"
             value={webhookId}
             onChange={(e) => setWebhookId(e.target.value)}
-            options={webhooks.map((w) => ({ value: w.id, label: `${w.url} (${w.format})` }))}
+            options={webhooks.map((w) => ({ value: w.id, label: `${webhookName(w)} (${w.format})` }))}
           />
         ) : null}
         <TextField
@@ -59,7 +60,11 @@ export function ReplayForm({ orgId, webhooks, fixed, onReplayed }: { orgId: stri
           label="Since"
           type="datetime-local"
           value={since}
-          onChange={(e) => setSince(e.target.value)}
+          onChange={(e) => {
+            setSince(e.target.value);
+            setLocalError(undefined);
+            submit.clearField('since');
+          }}
           hint="Deliveries made at or after this time (your local time)."
           error={localError ?? fieldError(submit.problem, 'since') ?? fieldError(submit.problem, 'statuses')}
         />
@@ -68,10 +73,10 @@ export function ReplayForm({ orgId, webhooks, fixed, onReplayed }: { orgId: stri
         <legend>Which deliveries</legend>
         <div className="checks">
           <label className="check">
-            <input type="checkbox" checked={failed} onChange={(e) => setFailed(e.target.checked)} /> Failed (gave up after all retries)
+            <input type="checkbox" checked={failed} onChange={(e) => (setFailed(e.target.checked), setLocalError(undefined), submit.clearField('statuses'))} /> Failed (gave up after all retries)
           </label>
           <label className="check">
-            <input type="checkbox" checked={held} onChange={(e) => setHeld(e.target.checked)} /> Held (kept while the webhook was disabled)
+            <input type="checkbox" checked={held} onChange={(e) => (setHeld(e.target.checked), setLocalError(undefined), submit.clearField('statuses'))} /> Held (kept while the webhook was disabled)
           </label>
         </div>
       </fieldset>

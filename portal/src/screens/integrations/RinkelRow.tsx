@@ -1,5 +1,5 @@
-// One event of the Rinkel-style list: URL, Test (✓/✗ with status and time), content type,
-// description, Save; Delete once saved.
+// One event of the Rinkel-style list: its health, URL, Test (✓/✗ with status and time), content
+// type, description, Save; Delete once saved.
 import { useState, type FormEvent } from 'react';
 import { api, call, fieldError } from '../../api/client';
 import { CONTENT_TYPES, type ContentType, type EventType, type Webhook } from '../../api/types';
@@ -11,6 +11,7 @@ import { TestResultView } from '../../components/TestResultView';
 import { useSubmit } from '../../hooks';
 import { Link, seg } from '../../router';
 import { useOrg } from '../org/org-context';
+import { healthOf, HealthBadge, HealthLine } from './Health';
 import { useWebhookTest } from './webhook-api';
 
 interface Props {
@@ -45,10 +46,13 @@ export function RinkelRow({ event, title, when, saved, onChanged }: Props) {
   };
 
   // The saved webhook is tested (with its real signing secret) unless the form was changed.
-  const runTest = () =>
-    saved && url.trim() === saved.url && contentType === saved.contentType
+  const runTest = () => {
+    submit.setProblem(null); // what was said about the last save does not hold for what is tested now
+    setSavedNote(false);
+    return saved && url.trim() === saved.url && contentType === saved.contentType
       ? test.run({ kind: 'saved', orgId: org.id, webhookId: saved.id, event })
       : test.run({ kind: 'unsaved', orgId: org.id, url: url.trim(), event, format: 'rinkel', contentType });
+  };
 
   const remove = async () => {
     if (!saved) return;
@@ -63,13 +67,15 @@ export function RinkelRow({ event, title, when, saved, onChanged }: Props) {
           <h3 id={`${id}-title`}>{title}</h3>
           {saved ? (
             <Link to={`${base}/integrations/webhooks/${seg(saved.id)}`} className="badge-link">
-              <Badge value={saved.enabled ? 'enabled' : 'disabled'} label={saved.enabled ? 'Active' : 'Disabled'} />
+              <HealthBadge webhook={saved} />
+              <span className="sr-only"> — settings of {title}</span>
             </Link>
           ) : (
-            <Badge value="off" label="Not set up" />
+            <Badge tone="muted">Not set up</Badge>
           )}
         </div>
         <p className="muted small">{when}</p>
+        {saved && healthOf(saved).state !== 'healthy' ? <HealthLine webhook={saved} /> : null}
         <ProblemBanner problem={submit.problem} fields={['url', 'contentType', 'description']} />
         <div className="event-row-grid">
           <div className="url-test">
@@ -82,6 +88,7 @@ export function RinkelRow({ event, title, when, saved, onChanged }: Props) {
               value={url}
               onChange={(e) => {
                 setUrl(e.target.value);
+                submit.clearField('url');
                 test.clear();
               }}
               error={fieldError(submit.problem, 'url')}
@@ -95,7 +102,10 @@ export function RinkelRow({ event, title, when, saved, onChanged }: Props) {
             id={`${id}-content-type`}
             label="Content type"
             value={contentType}
-            onChange={(e) => setContentType(e.target.value as ContentType)}
+            onChange={(e) => {
+              setContentType(e.target.value as ContentType);
+              submit.clearField('contentType');
+            }}
             options={CONTENT_TYPES.map((c) => ({ value: c, label: c }))}
             error={fieldError(submit.problem, 'contentType')}
           />
@@ -103,7 +113,10 @@ export function RinkelRow({ event, title, when, saved, onChanged }: Props) {
             id={`${id}-description`}
             label="Description (optional)"
             value={description}
-            onChange={(e) => setDescription(e.target.value)}
+            onChange={(e) => {
+              setDescription(e.target.value);
+              submit.clearField('description');
+            }}
             error={fieldError(submit.problem, 'description')}
           />
         </div>

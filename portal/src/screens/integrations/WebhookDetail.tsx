@@ -1,9 +1,9 @@
-// One webhook: its settings, state, a test send, the signing secret, replay, edit and delete.
-// A disabled webhook opens with a red banner saying why, with Re-enable and Replay held deliveries.
+// One webhook: its health, settings, a test send, the signing secret, replay, edit and delete.
+// A failing webhook opens with a red banner saying since when and what next; a disabled one with a
+// red banner saying why, with Re-enable and Replay held deliveries.
 import { useState } from 'react';
 import { api, call, isPlanLacksWebhooks } from '../../api/client';
 import { EVENT_LABELS, EVENT_TYPES, FORMAT_LABELS, type EventType, type Format, type Webhook } from '../../api/types';
-import { Badge } from '../../components/Badge';
 import { ConfirmButton } from '../../components/ConfirmButton';
 import { SelectField } from '../../components/Field';
 import { LoadProblem, ProblemBanner } from '../../components/ProblemBanner';
@@ -11,12 +11,14 @@ import { TestResultView } from '../../components/TestResultView';
 import { Time } from '../../components/Time';
 import { useLoad, useSubmit } from '../../hooks';
 import { Link, navigate } from '../../router';
+import { useTitle } from '../../title';
 import { useOrg } from '../org/org-context';
 import { DisabledBanner } from './DisabledBanner';
+import { FailingBanner, HealthBadge, HealthFacts } from './Health';
 import { PlanLacksWebhooks } from './PlanLacksWebhooks';
 import { ReplayForm } from './ReplayForm';
 import { SecretPanel } from './SecretPanel';
-import { describeSchedule, useWebhookTest } from './webhook-api';
+import { describeSchedule, useWebhookTest, webhookName } from './webhook-api';
 import { eventsText } from './WebhookList';
 import { WebhookForm } from './WebhookForm';
 import { deliveriesQueued } from './ReplayForm';
@@ -24,13 +26,14 @@ import { deliveriesQueued } from './ReplayForm';
 export function WebhookDetailScreen({ webhookId }: { webhookId: string }) {
   const { org } = useOrg();
   const loaded = useLoad(() => call(api.GET('/v1/orgs/{orgId}/webhooks/{webhookId}', { params: { path: { orgId: org.id, webhookId } } })), [org.id, webhookId]);
+  useTitle(loaded.data ? `Webhook ${webhookName(loaded.data)}` : 'Webhook', org.name);
   if (isPlanLacksWebhooks(loaded.problem)) return <PlanLacksWebhooks problem={loaded.problem!} />;
   if (!loaded.data) return loaded.loading ? <p className="page-loading">Loading…</p> : <LoadProblem problem={loaded.problem} onRetry={() => void loaded.reload()} />;
   return <WebhookDetail webhook={loaded.data} setWebhook={loaded.setData} reload={loaded.reload} />;
 }
 
 function WebhookDetail({ webhook, setWebhook, reload }: { webhook: Webhook; setWebhook: (w: Webhook) => void; reload: () => Promise<void> }) {
-  const { org, base } = useOrg();
+  const { org, base, reloadOrg } = useOrg();
   const path = { orgId: org.id, webhookId: webhook.id };
   const action = useSubmit();
   const test = useWebhookTest();
@@ -43,6 +46,7 @@ function WebhookDetail({ webhook, setWebhook, reload }: { webhook: Webhook; setW
     if (result.ok) {
       setWebhook(result.data);
       setNotice('Webhook enabled. New events are sent again; held ones wait for a replay.');
+      void reloadOrg();
     }
     return result.ok;
   };
@@ -51,6 +55,7 @@ function WebhookDetail({ webhook, setWebhook, reload }: { webhook: Webhook; setW
     if (result.ok) {
       setWebhook(result.data);
       setNotice('');
+      void reloadOrg();
     }
   };
   // Replay needs an enabled webhook (409 otherwise), so this enables it first. Held deliveries are
@@ -64,7 +69,10 @@ function WebhookDetail({ webhook, setWebhook, reload }: { webhook: Webhook; setW
   };
   const remove = async () => {
     const result = await action.run(() => call(api.DELETE('/v1/orgs/{orgId}/webhooks/{webhookId}', { params: { path } })));
-    if (result.ok) navigate(`${base}/integrations`);
+    if (result.ok) {
+      void reloadOrg();
+      navigate(`${base}/integrations`);
+    }
   };
 
   return (
@@ -72,7 +80,9 @@ function WebhookDetail({ webhook, setWebhook, reload }: { webhook: Webhook; setW
       <p className="crumbs">
         <Link to={`${base}/integrations`}>Integrations</Link> / Webhook
       </p>
-      <h2 className="break">{webhook.url}</h2>
+      <h2 className="break">{webhookName(webhook)}</h2>
+      {webhook.description ? <p className="break muted">{webhook.url}</p> : null}
+      <FailingBanner webhook={webhook} deliveriesTo={`${base}/deliveries?webhookId=${encodeURIComponent(webhook.id)}`} />
       {!webhook.enabled ? <DisabledBanner webhook={webhook} busy={action.busy} onReEnable={() => void enable()} onReplayHeld={() => void replayHeld()} /> : null}
       <ProblemBanner problem={action.problem} />
       <p className="form-status" role="status" data-testid="webhook-notice">
@@ -82,7 +92,7 @@ function WebhookDetail({ webhook, setWebhook, reload }: { webhook: Webhook; setW
       <section className="card" aria-labelledby="wh-settings-title">
         <div className="card-head">
           <h2 id="wh-settings-title">Settings</h2>
-          <Badge value={webhook.enabled ? 'enabled' : 'disabled'} label={webhook.enabled ? 'Enabled' : 'Disabled'} />
+          <HealthBadge webhook={webhook} />
         </div>
         {editing ? (
           <WebhookForm
@@ -113,19 +123,12 @@ function WebhookDetail({ webhook, setWebhook, reload }: { webhook: Webhook; setW
               <dd>{describeSchedule(webhook.retryScheduleS)}</dd>
               <dt>Time limit per attempt</dt>
               <dd>{webhook.timeoutMs ? `${webhook.timeoutMs} ms` : 'Default (2000 ms)'}</dd>
-              <dt>State</dt>
-              <dd>{webhook.enabled ? 'Enabled' : `Disabled: ${webhook.disabledReason ?? 'no reason given'}`}</dd>
-              <dt>Last success</dt>
-              <dd>
-                <Time iso={webhook.lastSuccessAt} />
-              </dd>
-              <dt>Last error</dt>
-              <dd className="break">{webhook.lastError ?? <span className="muted">none</span>}</dd>
               <dt>Created</dt>
               <dd>
                 <Time iso={webhook.createdAt} />
               </dd>
             </dl>
+            <HealthFacts webhook={webhook} />
             <div className="form-actions">
               <button type="button" className="secondary" onClick={() => setEditing(true)}>
                 Edit settings

@@ -33,7 +33,15 @@ export function WebhookForm({ webhook, onSaved, onCancel }: { webhook?: Webhook;
   const submit = useSubmit();
   const prefix = webhook ? `wh-edit` : `wh-new`;
 
-  const toggle = (event: EventType, on: boolean) => setEvents((old) => (on ? EVENT_TYPES.filter((e) => e === event || old.includes(e)) : old.filter((e) => e !== event)));
+  /** A changed field's old errors (the API's and this form's own) no longer hold. */
+  const changed = (field: string) => {
+    submit.clearField(field);
+    setLocalError((old) => (field in old ? Object.fromEntries(Object.entries(old).filter(([k]) => k !== field)) : old));
+  };
+  const toggle = (event: EventType, on: boolean) => {
+    setEvents((old) => (on ? EVENT_TYPES.filter((e) => e === event || old.includes(e)) : old.filter((e) => e !== event)));
+    changed('events');
+  };
 
   const onSubmit = async (e: FormEvent) => {
     e.preventDefault();
@@ -64,13 +72,13 @@ export function WebhookForm({ webhook, onSaved, onCancel }: { webhook?: Webhook;
   return (
     <form className="form" onSubmit={onSubmit} noValidate>
       <ProblemBanner problem={submit.problem} fields={FIELDS} />
-      <TextField id={`${prefix}-url`} label="URL" type="url" inputMode="url" value={url} onChange={(e) => setUrl(e.target.value)} error={err('url')} />
+      <TextField id={`${prefix}-url`} label="URL" type="url" inputMode="url" value={url} onChange={(e) => (setUrl(e.target.value), changed('url'))} error={err('url')} />
       <div className="grid-2">
         <SelectField
           id={`${prefix}-format`}
           label="Format"
           value={format}
-          onChange={(e) => setFormat(e.target.value as Format)}
+          onChange={(e) => (setFormat(e.target.value as Format), changed('format'))}
           options={FORMATS.map((f) => ({ value: f, label: FORMAT_LABELS[f] }))}
           hint="The body layout. Events a format has no message for are not sent."
           error={err('format')}
@@ -79,7 +87,7 @@ export function WebhookForm({ webhook, onSaved, onCancel }: { webhook?: Webhook;
           id={`${prefix}-content-type`}
           label="Content type"
           value={contentType}
-          onChange={(e) => setContentType(e.target.value as ContentType)}
+          onChange={(e) => (setContentType(e.target.value as ContentType), changed('contentType'))}
           options={CONTENT_TYPES.map((c) => ({ value: c, label: c }))}
           error={err('contentType')}
         />
@@ -100,13 +108,13 @@ export function WebhookForm({ webhook, onSaved, onCancel }: { webhook?: Webhook;
         ) : null}
       </fieldset>
       <div className="grid-2">
-        <TextField id={`${prefix}-token`} label="API token" autoComplete="off" value={apiToken} onChange={(e) => setApiToken(e.target.value)} hint="Ringotel format only: sent in the body as api_token." error={err('apiToken')} />
-        <TextField id={`${prefix}-description`} label="Description (optional)" value={description} onChange={(e) => setDescription(e.target.value)} error={err('description')} />
+        <TextField id={`${prefix}-token`} label="API token" autoComplete="off" value={apiToken} onChange={(e) => (setApiToken(e.target.value), changed('apiToken'))} hint="Ringotel format only: sent in the body as api_token." error={err('apiToken')} />
+        <TextField id={`${prefix}-description`} label="Description (optional)" value={description} onChange={(e) => (setDescription(e.target.value), changed('description'))} error={err('description')} />
         <TextField
           id={`${prefix}-schedule`}
           label="Retry schedule (seconds)"
           value={schedule}
-          onChange={(e) => setSchedule(e.target.value)}
+          onChange={(e) => (setSchedule(e.target.value), changed('retryScheduleS'))}
           placeholder="empty: every hour for 24 hours"
           hint="Delays between attempts, e.g. 10, 60, 300. Leave empty for once an hour for 24 hours."
           error={err('retryScheduleS')}
@@ -116,7 +124,7 @@ export function WebhookForm({ webhook, onSaved, onCancel }: { webhook?: Webhook;
           label="Time limit per attempt (ms)"
           inputMode="numeric"
           value={timeout}
-          onChange={(e) => setTimeoutMs(e.target.value)}
+          onChange={(e) => (setTimeoutMs(e.target.value), changed('timeoutMs'))}
           placeholder="2000"
           hint="How long the receiver has to answer. Leave empty for 2 seconds."
           error={err('timeoutMs')}

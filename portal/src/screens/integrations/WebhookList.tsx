@@ -1,9 +1,10 @@
 // Advanced: every webhook of the organization, whatever screen made it, with a way into each.
 import { useState } from 'react';
 import { EVENT_LABELS, EVENT_TYPES, FORMAT_LABELS, type EventType, type Format, type Webhook } from '../../api/types';
-import { Badge } from '../../components/Badge';
+import { ScrollRegion } from '../../components/ScrollRegion';
 import { Link, navigate, seg } from '../../router';
 import { useOrg } from '../org/org-context';
+import { healthOf, HealthBadge, HealthLine } from './Health';
 import { WebhookForm } from './WebhookForm';
 
 export function eventsText(events: string[]): string {
@@ -38,15 +39,15 @@ export function WebhookList({ webhooks, onChanged }: { webhooks: Webhook[]; onCh
           />
         </div>
       ) : null}
-      <div className="table-wrap">
-        <table className="table">
+      <ScrollRegion label="All webhooks">
+        <table className="table stack">
           <thead>
             <tr>
               <th scope="col">URL</th>
+              <th scope="col">Health</th>
               <th scope="col">Format</th>
               <th scope="col">Events</th>
               <th scope="col">Content type</th>
-              <th scope="col">State</th>
             </tr>
           </thead>
           <tbody>
@@ -56,13 +57,14 @@ export function WebhookList({ webhooks, onChanged }: { webhooks: Webhook[]; onCh
                   <Link to={`${base}/integrations/webhooks/${seg(w.id)}`}>{w.url}</Link>
                   {w.description ? <div className="muted small">{w.description}</div> : null}
                 </td>
-                <td>{FORMAT_LABELS[w.format as Format] ?? w.format}</td>
-                <td>{eventsText(w.events)}</td>
-                <td>
-                  <code>{w.contentType}</code>
+                <td data-label="Health" className="health-cell">
+                  <HealthBadge webhook={w} />
+                  {healthOf(w).state === 'failing' ? <HealthLine webhook={w} withError={false} /> : null}
                 </td>
-                <td>
-                  <Badge value={w.enabled ? 'enabled' : 'disabled'} label={w.enabled ? 'Enabled' : 'Disabled'} />
+                <td data-label="Format">{FORMAT_LABELS[w.format as Format] ?? w.format}</td>
+                <td data-label="Events">{eventsText(w.events)}</td>
+                <td data-label="Content type">
+                  <code>{w.contentType}</code>
                 </td>
               </tr>
             ))}
@@ -75,7 +77,7 @@ export function WebhookList({ webhooks, onChanged }: { webhooks: Webhook[]; onCh
             ) : null}
           </tbody>
         </table>
-      </div>
+      </ScrollRegion>
     </section>
   );
 }

@@ -5,6 +5,11 @@ import { useState } from 'react';
 import { api, call, type Problem } from '../../api/client';
 import type { ContentType, EventType, TestResult, Webhook } from '../../api/types';
 
+/** How screens name a webhook: its description, else its URL. */
+export function webhookName(w: Pick<Webhook, 'description' | 'url'>): string {
+  return w.description?.trim() || w.url;
+}
+
 export function ringotelWebhooks(webhooks: Webhook[]): Webhook[] {
   return webhooks.filter((w) => w.format === 'ringotel');
 }

@@ -1,5 +1,7 @@
-// Inside one organization: its name, the four tabs, and the screen of the tab.
+// Inside one organization: its name, a warning while any of its webhooks fails or is disabled, the
+// four tabs, and the screen of the tab.
 import { useMemo } from 'react';
+import type { Org } from '../../api/types';
 import { api, call } from '../../api/client';
 import { LoadProblem } from '../../components/ProblemBanner';
 import { useLoad } from '../../hooks';
@@ -24,7 +26,8 @@ const TABS = [
 
 export function OrgArea({ orgId, rest }: { orgId: string; rest: string }) {
   const { account } = useSession();
-  const org = useLoad(() => call(api.GET('/v1/orgs/{orgId}', { params: { path: { orgId } } })), [orgId]);
+  // Polled, so the header's webhook warning follows the webhooks' health on every tab.
+  const org = useLoad(() => call(api.GET('/v1/orgs/{orgId}', { params: { path: { orgId } } })), [orgId], { pollMs: 30_000 });
   const base = `/orgs/${seg(orgId)}`;
   const value = useMemo(() => (org.data ? { org: org.data, base, reloadOrg: org.reload } : null), [org.data, base, org.reload]);
 
@@ -44,6 +47,7 @@ export function OrgArea({ orgId, rest }: { orgId: string; rest: string }) {
           {value.org.domain} · plan <strong>{value.org.plan}</strong>
         </span>
       </div>
+      <WebhookWarning org={value.org} integrations={`${base}/integrations`} here={rest === '/integrations'} />
       <nav className="tabs" aria-label="Organization">
         {TABS.map((tab) => (
           <Link key={tab.path} to={base + tab.path} aria-current={rest === tab.path || rest.startsWith(`${tab.path}/`) ? 'page' : undefined}>
@@ -70,4 +74,21 @@ function OrgScreen({ rest }: { rest: string }) {
   const callPage = match('/calls/:callId', rest);
   if (callPage) return <CallDetailScreen key={callPage.callId} callId={callPage.callId!} />;
   return <NotFound />;
+}
+
+/** "2 webhooks need attention: 1 failing, 1 disabled" under the organization's name, on every tab. */
+function WebhookWarning({ org, integrations, here }: { org: Org; integrations: string; here: boolean }) {
+  const failing = org.webhookHealth?.failing ?? 0;
+  const disabled = org.webhookHealth?.disabled ?? 0;
+  if (failing + disabled === 0) return null;
+  const parts = [failing ? `${failing} failing` : '', disabled ? `${disabled} disabled` : ''].filter(Boolean).join(', ');
+  const total = failing + disabled;
+  return (
+    <p className="banner banner-error org-warning" data-testid="org-webhook-health">
+      <strong>
+        {total === 1 ? '1 webhook needs' : `${total} webhooks need`} attention: {parts}.
+      </strong>{' '}
+      {here ? 'See below.' : <Link to={integrations}>Open Integrations</Link>}
+    </p>
+  );
 }

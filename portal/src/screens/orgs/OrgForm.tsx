@@ -1,5 +1,6 @@
 // Creating and editing an organization (operator): name, Ringotel domain, plan, who gets e-mailed
-// when a webhook is disabled, and the country national numbers are read in.
+// when a webhook is disabled, and the country national numbers are read in. A new organization
+// is followed by its next steps: its admin, its phone system's connection, its webhooks.
 import { useState, type FormEvent } from 'react';
 import { api, call, fieldError } from '../../api/client';
 import type { Org } from '../../api/types';
@@ -7,9 +8,22 @@ import { ConfirmButton } from '../../components/ConfirmButton';
 import { linesOf, SelectField, TextAreaField, TextField } from '../../components/Field';
 import { LoadProblem, ProblemBanner } from '../../components/ProblemBanner';
 import { useLoad, useSubmit } from '../../hooks';
-import { Link, navigate } from '../../router';
+import { Link, navigate, seg } from '../../router';
+import { useTitle } from '../../title';
 
 const FIELDS = ['name', 'domain', 'plan', 'notificationEmails', 'defaultCountry'] as const;
+/** The form's values and the API fields they are sent as. */
+const FIELD_OF: Record<keyof Values, string> = { name: 'name', domain: 'domain', plan: 'plan', emails: 'notificationEmails', country: 'defaultCountry' };
+
+/** The form's values, forgetting what was said about a field once it changes. */
+function useValues(initial: Values, submit: ReturnType<typeof useSubmit>) {
+  const [values, setValues] = useState<Values>(initial);
+  const set = (v: Partial<Values>) => {
+    setValues((old) => ({ ...old, ...v }));
+    for (const key of Object.keys(v) as Array<keyof Values>) submit.clearField(FIELD_OF[key]);
+  };
+  return [values, set] as const;
+}
 
 interface Values {
   name: string;
@@ -74,8 +88,10 @@ function OrgFields({ values, set, problem }: { values: Values; set: (v: Partial<
 }
 
 export function OrgNew() {
-  const [values, setValues] = useState<Values>({ name: '', domain: '', plan: '', emails: '', country: '' });
+  useTitle('New organization');
   const submit = useSubmit();
+  const [values, set] = useValues({ name: '', domain: '', plan: '', emails: '', country: '' }, submit);
+  const [created, setCreated] = useState<Org | null>(null);
   const onSubmit = async (event: FormEvent) => {
     event.preventDefault();
     const created = await submit.run(() =>
@@ -91,8 +107,9 @@ export function OrgNew() {
         }),
       ),
     );
-    if (created.ok) navigate('/orgs');
+    if (created.ok) setCreated(created.data);
   };
+  if (created) return <NextSteps org={created} />;
   return (
     <>
       <p className="crumbs">
@@ -101,7 +118,7 @@ export function OrgNew() {
       <h1>New organization</h1>
       <form className="card form" onSubmit={onSubmit} noValidate>
         <ProblemBanner problem={submit.problem} fields={FIELDS} />
-        <OrgFields values={values} set={(v) => setValues((old) => ({ ...old, ...v }))} problem={submit.problem} />
+        <OrgFields values={values} set={set} problem={submit.problem} />
         <div className="form-actions">
           <button type="submit" className="primary" disabled={submit.busy}>
             Create organization
@@ -120,8 +137,9 @@ export function OrgEdit({ orgId }: { orgId: string }) {
 }
 
 function OrgEditForm({ org }: { org: Org }) {
-  const [values, setValues] = useState<Values>({ name: org.name, domain: org.domain, plan: org.plan, emails: org.notificationEmails.join('\n'), country: org.defaultCountry ?? '' });
+  useTitle(`Edit ${org.name}`);
   const submit = useSubmit();
+  const [values, set] = useValues({ name: org.name, domain: org.domain, plan: org.plan, emails: org.notificationEmails.join('\n'), country: org.defaultCountry ?? '' }, submit);
   const onSubmit = async (event: FormEvent) => {
     event.preventDefault();
     const saved = await submit.run(() =>
@@ -152,7 +170,7 @@ function OrgEditForm({ org }: { org: Org }) {
       <h1>Edit {org.name}</h1>
       <form className="card form" onSubmit={onSubmit} noValidate>
         <ProblemBanner problem={submit.problem} fields={FIELDS} />
-        <OrgFields values={values} set={(v) => setValues((old) => ({ ...old, ...v }))} problem={submit.problem} />
+        <OrgFields values={values} set={set} problem={submit.problem} />
         <div className="form-actions">
           <button type="submit" className="primary" disabled={submit.busy}>
             Save
@@ -164,6 +182,36 @@ function OrgEditForm({ org }: { org: Org }) {
         <h2 id="org-delete-title">Delete this organization</h2>
         <p>Deletes the organization with its connections, users, numbers, webhooks, calls and delivery log. This cannot be undone.</p>
         <ConfirmButton label="Delete organization" question={`Delete ${org.name} and everything it owns?`} confirmLabel="Yes, delete it" onConfirm={remove} />
+      </section>
+    </>
+  );
+}
+
+/** After creating an organization: what it still needs before calls can flow, each a link. */
+function NextSteps({ org }: { org: Org }) {
+  const base = `/orgs/${seg(org.id)}`;
+  return (
+    <>
+      <p className="crumbs">
+        <Link to="/orgs">Organizations</Link> /
+      </p>
+      <h1>{org.name} is created</h1>
+      <section className="card next-steps" aria-labelledby="next-steps-title" data-testid="org-next-steps">
+        <h2 id="next-steps-title">Next steps</h2>
+        <ol>
+          <li>
+            <Link to={`/accounts?orgId=${encodeURIComponent(org.id)}`}>Add its admin</Link> — the person at {org.name} who signs in to manage its webhooks.
+          </li>
+          <li>
+            <Link to={`${base}/settings#settings-connections`}>Add its connection</Link> — the phone system that sends its calls (an ingest token, or a HEP capture id).
+          </li>
+          <li>
+            <Link to={`${base}/integrations`}>Set up its webhooks</Link> — or leave that to its admin.
+          </li>
+        </ol>
+        <p>
+          <Link to="/orgs">Back to all organizations</Link>
+        </p>
       </section>
     </>
   );

@@ -6,6 +6,7 @@ import type { ApiKey, CreatedApiKey } from '../../api/types';
 import { ConfirmButton } from '../../components/ConfirmButton';
 import { TextField } from '../../components/Field';
 import { LoadProblem, ProblemBanner } from '../../components/ProblemBanner';
+import { ScrollRegion } from '../../components/ScrollRegion';
 import { ShownOnce } from '../../components/ShownOnce';
 import { Time } from '../../components/Time';
 import { useLoad, useSubmit } from '../../hooks';
@@ -43,8 +44,8 @@ export function ApiKeys() {
       <LoadProblem problem={list.problem} onRetry={() => void list.reload()} />
       <ProblemBanner problem={removal.problem} />
       {created ? <ShownOnce title={`API key ${created.name}`} what="API key" value={created.key} onDone={() => setCreated(null)} /> : null}
-      <div className="table-wrap">
-        <table className="table">
+      <ScrollRegion label="API keys">
+        <table className="table stack actions-first">
           <thead>
             <tr>
               <th scope="col">Name</th>
@@ -60,11 +61,13 @@ export function ApiKeys() {
             {rows.map((k) => (
               <tr key={k.id} data-testid={`api-key-${k.id}`}>
                 <td>{k.name}</td>
-                <td className="mono">{k.prefix}…</td>
-                <td>
+                <td className="mono" data-label="Starts with">
+                  {k.prefix}…
+                </td>
+                <td data-label="Created">
                   <Time iso={k.createdAt} />
                 </td>
-                <td>
+                <td data-label="Last used">
                   <Time iso={k.lastUsedAt} />
                 </td>
                 <td className="actions">
@@ -81,11 +84,15 @@ export function ApiKeys() {
             ) : null}
           </tbody>
         </table>
-      </div>
+      </ScrollRegion>
       <form className="form subcard" onSubmit={onSubmit} noValidate aria-labelledby="new-key-title">
         <h3 id="new-key-title">New API key</h3>
         <ProblemBanner problem={submit.problem} fields={['name']} />
-        <TextField id="key-new-name" label="Key name" value={name} onChange={(e) => setName(e.target.value)} hint="What uses it, e.g. CRM sync." error={fieldError(submit.problem, 'name')} />
+        <TextField id="key-new-name" label="Key name" value={name} onChange={(e) => {
+            setName(e.target.value);
+            submit.clearField('name');
+          }}
+          hint="What uses it, e.g. CRM sync." error={fieldError(submit.problem, 'name')} />
         <div className="form-actions">
           <button type="submit" className="primary" disabled={submit.busy}>
             Create API key

@@ -28,14 +28,13 @@ export function ConnectionRow({ connection: c, onChanged }: { connection: Connec
     <>
       <tr data-testid={`connection-${c.id}`}>
         <td>
-          {c.name}
+          {c.name} {c.revokedAt ? <Badge tone="muted">Revoked</Badge> : <Badge tone="ok">Active</Badge>}
           <div className="muted small mono">{c.id}</div>
         </td>
-        <td>{c.hep ? `id ${c.hep.captureId}${c.hep.authKeySet ? ', auth key set' : ''}` : <span className="muted">off</span>}</td>
-        <td>
+        <td data-label="HEP capture">{c.hep ? `id ${c.hep.captureId}${c.hep.authKeySet ? ', auth key set' : ''}` : <span className="muted">off</span>}</td>
+        <td data-label="Created">
           <Time iso={c.createdAt} />
         </td>
-        <td>{c.revokedAt ? <Badge value="revoked" label="Revoked" /> : <Badge value="enabled" label="Active" />}</td>
         <td className="actions">
           {!c.revokedAt ? (
             <>
@@ -49,14 +48,14 @@ export function ConnectionRow({ connection: c, onChanged }: { connection: Connec
       </tr>
       {action.problem ? (
         <tr>
-          <td colSpan={5}>
+          <td colSpan={4}>
             <ProblemBanner problem={action.problem} />
           </td>
         </tr>
       ) : null}
       {editing ? (
         <tr className="edit-row">
-          <td colSpan={5}>
+          <td colSpan={4}>
             <ConnectionEdit
               connection={c}
               onDone={async () => {
@@ -101,7 +100,16 @@ function ConnectionEdit({ connection: c, onDone, onCancel }: { connection: Conne
     <form className="form" onSubmit={onSubmit} noValidate aria-label={`Edit connection ${c.name}`}>
       <ProblemBanner problem={submit.problem} fields={['name', 'hep']} />
       <div className="grid-3">
-        <TextField id={`${id}-name`} label="Connection name" value={name} onChange={(e) => setName(e.target.value)} error={fieldError(submit.problem, 'name')} />
+        <TextField
+          id={`${id}-name`}
+          label="Connection name"
+          value={name}
+          onChange={(e) => {
+            setName(e.target.value);
+            submit.clearField('name');
+          }}
+          error={fieldError(submit.problem, 'name')}
+        />
         {operator ? (
           <>
             <TextField
@@ -109,7 +117,11 @@ function ConnectionEdit({ connection: c, onDone, onCancel }: { connection: Conne
               label="HEP capture id"
               inputMode="numeric"
               value={captureId}
-              onChange={(e) => setCaptureId(e.target.value)}
+              onChange={(e) => {
+                setCaptureId(e.target.value);
+                setLocalError(undefined);
+                submit.clearField('hep.captureId');
+              }}
               hint="Leave empty to stop taking HEP traffic for this connection."
               error={localError ?? fieldError(submit.problem, 'hep.captureId')}
             />
@@ -120,7 +132,10 @@ function ConnectionEdit({ connection: c, onDone, onCancel }: { connection: Conne
               value={authKey}
               disabled={clearKey}
               placeholder={c.hep?.authKeySet ? 'unchanged' : 'none'}
-              onChange={(e) => setAuthKey(e.target.value)}
+              onChange={(e) => {
+                setAuthKey(e.target.value);
+                submit.clearField('hep.authKey');
+              }}
               hint={c.hep?.authKeySet ? 'A key is set. Type a new one to replace it.' : 'Optional.'}
               error={fieldError(submit.problem, 'hep.authKey')}
             />

@@ -1,10 +1,13 @@
-// Connections: the phone systems feeding this organization. A new one's ingest token is shown
-// once; HEP capture settings (capture id, auth key) say which mirrored SIP traffic belongs to it.
+// Connections: the phone systems feeding this organization, and the ingest URL they post calls to.
+// A new one's ingest token is shown once, beside that URL; HEP capture settings (capture id, auth
+// key) say which mirrored SIP traffic belongs to it.
 import { useState, type FormEvent } from 'react';
 import { api, call, fieldError } from '../../api/client';
 import type { Connection, CreatedConnection } from '../../api/types';
+import { CopyButton } from '../../components/CopyButton';
 import { TextField } from '../../components/Field';
 import { LoadProblem, ProblemBanner } from '../../components/ProblemBanner';
+import { ScrollRegion } from '../../components/ScrollRegion';
 import { ShownOnce } from '../../components/ShownOnce';
 import { useLoad, useSubmit } from '../../hooks';
 import { useOrg } from '../org/org-context';
@@ -17,22 +20,37 @@ export function Connections() {
   const list = useLoad(() => call(api.GET('/v1/orgs/{orgId}/connections', { params: { path: { orgId: org.id }, query: { limit: 200 } } })), [org.id]);
   const [created, setCreated] = useState<CreatedConnection | null>(null);
   const rows: Connection[] = list.data?.data ?? [];
+  // The API says where its ingest endpoint is (it knows its public address); the page's own origin
+  // is the same server until it does.
+  const ingestUrl = created?.ingestUrl ?? rows.find((c) => c.ingestUrl)?.ingestUrl ?? `${window.location.origin}/v1/ingest/calls`;
   return (
     <section className="card" id="settings-connections" aria-labelledby="settings-connections-title">
       <h2 id="settings-connections-title">Connections</h2>
       <p className="muted">
         A connection is one phone system (PBX) sending calls to callhook, through the ingest API with its token or as mirrored SIP (HEP) with its capture id.
       </p>
+      <div className="secret-row ingest-url">
+        <span>Ingest URL</span>
+        <code className="secret" data-testid="ingest-url">
+          {ingestUrl}
+        </code>
+        <CopyButton value={ingestUrl} label="Copy URL" />
+      </div>
       <LoadProblem problem={list.problem} onRetry={() => void list.reload()} />
-      {created ? <ShownOnce title={`Ingest token for ${created.name}`} what="ingest token" value={created.ingestToken} onDone={() => setCreated(null)} /> : null}
-      <div className="table-wrap">
-        <table className="table">
+      {created ? (
+        <ShownOnce title={`Ingest token for ${created.name}`} what="ingest token" value={created.ingestToken} onDone={() => setCreated(null)}>
+          <p className="small">
+            The phone system posts its calls to <code data-testid="shown-once-ingest-url">{ingestUrl}</code> with this token as <code>Authorization: Bearer …</code>.
+          </p>
+        </ShownOnce>
+      ) : null}
+      <ScrollRegion label="Connections">
+        <table className="table stack actions-first">
           <thead>
             <tr>
               <th scope="col">Name</th>
               <th scope="col">HEP capture</th>
               <th scope="col">Created</th>
-              <th scope="col">State</th>
               <th scope="col">
                 <span className="sr-only">Actions</span>
               </th>
@@ -44,14 +62,14 @@ export function Connections() {
             ))}
             {!list.loading && rows.length === 0 ? (
               <tr>
-                <td colSpan={5} className="empty">
+                <td colSpan={4} className="empty">
                   No connections yet.
                 </td>
               </tr>
             ) : null}
           </tbody>
         </table>
-      </div>
+      </ScrollRegion>
       <NewConnection
         onCreated={(c) => {
           setCreated(c);
@@ -96,7 +114,17 @@ function NewConnection({ onCreated }: { onCreated: (c: CreatedConnection) => voi
       <h3 id="new-connection-title">New connection</h3>
       <ProblemBanner problem={submit.problem} fields={['name', 'hep']} />
       <div className="grid-3">
-        <TextField id="conn-new-name" label="Connection name" value={name} onChange={(e) => setName(e.target.value)} hint="Sent to Ringotel receivers as connection_name, e.g. PBX." error={fieldError(submit.problem, 'name')} />
+        <TextField
+          id="conn-new-name"
+          label="Connection name"
+          value={name}
+          onChange={(e) => {
+            setName(e.target.value);
+            submit.clearField('name');
+          }}
+          hint="Sent to Ringotel receivers as connection_name, e.g. PBX."
+          error={fieldError(submit.problem, 'name')}
+        />
         {operator ? (
           <>
             <TextField
@@ -104,7 +132,11 @@ function NewConnection({ onCreated }: { onCreated: (c: CreatedConnection) => voi
               label="HEP capture id (optional)"
               inputMode="numeric"
               value={captureId}
-              onChange={(e) => setCaptureId(e.target.value)}
+              onChange={(e) => {
+                setCaptureId(e.target.value);
+                setLocalError(undefined);
+                submit.clearField('hep.captureId');
+              }}
               hint="Only for SIP mirrored as HEP: the capture (agent) id the PBX sends."
               error={localError ?? fieldError(submit.problem, 'hep.captureId')}
             />
@@ -113,7 +145,10 @@ function NewConnection({ onCreated }: { onCreated: (c: CreatedConnection) => voi
               label="HEP auth key (optional)"
               autoComplete="off"
               value={authKey}
-              onChange={(e) => setAuthKey(e.target.value)}
+              onChange={(e) => {
+                setAuthKey(e.target.value);
+                submit.clearField('hep.authKey');
+              }}
               hint="If the PBX sends one, packets without it are refused."
               error={fieldError(submit.problem, 'hep.authKey')}
             />

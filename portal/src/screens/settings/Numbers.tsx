@@ -1,15 +1,18 @@
 // Numbers: the organization's phone numbers (E.164). One is the main number; a number given to a
 // user is their direct number. A call to or from an extension comes in on / presents the user's
-// direct number, else the main number — what Rinkel receivers get as `to` / `from`.
-import { useState, type FormEvent } from 'react';
+// direct number, else the main number — what Rinkel receivers get as `to` / `from`. With a default
+// country, a national number may be typed; the form says the E.164 number it will store.
+import { useEffect, useState, type FormEvent } from 'react';
 import { api, call, fieldError } from '../../api/client';
 import type { DirectoryUser, PhoneNumber } from '../../api/types';
-import { Badge } from '../../components/Badge';
+import { Tag } from '../../components/Badge';
 import { ConfirmButton } from '../../components/ConfirmButton';
 import { SelectField, TextField } from '../../components/Field';
 import { LoadProblem, ProblemBanner } from '../../components/ProblemBanner';
+import { ScrollRegion } from '../../components/ScrollRegion';
 import { useLoad, useSubmit } from '../../hooks';
 import { useOrg } from '../org/org-context';
+import { loadPhoneLib, toE164 } from './phone-input';
 
 const NOBODY = '';
 
@@ -26,15 +29,30 @@ export function Numbers({ version = 0, onChange }: { version?: number; onChange?
   const [number, setNumber] = useState('');
   const [label, setLabel] = useState('');
   const [userId, setUserId] = useState(NOBODY);
+  const [numberError, setNumberError] = useState<string | undefined>();
+  const [phone, setPhone] = useState<Awaited<ReturnType<typeof loadPhoneLib>> | null>(null);
+  useEffect(() => {
+    void loadPhoneLib().then(setPhone);
+  }, []);
   const submit = useSubmit();
   const rowAction = useSubmit();
   const rows: PhoneNumber[] = list.data?.data ?? [];
   const people: DirectoryUser[] = users.data?.data ?? [];
   const userOptions = [{ value: NOBODY, label: 'Nobody' }, ...people.map((u) => ({ value: u.id, label: userLabel(u) }))];
 
+  // What will be stored, as it is typed: a national number shows the E.164 number it becomes.
+  const preview = phone && number.trim() && !number.trim().startsWith('+') ? toE164(number, org.defaultCountry, phone) : null;
+  const how = org.defaultCountry
+    ? `International (+ and country code), or national: read as a number in ${org.defaultCountry}.`
+    : 'International format with + and country code (set a default country above to type national numbers).';
+  const numberHint = `${preview?.ok ? `Saved as ${preview.number}. ` : ''}${how}${rows.length === 0 ? ' The first number is the main number.' : ''}`;
+
   const onSubmit = async (e: FormEvent) => {
     e.preventDefault();
-    const body = { number: number.trim().replace(/[\s()-]/g, ''), ...(label.trim() ? { label: label.trim() } : {}), ...(userId ? { userId } : {}) };
+    const parsed = toE164(number, org.defaultCountry, await loadPhoneLib());
+    if (!parsed.ok) return setNumberError(parsed.message);
+    setNumberError(undefined);
+    const body = { number: parsed.number, ...(label.trim() ? { label: label.trim() } : {}), ...(userId ? { userId } : {}) };
     const result = await submit.run(() => call(api.POST('/v1/orgs/{orgId}/numbers', { params: { path: { orgId: org.id } }, body })));
     if (result.ok) {
       setNumber('');
@@ -66,8 +84,8 @@ export function Numbers({ version = 0, onChange }: { version?: number; onChange?
       </p>
       <LoadProblem problem={list.problem} onRetry={() => void list.reload()} />
       <ProblemBanner problem={rowAction.problem} />
-      <div className="table-wrap">
-        <table className="table">
+      <ScrollRegion label="Numbers">
+        <table className="table stack">
           <thead>
             <tr>
               <th scope="col">Number</th>
@@ -82,10 +100,10 @@ export function Numbers({ version = 0, onChange }: { version?: number; onChange?
             {rows.map((n) => (
               <tr key={n.id} data-testid={`number-${n.id}`}>
                 <td className="mono">
-                  {n.number} {n.main ? <Badge value="main" label="Main number" /> : null}
+                  {n.number} {n.main ? <Tag>Main number</Tag> : null}
                 </td>
-                <td>{n.label ?? <span className="muted">—</span>}</td>
-                <td>
+                <td data-label="Label">{n.label ?? <span className="muted">—</span>}</td>
+                <td data-label="Direct number of">
                   <label className="sr-only" htmlFor={`number-${n.id}-user`}>
                     Direct number of (for {n.number})
                   </label>
@@ -116,7 +134,7 @@ export function Numbers({ version = 0, onChange }: { version?: number; onChange?
             ) : null}
           </tbody>
         </table>
-      </div>
+      </ScrollRegion>
       <form className="form subcard" onSubmit={onSubmit} noValidate aria-labelledby="new-number-title">
         <h3 id="new-number-title">Add a number</h3>
         <ProblemBanner problem={submit.problem} fields={['number', 'label', 'userId']} />
@@ -125,19 +143,35 @@ export function Numbers({ version = 0, onChange }: { version?: number; onChange?
             id="number-new"
             label="Phone number"
             type="tel"
-            placeholder="+31850609000"
+            placeholder={org.defaultCountry ? `+31850609000 or a number in ${org.defaultCountry}` : '+31850609000'}
             value={number}
-            onChange={(e) => setNumber(e.target.value)}
-            hint={rows.length === 0 ? 'International format with + and country code. The first number is the main number.' : 'International format with + and country code.'}
-            error={fieldError(submit.problem, 'number')}
+            onChange={(e) => {
+              setNumber(e.target.value);
+              setNumberError(undefined);
+              submit.clearField('number');
+            }}
+            hint={numberHint}
+            error={numberError ?? fieldError(submit.problem, 'number')}
           />
-          <TextField id="number-new-label" label="Label (optional)" value={label} onChange={(e) => setLabel(e.target.value)} error={fieldError(submit.problem, 'label')} />
+          <TextField
+            id="number-new-label"
+            label="Label (optional)"
+            value={label}
+            onChange={(e) => {
+              setLabel(e.target.value);
+              submit.clearField('label');
+            }}
+            error={fieldError(submit.problem, 'label')}
+          />
           <SelectField
             id="number-new-user"
             label="Direct number of (optional)"
             options={userOptions}
             value={userId}
-            onChange={(e) => setUserId(e.target.value)}
+            onChange={(e) => {
+              setUserId(e.target.value);
+              submit.clearField('userId');
+            }}
             error={fieldError(submit.problem, 'userId')}
           />
         </div>

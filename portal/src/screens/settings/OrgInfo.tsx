@@ -61,7 +61,10 @@ export function OrgInfo() {
           label="Notification e-mails"
           rows={3}
           value={emails}
-          onChange={(e) => setEmails(e.target.value)}
+          onChange={(e) => {
+            setEmails(e.target.value);
+            submit.clearField('notificationEmails');
+          }}
           hint="One address per line. They get an e-mail when a webhook is disabled after failing for a day."
           error={fieldError(submit.problem, 'notificationEmails')}
         />
@@ -70,7 +73,10 @@ export function OrgInfo() {
           label="Default country (optional)"
           maxLength={2}
           value={country}
-          onChange={(e) => setCountry(e.target.value)}
+          onChange={(e) => {
+            setCountry(e.target.value);
+            submit.clearField('defaultCountry');
+          }}
           hint="Two-letter code, e.g. NL. Numbers without a country code are read as numbers in this country."
           error={fieldError(submit.problem, 'defaultCountry')}
         />

@@ -66,7 +66,7 @@ function RulesForm({ rules, onSaved }: { rules: OutcomeRules; onSaved: (r: Outco
         label="Time zone"
         list="rules-timezones"
         value={timeZone}
-        onChange={(e) => setTimeZone(e.target.value)}
+        onChange={(e) => (setTimeZone(e.target.value), submit.clearField('timeZone'))}
         hint="The time zone of the operating hours, e.g. Europe/Amsterdam."
         error={fieldError(submit.problem, 'timeZone')}
       />
@@ -81,10 +81,13 @@ function RulesForm({ rules, onSaved }: { rules: OutcomeRules; onSaved: (r: Outco
           id="rules-use-hours"
           label="Use operating hours"
           checked={useHours}
-          onChange={(e) => setUseHours(e.target.checked)}
+          onChange={(e) => (setUseHours(e.target.checked), submit.clearField('operatingHours'))}
           hint="Unanswered incoming calls outside these hours end as “outside operation times”. Unticked: always open."
         />
-        {useHours ? <WeekSchedule week={week} onChange={setWeek} errorFor={(day) => fieldError(submit.problem, `operatingHours.${day}`)} /> : null}
+        {useHours ? <WeekSchedule
+            week={week}
+            onChange={(w, day) => (setWeek(w), submit.clearField(`operatingHours.${day}`))}
+            errorFor={(day) => fieldError(submit.problem, `operatingHours.${day}`)} /> : null}
         {fieldError(submit.problem, 'operatingHours') && !DAYS.some(([d]) => fieldError(submit.problem, `operatingHours.${d}`)) ? (
           <p className="field-error">{fieldError(submit.problem, 'operatingHours')}</p>
         ) : null}
@@ -95,7 +98,7 @@ function RulesForm({ rules, onSaved }: { rules: OutcomeRules; onSaved: (r: Outco
           label="Voicemail numbers or extensions"
           rows={3}
           value={voicemail}
-          onChange={(e) => setVoicemail(e.target.value)}
+          onChange={(e) => (setVoicemail(e.target.value), submit.clearField('voicemailTargets'))}
           hint="One per line. A call answered here ended in voicemail."
           error={fieldError(submit.problem, 'voicemailTargets')}
         />
@@ -104,7 +107,7 @@ function RulesForm({ rules, onSaved }: { rules: OutcomeRules; onSaved: (r: Outco
           label="Answering-service numbers or extensions"
           rows={3}
           value={answering}
-          onChange={(e) => setAnswering(e.target.value)}
+          onChange={(e) => (setAnswering(e.target.value), submit.clearField('answeringServiceTargets'))}
           hint="One per line. A call answered here went to the answering service."
           error={fieldError(submit.problem, 'answeringServiceTargets')}
         />
@@ -113,7 +116,7 @@ function RulesForm({ rules, onSaved }: { rules: OutcomeRules; onSaved: (r: Outco
           label="Blocked callers"
           rows={3}
           value={blocklist}
-          onChange={(e) => setBlocklist(e.target.value)}
+          onChange={(e) => (setBlocklist(e.target.value), submit.clearField('blocklist'))}
           hint="One number per line. Their unanswered calls end as blocked."
           error={fieldError(submit.problem, 'blocklist')}
         />

@@ -1,6 +1,8 @@
 // The Settings tab: one page of sections, each a labelled region (find them by their heading).
 // Users and Numbers show each other's data (who has which direct number): a change in one reloads the other.
 import { useState } from 'react';
+import { useTitle } from '../../title';
+import { useOrg } from '../org/org-context';
 import { ApiKeys } from './ApiKeys';
 import { Connections } from './Connections';
 import { Numbers } from './Numbers';
@@ -9,6 +11,7 @@ import { OutcomeRulesSection } from './OutcomeRules';
 import { Users } from './Users';
 
 export function Settings() {
+  useTitle('Settings', useOrg().org.name);
   const [directory, setDirectory] = useState(0);
   const changed = () => setDirectory((n) => n + 1);
   return (

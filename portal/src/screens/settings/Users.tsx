@@ -6,6 +6,7 @@ import type { DirectoryUser } from '../../api/types';
 import { ConfirmButton } from '../../components/ConfirmButton';
 import { TextField } from '../../components/Field';
 import { LoadProblem, ProblemBanner } from '../../components/ProblemBanner';
+import { ScrollRegion } from '../../components/ScrollRegion';
 import { useLoad, useSubmit } from '../../hooks';
 import { useOrg } from '../org/org-context';
 
@@ -39,8 +40,8 @@ export function Users({ version = 0, onChange }: { version?: number; onChange?: 
       </p>
       <LoadProblem problem={list.problem} onRetry={() => void list.reload()} />
       <ProblemBanner problem={removal.problem} />
-      <div className="table-wrap">
-        <table className="table">
+      <ScrollRegion label="Users">
+        <table className="table stack actions-first">
           <thead>
             <tr>
               <th scope="col">Name</th>
@@ -72,10 +73,16 @@ export function Users({ version = 0, onChange }: { version?: number; onChange?: 
               ) : (
                 <tr key={u.id} data-testid={`user-${u.id}`}>
                   <td>{u.name ?? <span className="muted">—</span>}</td>
-                  <td>{u.extension ?? <span className="muted">—</span>}</td>
-                  <td>{u.email ?? <span className="muted">—</span>}</td>
-                  <td className="mono">{directNumber.get(u.id) ?? <span className="muted">{mainNumber ? `main: ${mainNumber}` : 'none'}</span>}</td>
-                  <td className="mono small">{u.id}</td>
+                  <td data-label="Extension">{u.extension ?? <span className="muted">—</span>}</td>
+                  <td data-label="E-mail" className="wrap">
+                    {u.email ?? <span className="muted">—</span>}
+                  </td>
+                  <td className="mono" data-label="Direct number">
+                    {directNumber.get(u.id) ?? <span className="muted">{mainNumber ? `main: ${mainNumber}` : 'none'}</span>}
+                  </td>
+                  <td className="mono small wrap" data-label="User id">
+                    {u.id}
+                  </td>
                   <td className="actions">
                     <button type="button" className="secondary small" onClick={() => setEditing(u.id)}>
                       Edit
@@ -94,7 +101,7 @@ export function Users({ version = 0, onChange }: { version?: number; onChange?: 
             ) : null}
           </tbody>
         </table>
-      </div>
+      </ScrollRegion>
       <div className="subcard">
         <h3>Add a user</h3>
         <UserForm
@@ -113,7 +120,10 @@ function UserForm({ user, onDone, onCancel }: { user?: DirectoryUser; onDone: ()
   const empty = { name: user?.name ?? '', extension: user?.extension ?? '', email: user?.email ?? '', id: '' };
   const [values, setValues] = useState(empty);
   const submit = useSubmit();
-  const set = (v: Partial<typeof empty>) => setValues((old) => ({ ...old, ...v }));
+  const set = (v: Partial<typeof empty>) => {
+    setValues((old) => ({ ...old, ...v }));
+    for (const field of Object.keys(v)) submit.clearField(field);
+  };
   const prefix = user ? `user-${user.id}` : 'user-new';
 
   const onSubmit = async (e: FormEvent) => {

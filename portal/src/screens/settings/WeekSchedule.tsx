@@ -23,8 +23,8 @@ export function weekOf(hours: OutcomeRules['operatingHours']): Week {
 /** Office hours to start from: weekdays 09:00–17:00. */
 export const OFFICE_HOURS: Week = Object.fromEntries(DAYS.map(([d]) => [d, d === 'sat' || d === 'sun' ? [] : [{ from: '09:00', to: '17:00' }]])) as Week;
 
-export function WeekSchedule({ week, onChange, errorFor }: { week: Week; onChange: (w: Week) => void; errorFor: (day: Day) => string | undefined }) {
-  const setDay = (day: Day, spans: Span[]) => onChange({ ...week, [day]: spans });
+export function WeekSchedule({ week, onChange, errorFor }: { week: Week; onChange: (w: Week, day: Day) => void; errorFor: (day: Day) => string | undefined }) {
+  const setDay = (day: Day, spans: Span[]) => onChange({ ...week, [day]: spans }, day);
   return (
     <div className="week" role="group" aria-label="Weekly schedule">
       {DAYS.map(([day, name]) => {

@@ -1,6 +1,6 @@
 // The frame around every signed-in screen: who is signed in, Sign out, and (for the operator)
 // the top-level places.
-import { useEffect, useRef, type ReactNode } from 'react';
+import { useLayoutEffect, useRef, type ReactNode } from 'react';
 import { Link, useLocation } from '../../router';
 import { useSession } from '../../session-context';
 
@@ -8,9 +8,10 @@ export function Shell({ children }: { children: ReactNode }) {
   const { account, signOut } = useSession();
   const { path } = useLocation();
   // After moving to another screen, focus goes to its content (as a page load would), so keyboard
-  // and screen-reader users start at the top of what changed. Not on the first render.
+  // and screen-reader users start at the top of what changed. Not on the first render. A layout
+  // effect: it runs before the screens' own effects, so a screen that focuses a field keeps it.
   const first = useRef(true);
-  useEffect(() => {
+  useLayoutEffect(() => {
     if (first.current) {
       first.current = false;
       return;

@@ -1,8 +1,11 @@
 // The sign-in page: e-mail and password; a wrong pair or too many tries is said right on the form.
-import { useEffect, useRef, useState, type FormEvent } from 'react';
+// It takes over index.html's static form: what was typed there, and where the caret was.
+import { useLayoutEffect, useRef, useState, type FormEvent } from 'react';
 import { api, call, type Problem } from '../../api/client';
 import type { Account } from '../../api/session';
 import { TextField } from '../../components/Field';
+import type { EarlyInput } from '../../early-input';
+import { useTitle } from '../../title';
 
 function messageOf(problem: Problem): string {
   if (problem.status === 429) return `Too many attempts, try again in ${problem.retryAfterS ?? 60} s`;
@@ -10,13 +13,22 @@ function messageOf(problem: Problem): string {
   return problem.detail || problem.title;
 }
 
-export function SignIn({ onSignedIn }: { onSignedIn: (account: Account) => void }) {
-  const [email, setEmail] = useState('');
-  const [password, setPassword] = useState('');
+export function SignIn({ onSignedIn, early = null }: { onSignedIn: (account: Account) => void; early?: EarlyInput | null }) {
+  useTitle('Sign in');
+  const [email, setEmail] = useState(early?.email ?? '');
+  const [password, setPassword] = useState(early?.password ?? '');
   const [busy, setBusy] = useState(false);
   const [problem, setProblem] = useState<Problem | null>(null);
   const emailRef = useRef<HTMLInputElement>(null);
-  useEffect(() => emailRef.current?.focus(), []);
+  const passwordRef = useRef<HTMLInputElement>(null);
+  // Before the first paint: focus (and caret) where the person was typing, else on the e-mail.
+  useLayoutEffect(() => {
+    const target = early?.focus?.id === 'signin-password' ? passwordRef.current : emailRef.current;
+    if (!target) return;
+    target.focus();
+    if (early?.focus && early.focus.start !== null && target.type !== 'email') target.setSelectionRange(early.focus.start, early.focus.end ?? early.focus.start);
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, []);
 
   // 401 and 429 are about the pair or the pace, said once in the banner; 422 names a field.
   const fieldProblem = problem && problem.status === 422 ? problem : null;
@@ -64,6 +76,7 @@ export function SignIn({ onSignedIn }: { onSignedIn: (account: Account) => void 
             type="password"
             autoComplete="current-password"
             required
+            ref={passwordRef}
             value={password}
             onChange={(e) => setPassword(e.target.value)}
             error={fieldProblem?.fieldErrors.password}
