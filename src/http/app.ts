@@ -13,6 +13,9 @@ import { coercingAjv, strictAjv } from '../json-schema.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { Ingest } from '../sources/ingest/ingest.ts';
+import type { LinkSigner } from '../recordings/link-signer.ts';
+import type { RecordingIntake } from '../recordings/recording-intake.ts';
+import type { RecordingStore } from '../recordings/recording-store.ts';
 import type { Store } from '../store/store.ts';
 import type { Account } from '../tenancy/account.ts';
 import type { Auth } from './auth.ts';
@@ -50,6 +53,7 @@ export interface ApiDeps {
   metrics: Metrics;
   auth: Auth;
   ingest: Ingest;
+  recordings: { intake: RecordingIntake; blobs: RecordingStore; signer: LinkSigner; maxBytes: number };
   dispatcher: Dispatcher;
   /** Webhook and organization changes, answered once every process acted on them. */
   webhookChanges: WebhookChanges;
