@@ -38,6 +38,7 @@ import { orgRoutes } from './routes/orgs.ts';
 import { outcomeRuleRoutes } from './routes/outcome-rules.ts';
 import { planRoutes } from './routes/plans.ts';
 import { portalRoutes } from './routes/portal.ts';
+import { recordingRoutes } from './routes/recordings.ts';
 import { rinkelErrors, rinkelRoutes } from './routes/rinkel.ts';
 import { sessionRoutes } from './routes/session.ts';
 import { userRoutes } from './routes/users.ts';
@@ -146,6 +147,7 @@ export async function buildApp(deps: ApiDeps): Promise<Api> {
   notificationRoutes(app, deps);
   outcomeRuleRoutes(app, deps);
   ingestRoutes(app, deps);
+  recordingRoutes(app, deps);
   await app.register(async (scope) => rinkelRoutes(scope as Api, deps), { prefix: '/rinkel/v1' });
   return app;
 }
