@@ -56,6 +56,11 @@ export function recordingRoutes(app: Api, deps: ApiDeps): void {
     const scope = instance as Api;
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('*', (_request, _payload, done) => done(null, undefined));
+    // Refused before the whole file was read (too large, not audio, no such call): the rest of it is
+    // not read either, so the connection cannot carry another request — it closes after the answer.
+    scope.addHook('onSend', async (request, reply) => {
+      if (!request.raw.complete) void reply.header('connection', 'close');
+    });
     scope.put(
       '/v1/ingest/calls/:callId/recording',
       {
