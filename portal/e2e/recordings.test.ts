@@ -52,7 +52,8 @@ describe.skipIf(portal.missing)('portal recordings (browser)', () => {
     const partial = media.filter((m) => m.status === 206);
     for (const m of partial) {
       expect(m.range).toMatch(/^bytes=\d+-\d*$/);
-      expect(m.contentRange).toMatch(new RegExp(`^bytes \\d+-\\d+/${wav.length}$`));
+      expect(m.contentRange).toMatch(/^bytes \d+-\d+\/\d+$/);
+      expect(m.contentRange!.endsWith(`/${wav.length}`)).toBe(true);
     }
     // At least one asked for a part well into the file (the seek), not only for the start.
     expect(partial.some((m) => Number(/^bytes=(\d+)/.exec(m.range!)![1]) > wav.length / 2)).toBe(true);
