@@ -216,3 +216,35 @@ describe.each(stores)('recordings pushed to callhook — %s', (_name, backend) =
     }
   });
 });
+
+describe('rotating the link secret', () => {
+  const scope = testScope();
+
+  it('`callhook recordings rotate-link-secret`: links already sent keep working, new ones use the new secret, two rotations retire a secret', async () => {
+    const { t, org } = await scope.service();
+    await startCall(t, org.ingestToken, 'rot');
+    const first = local(t, (await pushRecording(t, org.ingestToken, 'rot', wavFile(1))).body.recording.url);
+    const rotate = async () => {
+      const { execFile } = await import('node:child_process');
+      const output = await new Promise<string>((resolve, reject) =>
+        execFile(process.execPath, ['bin/callhook.js', 'recordings', 'rotate-link-secret'], { env: { PATH: process.env.PATH, CALLHOOK_DATA_DIR: t.dataDir } }, (error, stdout) => (error ? reject(error) : resolve(stdout))),
+      );
+      expect(output).toContain('new secret');
+    };
+    await rotate();
+    // The running service reads the secrets again within a minute: a restart reads them at once.
+    const t2 = await t.restart();
+    scope.defer(() => t2.cleanup());
+    const second = local(t2, (await t2.api.request('GET', `/v1/orgs/${org.orgId}/calls/rot/recording`, { token: org.apiKey, headers: { accept: 'application/json' } })).body.url);
+    const relocated = (link: string) => `${t2.url}${new URL(link).pathname}${new URL(link).search}`;
+    expect(new URL(second).searchParams.get('signature')).not.toBe(new URL(first).searchParams.get('signature'));
+    expect((await fetch(relocated(first))).status).toBe(200);
+    expect((await fetch(second)).status).toBe(200);
+    await t2.stop();
+    await rotate();
+    const t3 = await t2.restart();
+    scope.defer(() => t3.cleanup());
+    expect((await fetch(`${t3.url}${new URL(first).pathname}${new URL(first).search}`)).status).toBe(403);
+    expect((await fetch(`${t3.url}${new URL(second).pathname}${new URL(second).search}`)).status).toBe(200);
+  });
+});
