@@ -251,7 +251,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
     stop({ drainMs = 5_000 } = {}) {
       stopping ??= (async () => {
         ready = false;
-        await app.close(); // stops accepting; answers what is in progress
+        await closeHttp(app); // stops accepting; answers what is in progress
         await hep?.close(); // what the reorder window still holds goes in before the store closes
         await dispatcher.stop({ drainMs });
         await Promise.all([outbox.stop(), retention.stop(), presence.stop(), fetcher!.stop()]);
@@ -264,6 +264,20 @@ export async function startService(config: Config, options: ServiceOptions = {})
       return stopping;
     },
   };
+}
+
+/**
+ * Stops accepting and answers what is in progress. Fastify closes the connections idle at that
+ * moment; one whose answer finishes just after (a file still streaming out) would stay open until
+ * its keep-alive runs out (72 s), so idle connections are closed again until the server is.
+ */
+async function closeHttp(app: Api): Promise<void> {
+  const sweep = setInterval(() => app.server.closeIdleConnections(), 50);
+  try {
+    await app.close();
+  } finally {
+    clearInterval(sweep);
+  }
 }
 
 /**

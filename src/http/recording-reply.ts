@@ -36,7 +36,7 @@ export async function sendRecording(request: FastifyRequest, reply: FastifyReply
   void reply.header('content-length', String(length));
   // Fastify's HEAD route would answer an empty payload with Content-Length: 0; an empty stream keeps ours.
   if (request.method === 'HEAD') return reply.send(Readable.from([]));
-  const stream = await blobs.read(recording.blobKey, span);
+  const stream = await blobs.read({ orgId: recording.orgId, key: recording.blobKey }, span);
   if (!stream) throw new AppError('RECORDING_GONE', `The recording of call ${recording.callId} is no longer stored`);
   return reply.send(stream);
 }

@@ -1,27 +1,28 @@
 // Recordings as files in one folder: the embedded store's data folder, or CALLHOOK_RECORDINGS_DIR
-// (a folder every process shares). A file is written to a temporary name, fsynced, renamed into
-// place and the folder fsynced, so after a crash it is either whole under its name or not there.
+// (a folder every process shares), a folder per organization in it. A file is written to a
+// temporary name, fsynced, renamed into place and the folder fsynced, so after a crash it is either
+// whole under its name or not there.
 import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { type RecordingStore, checkBlobKey } from './recording-store.ts';
+import { type BlobRef, type RecordingStore, checkBlobKey } from './recording-store.ts';
 
 const PART = '.part';
 
 export function fileRecordingStore(dir: string): RecordingStore {
-  let made: Promise<unknown> | null = null;
-  const ready = () => (made ??= mkdir(dir, { recursive: true, mode: 0o700 }));
-  const pathOf = (key: string) => join(dir, checkBlobKey(key));
+  const folderOf = (orgId: string) => join(dir, checkBlobKey(orgId));
+  const pathOf = ({ orgId, key }: BlobRef) => join(folderOf(orgId), checkBlobKey(key));
 
   return {
     kind: 'files',
-    async put({ key, source }) {
-      await ready();
-      const final = pathOf(key);
+    async put({ orgId, key, source }) {
+      const final = pathOf({ orgId, key });
+      const folder = folderOf(orgId);
+      await mkdir(folder, { recursive: true, mode: 0o700 });
       // A dot file: never a key, so never read; the random part keeps two uploads of one key apart.
-      const part = join(dir, `.${key}.${randomBytes(6).toString('hex')}${PART}`);
+      const part = join(folder, `.${key}.${randomBytes(6).toString('hex')}${PART}`);
       const file = await open(part, 'wx', 0o600);
       try {
         for await (const chunk of source) await file.write(chunk);
@@ -33,10 +34,10 @@ export function fileRecordingStore(dir: string): RecordingStore {
       }
       await file.close();
       await rename(part, final);
-      await syncDir(dir);
+      await syncDir(folder);
     },
-    async read(key, span) {
-      const path = pathOf(key);
+    async read(ref, span) {
+      const path = pathOf(ref);
       try {
         await stat(path);
       } catch (error) {
@@ -45,29 +46,37 @@ export function fileRecordingStore(dir: string): RecordingStore {
       }
       return createReadStream(path, span ? { start: span.start, end: span.end } : {}) as Readable;
     },
-    async delete(key) {
-      await rm(pathOf(key), { force: true });
+    async delete(ref) {
+      await rm(pathOf(ref), { force: true });
+    },
+    async deleteOrganization(orgId) {
+      await rm(folderOf(orgId), { recursive: true, force: true });
     },
     async sweep(before) {
-      let names: string[];
-      try {
-        names = await readdir(dir);
-      } catch (error) {
-        if ((error as { code?: string }).code === 'ENOENT') return 0;
-        throw error;
-      }
       let removed = 0;
-      for (const name of names.filter((n) => n.startsWith('.') && n.endsWith(PART))) {
-        const path = join(dir, name);
-        const info = await stat(path).catch(() => null);
-        if (info && info.mtimeMs < before) {
-          await rm(path, { force: true });
-          removed++;
+      for (const folder of await list(dir)) {
+        for (const name of (await list(join(dir, folder))).filter((n) => n.startsWith('.') && n.endsWith(PART))) {
+          const path = join(dir, folder, name);
+          const info = await stat(path).catch(() => null);
+          if (info && info.mtimeMs < before) {
+            await rm(path, { force: true });
+            removed++;
+          }
         }
       }
       return removed;
     },
   };
+}
+
+/** A folder's entries; none when it is not there (or not a folder). */
+async function list(path: string): Promise<string[]> {
+  try {
+    return await readdir(path);
+  } catch (error) {
+    if (['ENOENT', 'ENOTDIR'].includes((error as { code?: string }).code ?? '')) return [];
+    throw error;
+  }
 }
 
 /** The rename is durable only once the folder's entry is on disk too. */

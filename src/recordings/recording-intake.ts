@@ -77,7 +77,7 @@ export function createRecordingIntake(deps: {
       if (!existing) throw new AppError('INTERNAL', `call ${callId} has a recording step but no recording`);
       return { status: 'duplicate', eventId: step.eventId, recording: existing };
     } finally {
-      if (!joined) await blobs.delete(id).catch((error: unknown) => deps.log.warn({ err: error, recording: id }, 'could not delete a recording that did not join its call'));
+      if (!joined) await blobs.delete({ orgId: org.id, key: id }).catch((error: unknown) => deps.log.warn({ err: error, recording: id }, 'could not delete a recording that did not join its call'));
     }
   }
 

@@ -12,7 +12,7 @@ import { fileRecordingStore } from './file-recording-store.ts';
 
 describeRecordingStoreContract('files', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'callhook-recordings-'));
-  return { blobs: fileRecordingStore(join(dir, 'recordings')), orgId: 'org_files', close: () => rm(dir, { recursive: true, force: true }) };
+  return { blobs: fileRecordingStore(join(dir, 'recordings')), orgId: 'org_files', otherOrgId: 'org_other', close: () => rm(dir, { recursive: true, force: true }) };
 });
 
 describe.skipIf(!POSTGRES_URL)('postgres', () => {
@@ -27,7 +27,7 @@ describe.skipIf(!POSTGRES_URL)('postgres', () => {
   describeRecordingStoreContract('postgres chunks', async () => {
     await database.truncate();
     const store = await openPostgresStore({ url: database.url, poolSize: 3 });
-    const { org } = await createTenant(store);
-    return { blobs: store.recordingBlobs!, orgId: org.id, close: () => store.close() };
+    const [{ org }, { org: other }] = [await createTenant(store), await createTenant(store)];
+    return { blobs: store.recordingBlobs!, orgId: org.id, otherOrgId: other.id, close: () => store.close() };
   });
 });

@@ -12,18 +12,26 @@ export interface ByteSpan {
   end: number;
 }
 
+/** A file: its key (letters, digits, `_` and `-`) within its organization's. */
+export interface BlobRef {
+  orgId: string;
+  key: string;
+}
+
 export interface RecordingStore {
   /** For logs and the start banner. */
   readonly kind: 'files' | 'postgres';
   /**
-   * Streams `source` in under `key` (letters, digits, `_` and `-`). When `source` throws, nothing
-   * is kept and its error is thrown on; when it ends, the bytes are durable before this resolves.
+   * Streams `source` in as the file `ref`. When `source` throws, nothing is kept and its error is
+   * thrown on; when it ends, the bytes are durable before this resolves.
    */
-  put(input: { orgId: string; key: string; source: AsyncIterable<Uint8Array> }): Promise<void>;
-  /** The bytes (all, or the span), or null when no whole file has this key. */
-  read(key: string, span?: ByteSpan): Promise<Readable | null>;
+  put(input: BlobRef & { source: AsyncIterable<Uint8Array> }): Promise<void>;
+  /** The bytes (all, or the span), or null when the organization has no whole file of this key. */
+  read(ref: BlobRef, span?: ByteSpan): Promise<Readable | null>;
   /** Forgets the file (nothing when there is none). */
-  delete(key: string): Promise<void>;
+  delete(ref: BlobRef): Promise<void>;
+  /** Forgets every file of the organization (it was deleted). */
+  deleteOrganization(orgId: string): Promise<void>;
   /** Removes what uploads cut short (a crash, a cut connection) left, when last written before `before`; answers how many. */
   sweep(before: number): Promise<number>;
 }

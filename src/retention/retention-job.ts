@@ -65,8 +65,8 @@ export function createRetentionJob(deps: {
     // The bytes of what is marked (now, or by a run a crash cut short).
     totals.recordings += await drain(RECORDING_BATCH, async () => {
       const unlinked = await r.index.unlinkedBlobs(RECORDING_BATCH);
-      for (const { id, blobKey } of unlinked) {
-        await r.blobs.delete(blobKey);
+      for (const { id, orgId, blobKey } of unlinked) {
+        await r.blobs.delete({ orgId, key: blobKey });
         await r.index.blobDeleted(id);
       }
       return unlinked.length;

@@ -424,7 +424,7 @@ export interface RecordingIndex {
    */
   markPurged(input: { before: number; now: number; limit: number }): Promise<number>;
   /** Purged recordings whose bytes are still to be deleted (a crash between marking and deleting leaves some). */
-  unlinkedBlobs(limit: number): Promise<Array<{ id: string; blobKey: string }>>;
+  unlinkedBlobs(limit: number): Promise<Array<{ id: string; orgId: string; blobKey: string }>>;
   /** The bytes of a purged recording are gone. */
   blobDeleted(id: string): Promise<void>;
   /** Finished fetch jobs (done or failed) last changed before `before`; answers how many went. */

@@ -42,7 +42,7 @@ describe.each(stores)('a crash mid-upload (%s)', (_name, backend) => {
       scope.defer(() => client.end());
       chunksWritten = async () => Number((await client.query('SELECT count(*) AS n FROM recording_chunks')).rows[0].n) > 0;
     }
-    const recordingsDir = join(dataDir, 'recordings');
+    let recordingsDir = '';
     const partWritten = () => {
       try {
         return readdirSync(recordingsDir).some((name) => name.endsWith('.part') && statSync(join(recordingsDir, name)).size > 0);
@@ -55,6 +55,7 @@ describe.each(stores)('a crash mid-upload (%s)', (_name, backend) => {
     scope.defer(() => first.stop(2_000));
     const api = apiClient(first.url);
     const org = await setupOrg(api);
+    recordingsDir = join(dataDir, 'recordings', org.orgId);
     const started = await api.post('/v1/ingest/calls', { type: 'started', callId: 'crash-1', direction: 'inbound', from: '+31612345678', to: '500', at: Date.now() }, org.ingestToken);
     expect(started.status).toBe(202);
 

@@ -28,7 +28,7 @@ describe('recording retention', () => {
       recordings[callId] = (await pushRecording(t, org.ingestToken, callId, wavFile(1))).body.recording;
     }
     await t.service.dispatcher.idle();
-    const files = join(t.dataDir, 'recordings');
+    const files = join(t.dataDir, 'recordings', org.orgId);
     expect(readdirSync(files)).toHaveLength(3);
 
     t.clock.advance(9 * DAY);
@@ -59,7 +59,7 @@ describe('recording retention', () => {
     const { t, org } = await scope.service({ CALLHOOK_RECORDING_RETENTION_DAYS: '0' });
     await startCall(t, org.ingestToken, 'kept');
     expect((await pushRecording(t, org.ingestToken, 'kept', wavFile(1))).status).toBe(201);
-    const files = join(t.dataDir, 'recordings');
+    const files = join(t.dataDir, 'recordings', org.orgId);
     // What a killed process leaves: a dot file being written (crash-upload.test.ts makes a real one).
     const { writeFileSync, utimesSync } = await import('node:fs');
     const part = join(files, '.rec_crashed.0123456789ab.part');

@@ -87,7 +87,7 @@ describe.each(stores)('recordings pushed to callhook — %s', (_name, backend) =
     expect((await getBytes(`${local(t, link)}&download=true`)).headers.get('content-disposition')).toBe('attachment; filename="call-call-1.wav"');
 
     // Where the bytes are: files in the folder (whole, no temporary left), or the database.
-    if (filesIn) expect(readdirSync(filesIn)).toEqual([expect.stringMatching(/^rec_/)]);
+    if (filesIn) expect(readdirSync(join(filesIn, org.orgId))).toEqual([expect.stringMatching(/^rec_/)]);
   });
 
   it('reads the type from the file, not the request: an MP3 sent as audio/wav is an MP3; HTML sent as audio is refused; the same file again is a repeat, another one a conflict', async () => {
@@ -142,7 +142,7 @@ describe.each(stores)('recordings pushed to callhook — %s', (_name, backend) =
     } as RequestInit);
     expect(chunked.status).toBe(413);
     expect((await t.api.get(`/v1/orgs/${org.orgId}/calls/call-big/recording`, org.apiKey)).status).toBe(404);
-    if (filesIn) expect(readdirSync(filesIn)).toEqual([]);
+    if (filesIn) expect(readdirSync(join(filesIn, org.orgId))).toEqual([]);
     // Just under the cap is fine.
     expect((await pushRecording(t, org.ingestToken, 'call-big', wavFile(60, 8_000))).status).toBe(201);
   });
@@ -196,8 +196,8 @@ describe.each(stores)('recordings pushed to callhook — %s', (_name, backend) =
     expect([direct.status, direct.bytes.toString('latin1')]).toEqual([206, 'RIFF']);
   });
 
-  it('one organization never reaches another’s recording: not by its call id, not with its own credentials', async () => {
-    const { t, org: a } = await service();
+  it('one organization never reaches another’s recording: not by its call id, not with its own credentials; a deleted one’s files go with it', async () => {
+    const { t, org: a, filesIn } = await service();
     const b = await setupOrg(t.api);
     await startCall(t, a.ingestToken, 'same-id');
     await startCall(t, b.ingestToken, 'same-id');
@@ -214,6 +214,11 @@ describe.each(stores)('recordings pushed to callhook — %s', (_name, backend) =
       expect(response.status).toBeLessThan(405);
       expect(response.bytes.includes(Buffer.from('RIFF'))).toBe(false);
     }
+    const bLink = (await t.api.request('GET', `/v1/orgs/${b.orgId}/calls/same-id/recording`, { token: b.apiKey, headers: { accept: 'application/json' } })).body.url;
+    expect((await t.api.delete(`/v1/orgs/${b.orgId}`)).status).toBe(204);
+    expect((await fetch(local(t, bLink))).status).toBe(404);
+    if (filesIn) expect(readdirSync(filesIn)).toEqual([a.orgId]);
+    expect((await getBytes(`${t.url}/v1/orgs/${a.orgId}/calls/same-id/recording`, { headers: { authorization: `Bearer ${a.apiKey}` } })).bytes.equals(aWav)).toBe(true);
   });
 });
 

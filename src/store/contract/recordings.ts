@@ -127,7 +127,7 @@ export function recordingsContract(ctx: ContractContext): void {
       expect(await store.recordings.markPurged({ before: T0 + DAY, now: T0 + 30 * DAY, limit: 10 })).toBe(1);
       expect((await store.recordings.byLinkKey(done.linkKey))!.purgedAt).toBe(T0 + 30 * DAY);
       expect((await store.recordings.byLinkKey(owed.linkKey))!.purgedAt).toBeNull();
-      expect(await store.recordings.unlinkedBlobs(10)).toEqual([{ id: done.id, blobKey: done.blobKey }]);
+      expect(await store.recordings.unlinkedBlobs(10)).toEqual([{ id: done.id, orgId: tenant.org.id, blobKey: done.blobKey }]);
       await store.recordings.blobDeleted(done.id);
       expect(await store.recordings.unlinkedBlobs(10)).toEqual([]);
       expect(await store.recordings.byLinkKey(done.linkKey)).toMatchObject({ blobKey: null, purgedAt: T0 + 30 * DAY });

@@ -18,6 +18,7 @@ export function postgresRecordingChunks(db: PgDatabase, clock: { now(): number }
     kind: 'postgres',
     async put({ orgId, key, source }) {
       checkBlobKey(key);
+      checkBlobKey(orgId);
       let seq = 0;
       let pending: Buffer[] = [];
       let pendingBytes = 0;
@@ -34,22 +35,22 @@ export function postgresRecordingChunks(db: PgDatabase, clock: { now(): number }
         }
         if (pendingBytes > 0) await insert(key, ++seq, orgId, Buffer.concat(pending));
       } catch (error) {
-        await db.run('DELETE FROM recording_chunks WHERE blob_key = $1', [key]).catch(() => undefined);
+        await db.run('DELETE FROM recording_chunks WHERE org_id = $1 AND blob_key = $2', [orgId, key]).catch(() => undefined);
         throw error;
       }
       // The marker, last: from here on the file is whole.
       await insert(key, 0, orgId, Buffer.alloc(0));
     },
-    async read(key, span) {
+    async read({ orgId, key }, span) {
       checkBlobKey(key);
-      if (!(await db.one('SELECT 1 FROM recording_chunks WHERE blob_key = $1 AND seq = 0', [key]))) return null;
+      if (!(await db.one('SELECT 1 FROM recording_chunks WHERE org_id = $1 AND blob_key = $2 AND seq = 0', [checkBlobKey(orgId), key]))) return null;
       const first = span ? Math.floor(span.start / CHUNK_BYTES) + 1 : 1;
       const last = span ? Math.floor(span.end / CHUNK_BYTES) + 1 : Number.MAX_SAFE_INTEGER;
       async function* chunks(): AsyncGenerator<Buffer> {
         for (let from = first; from <= last; from += ROWS_PER_READ) {
           const rows = await db.rows<{ seq: number; data: Buffer }>(
-            'SELECT seq, data FROM recording_chunks WHERE blob_key = $1 AND seq BETWEEN $2 AND $3 ORDER BY seq',
-            [key, from, Math.min(last, from + ROWS_PER_READ - 1)],
+            'SELECT seq, data FROM recording_chunks WHERE org_id = $1 AND blob_key = $2 AND seq BETWEEN $3 AND $4 ORDER BY seq',
+            [orgId, key, from, Math.min(last, from + ROWS_PER_READ - 1)],
           );
           for (const row of rows) {
             const offset = (row.seq - 1) * CHUNK_BYTES;
@@ -62,15 +63,19 @@ export function postgresRecordingChunks(db: PgDatabase, clock: { now(): number }
       }
       return Readable.from(chunks());
     },
-    async delete(key) {
+    async delete({ orgId, key }) {
       checkBlobKey(key);
-      await db.run('DELETE FROM recording_chunks WHERE blob_key = $1', [key]);
+      await db.run('DELETE FROM recording_chunks WHERE org_id = $1 AND blob_key = $2', [orgId, key]);
+    },
+    async deleteOrganization(orgId) {
+      // The organization's rows go with it (ON DELETE CASCADE); this is for one deleted otherwise.
+      await db.run('DELETE FROM recording_chunks WHERE org_id = $1', [orgId]);
     },
     async sweep(before) {
       return db.run(
-        `DELETE FROM recording_chunks WHERE blob_key IN (
-           SELECT c.blob_key FROM recording_chunks c WHERE c.seq = 1 AND c.created_at < $1
-             AND NOT EXISTS (SELECT 1 FROM recording_chunks m WHERE m.blob_key = c.blob_key AND m.seq = 0)
+        `DELETE FROM recording_chunks WHERE (org_id, blob_key) IN (
+           SELECT c.org_id, c.blob_key FROM recording_chunks c WHERE c.seq = 1 AND c.created_at < $1
+             AND NOT EXISTS (SELECT 1 FROM recording_chunks m WHERE m.org_id = c.org_id AND m.blob_key = c.blob_key AND m.seq = 0)
            LIMIT 100)`,
         [before],
       );

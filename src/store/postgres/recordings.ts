@@ -49,8 +49,8 @@ export function postgresRecordings(db: PgDatabase): RecordingIndex {
       );
     },
     async unlinkedBlobs(limit) {
-      const rows = await db.rows<Row>('SELECT id, blob_key FROM recordings WHERE purged_at IS NOT NULL AND blob_key IS NOT NULL ORDER BY purged_at LIMIT $1', [limit]);
-      return rows.map((row) => ({ id: String(row.id), blobKey: String(row.blob_key) }));
+      const rows = await db.rows<Row>('SELECT id, org_id, blob_key FROM recordings WHERE purged_at IS NOT NULL AND blob_key IS NOT NULL ORDER BY purged_at LIMIT $1', [limit]);
+      return rows.map((row) => ({ id: String(row.id), orgId: String(row.org_id), blobKey: String(row.blob_key) }));
     },
     async blobDeleted(id) {
       await db.run('UPDATE recordings SET blob_key = NULL WHERE id = $1', [id]);

@@ -54,8 +54,8 @@ export function sqliteRecordings(db: Database, commits: CommitQueue): RecordingI
     },
     async unlinkedBlobs(limit) {
       return db
-        .all<Row>('SELECT id, blob_key FROM recordings WHERE purged_at IS NOT NULL AND blob_key IS NOT NULL ORDER BY purged_at LIMIT ?', limit)
-        .map((row) => ({ id: String(row.id), blobKey: String(row.blob_key) }));
+        .all<Row>('SELECT id, org_id, blob_key FROM recordings WHERE purged_at IS NOT NULL AND blob_key IS NOT NULL ORDER BY purged_at LIMIT ?', limit)
+        .map((row) => ({ id: String(row.id), orgId: String(row.org_id), blobKey: String(row.blob_key) }));
     },
     async blobDeleted(id) {
       await commits.run(() => db.run('UPDATE recordings SET blob_key = NULL WHERE id = ?', id));

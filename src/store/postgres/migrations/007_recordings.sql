@@ -26,12 +26,12 @@ CREATE INDEX recordings_unlinked ON recordings (purged_at) WHERE purged_at IS NO
 -- A file's chunks (seq 1…n), and its marker (seq 0), written last: the file is whole once it is there
 -- (an upload cut short leaves chunks without one: swept).
 CREATE TABLE recording_chunks (
+  org_id     text NOT NULL REFERENCES orgs(id) ON DELETE CASCADE,
   blob_key   text NOT NULL,
   seq        integer NOT NULL,
-  org_id     text NOT NULL REFERENCES orgs(id) ON DELETE CASCADE,
   data       bytea NOT NULL,
   created_at bigint NOT NULL,
-  PRIMARY KEY (blob_key, seq)
+  PRIMARY KEY (org_id, blob_key, seq)
 );
 CREATE INDEX recording_chunks_age ON recording_chunks (created_at) WHERE seq = 1;
 
