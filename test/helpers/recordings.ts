@@ -6,7 +6,8 @@ export async function pushRecording(t: TestService, ingestToken: string, callId:
   const response = await fetch(`${t.url}/v1/ingest/calls/${encodeURIComponent(callId)}/recording`, {
     method: 'PUT',
     headers: { authorization: `Bearer ${ingestToken}`, 'content-type': contentType },
-    body,
+    // A copy on its own ArrayBuffer: what every lib's BodyInit takes (DOM's too, for the portal's tests).
+    body: typeof body === 'string' ? body : new Uint8Array(body),
   });
   const text = await response.text();
   return { status: response.status, body: text && (response.headers.get('content-type') ?? '').includes('json') ? JSON.parse(text) : text, headers: response.headers };
