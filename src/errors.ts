@@ -14,6 +14,11 @@ export const ERROR_CATALOGUE = {
   WEBHOOK_DISABLED: { status: 409, title: 'The webhook is disabled' },
   DELIVERY_BUSY: { status: 409, title: 'The delivery is being attempted right now' },
   TOO_MANY_ATTEMPTS: { status: 429, title: 'Too many attempts; wait before trying again' },
+  RECORDING_TOO_LARGE: { status: 413, title: 'The recording is larger than this instance takes' },
+  NOT_AUDIO: { status: 415, title: 'The body is not audio callhook knows (WAV, MP3, Ogg, FLAC, WebM, M4A)' },
+  LINK_NOT_VALID: { status: 403, title: 'The recording link has expired or is not valid' },
+  RECORDING_GONE: { status: 410, title: 'The recording was purged' },
+  RANGE_NOT_SATISFIABLE: { status: 416, title: 'The range is outside the recording' },
   // The store cannot take the request now (database unreachable, refusing or too slow; disk full):
   // nothing was applied, and the same request later will be. Answered with Retry-After.
   STORE_UNAVAILABLE: { status: 503, title: 'The store is unavailable; try again shortly', retryAfterS: 5 },

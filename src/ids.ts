@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 
 const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ'; // Crockford base32
 
-export type IdPrefix = 'org' | 'conn' | 'key' | 'usr' | 'num' | 'wh' | 'evt' | 'dlv' | 'att' | 'ntf' | 'call' | 'proc' | 'acct';
+export type IdPrefix = 'org' | 'conn' | 'key' | 'usr' | 'num' | 'wh' | 'evt' | 'dlv' | 'att' | 'ntf' | 'call' | 'proc' | 'acct' | 'rec' | 'rfx';
 
 let lastMs = -1;
 let lastRandom = new Uint8Array(10);

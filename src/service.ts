@@ -30,6 +30,11 @@ import type { Store } from './store/store.ts';
 import type { StoreProblem } from './store/store-health.ts';
 import { type BackgroundLoop, backgroundLoop } from './background-loop.ts';
 import { VERSION } from './version.ts';
+import { fileRecordingStore } from './recordings/file-recording-store.ts';
+import { type LinkSigner, createLinkSigner } from './recordings/link-signer.ts';
+import { type RecordingFetcher, createRecordingFetcher } from './recordings/recording-fetcher.ts';
+import { type RecordingIntake, createRecordingIntake } from './recordings/recording-intake.ts';
+import type { RecordingStore } from './recordings/recording-store.ts';
 
 /** E-mails are rare and a disable wakes the outbox at once; the poll only catches SMTP retries. */
 const OUTBOX_POLL_MS = 5_000;
@@ -40,6 +45,9 @@ const HEP_REORDER_WINDOW_MS = 20;
 const HEP_TICK_MS = 10;
 /** An ended dialog is remembered this long, to absorb late copies and retransmissions. */
 const HEP_FORGET_AFTER_MS = 60_000;
+/** A recording step's URL is tried for this long (a PBX may be down for a while). */
+const RECORDING_FETCH_DEADLINE_MS = 24 * 3_600_000;
+const RECORDING_FETCH_POLL_MS = 5_000;
 /** The store's write probe: this often while it cannot write, and every STORE_PROBE_HEALTHY_MS otherwise. */
 const STORE_PROBE_MS = 1_000;
 const STORE_PROBE_HEALTHY_MS = 5_000;
@@ -69,6 +77,7 @@ export interface Service {
   outbox: Outbox;
   presence: Presence;
   retention: RetentionJob;
+  recordings: { blobs: RecordingStore; signer: LinkSigner; intake: RecordingIntake; fetcher: RecordingFetcher };
   /** The HEP collector, when enabled: its source (tests step it) and the UDP/TCP port it took. */
   hep: { source: HepSource; port: number; close(): Promise<void> } | null;
   metrics: Metrics;
@@ -119,6 +128,7 @@ export async function startService(given: Config, options: ServiceOptions = {}):
       claimBatch: CLAIM_BATCH,
     },
   });
+  let fetcher: RecordingFetcher | null = null;
   const ingest = createIngest({
     store,
     clock,
@@ -126,14 +136,24 @@ export async function startService(given: Config, options: ServiceOptions = {}):
     metrics,
     lease: dispatches ? { owner, leaseMs: config.delivery.leaseMs } : null,
     dispatch: (jobs) => dispatcher.accept(jobs),
+    fetchDeadlineMs: RECORDING_FETCH_DEADLINE_MS,
+    fetchesQueued: () => fetcher?.wake(),
   });
+  // Recordings: a folder when the operator names one, else the store's own place (PostgreSQL), else the data folder.
+  const blobs = config.recordings.dir !== null ? fileRecordingStore(config.recordings.dir) : (store.recordingBlobs ?? fileRecordingStore(join(config.dataDir, 'recordings')));
+  const signer = createLinkSigner({ meta: store.meta, clock, publicUrl: config.http.publicUrl, linkMs: config.recordings.linkMs });
+  const intake = createRecordingIntake({ store, blobs, ingest, signer, clock, log, maxBytes: config.recordings.maxBytes });
+  fetcher = createRecordingFetcher({ store, intake, clock, log, metrics, owner, policy: targetPolicy, pollIntervalMs: RECORDING_FETCH_POLL_MS });
   const webhookChanges = createWebhookChanges({
     store, clock, log, owner, plans: config.plans, targetPolicy, maxTimeoutMs: config.delivery.maxTimeoutMs,
   });
   // Every role follows changes: a worker drops what it holds, and the others acknowledge too.
   const unfollowChanges = followWebhookChanges({ changes: store.changes, dispatcher, owner, log });
   const presence = createPresence({ workers: store.workers, clock, log, owner, dispatches, onPeers: (count) => dispatcher.setPeers(count) });
-  const retention = createRetentionJob({ store: store.retention, clock, log, days: config.retention.days });
+  const retention = createRetentionJob({
+    store: store.retention, clock, log, days: config.retention.days,
+    recordings: { index: store.recordings, blobs, days: config.recordings.retentionDays },
+  });
   const storeWatch = watchStore(store, log);
 
   let ready = false;
@@ -146,6 +166,7 @@ export async function startService(given: Config, options: ServiceOptions = {}):
     metrics,
     auth: createAuth({ store, clock, operatorToken, plans: config.plans, sessionMs: config.portal.sessionMs, publicUrl: config.http.publicUrl }),
     ingest,
+    recordings: { intake, blobs, signer, maxBytes: config.recordings.maxBytes },
     dispatcher,
     webhookChanges,
     sender,
@@ -192,6 +213,7 @@ export async function startService(given: Config, options: ServiceOptions = {}):
       dispatcher.start();
       outbox.start();
       retention.start();
+      fetcher.start();
     }
   }
   ready = true;
@@ -210,16 +232,17 @@ export async function startService(given: Config, options: ServiceOptions = {}):
     outbox,
     presence,
     retention,
+    recordings: { blobs, signer, intake, fetcher },
     hep,
     metrics,
     log,
     stop({ drainMs = 5_000 } = {}) {
       stopping ??= (async () => {
         ready = false;
-        await app.close(); // stops accepting; answers what is in progress
+        await closeHttp(app); // stops accepting; answers what is in progress
         await hep?.close(); // what the reorder window still holds goes in before the store closes
         await dispatcher.stop({ drainMs });
-        await Promise.all([outbox.stop(), retention.stop(), presence.stop()]);
+        await Promise.all([outbox.stop(), retention.stop(), presence.stop(), fetcher!.stop()]);
         unfollowChanges();
         storeWatch.stop();
         await sender.close();
@@ -229,6 +252,20 @@ export async function startService(given: Config, options: ServiceOptions = {}):
       return stopping;
     },
   };
+}
+
+/**
+ * Stops accepting and answers what is in progress. Fastify closes the connections idle at that
+ * moment; one whose answer finishes just after (a file still streaming out) would stay open until
+ * its keep-alive runs out (72 s), so idle connections are closed again until the server is.
+ */
+async function closeHttp(app: Api): Promise<void> {
+  const sweep = setInterval(() => app.server.closeIdleConnections(), 50);
+  try {
+    await app.close();
+  } finally {
+    clearInterval(sweep);
+  }
 }
 
 /**

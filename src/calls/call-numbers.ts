@@ -2,7 +2,7 @@
 // (inbound `to`) or presents (outbound `from`): the step's own value when it is a number, else the
 // user's direct number, else the organization's main number. The other party is its own number in
 // E.164 (national numbers read in the organization's default country), `anonymous`, or none.
-import type { Call, CallParties, CallUser, Direction } from './call.ts';
+import type { Call, CallParties, CallRecording, CallUser, Direction } from './call.ts';
 import { e164OrNull } from './phone-number.ts';
 
 /** The organization's numbers a call can fall back to (E.164 each). */
@@ -41,8 +41,10 @@ function orgSide(raw: string, user: Pick<CallUser, 'id'> | null, numbers: OrgNum
   return (user !== null ? numbers.direct.get(user.id) : undefined) ?? numbers.main;
 }
 
-/** A call stored before its parties were resolved at ingest, read as it would have been without the directory. */
-export function withParties(call: Omit<Call, 'e164'> & { e164?: CallParties | undefined }): Call {
-  if (call.e164 !== undefined) return call as Call;
-  return { ...call, e164: callParties(call, NO_NUMBERS, call.org.defaultCountry) };
+/** A call stored before its parties were resolved at ingest (or before callhook kept recordings), read as it would have been then. */
+export function withParties(call: Omit<Call, 'e164' | 'recording'> & { e164?: CallParties | undefined; recording?: CallRecording | null | undefined }): Call {
+  // Calls stored before recordings were kept by callhook have no `recording`.
+  const withRecording = call.recording === undefined ? { ...call, recording: null } : (call as Omit<Call, 'e164'> & { e164?: CallParties | undefined });
+  if (withRecording.e164 !== undefined) return withRecording as Call;
+  return { ...withRecording, e164: callParties(withRecording, NO_NUMBERS, call.org.defaultCountry) };
 }

@@ -44,6 +44,22 @@ export interface Insights {
   summary: string;
 }
 
+/**
+ * A recording callhook stores and serves (src/recordings/), as the call's events carry it: every
+ * webhook gets callhook's own link, never the phone system's.
+ */
+export interface CallRecording {
+  /** callhook's signed link (unguessable, with an expiry). */
+  url: string;
+  /** From the file's own header, not from whoever sent it. */
+  contentType: string;
+  bytes: number;
+  /** From the file's header; null when it does not say. */
+  durationS: number | null;
+  /** Hex SHA-256 of the file. */
+  sha256: string;
+}
+
 /** Where the call came from: copied onto every event so a rename later does not rewrite history. */
 export interface CallOrigin {
   org: { id: string; domain: string; defaultCountry: string | null };
@@ -73,7 +89,9 @@ export interface Call extends CallOrigin {
   outcome: Outcome | null;
   /** Final SIP response code of an unanswered call, when known. */
   sipCode: number | null;
+  /** callhook's link to the recording (the same as recording.url), once stored. */
   recordingUrl: string | null;
+  recording: CallRecording | null;
   insights: Insights | null;
   subject: string | null;
   description: string | null;

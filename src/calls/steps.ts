@@ -1,6 +1,6 @@
 // Call steps: what a phone system tells callhook about a call, already validated and with times
 // as epoch milliseconds. Sources (the ingest API, the HEP tracker) produce these.
-import type { Direction, Outcome, Sentiment } from './call.ts';
+import type { CallRecording, Direction, Outcome, Sentiment } from './call.ts';
 
 interface StepCommon {
   callId: string;
@@ -35,10 +35,26 @@ export interface EndedStep extends StepCommon {
   sipCode?: number;
 }
 
+/** The phone system says where its recording is: callhook fetches it, and only then is there an event. */
 export interface RecordingStep extends StepCommon {
   type: 'recording';
   url: string;
   at?: number;
+}
+
+/**
+ * A recording callhook has stored (src/recordings/): pushed by the phone system, or fetched for a
+ * recording step. Not an ingest step: the recordings intake makes it once the file is whole.
+ */
+export interface RecordingStoredStep extends StepCommon {
+  type: 'recording-stored';
+  recording: CallRecording;
+  at: number;
+  /**
+   * push: the file's hash names the step (the same file twice is a repeat, another one a conflict);
+   * fetch: completes the recording step that promised `eventId`.
+   */
+  source: { kind: 'push' } | { kind: 'fetch'; eventId: string };
 }
 
 export interface InsightsStep extends StepCommon {
@@ -49,7 +65,7 @@ export interface InsightsStep extends StepCommon {
   at?: number;
 }
 
-export type CallStep = StartedStep | AnsweredStep | EndedStep | RecordingStep | InsightsStep;
+export type CallStep = StartedStep | AnsweredStep | EndedStep | RecordingStep | InsightsStep | RecordingStoredStep;
 
 /** The directory references a step makes (user, answeredBy), to resolve before tracking. */
 export function userRefs(step: CallStep): string[] {

@@ -23,19 +23,53 @@ function run(steps: CallStep[]): { tracked: TrackedCall | null; results: TrackRe
 
 const started = (extra: Partial<CallStep> = {}): CallStep => ({ type: 'started', callId: 'c', direction: 'inbound', from: '+31612345678', to: '500', user: '500', at: T, ...extra }) as CallStep;
 
+const RECORDING = { url: 'https://callhook.example/v1/recordings/rk_1?expires=1&signature=s', contentType: 'audio/wav', bytes: 48_044, durationS: 3, sha256: 'ab'.repeat(32) };
+
+describe('recordings in the call tracker', () => {
+  it('defers a recording step: no event, but the event id it will have; the stored file then makes exactly that event, once', () => {
+    const first = run([started()]).tracked!;
+    const deferred = applyStep(first, { type: 'recording', callId: 'c', url: 'https://pbx.example/c.wav' }, ctx);
+    expect(deferred.kind).toBe('deferred');
+    if (deferred.kind !== 'deferred') return;
+    expect(deferred.tracked.call.recording).toBeNull();
+    expect(applyStep(deferred.tracked, { type: 'recording', callId: 'c', url: 'https://pbx.example/c.wav' }, ctx)).toEqual({ kind: 'duplicate', eventId: deferred.eventId });
+    expect(applyStep(deferred.tracked, { type: 'recording', callId: 'c', url: 'https://pbx.example/other.wav' }, ctx)).toMatchObject({ kind: 'rejected', field: 'type' });
+    // A push while the fetch is owed contradicts it.
+    expect(applyStep(deferred.tracked, { type: 'recording-stored', callId: 'c', at: T, source: { kind: 'push' }, recording: RECORDING }, ctx)).toMatchObject({ kind: 'rejected' });
+    // A stored file for another promise is not this one.
+    expect(applyStep(deferred.tracked, { type: 'recording-stored', callId: 'c', at: T, source: { kind: 'fetch', eventId: 'evt_other' }, recording: RECORDING }, ctx)).toMatchObject({ kind: 'rejected' });
+    const done = applyStep(deferred.tracked, { type: 'recording-stored', callId: 'c', at: T + 5, source: { kind: 'fetch', eventId: deferred.eventId }, recording: RECORDING }, ctx);
+    expect(done).toMatchObject({ kind: 'applied', event: { id: deferred.eventId, type: 'call.recording', occurredAt: T + 5, call: { recording: RECORDING, recordingUrl: RECORDING.url } } });
+    if (done.kind !== 'applied') return;
+    expect(applyStep(done.tracked, { type: 'recording-stored', callId: 'c', at: T + 9, source: { kind: 'fetch', eventId: deferred.eventId }, recording: RECORDING }, ctx)).toEqual({ kind: 'duplicate', eventId: deferred.eventId });
+  });
+
+  it('takes a pushed file once: the same bytes again are a repeat, other bytes a conflict; not before the call started', () => {
+    const first = run([started()]).tracked!;
+    const pushed = applyStep(first, { type: 'recording-stored', callId: 'c', at: T, source: { kind: 'push' }, recording: RECORDING }, ctx);
+    expect(pushed.kind).toBe('applied');
+    if (pushed.kind !== 'applied') return;
+    // The link in a repeat differs (signed again); the file is the same.
+    expect(applyStep(pushed.tracked, { type: 'recording-stored', callId: 'c', at: T + 1, source: { kind: 'push' }, recording: { ...RECORDING, url: 'https://x/other' } }, ctx)).toEqual({ kind: 'duplicate', eventId: pushed.event.id });
+    expect(applyStep(pushed.tracked, { type: 'recording-stored', callId: 'c', at: T + 1, source: { kind: 'push' }, recording: { ...RECORDING, sha256: 'cd'.repeat(32) } }, ctx)).toMatchObject({ kind: 'rejected', field: 'type' });
+    expect(applyStep(pushed.tracked, { type: 'recording', callId: 'c', url: 'https://pbx.example/c.wav' }, ctx)).toMatchObject({ kind: 'rejected' });
+    expect(applyStep(null, { type: 'recording-stored', callId: 'c', at: T, source: { kind: 'push' }, recording: RECORDING }, ctx)).toMatchObject({ kind: 'rejected', field: 'callId' });
+  });
+});
+
 describe('the call tracker', () => {
   it('turns each step into one canonical event carrying the call as it stands', () => {
     const { tracked, results } = run([
       started(),
       { type: 'answered', callId: 'c', at: T + 3_000, choice: '2' },
       { type: 'ended', callId: 'c', at: T + 63_500 },
-      { type: 'recording', callId: 'c', url: 'https://rec.example/c.wav' },
+      { type: 'recording-stored', callId: 'c', at: T + 70_000, source: { kind: 'push' }, recording: RECORDING },
       { type: 'insights', callId: 'c', sentiment: 'NEUTRAL', topics: ['billing'], summary: 'Asked about an invoice.' },
     ]);
     const events = results.map((r) => (r.kind === 'applied' ? r.event : null));
     expect(events.map((e) => e?.type)).toEqual(['call.incoming', 'call.answered', 'call.ended', 'call.recording', 'call.insights']);
-    expect(events.map((e) => e?.occurredAt)).toEqual([T, T + 3_000, T + 63_500, 9_999, 9_999]);
-    expect(tracked!.call).toMatchObject({ user: anna, answeredBy: anna, choice: '2', outcome: 'ANSWERED', endedAt: T + 63_500, recordingUrl: 'https://rec.example/c.wav' });
+    expect(events.map((e) => e?.occurredAt)).toEqual([T, T + 3_000, T + 63_500, T + 70_000, 9_999]);
+    expect(tracked!.call).toMatchObject({ user: anna, answeredBy: anna, choice: '2', outcome: 'ANSWERED', endedAt: T + 63_500, recordingUrl: RECORDING.url, recording: RECORDING });
     // Each event keeps the call as it was then: the incoming event knows nothing of the answer.
     expect(events[0]!.call.answeredAt).toBeNull();
     expect(events[2]!.call.org).toEqual(origin.org);

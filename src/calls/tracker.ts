@@ -1,7 +1,9 @@
 // The call tracker: one state machine per call, as a pure function of the stored state and a step.
 // States: (none) → started → [answered] → ended; recording and insights attach to any started call.
-// Every applied step yields exactly one canonical event. The same step twice is a duplicate (no new
-// event, same event id); a different step of a kind the call already had is a conflict.
+// Every applied step yields exactly one canonical event, except a recording step (a URL to fetch):
+// it is deferred — its event id is promised now and the event is made when the fetched file is
+// stored (a recording-stored step). The same step twice is a duplicate (no new event, same event
+// id); a different step of a kind the call already had is a conflict.
 import type { CallEvent } from '../events/event.ts';
 import type { EventType } from '../events/catalogue.ts';
 import type { Call, CallOrigin, CallUser, StepType } from './call.ts';
@@ -35,10 +37,13 @@ export interface TrackContext {
 
 export type TrackResult =
   | { kind: 'applied'; tracked: TrackedCall; event: CallEvent }
+  /** A recording to fetch: the call remembers the step and the event id it will have. */
+  | { kind: 'deferred'; tracked: TrackedCall; eventId: string }
   | { kind: 'duplicate'; eventId: string }
   | { kind: 'rejected'; field: string; detail: string };
 
 export function applyStep(current: TrackedCall | null, step: CallStep, ctx: TrackContext): TrackResult {
+  if (step.type === 'recording-stored') return storeRecording(current, step, ctx);
   const fingerprint = fingerprintOf(step);
   const previous = current?.steps[step.type];
   if (previous) {
@@ -87,8 +92,8 @@ export function applyStep(current: TrackedCall | null, step: CallStep, ctx: Trac
       return applied(current, step.type, fingerprint, 'call.ended', step.at, next, ctx);
     }
     case 'recording': {
-      const next: Call = { ...annotate(call, step), recordingUrl: step.url };
-      return applied(current, step.type, fingerprint, 'call.recording', step.at ?? ctx.now, next, ctx);
+      const eventId = ctx.newEventId();
+      return { kind: 'deferred', tracked: { call, steps: { ...current.steps, recording: { fingerprint, eventId } } }, eventId };
     }
     case 'insights': {
       const next: Call = {
@@ -98,6 +103,28 @@ export function applyStep(current: TrackedCall | null, step: CallStep, ctx: Trac
       return applied(current, step.type, fingerprint, 'call.insights', step.at ?? ctx.now, next, ctx);
     }
   }
+}
+
+/**
+ * A stored recording joins the call. Pushed: a step of its own, named by the file's hash. Fetched:
+ * it completes the recording step that promised its event id (once; a repeat is a duplicate).
+ */
+function storeRecording(current: TrackedCall | null, step: Extract<CallStep, { type: 'recording-stored' }>, ctx: TrackContext): TrackResult {
+  if (!current) return reject('callId', `call ${step.callId} has not started; send its started step first`);
+  const previous = current.steps.recording;
+  const next: Call = { ...annotate(current.call, step), recording: step.recording, recordingUrl: step.recording.url };
+  if (step.source.kind === 'fetch') {
+    if (previous?.eventId !== step.source.eventId) return reject('callId', `call ${step.callId} has no recording step waiting for event ${step.source.eventId}`);
+    if (current.call.recording) return { kind: 'duplicate', eventId: previous.eventId };
+    const event: CallEvent = { id: previous.eventId, type: 'call.recording', occurredAt: step.at, call: next };
+    return { kind: 'applied', tracked: { call: next, steps: current.steps }, event };
+  }
+  const fingerprint = JSON.stringify([['push', step.recording.sha256]]);
+  if (previous) {
+    if (previous.fingerprint === fingerprint) return { kind: 'duplicate', eventId: previous.eventId };
+    return reject('type', `call ${step.callId} already has a different recording; a recording cannot be changed once accepted`);
+  }
+  return applied(current, 'recording', fingerprint, 'call.recording', step.at, next, ctx);
 }
 
 function start(step: Extract<CallStep, { type: 'started' }>, fingerprint: string, ctx: TrackContext): TrackResult {
@@ -120,6 +147,7 @@ function start(step: Extract<CallStep, { type: 'started' }>, fingerprint: string
     outcome: null,
     sipCode: null,
     recordingUrl: null,
+    recording: null,
     insights: null,
     subject: step.subject ?? null,
     description: step.description ?? null,

@@ -5,7 +5,8 @@ import { VERSION } from '../version.ts';
 
 /** `warnings`: what the ingest answer warned about (`field: detail`), e.g. a call Rinkel webhooks will not get. */
 export type PostResult = { ok: true; warnings: string[] } | { ok: false; message: string };
-export type Post = (body: unknown) => Promise<PostResult>;
+/** A JSON body to the ingest API, or a call's recording file (PUT …/{callId}/recording). */
+export type Post = (body: unknown, recording?: { callId: string; file: Buffer }) => Promise<PostResult>;
 
 export interface PosterOptions {
   url: string;
@@ -22,10 +23,12 @@ export function createPoster(options: PosterOptions): Post {
     'content-type': 'application/json',
     'user-agent': `callhook-simulate/${VERSION}`,
   };
-  return (body) =>
+  return (body, recording) =>
     limit(async () => {
       try {
-        const response = await request(options.url, { method: 'POST', headers, body: JSON.stringify(body), dispatcher: options.agent });
+        const response = recording
+          ? await request(`${options.url}/${encodeURIComponent(recording.callId)}/recording`, { method: 'PUT', headers: { ...headers, 'content-type': 'audio/wav' }, body: recording.file, dispatcher: options.agent })
+          : await request(options.url, { method: 'POST', headers, body: JSON.stringify(body), dispatcher: options.agent });
         if (response.statusCode >= 200 && response.statusCode < 300) {
           return { ok: true, warnings: warningsOf(await response.body.text()) };
         }

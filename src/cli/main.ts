@@ -1,7 +1,8 @@
-// The `callhook` command: serve, simulate, listen, migrate, users.
+// The `callhook` command: serve, simulate, listen, migrate, users, recordings.
 import { VERSION } from '../version.ts';
 import { runListen } from './listen.ts';
 import { runMigrate } from './migrate.ts';
+import { runRecordings } from './recordings.ts';
 import { runServe } from './serve.ts';
 import { runSimulate } from './simulate.ts';
 import { runUsers } from './users.ts';
@@ -15,6 +16,7 @@ Usage: callhook <command> [flags]     (callhook <command> --help for its flags)
   simulate   post realistic calls to the ingest API (demo and load generator)
   migrate    apply database migrations and exit
   users      portal accounts: add (e.g. the first operator), list, remove
+  recordings rotate-link-secret: sign recording links with a new secret
 `;
 
 export async function main(argv: string[], env: Record<string, string | undefined>): Promise<number> {
@@ -30,6 +32,8 @@ export async function main(argv: string[], env: Record<string, string | undefine
       return runMigrate(rest, process.stdout, env);
     case 'users':
       return runUsers(rest, process.stdout, env);
+    case 'recordings':
+      return runRecordings(rest, process.stdout, env);
     case '--version':
     case 'version':
       process.stdout.write(`${VERSION}\n`);

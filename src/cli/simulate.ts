@@ -9,7 +9,8 @@ import { parseArgs } from 'node:util';
 import { Agent } from 'undici';
 import { listFlag, numberFlag, UsageError } from './cli-flags.ts';
 import { createPoster, type Post } from './ingest-poster.ts';
-import { lastOffsetMs, seededRng, simulatedCall, timedSteps, type SimulatedCall } from './simulated-calls.ts';
+import { ingestSteps, lastOffsetMs, seededRng, simulatedCall, timedSteps, type SimulatedCall } from './simulated-calls.ts';
+import { toneWav } from './tone-wav.ts';
 
 interface SimulateOptions {
   ingestUrl: string;
@@ -216,7 +217,8 @@ async function postAsItHappens(call: SimulatedCall, speed: number, post: Post, s
   let accepted = 0;
   for (const [index, step] of call.steps.entries()) {
     if (!(await sleepUntil(wallStart + step.offsetMs / speed, signal))) return { accepted, error: null };
-    const result = await post(bodies[index]);
+    const body = bodies[index]!;
+    const result = body.type === 'recording-file' ? await post(null, { callId: body.callId, file: toneWav(body.seconds) }) : await post(body);
     if (!result.ok) {
       const skipped = call.steps.length - index - 1;
       return { accepted, error: `${step.body.type} step failed: ${result.message}${skipped > 0 ? ` (its ${skipped} later step${skipped > 1 ? 's' : ''} not sent)` : ''}` };
@@ -229,9 +231,16 @@ async function postAsItHappens(call: SimulatedCall, speed: number, post: Post, s
 
 async function postBatch(call: SimulatedCall, post: Post, signal: AbortSignal, warn: Warn): Promise<CallResult> {
   if (signal.aborted) return { accepted: 0, error: null };
-  const result = await post({ steps: timedSteps(call, Date.now() - lastOffsetMs(call)) });
-  if (!result.ok) return { accepted: 0, error: `batch of ${call.steps.length} steps failed: ${result.message}` };
+  const steps = ingestSteps(call, Date.now() - lastOffsetMs(call));
+  const result = await post({ steps });
+  if (!result.ok) return { accepted: 0, error: `batch of ${steps.length} steps failed: ${result.message}` };
   warn(result.warnings);
+  // The recording file goes after the steps: it joins a call that has started.
+  const file = call.steps.find((step) => step.body.type === 'recording-file')?.body;
+  if (file?.type === 'recording-file') {
+    const pushed = await post(null, { callId: file.callId, file: toneWav(file.seconds) });
+    if (!pushed.ok) return { accepted: steps.length, error: `recording failed: ${pushed.message}` };
+  }
   return { accepted: call.steps.length, error: null };
 }
 

@@ -2,7 +2,7 @@ import { describe, it, expect } from 'vitest';
 import type { CallOrigin } from '../calls/call.ts';
 import { applyStep, type TrackContext, type TrackedCall } from '../calls/tracker.ts';
 import { parseIngestBody } from '../sources/ingest/parse.ts';
-import { lastOffsetMs, seededRng, simulatedCall, timedSteps, type SimulatedCall } from './simulated-calls.ts';
+import { RECORDING_MAX_S, ingestSteps, lastOffsetMs, seededRng, simulatedCall, timedSteps, type SimulatedCall } from './simulated-calls.ts';
 
 const ORIGIN: CallOrigin = {
   org: { id: 'org_sim', domain: 'sim', defaultCountry: 'NL' },
@@ -27,7 +27,7 @@ function track(call: SimulatedCall): TrackedCall {
   let counter = 0;
   const ctx: TrackContext = { origin: ORIGIN, users: new Map(), now: START_MS + 3_600_000, newEventId: () => `evt_${++counter}`, numbers: MAIN_ONLY };
   let tracked: TrackedCall | null = null;
-  for (const body of timedSteps(call, START_MS)) {
+  for (const body of ingestSteps(call, START_MS)) {
     const steps = parseIngestBody(body, NO_COUNTRY);
     expect(steps).toHaveLength(1);
     const result = applyStep(tracked, steps[0]!, ctx);
@@ -41,7 +41,7 @@ describe('simulatedCall', () => {
   it('makes steps the real ingest parser accepts, one by one and as a batch', () => {
     for (const seed of SEEDS) {
       for (const call of generate(seed)) {
-        const bodies = timedSteps(call, START_MS);
+        const bodies = ingestSteps(call, START_MS);
         for (const body of bodies) expect(() => parseIngestBody(body, NO_COUNTRY), `${call.callId} ${body.type}`).not.toThrow();
         expect(parseIngestBody({ steps: bodies }, NO_COUNTRY)).toHaveLength(bodies.length);
       }
@@ -60,7 +60,11 @@ describe('simulatedCall', () => {
             expect(final.sipCode).toBeNull();
             expect(Math.floor((final.endedAt! - final.answeredAt!) / 1_000)).toBe(call.talkS);
             expect(final.choice).toBe(call.choice);
-            if (call.extra === 'recording') expect(final.recordingUrl).toBe(`https://recordings.example.com/${call.callId}.wav`);
+            if (call.extra === 'recording') {
+              const file = call.steps.find((s) => s.body.type === 'recording-file')!.body as { seconds: number };
+              expect(file.seconds).toBe(Math.min(call.talkS, RECORDING_MAX_S));
+              expect(timedSteps(call, START_MS).at(-1)!.type).toBe('recording-file');
+            }
             else expect(final.insights?.topics.length).toBeGreaterThanOrEqual(1);
             break;
           case 'unanswered':

@@ -6,7 +6,8 @@
 //               extension dials out; callhook presents the user's direct or the main number)
 //   outcome     ~60 % answered: ring 2–8 s, talk 10–120 s, then either side hangs up; inbound answered
 //                     calls went through the voice menu (IVR choice '1' or '2') one time in three;
-//                     half get a recording step (2–10 s after the end), half an insights step
+//                     half get a recording (a file pushed 2–10 s after the end, as long as the
+//                     talk, at most RECORDING_MAX_S), half an insights step
 //                     (sentiment, 1–4 topics, a one-sentence summary; 15–60 s after the end)
 //               ~20 % unanswered: the caller cancels after 2–8 s of ringing (ended, sipCode 487)
 //               ~10 % busy: ended within a second (sipCode 486)
@@ -16,6 +17,9 @@
 // organization with a default country can read.
 import type { Direction, Sentiment } from '../calls/call.ts';
 
+/** Simulated recordings are short (a demo, a load test): a tone of the talk time, at most this long. */
+export const RECORDING_MAX_S = 15;
+
 export type SimulatedOutcome = 'answered' | 'unanswered' | 'busy' | 'declined';
 
 /** An ingest API step without its time; `timedSteps` adds `at`. */
@@ -23,7 +27,8 @@ export type SimulatedStepBody =
   | { type: 'started'; callId: string; direction: Direction; from: string; to: string; user: string }
   | { type: 'answered'; callId: string; choice?: string }
   | { type: 'ended'; callId: string; sipCode?: number }
-  | { type: 'recording'; callId: string; url: string }
+  /** Not an ingest step: the call's recording file, pushed (PUT /v1/ingest/calls/{callId}/recording). */
+  | { type: 'recording-file'; callId: string; seconds: number }
   | { type: 'insights'; callId: string; sentiment: Sentiment; topics: string[]; summary: string };
 
 export interface SimulatedStep {
@@ -133,7 +138,7 @@ export function simulatedCall(rng: () => number, n: number, options: SimulatedCa
 
   if (rng() < 0.5) {
     call.extra = 'recording';
-    steps.push({ offsetMs: endMs + between(rng, 2_000, 10_000), body: { type: 'recording', callId, url: `https://recordings.example.com/${callId}.wav` } });
+    steps.push({ offsetMs: endMs + between(rng, 2_000, 10_000), body: { type: 'recording-file', callId, seconds: Math.min(call.talkS, RECORDING_MAX_S) } });
   } else {
     call.extra = 'insights';
     const topics = distinct(rng, TOPICS, 1 + Math.floor(rng() * 4));
@@ -146,6 +151,11 @@ export function simulatedCall(rng: () => number, n: number, options: SimulatedCa
 /** The call's steps as ingest API bodies, the call having started at `startMs` (epoch ms). */
 export function timedSteps(call: SimulatedCall, startMs: number): Array<SimulatedStepBody & { at: string }> {
   return call.steps.map(({ offsetMs, body }) => ({ ...body, at: new Date(startMs + offsetMs).toISOString() }));
+}
+
+/** The steps that go to the ingest API as JSON (all but the recording file). */
+export function ingestSteps(call: SimulatedCall, startMs: number): Array<Exclude<SimulatedStepBody, { type: 'recording-file' }> & { at: string }> {
+  return timedSteps(call, startMs).filter((body): body is Exclude<SimulatedStepBody, { type: 'recording-file' }> & { at: string } => body.type !== 'recording-file');
 }
 
 /** Call time of the call's last step. */

@@ -18,6 +18,14 @@ export interface Config {
   database: DatabaseConfig;
   role: Role;
   retention: { days: number };
+  recordings: {
+    maxBytes: number;
+    linkMs: number;
+    /** 0 keeps recordings for ever. */
+    retentionDays: number;
+    /** A folder for the files; null: the store's own (PostgreSQL) or <dataDir>/recordings (SQLite). */
+    dir: string | null;
+  };
   hep: { enabled: boolean; host: string; port: number; maxCallMs: number; maxBacklog: number; retryWindowMs: number; udpReceiveBufferBytes: number };
   adminToken: string | null;
   portal: { email: string; password: string | null; sessionMs: number };
@@ -98,6 +106,12 @@ function assemble(v: Record<string, unknown>): Config {
     database,
     role,
     retention: { days: v.retentionDays as number },
+    recordings: {
+      maxBytes: (v.recordingMaxMb as number) * 1_000_000,
+      linkMs: (v.recordingLinkDays as number) * 86_400_000,
+      retentionDays: (v.recordingRetentionDays as number | null) ?? (v.retentionDays as number),
+      dir: v.recordingsDir === null ? null : resolve(v.recordingsDir as string),
+    },
     hep: {
       enabled: role === 'hep' || (v.hep as boolean),
       host: (v.hepHost as string | null) ?? (v.host as string),

@@ -7,7 +7,8 @@
 //     events has a Rinkel form (they are not sent; the ingest answer warns);
 //   - `outgoingCall` carries `userId` when the call has a user;
 //   - never an empty string: optional values are `null` (left out of form bodies).
-// DESIGN.md also lists callRecordingUrl / voicemailUrl; the seed examples carry neither, so neither do we.
+// DESIGN.md also lists callRecordingUrl / voicemailUrl; the seed examples carry neither, so neither do we
+// (a call's recording is usually stored after its end anyway: Rinkel has no event to carry it).
 import type { Call } from '../calls/call.ts';
 import { finalOutcome } from '../calls/call.ts';
 import type { CallEvent } from '../events/event.ts';

@@ -1,6 +1,6 @@
 // Sample events for the webhook *Test* button: one realistic call, cut at the step being tested,
 // with the step happening at `nowMs`. Ids carry `test` so a receiver can tell them from real calls.
-import type { Call, CallOrigin, CallUser } from '../calls/call.ts';
+import type { Call, CallOrigin, CallRecording, CallUser } from '../calls/call.ts';
 import type { EventType } from '../events/catalogue.ts';
 import type { CallEvent } from '../events/event.ts';
 import { newId } from '../ids.ts';
@@ -17,6 +17,15 @@ export const SAMPLE_USER: CallUser = {
   extension: '500',
   email: 'jane.doe@example.com',
   name: 'Jane Doe',
+};
+
+/** A recording as callhook links it (a test sample: the link leads nowhere). */
+const SAMPLE_RECORDING: CallRecording = {
+  url: 'https://callhook.example/v1/recordings/rk_sample?expires=1767225600&signature=test',
+  contentType: 'audio/wav',
+  bytes: 431_244,
+  durationS: 26.95,
+  sha256: 'a3f1c6d5e0b2f4a6c8e0d2b4f6a8c0e2d4f6a8b0c2e4f6a8b0c2d4e6f8a0b2c4',
 };
 
 const DEFAULT_ORIGIN: CallOrigin = {
@@ -48,7 +57,8 @@ export function sampleEvent(type: EventType, nowMs: number, origin: Partial<Call
     endedAt,
     outcome: endedAt === null ? null : 'ANSWERED',
     sipCode: null,
-    recordingUrl: after(type, 'call.recording') ? 'https://recordings.example.com/sample/call-recording.wav' : null,
+    recordingUrl: after(type, 'call.recording') ? SAMPLE_RECORDING.url : null,
+    recording: after(type, 'call.recording') ? SAMPLE_RECORDING : null,
     insights: after(type, 'call.insights')
       ? {
           sentiment: 'POSITIVE',

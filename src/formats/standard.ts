@@ -44,7 +44,20 @@ export const StandardCallSchema = Type.Object(
     outcome: OrNull(Type.Enum(OUTCOMES), 'How the call ended; null while it is in progress.'),
     sipCode: OrNull(Type.Integer(), 'Final SIP response code of an unanswered call, when known.'),
     talkTimeS: Type.Integer({ minimum: 0, description: 'Talk time in whole seconds (answer → end); 0 if unanswered.' }),
-    recordingUrl: OrNull(Type.String(), 'URL of the call recording, once available.'),
+    recordingUrl: OrNull(Type.String(), 'callhook’s link to the call recording, once stored (the same as `recording.url`).'),
+    recording: OrNull(
+      Type.Object(
+        {
+          url: Type.String({ description: 'callhook’s signed link to the file: unguessable, valid for CALLHOOK_RECORDING_LINK_DAYS (7) from the event; `GET /v1/orgs/{orgId}/calls/{callId}/recording` gives a fresh one.' }),
+          contentType: Type.String({ description: 'From the file’s own header: audio/wav, audio/mpeg, audio/ogg, audio/flac, audio/webm or audio/mp4.' }),
+          bytes: Type.Integer({ minimum: 1, description: 'Size of the file.' }),
+          durationS: OrNull(Type.Number({ minimum: 0 }), 'Length in seconds, from the file’s header; null when it does not say.'),
+          sha256: Type.String({ description: 'Hex SHA-256 of the file.' }),
+        },
+        { additionalProperties: false },
+      ),
+      'The call recording, once callhook has stored it.',
+    ),
     insights: OrNull(
       Type.Object(
         {
@@ -117,6 +130,7 @@ export function standardCall(call: Call): StandardCall & WireBody {
     sipCode: call.sipCode,
     talkTimeS: talkTimeS(call),
     recordingUrl: call.recordingUrl,
+    recording: call.recording === null ? null : { url: call.recording.url, contentType: call.recording.contentType, bytes: call.recording.bytes, durationS: call.recording.durationS, sha256: call.recording.sha256 },
     insights:
       call.insights === null
         ? null

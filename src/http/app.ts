@@ -13,6 +13,9 @@ import { coercingAjv, strictAjv } from '../json-schema.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { Ingest } from '../sources/ingest/ingest.ts';
+import type { LinkSigner } from '../recordings/link-signer.ts';
+import type { RecordingIntake } from '../recordings/recording-intake.ts';
+import type { RecordingStore } from '../recordings/recording-store.ts';
 import type { Store } from '../store/store.ts';
 import type { Account } from '../tenancy/account.ts';
 import type { Auth } from './auth.ts';
@@ -35,6 +38,7 @@ import { orgRoutes } from './routes/orgs.ts';
 import { outcomeRuleRoutes } from './routes/outcome-rules.ts';
 import { planRoutes } from './routes/plans.ts';
 import { portalRoutes } from './routes/portal.ts';
+import { recordingRoutes } from './routes/recordings.ts';
 import { rinkelErrors, rinkelRoutes } from './routes/rinkel.ts';
 import { sessionRoutes } from './routes/session.ts';
 import { userRoutes } from './routes/users.ts';
@@ -50,6 +54,7 @@ export interface ApiDeps {
   metrics: Metrics;
   auth: Auth;
   ingest: Ingest;
+  recordings: { intake: RecordingIntake; blobs: RecordingStore; signer: LinkSigner; maxBytes: number };
   dispatcher: Dispatcher;
   /** Webhook and organization changes, answered once every process acted on them. */
   webhookChanges: WebhookChanges;
@@ -142,6 +147,7 @@ export async function buildApp(deps: ApiDeps): Promise<Api> {
   notificationRoutes(app, deps);
   outcomeRuleRoutes(app, deps);
   ingestRoutes(app, deps);
+  recordingRoutes(app, deps);
   await app.register(async (scope) => rinkelRoutes(scope as Api, deps), { prefix: '/rinkel/v1' });
   return app;
 }

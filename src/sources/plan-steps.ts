@@ -4,7 +4,8 @@
 import type { Call, CallOrigin, CallUser } from '../calls/call.ts';
 import type { OrgNumbers } from '../calls/call-numbers.ts';
 import type { OutcomeRules } from '../calls/outcome-rules.ts';
-import type { CallStep } from '../calls/steps.ts';
+import type { CallStep, RecordingStep } from '../calls/steps.ts';
+import type { NewRecordingFetch, Recording } from '../recordings/recording.ts';
 import { type TrackedCall, applyStep } from '../calls/tracker.ts';
 import { fanOut } from '../delivery/fan-out.ts';
 import { type Webhook, wantsEvent } from '../delivery/webhook.ts';
@@ -27,6 +28,12 @@ export interface StepsToPlan {
   rules: OutcomeRules | null;
   /** The organization's main and direct numbers, for started calls whose own side is an extension. */
   numbers: OrgNumbers;
+  /** The connection the steps came from (a recording step's fetch belongs to it). */
+  connectionId: string;
+  /** How long a recording step's fetch may keep trying. */
+  fetchDeadlineMs: number;
+  /** The stored recording a recording-stored step brings: its row is written when the step applies. */
+  recording?: Recording | undefined;
 }
 
 export function planSteps(input: StepsToPlan, loaded: { calls: ReadonlyMap<string, TrackedCall>; webhooks: readonly Webhook[] }): IngestPlan {
@@ -34,6 +41,8 @@ export function planSteps(input: StepsToPlan, loaded: { calls: ReadonlyMap<strin
   const changed = new Map<string, TrackedCall>();
   const events: CallEvent[] = [];
   const results: StepResult[] = [];
+  const fetches: NewRecordingFetch[] = [];
+  const recordings: Recording[] = [];
   const context = { origin: input.origin, users: input.users, now: input.now, newEventId: () => newId('evt'), rules: input.rules, numbers: input.numbers };
   for (const [index, step] of input.steps.entries()) {
     const outcome = applyStep(working.get(step.callId) ?? null, step, context);
@@ -47,6 +56,17 @@ export function planSteps(input: StepsToPlan, loaded: { calls: ReadonlyMap<strin
     }
     working.set(step.callId, outcome.tracked);
     changed.set(step.callId, outcome.tracked);
+    if (outcome.kind === 'deferred') {
+      // A URL to fetch: the event comes once the file is stored (recordings/recording-fetcher.ts).
+      const s = step as RecordingStep;
+      fetches.push({
+        id: newId('rfx', input.now), orgId: input.origin.org.id, connectionId: input.connectionId, callId: s.callId, url: s.url, eventId: outcome.eventId,
+        at: s.at ?? input.now, subject: s.subject ?? null, description: s.description ?? null, deadlineAt: input.now + input.fetchDeadlineMs, createdAt: input.now,
+      });
+      results.push({ callId: step.callId, type: step.type, status: 'fetching', eventId: outcome.eventId });
+      continue;
+    }
+    if (step.type === 'recording-stored' && input.recording) recordings.push(input.recording);
     events.push(outcome.event);
     const result: StepResult = { callId: step.callId, type: step.type, status: 'applied', eventId: outcome.event.id };
     if (step.type === 'started') {
@@ -56,7 +76,7 @@ export function planSteps(input: StepsToPlan, loaded: { calls: ReadonlyMap<strin
     results.push(result);
   }
   const deliveries = input.deliverable ? fanOut(events, loaded.webhooks, () => newId('dlv')) : [];
-  return { kind: 'accepted', calls: [...changed.values()], events, deliveries, results };
+  return { kind: 'accepted', calls: [...changed.values()], events, deliveries, results, fetches, recordings };
 }
 
 /**

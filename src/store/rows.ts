@@ -8,11 +8,13 @@ import type { DeliveryState } from '../delivery/transitions.ts';
 import type { EventType } from '../events/catalogue.ts';
 import type { ContentType, Format } from '../formats/format.ts';
 import type { Notification, NotificationStatus } from '../notify/notification.ts';
-import type { ApiKey, Connection, DirectoryUser, Org, PhoneNumber } from '../tenancy/org.ts';
+import type { ApiKey, Connection, DirectoryUser, Org, PhoneNumber, RecordingSource } from '../tenancy/org.ts';
 import type { Page } from './store.ts';
 import type { TrackedCall } from '../calls/tracker.ts';
 import type { CallEvent } from '../events/event.ts';
 import { withParties } from '../calls/call-numbers.ts';
+import type { AudioType } from '../recordings/audio-probe.ts';
+import type { FetchStatus, NewRecordingFetch, Recording, RecordingFetch } from '../recordings/recording.ts';
 
 export type Row = Record<string, unknown>;
 
@@ -154,6 +156,7 @@ export const connectionFrom = (row: Row): Connection => ({
   orgId: String(row.org_id),
   name: String(row.name),
   hep: row.hep_capture_id === null ? null : { captureId: Number(row.hep_capture_id), authKey: strOrNull(row.hep_auth_key) },
+  recordingSources: jsonOrNull<RecordingSource[]>(row.recording_sources) ?? [],
   createdAt: Number(row.created_at),
   revokedAt: numOrNull(row.revoked_at),
 });
@@ -240,3 +243,53 @@ export const webhookFrom = (row: Row): Webhook => ({
   updatedAt: Number(row.updated_at),
 });
 
+
+/** A connection's recording sources as stored: JSON, or NULL for none. */
+export function sourcesJson(sources: readonly RecordingSource[] | undefined): string | null {
+  return sources && sources.length > 0 ? JSON.stringify(sources) : null;
+}
+
+export const recordingFrom = (row: Row): Recording => ({
+  id: String(row.id),
+  orgId: String(row.org_id),
+  callId: String(row.call_id),
+  connectionId: String(row.connection_id),
+  linkKey: String(row.link_key),
+  contentType: String(row.content_type) as AudioType,
+  bytes: Number(row.bytes),
+  durationS: row.duration_ms === null || row.duration_ms === undefined ? null : Number(row.duration_ms) / 1_000,
+  sha256: String(row.sha256),
+  blobKey: strOrNull(row.blob_key),
+  createdAt: Number(row.created_at),
+  purgedAt: numOrNull(row.purged_at),
+});
+
+/** A recording's row values, in the column order both backends insert them. */
+export function recordingValues(r: Recording): unknown[] {
+  return [r.id, r.orgId, r.callId, r.connectionId, r.linkKey, r.contentType, r.bytes, r.durationS === null ? null : Math.round(r.durationS * 1_000), r.sha256, r.blobKey, r.createdAt, r.purgedAt];
+}
+export const RECORDING_COLUMNS = 'id, org_id, call_id, connection_id, link_key, content_type, bytes, duration_ms, sha256, blob_key, created_at, purged_at';
+
+export const fetchFrom = (row: Row): RecordingFetch => ({
+  id: String(row.id),
+  orgId: String(row.org_id),
+  connectionId: String(row.connection_id),
+  callId: String(row.call_id),
+  url: String(row.url),
+  eventId: String(row.event_id),
+  at: Number(row.at),
+  subject: strOrNull(row.subject),
+  description: strOrNull(row.description),
+  deadlineAt: Number(row.deadline_at),
+  createdAt: Number(row.created_at),
+  status: String(row.status) as FetchStatus,
+  attempts: Number(row.attempts),
+  nextAttemptAt: numOrNull(row.next_attempt_at),
+  lastError: strOrNull(row.last_error),
+});
+
+/** A new fetch job's row values, in the column order both backends insert them. */
+export function fetchValues(f: NewRecordingFetch): unknown[] {
+  return [f.id, f.orgId, f.connectionId, f.callId, f.url, f.eventId, f.at, f.subject, f.description, 'pending', f.createdAt, f.deadlineAt, f.createdAt, f.createdAt];
+}
+export const FETCH_COLUMNS = 'id, org_id, connection_id, call_id, url, event_id, at, subject, description, status, next_attempt_at, deadline_at, created_at, updated_at';

@@ -16,6 +16,8 @@ import type { OrgNumbers } from '../calls/call-numbers.ts';
 import type { Account, Session } from '../tenancy/account.ts';
 import type { OutcomeRules } from '../calls/outcome-rules.ts';
 import type { StoreHealth } from './store-health.ts';
+import type { NewRecordingFetch, Recording, RecordingFetch } from '../recordings/recording.ts';
+import type { RecordingStore } from '../recordings/recording-store.ts';
 
 export type { ExhaustedContext, ExhaustionPolicy };
 
@@ -49,6 +51,9 @@ export interface Store {
   meta: MetaStore;
   outcomeRules: OutcomeRulesStore;
   sipDialogs: SipDialogStore;
+  recordings: RecordingIndex;
+  /** Where the store itself keeps recordings' bytes (PostgreSQL: chunks), or null (SQLite: files in the data folder). */
+  recordingBlobs: RecordingStore | null;
   changes: ChangeFeed;
   close(): Promise<void>;
 }
@@ -138,7 +143,7 @@ export interface ConnectionStore {
   revoke(orgId: string, id: string, now: number): Promise<boolean>;
 }
 
-export type ConnectionPatch = Partial<Pick<Connection, 'name' | 'hep'>>;
+export type ConnectionPatch = Partial<Pick<Connection, 'name' | 'hep' | 'recordingSources'>>;
 
 export interface ApiKeyStore {
   create(key: ApiKey, keyHash: string): Promise<ApiKey>;
@@ -241,7 +246,8 @@ export interface WebhookHealthCounts {
 export interface StepResult {
   callId: string;
   type: string;
-  status: 'applied' | 'duplicate';
+  /** fetching: a recording step's file is being fetched; its event (`eventId`) comes once it is stored. */
+  status: 'applied' | 'duplicate' | 'fetching';
   eventId: string;
   /** Accepted, but some webhooks do not get the call (it has no form in their dialect), by field. */
   warnings?: Array<{ field: string; detail: string }>;
@@ -257,6 +263,10 @@ export type IngestPlan =
       /** One per matching webhook and event; `held` when the webhook is disabled. */
       deliveries: Array<NewDelivery & { held: boolean }>;
       results: StepResult[];
+      /** Recording steps' fetch jobs, written with the rest. */
+      fetches: NewRecordingFetch[];
+      /** Stored recordings that joined their calls: their rows are written with the rest. */
+      recordings: Recording[];
     };
 
 export interface ApplyStepsInput {
@@ -275,6 +285,8 @@ export interface ApplyStepsInput {
    * it is now (its plan decides whether anything is delivered), its webhooks, and the calls.
    */
   plan(loaded: { calls: ReadonlyMap<string, TrackedCall>; webhooks: readonly Webhook[]; org: Org }): IngestPlan;
+  /** The fetch job these steps complete: marked done in the same transaction when the plan is accepted. */
+  completesFetch?: string | undefined;
 }
 
 export interface ApplyStepsResult {
@@ -392,4 +404,38 @@ export interface RetentionStore {
 export interface MetaStore {
   get(key: string): Promise<string | null>;
   set(key: string, value: string): Promise<void>;
+  /** Stores `value` unless the key has one; answers the value the key has now (a process starting at the same moment may have set it first). */
+  init(key: string, value: string): Promise<string>;
+}
+
+/**
+ * Recordings' metadata (their bytes are in a RecordingStore, src/recordings/recording-store.ts) and
+ * the jobs that fetch them. A recording's row is written with the step that joins it to its call
+ * (calls.applySteps), so no row ever names a file that is not whole.
+ */
+export interface RecordingIndex {
+  /** The call's recording, purged or not; null when it has none. */
+  forCall(orgId: string, callId: string): Promise<Recording | null>;
+  /** By the key in its public links: the link is the credential, whatever organization it is of. */
+  byLinkKey(linkKey: string): Promise<Recording | null>;
+  /** The call's latest fetch job (how fetching its recording goes). */
+  fetchForCall(orgId: string, callId: string): Promise<RecordingFetch | null>;
+  /** Pending fetches due by `now` whose lease is free, leased to `owner` for `leaseMs`. */
+  claimFetches(input: { owner: string; now: number; leaseMs: number; limit: number }): Promise<RecordingFetch[]>;
+  /**
+   * An attempt that failed: tried again at `nextAttemptAt`, or failed for good (null). Only while
+   * `owner` holds the lease; answers whether it did.
+   */
+  fetchFailed(input: { id: string; owner: string; error: string; nextAttemptAt: number | null; now: number }): Promise<boolean>;
+  /**
+   * Retention, one batch: recordings made before `before` whose calls owe no delivery any more
+   * (nothing pending, waiting or held links to them) are marked purged at `now`; answers how many.
+   */
+  markPurged(input: { before: number; now: number; limit: number }): Promise<number>;
+  /** Purged recordings whose bytes are still to be deleted (a crash between marking and deleting leaves some). */
+  unlinkedBlobs(limit: number): Promise<Array<{ id: string; orgId: string; blobKey: string }>>;
+  /** The bytes of a purged recording are gone. */
+  blobDeleted(id: string): Promise<void>;
+  /** Finished fetch jobs (done or failed) last changed before `before`; answers how many went. */
+  purgeFetches(input: { before: number; limit: number }): Promise<number>;
 }

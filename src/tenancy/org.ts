@@ -18,8 +18,19 @@ export interface Connection {
   orgId: string;
   name: string;
   hep: { captureId: number; authKey: string | null } | null;
+  /**
+   * Origins the operator trusts to hand out this connection's recordings (a PBX on a private
+   * network): fetched without the public-address guard, with these credentials. Nothing else is.
+   */
+  recordingSources: RecordingSource[];
   createdAt: number;
   revokedAt: number | null;
+}
+
+/** `scheme://host[:port]`, and how callhook signs in to fetch from it. */
+export interface RecordingSource {
+  origin: string;
+  auth: { kind: 'basic'; username: string; password: string } | { kind: 'bearer'; token: string } | null;
 }
 
 export interface ApiKey {

@@ -39,7 +39,7 @@ export interface Input {
   label: string;
   params: Record<string, string>;
   query: Record<string, string>;
-  body?: { json: unknown } | { raw: string; contentType: string } | { none: true };
+  body?: { json: unknown } | { raw: string | Uint8Array; contentType: string } | { none: true };
 }
 
 /** What makes up a valid value where the schema alone does not say (a URL that is reachable…). */
@@ -143,6 +143,13 @@ export function inputsFor(op: Op, doc: OpenApiDoc, valid: Input): Input[] {
     }
   }
   const bodySchema = op.operation.requestBody?.content['application/json']?.schema;
+  if (!bodySchema && op.operation.requestBody) {
+    // A file as the body (a recording): none at all, and what is not one.
+    inputs.push({ ...valid, label: 'no body', body: { none: true } });
+    inputs.push({ ...valid, label: 'body not a file of the kind', body: { raw: '<html>not audio</html>', contentType: Object.keys(op.operation.requestBody.content)[0]! } });
+    inputs.push({ ...valid, label: 'body as JSON', body: { raw: '{"a": 1}', contentType: 'application/json' } });
+    return inputs;
+  }
   if (!bodySchema) return inputs;
   const schema = resolve(bodySchema, doc);
   const validBody = valid.body && 'json' in valid.body ? (valid.body.json as Record<string, unknown>) : {};
@@ -195,6 +202,8 @@ export function responseChecker(doc: OpenApiDoc) {
     const type = (contentType ?? '').split(';')[0]!.trim();
     const media = documented.content[type];
     if (!media) return `answered ${status} as ${type || '(no content type)'}, documented as ${Object.keys(documented.content).join(', ')}: ${text.slice(0, 200)}`;
+    // A file (a recording) is what it says it is; its schema is `format: binary`.
+    if (!type.endsWith('json')) return media.schema?.format === 'binary' && text.length > 0 ? null : `answered ${status} as ${type} with ${text.length === 0 ? 'no body' : 'a body not documented as a file'}`;
     let body: unknown;
     try {
       body = JSON.parse(text);

@@ -4,6 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Webhook as StandardWebhook } from 'standardwebhooks';
 import { type OrgSetup, type TestService, ingest, setupOrg, startTestService } from '../helpers/service.ts';
 import { type Receiver, startReceiver } from '../helpers/receiver.ts';
+import { startRecordingServer } from '../helpers/recording-server.ts';
+import { getBytes, local } from '../helpers/recordings.ts';
+import { wavFile } from '../fixtures/audio.ts';
 
 const T0 = Date.parse('2024-10-23T13:56:24.969Z');
 
@@ -29,16 +32,22 @@ describe('a call in, webhooks out', () => {
     expect(created.status).toBe(201);
     expect(created.body.secret).toMatch(/^whsec_/);
     const callId = '1729693708182-2d1c3de3d3772cdc1f';
+    // The phone system's recording, where its step says: callhook fetches it, stores it, and links its own copy.
+    const pbx = await startRecordingServer();
+    const wav = wavFile(1);
+    pbx.serve('/public/LL2uIbd5NcBZLHGa.wav', wav);
     const response = await ingest(t.api, org.ingestToken, {
       steps: [
         { type: 'started', callId, direction: 'inbound', from: '353212028252', to: '500', user: '500', at: T0 },
         { type: 'answered', callId, at: T0 + 6_700 },
         { type: 'ended', callId, at: T0 + 33_700 },
-        { type: 'recording', callId, url: 'https://uk.ringotel.co/public/LL2uIbd5NcBZLHGa.wav' },
+        { type: 'recording', callId, url: `${pbx.origin}/public/LL2uIbd5NcBZLHGa.wav` },
       ],
     });
     expect(response.status).toBe(202);
-    expect(response.body.results.map((r: { status: string }) => r.status)).toEqual(['applied', 'applied', 'applied', 'applied']);
+    expect(response.body.results.map((r: { status: string }) => r.status)).toEqual(['applied', 'applied', 'applied', 'fetching']);
+    await t.service.recordings.fetcher.tick();
+    await pbx.close();
 
     const got = await receiver.waitFor(3);
     const bodies = got.map((r) => JSON.parse(r.body));
@@ -62,7 +71,8 @@ describe('a call in, webhooks out', () => {
       }),
     );
     expect(bodies[1].params).toMatchObject({ call_end: T0 + 33_700, call_duration: 27, call_cause: '0', call_start: T0 });
-    expect(bodies[2]).toEqual({ method: 'UpdateCallRecording', api_token: '5c2d7008-a4b9-4eec-b549-e82804521e9a', params: { call_recording_url: 'https://uk.ringotel.co/public/LL2uIbd5NcBZLHGa.wav', call_id: callId } });
+    expect(bodies[2]).toEqual({ method: 'UpdateCallRecording', api_token: '5c2d7008-a4b9-4eec-b549-e82804521e9a', params: { call_recording_url: expect.stringMatching(/\/v1\/recordings\/rk_/), call_id: callId } });
+    expect((await getBytes(local(t, bodies[2].params.call_recording_url))).bytes.equals(wav)).toBe(true);
     for (const request of got) {
       expect(request.method).toBe('POST');
       expect(request.headers['content-type']).toBe('application/json');

@@ -8,8 +8,13 @@ import { POSTGRES_URL, createTestDatabase } from '../helpers/postgres.ts';
 import { type Receiver, startReceiver } from '../helpers/receiver.ts';
 import { type Hints, type Input, type Op, type OpenApiDoc, type Schema, inputsFor, operationsOf, responseChecker, sample } from '../helpers/openapi-walk.ts';
 import { testScope } from '../helpers/scope.ts';
+import { pushRecording } from '../helpers/recordings.ts';
+import { wavFile } from '../fixtures/audio.ts';
 import { OPERATOR_TOKEN, type OrgSetup, type TestService, ingest, setupOrg, startTestService } from '../helpers/service.ts';
 import { eventually } from '../helpers/eventually.ts';
+
+/** The walk's recording: a real WAV. */
+const WALK_RECORDING = wavFile(1);
 
 const ADMIN = { email: 'walk-admin@example.com', password: 'conformance walk admin passphrase' };
 
@@ -22,6 +27,8 @@ interface World {
   ids: Record<string, string>;
   /** `METHOD /path:param` → a value of its own: a spare thing to delete, an enabled webhook to replay. */
   overrides: Record<string, string>;
+  /** Query parameters a valid request needs that the schema cannot derive (a signed link's). */
+  queries: Record<string, Record<string, string>>;
   cookie: string;
 }
 
@@ -100,13 +107,17 @@ async function buildWorld(t: TestService, receiver: Receiver): Promise<World> {
   const victim = ok(await api.post('/v1/accounts', { email: 'walk-victim@example.com', name: 'Victim', password: 'victim of the walk', role: 'admin', orgId: a.orgId }), 'victim');
   const callId = 'walk-call';
   ok(await ingest(api, a.ingestToken, { type: 'started', callId, direction: 'inbound', from: '+31612345678', to: '500', user: '500', at: t.clock.now() }), 'call');
+  // Its recording: the walk's push sends the same file again (a repeat), and the links lead to it.
+  const recording = ok(await pushRecording(t, a.ingestToken, callId, WALK_RECORDING), 'recording').recording;
+  const link = new URL(recording.url);
   const deliveryId: string = await eventually(async () => (await api.get(org('/deliveries'))).body.data?.[0]?.id ?? false, { timeoutMs: 10_000, what: 'a delivery for the walk' });
   const world: World = {
     t,
     receiver,
     a,
     b,
-    ids: { orgId: a.orgId, webhookId: webhook.id, connectionId: a.connectionId, keyId: spareKey.id, userId: 'u-501', numberId: number.id, callId, deliveryId, accountId: victim.id, event: 'callEnd' },
+    ids: { orgId: a.orgId, webhookId: webhook.id, connectionId: a.connectionId, keyId: spareKey.id, userId: 'u-501', numberId: number.id, callId, deliveryId, accountId: victim.id, event: 'callEnd', key: link.pathname.split('/').pop()! },
+    queries: { 'GET /v1/recordings/{key}': { expires: link.searchParams.get('expires')!, signature: link.searchParams.get('signature')! } },
     overrides: {
       // Deleting these would take the walk's own credentials or fixtures away.
       'DELETE /v1/orgs/{orgId}:orgId': c.orgId,
@@ -146,7 +157,7 @@ async function send(w: World, op: Op, input: Input, credential: Credential): Pro
   const query = new URLSearchParams(input.query).toString();
   if (query) path += `?${query}`;
   const headers = headersFor(credential, w);
-  let body: string | undefined;
+  let body: string | Uint8Array | undefined;
   if (input.body && 'json' in input.body) {
     body = JSON.stringify(input.body.json);
     headers['content-type'] = 'application/json';
@@ -193,7 +204,9 @@ describe.each(stores)('the OpenAPI document tells the truth (%s)', (_name, backe
     let requests = 0;
     for (const op of ops) {
       const bodySchema = op.operation.requestBody?.content['application/json']?.schema;
-      const valid: Input = { label: 'valid', params: paramsFor(op, w), query: {}, body: bodySchema ? { json: VALID_BODIES[op.name] ?? sample(bodySchema, doc, hintsFor(w)) } : undefined };
+      const file = op.operation.requestBody && !bodySchema ? Object.keys(op.operation.requestBody.content)[0] : undefined;
+      const body: Input['body'] = bodySchema ? { json: VALID_BODIES[op.name] ?? sample(bodySchema, doc, hintsFor(w)) } : file ? { raw: WALK_RECORDING, contentType: file } : undefined;
+      const valid: Input = { label: 'valid', params: paramsFor(op, w), query: { ...w.queries[op.name] }, body };
       for (const input of inputsFor(op, doc, valid)) {
         for (const credential of CREDENTIALS) {
           const answer = await send(w, op, input, credential);

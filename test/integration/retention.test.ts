@@ -23,7 +23,7 @@ describe.each(BACKENDS)('retention (%s)', (backend) => {
     await t.service.dispatcher.idle();
 
     t.clock.advance(29 * DAY);
-    expect(await t.service.retention.tick()).toEqual({ attempts: 0, deliveries: 0, events: 0, calls: 0 });
+    expect(await t.service.retention.tick()).toEqual({ attempts: 0, deliveries: 0, events: 0, calls: 0, recordings: 0, fetches: 0, abandonedUploads: 0 });
     t.clock.advance(2 * DAY);
     const purged = await t.service.retention.tick();
     expect(purged).toMatchObject({ deliveries: 3, events: 2, calls: 1 });
@@ -42,7 +42,7 @@ describe.each(BACKENDS)('retention (%s)', (backend) => {
     await ingest(t.api, org.ingestToken, { type: 'started', callId: 'kept', direction: 'inbound', from: '+31850609001', to: '+31850609000', at: t.clock.now() });
     await t.service.dispatcher.idle();
     t.clock.advance(3_650 * DAY);
-    expect(await t.service.retention.tick()).toEqual({ attempts: 0, deliveries: 0, events: 0, calls: 0 });
+    expect(await t.service.retention.tick()).toEqual({ attempts: 0, deliveries: 0, events: 0, calls: 0, recordings: 0, fetches: 0, abandonedUploads: 0 });
     expect((await t.api.get(`/v1/orgs/${org.orgId}/calls/kept`, org.apiKey)).status).toBe(200);
   });
 });

@@ -1565,6 +1565,10 @@ export interface paths {
                                  * @description Where the phone system posts call steps (with the ingest token as Bearer): this instance’s public address + /v1/ingest/calls.
                                  */
                                 ingestUrl: string;
+                                recordingSources: {
+                                    origin: string;
+                                    auth: ("basic" | "bearer") | null;
+                                }[];
                                 /**
                                  * Format: date-time
                                  * @description ISO 8601, UTC
@@ -1642,7 +1646,7 @@ export interface paths {
             };
         };
         put?: never;
-        /** Create a connection and its ingest token (HEP settings: operator only) */
+        /** Create a connection and its ingest token (HEP settings and recording sources: operator only) */
         post: {
             parameters: {
                 query?: never;
@@ -1663,6 +1667,21 @@ export interface paths {
                             captureId: number;
                             authKey?: string | null;
                         };
+                        /** @description Origins this connection’s recording steps may point into although they are not public (a PBX on a private network), with credentials: set by the operator only. Replaces the whole list. */
+                        recordingSources?: {
+                            /** @description scheme://host[:port] of the PBX that serves the recordings, e.g. `http://10.0.0.5:8088`: fetched without the public-address check. */
+                            origin: string;
+                            auth?: ({
+                                /** @enum {string} */
+                                kind: "basic";
+                                username: string;
+                                password: string;
+                            } | {
+                                /** @enum {string} */
+                                kind: "bearer";
+                                token: string;
+                            }) | null;
+                        }[];
                     };
                 };
             };
@@ -1686,6 +1705,10 @@ export interface paths {
                              * @description Where the phone system posts call steps (with the ingest token as Bearer): this instance’s public address + /v1/ingest/calls.
                              */
                             ingestUrl: string;
+                            recordingSources: {
+                                origin: string;
+                                auth: ("basic" | "bearer") | null;
+                            }[];
                             /**
                              * Format: date-time
                              * @description ISO 8601, UTC
@@ -1893,7 +1916,7 @@ export interface paths {
         };
         options?: never;
         head?: never;
-        /** Change a connection's name or HEP capture settings (operator only) */
+        /** Change a connection's name, HEP capture settings or recording sources (those two: operator only) */
         patch: {
             parameters: {
                 query?: never;
@@ -1913,6 +1936,21 @@ export interface paths {
                             captureId: number;
                             authKey?: string | null;
                         } | null;
+                        /** @description Origins this connection’s recording steps may point into although they are not public (a PBX on a private network), with credentials: set by the operator only. Replaces the whole list. */
+                        recordingSources?: {
+                            /** @description scheme://host[:port] of the PBX that serves the recordings, e.g. `http://10.0.0.5:8088`: fetched without the public-address check. */
+                            origin: string;
+                            auth?: ({
+                                /** @enum {string} */
+                                kind: "basic";
+                                username: string;
+                                password: string;
+                            } | {
+                                /** @enum {string} */
+                                kind: "bearer";
+                                token: string;
+                            }) | null;
+                        }[];
                     };
                 };
             };
@@ -1936,6 +1974,10 @@ export interface paths {
                              * @description Where the phone system posts call steps (with the ingest token as Bearer): this instance’s public address + /v1/ingest/calls.
                              */
                             ingestUrl: string;
+                            recordingSources: {
+                                origin: string;
+                                auth: ("basic" | "bearer") | null;
+                            }[];
                             /**
                              * Format: date-time
                              * @description ISO 8601, UTC
@@ -5251,8 +5293,21 @@ export interface paths {
                                 sipCode: number | null;
                                 /** @description Talk time in whole seconds (answer → end); 0 if unanswered. */
                                 talkTimeS: number;
-                                /** @description URL of the call recording, once available. */
+                                /** @description callhook’s link to the call recording, once stored (the same as `recording.url`). */
                                 recordingUrl: string | null;
+                                /** @description The call recording, once callhook has stored it. */
+                                recording: {
+                                    /** @description callhook’s signed link to the file: unguessable, valid for CALLHOOK_RECORDING_LINK_DAYS (7) from the event; `GET /v1/orgs/{orgId}/calls/{callId}/recording` gives a fresh one. */
+                                    url: string;
+                                    /** @description From the file’s own header: audio/wav, audio/mpeg, audio/ogg, audio/flac, audio/webm or audio/mp4. */
+                                    contentType: string;
+                                    /** @description Size of the file. */
+                                    bytes: number;
+                                    /** @description Length in seconds, from the file’s header; null when it does not say. */
+                                    durationS: number | null;
+                                    /** @description Hex SHA-256 of the file. */
+                                    sha256: string;
+                                } | null;
                                 /** @description AI insights, once generated. */
                                 insights: {
                                     /**
@@ -5436,8 +5491,21 @@ export interface paths {
                                 sipCode: number | null;
                                 /** @description Talk time in whole seconds (answer → end); 0 if unanswered. */
                                 talkTimeS: number;
-                                /** @description URL of the call recording, once available. */
+                                /** @description callhook’s link to the call recording, once stored (the same as `recording.url`). */
                                 recordingUrl: string | null;
+                                /** @description The call recording, once callhook has stored it. */
+                                recording: {
+                                    /** @description callhook’s signed link to the file: unguessable, valid for CALLHOOK_RECORDING_LINK_DAYS (7) from the event; `GET /v1/orgs/{orgId}/calls/{callId}/recording` gives a fresh one. */
+                                    url: string;
+                                    /** @description From the file’s own header: audio/wav, audio/mpeg, audio/ogg, audio/flac, audio/webm or audio/mp4. */
+                                    contentType: string;
+                                    /** @description Size of the file. */
+                                    bytes: number;
+                                    /** @description Length in seconds, from the file’s header; null when it does not say. */
+                                    durationS: number | null;
+                                    /** @description Hex SHA-256 of the file. */
+                                    sha256: string;
+                                } | null;
                                 /** @description AI insights, once generated. */
                                 insights: {
                                     /**
@@ -5469,6 +5537,17 @@ export interface paths {
                                     domain: string;
                                 };
                             };
+                            /** @description How fetching the recording a recording step pointed at goes; null when there was none. */
+                            recordingFetch: {
+                                /**
+                                 * @description pending: being fetched (or waiting to be tried again); failed: given up.
+                                 * @enum {string}
+                                 */
+                                status: "pending" | "done" | "failed";
+                                attempts: number;
+                                lastError: string | null;
+                                nextAttemptAt: string | null;
+                            } | null;
                             events: {
                                 id: string;
                                 type: string;
@@ -6687,7 +6766,7 @@ export interface paths {
                         type: "recording";
                         /** @description The phone system's call id; the same for every step of a call. */
                         callId: string;
-                        /** @description Where the recording can be fetched (http or https). */
+                        /** @description Where callhook fetches the recording (http or https): in the background, retried for a day, then stored and served at a link of its own, which is what webhooks get. A public https URL, or one on an origin the operator listed on the connection (`recordingSources`: a PBX on a private network, with its credentials). Or push the file instead: `PUT /v1/ingest/calls/{callId}/recording`. */
                         url: string;
                         /**
                          * @description When it happened: ISO 8601 with a time zone (`2024-10-23T13:56:24.969Z`) or epoch milliseconds.
@@ -6796,7 +6875,7 @@ export interface paths {
                             type: "recording";
                             /** @description The phone system's call id; the same for every step of a call. */
                             callId: string;
-                            /** @description Where the recording can be fetched (http or https). */
+                            /** @description Where callhook fetches the recording (http or https): in the background, retried for a day, then stored and served at a link of its own, which is what webhooks get. A public https URL, or one on an origin the operator listed on the connection (`recordingSources`: a PBX on a private network, with its credentials). Or push the file instead: `PUT /v1/ingest/calls/{callId}/recording`. */
                             url: string;
                             /**
                              * @description When it happened: ISO 8601 with a time zone (`2024-10-23T13:56:24.969Z`) or epoch milliseconds.
@@ -6850,11 +6929,11 @@ export interface paths {
                                 callId: string;
                                 type: string;
                                 /**
-                                 * @description duplicate: the same step was accepted before; nothing new is sent.
+                                 * @description duplicate: the same step was accepted before; nothing new is sent. fetching: a recording step; its event (`eventId`) is sent once the file is fetched and stored.
                                  * @enum {string}
                                  */
-                                status: "applied" | "duplicate";
-                                /** @description The event the step produced (the same id for a duplicate). */
+                                status: "applied" | "duplicate" | "fetching";
+                                /** @description The event the step produced (the same id for a duplicate; for a recording step, the event it will produce). */
                                 eventId: string;
                                 /** @description Accepted, but not every webhook gets the call: e.g. a call with no E.164 number on one side (an extension the organization has no number for) is not sent to Rinkel webhooks. */
                                 warnings?: {
@@ -6939,6 +7018,509 @@ export interface paths {
                 };
             };
         };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/recordings/{key}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A recording, by its signed link (what webhooks carry)
+         * @description No credentials: the link is them. An expired or altered link is 403, a purged recording 410. GET and HEAD; one byte `Range` (206 with Content-Range, 416 outside the file), `ETag` (If-None-Match → 304), `Accept-Ranges`, and the type from the file’s own header.
+         */
+        get: {
+            parameters: {
+                query: {
+                    /** @description Expiry, epoch seconds (part of the signed link). */
+                    expires: string;
+                    /** @description The link’s signature. */
+                    signature: string;
+                    /** @description Content-Disposition: attachment (a download) instead of inline. */
+                    download?: boolean;
+                };
+                header?: never;
+                path: {
+                    /** @description The recording’s link key. */
+                    key: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The file */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "audio/wav": string;
+                        "audio/mpeg": string;
+                        "audio/ogg": string;
+                        "audio/flac": string;
+                        "audio/webm": string;
+                        "audio/mp4": string;
+                    };
+                };
+                /** @description Part of the file (Range) */
+                206: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "audio/wav": string;
+                        "audio/mpeg": string;
+                        "audio/ogg": string;
+                        "audio/flac": string;
+                        "audio/webm": string;
+                        "audio/mp4": string;
+                    };
+                };
+                /** @description Not modified (If-None-Match) */
+                304: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description The request could not be read (broken JSON, a path that does not decode) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not allowed with these credentials */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Error */
+                410: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Error */
+                416: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The request is not valid; the problem names the field */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The store is unavailable; try again shortly; Retry-After says when to try again */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The store is out of space; try again later; Retry-After says when to try again */
+                507: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/orgs/{orgId}/calls/{callId}/recording": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The call’s recording: the file, or (Accept: application/json) a fresh signed link
+         * @description With `Accept: application/json`: a fresh signed link and what the file is. Otherwise the file itself (GET and HEAD; one byte `Range` (206 with Content-Range, 416 outside the file), `ETag` (If-None-Match → 304), `Accept-Ranges`, and the type from the file’s own header.) — what the portal plays. 404 when the call has none; 410 once purged.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Content-Disposition: attachment (a download) instead of inline. */
+                    download?: boolean;
+                };
+                header?: never;
+                path: {
+                    orgId: string;
+                    /** @description The phone system's call id. */
+                    callId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The file, or its link */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "audio/wav": string;
+                        "audio/mpeg": string;
+                        "audio/ogg": string;
+                        "audio/flac": string;
+                        "audio/webm": string;
+                        "audio/mp4": string;
+                        "application/json": {
+                            /** @description A fresh signed link to the file (no credentials needed). */
+                            url: string;
+                            /**
+                             * Format: date-time
+                             * @description ISO 8601, UTC
+                             */
+                            expiresAt: string;
+                            /** @description From the file’s own header. */
+                            contentType: string;
+                            bytes: number;
+                            durationS: number | null;
+                            sha256: string;
+                            /**
+                             * Format: date-time
+                             * @description ISO 8601, UTC
+                             */
+                            createdAt: string;
+                        };
+                    };
+                };
+                /** @description Part of the file (Range) */
+                206: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "audio/wav": string;
+                        "audio/mpeg": string;
+                        "audio/ogg": string;
+                        "audio/flac": string;
+                        "audio/webm": string;
+                        "audio/mp4": string;
+                    };
+                };
+                /** @description Not modified (If-None-Match) */
+                304: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description The request could not be read (broken JSON, a path that does not decode) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or unknown credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Error */
+                410: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Error */
+                416: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The request is not valid; the problem names the field */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The store is unavailable; try again shortly; Retry-After says when to try again */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The store is out of space; try again later; Retry-After says when to try again */
+                507: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/ingest/calls/{callId}/recording": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Push a call’s recording (the file as the body)
+         * @description The audio file as the body, streamed to storage. Its type is read from the file itself (WAV, MP3, Ogg, FLAC, WebM, M4A; anything else is 415), up to CALLHOOK_RECORDING_MAX_MB (413). Once it is stored, `call.recording` goes out with callhook’s own signed link. The same file again is a repeat (200); another file for a call that has one is 409. For calls from SIP (HEP), `callId` is the SIP Call-ID; the call must have started (409 otherwise). A recording may come before the call ends.
+         */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description The call id of the ingest steps; for calls from SIP (HEP), the SIP Call-ID. */
+                    callId: string;
+                };
+                cookie?: never;
+            };
+            /** @description The recording file. */
+            requestBody: {
+                content: {
+                    "audio/wav": string;
+                    "audio/mpeg": string;
+                    "audio/ogg": string;
+                    "audio/flac": string;
+                    "audio/webm": string;
+                    "audio/mp4": string;
+                    "application/octet-stream": string;
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description duplicate: the call already had exactly this file; nothing new is sent. */
+                            status: "stored" | "duplicate";
+                            /** @description The call.recording event (sent to webhooks with callhook’s link). */
+                            eventId: string;
+                            /** Recording */
+                            recording: {
+                                /** @description A fresh signed link to the file (no credentials needed). */
+                                url: string;
+                                /**
+                                 * Format: date-time
+                                 * @description ISO 8601, UTC
+                                 */
+                                expiresAt: string;
+                                /** @description From the file’s own header. */
+                                contentType: string;
+                                bytes: number;
+                                durationS: number | null;
+                                sha256: string;
+                                /**
+                                 * Format: date-time
+                                 * @description ISO 8601, UTC
+                                 */
+                                createdAt: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description duplicate: the call already had exactly this file; nothing new is sent. */
+                            status: "stored" | "duplicate";
+                            /** @description The call.recording event (sent to webhooks with callhook’s link). */
+                            eventId: string;
+                            /** Recording */
+                            recording: {
+                                /** @description A fresh signed link to the file (no credentials needed). */
+                                url: string;
+                                /**
+                                 * Format: date-time
+                                 * @description ISO 8601, UTC
+                                 */
+                                expiresAt: string;
+                                /** @description From the file’s own header. */
+                                contentType: string;
+                                bytes: number;
+                                durationS: number | null;
+                                sha256: string;
+                                /**
+                                 * Format: date-time
+                                 * @description ISO 8601, UTC
+                                 */
+                                createdAt: string;
+                            };
+                        };
+                    };
+                };
+                /** @description The request could not be read (broken JSON, a path that does not decode) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or unknown credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Conflicts with the current state */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The body is larger than 1 MiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The body is not application/json */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The request is not valid; the problem names the field */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The store is unavailable; try again shortly; Retry-After says when to try again */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The store is out of space; try again later; Retry-After says when to try again */
+                507: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -7563,8 +8145,21 @@ export interface webhooks {
                             sipCode: number | null;
                             /** @description Talk time in whole seconds (answer → end); 0 if unanswered. */
                             talkTimeS: number;
-                            /** @description URL of the call recording, once available. */
+                            /** @description callhook’s link to the call recording, once stored (the same as `recording.url`). */
                             recordingUrl: string | null;
+                            /** @description The call recording, once callhook has stored it. */
+                            recording: {
+                                /** @description callhook’s signed link to the file: unguessable, valid for CALLHOOK_RECORDING_LINK_DAYS (7) from the event; `GET /v1/orgs/{orgId}/calls/{callId}/recording` gives a fresh one. */
+                                url: string;
+                                /** @description From the file’s own header: audio/wav, audio/mpeg, audio/ogg, audio/flac, audio/webm or audio/mp4. */
+                                contentType: string;
+                                /** @description Size of the file. */
+                                bytes: number;
+                                /** @description Length in seconds, from the file’s header; null when it does not say. */
+                                durationS: number | null;
+                                /** @description Hex SHA-256 of the file. */
+                                sha256: string;
+                            } | null;
                             /** @description AI insights, once generated. */
                             insights: {
                                 /**
@@ -7706,8 +8301,21 @@ export interface webhooks {
                             sipCode: number | null;
                             /** @description Talk time in whole seconds (answer → end); 0 if unanswered. */
                             talkTimeS: number;
-                            /** @description URL of the call recording, once available. */
+                            /** @description callhook’s link to the call recording, once stored (the same as `recording.url`). */
                             recordingUrl: string | null;
+                            /** @description The call recording, once callhook has stored it. */
+                            recording: {
+                                /** @description callhook’s signed link to the file: unguessable, valid for CALLHOOK_RECORDING_LINK_DAYS (7) from the event; `GET /v1/orgs/{orgId}/calls/{callId}/recording` gives a fresh one. */
+                                url: string;
+                                /** @description From the file’s own header: audio/wav, audio/mpeg, audio/ogg, audio/flac, audio/webm or audio/mp4. */
+                                contentType: string;
+                                /** @description Size of the file. */
+                                bytes: number;
+                                /** @description Length in seconds, from the file’s header; null when it does not say. */
+                                durationS: number | null;
+                                /** @description Hex SHA-256 of the file. */
+                                sha256: string;
+                            } | null;
                             /** @description AI insights, once generated. */
                             insights: {
                                 /**
@@ -7849,8 +8457,21 @@ export interface webhooks {
                             sipCode: number | null;
                             /** @description Talk time in whole seconds (answer → end); 0 if unanswered. */
                             talkTimeS: number;
-                            /** @description URL of the call recording, once available. */
+                            /** @description callhook’s link to the call recording, once stored (the same as `recording.url`). */
                             recordingUrl: string | null;
+                            /** @description The call recording, once callhook has stored it. */
+                            recording: {
+                                /** @description callhook’s signed link to the file: unguessable, valid for CALLHOOK_RECORDING_LINK_DAYS (7) from the event; `GET /v1/orgs/{orgId}/calls/{callId}/recording` gives a fresh one. */
+                                url: string;
+                                /** @description From the file’s own header: audio/wav, audio/mpeg, audio/ogg, audio/flac, audio/webm or audio/mp4. */
+                                contentType: string;
+                                /** @description Size of the file. */
+                                bytes: number;
+                                /** @description Length in seconds, from the file’s header; null when it does not say. */
+                                durationS: number | null;
+                                /** @description Hex SHA-256 of the file. */
+                                sha256: string;
+                            } | null;
                             /** @description AI insights, once generated. */
                             insights: {
                                 /**
@@ -7992,8 +8613,21 @@ export interface webhooks {
                             sipCode: number | null;
                             /** @description Talk time in whole seconds (answer → end); 0 if unanswered. */
                             talkTimeS: number;
-                            /** @description URL of the call recording, once available. */
+                            /** @description callhook’s link to the call recording, once stored (the same as `recording.url`). */
                             recordingUrl: string | null;
+                            /** @description The call recording, once callhook has stored it. */
+                            recording: {
+                                /** @description callhook’s signed link to the file: unguessable, valid for CALLHOOK_RECORDING_LINK_DAYS (7) from the event; `GET /v1/orgs/{orgId}/calls/{callId}/recording` gives a fresh one. */
+                                url: string;
+                                /** @description From the file’s own header: audio/wav, audio/mpeg, audio/ogg, audio/flac, audio/webm or audio/mp4. */
+                                contentType: string;
+                                /** @description Size of the file. */
+                                bytes: number;
+                                /** @description Length in seconds, from the file’s header; null when it does not say. */
+                                durationS: number | null;
+                                /** @description Hex SHA-256 of the file. */
+                                sha256: string;
+                            } | null;
                             /** @description AI insights, once generated. */
                             insights: {
                                 /**
@@ -8135,8 +8769,21 @@ export interface webhooks {
                             sipCode: number | null;
                             /** @description Talk time in whole seconds (answer → end); 0 if unanswered. */
                             talkTimeS: number;
-                            /** @description URL of the call recording, once available. */
+                            /** @description callhook’s link to the call recording, once stored (the same as `recording.url`). */
                             recordingUrl: string | null;
+                            /** @description The call recording, once callhook has stored it. */
+                            recording: {
+                                /** @description callhook’s signed link to the file: unguessable, valid for CALLHOOK_RECORDING_LINK_DAYS (7) from the event; `GET /v1/orgs/{orgId}/calls/{callId}/recording` gives a fresh one. */
+                                url: string;
+                                /** @description From the file’s own header: audio/wav, audio/mpeg, audio/ogg, audio/flac, audio/webm or audio/mp4. */
+                                contentType: string;
+                                /** @description Size of the file. */
+                                bytes: number;
+                                /** @description Length in seconds, from the file’s header; null when it does not say. */
+                                durationS: number | null;
+                                /** @description Hex SHA-256 of the file. */
+                                sha256: string;
+                            } | null;
                             /** @description AI insights, once generated. */
                             insights: {
                                 /**
@@ -8278,8 +8925,21 @@ export interface webhooks {
                             sipCode: number | null;
                             /** @description Talk time in whole seconds (answer → end); 0 if unanswered. */
                             talkTimeS: number;
-                            /** @description URL of the call recording, once available. */
+                            /** @description callhook’s link to the call recording, once stored (the same as `recording.url`). */
                             recordingUrl: string | null;
+                            /** @description The call recording, once callhook has stored it. */
+                            recording: {
+                                /** @description callhook’s signed link to the file: unguessable, valid for CALLHOOK_RECORDING_LINK_DAYS (7) from the event; `GET /v1/orgs/{orgId}/calls/{callId}/recording` gives a fresh one. */
+                                url: string;
+                                /** @description From the file’s own header: audio/wav, audio/mpeg, audio/ogg, audio/flac, audio/webm or audio/mp4. */
+                                contentType: string;
+                                /** @description Size of the file. */
+                                bytes: number;
+                                /** @description Length in seconds, from the file’s header; null when it does not say. */
+                                durationS: number | null;
+                                /** @description Hex SHA-256 of the file. */
+                                sha256: string;
+                            } | null;
                             /** @description AI insights, once generated. */
                             insights: {
                                 /**

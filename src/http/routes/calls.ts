@@ -3,12 +3,21 @@ import { Type } from 'typebox';
 import { notFound } from '../../errors.ts';
 import { StandardCallSchema, standardCall } from '../../formats/standard.ts';
 import type { Api, ApiDeps } from '../app.ts';
-import { OrgParams, Page, pageFields, Time, iso, problems } from '../common.ts';
+import { Enum, Nullable, OrgParams, Page, pageFields, Time, iso, isoOrNull, problems } from '../common.ts';
 
 const CallsQuery = Type.Object({ ...pageFields, since: Type.Optional(Type.String({ format: 'date-time', description: 'Calls started at or after.' })) });
 const CallParams = Type.Object({ orgId: Type.String(), callId: Type.String({ description: "The phone system's call id." }) });
 const CallDetail = Type.Object({
   call: StandardCallSchema,
+  recordingFetch: Type.Union([
+    Type.Object({
+      status: Enum(['pending', 'done', 'failed'] as const, { description: 'pending: being fetched (or waiting to be tried again); failed: given up.' }),
+      attempts: Type.Integer(),
+      lastError: Nullable(Type.String()),
+      nextAttemptAt: Nullable(Time),
+    }),
+    Type.Null(),
+  ], { description: 'How fetching the recording a recording step pointed at goes; null when there was none.' }),
   events: Type.Array(
     Type.Object({
       id: Type.String(),
@@ -33,12 +42,14 @@ export function callRoutes(app: Api, deps: ApiDeps): void {
     const orgId = request.org!.id;
     const tracked = await store.calls.get(orgId, request.params.callId);
     if (!tracked) throw notFound('Call', request.params.callId);
-    const [events, deliveries] = await Promise.all([
+    const [events, deliveries, fetch] = await Promise.all([
       store.calls.events(orgId, request.params.callId),
       store.deliveries.list(orgId, { callId: request.params.callId }, { limit: 200 }),
+      store.recordings.fetchForCall(orgId, request.params.callId),
     ]);
     return {
       call: standardCall(tracked.call),
+      recordingFetch: fetch && { status: fetch.status, attempts: fetch.attempts, lastError: fetch.lastError, nextAttemptAt: isoOrNull(fetch.nextAttemptAt) },
       events: events.map((event) => ({
         id: event.id,
         type: event.type,

@@ -108,6 +108,8 @@ export function orgRoutes(app: Api, deps: ApiDeps): void {
 
   app.delete('/v1/orgs/:orgId', { preHandler: auth.operator, schema: { tags, summary: 'Delete an organization and everything it owns', params: OrgParams, response: { 204: Type.Null(), ...problems(404) } } }, async (request, reply) => {
     await deps.webhookChanges.deleteOrg(request.params.orgId);
+    // Its recordings' files too (their rows went with the organization).
+    await deps.recordings.blobs.deleteOrganization(request.params.orgId);
     return reply.code(204).send(null);
   });
 }

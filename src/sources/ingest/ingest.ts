@@ -10,6 +10,7 @@ import type { StepResult, Store } from '../../store/store.ts';
 import type { Connection, Org } from '../../tenancy/org.ts';
 import { type Plans, planHasWebhooks } from '../../tenancy/plans.ts';
 import { planSteps } from '../plan-steps.ts';
+import type { Recording } from '../../recordings/recording.ts';
 import { isBatch, parseIngestBody } from './parse.ts';
 
 export interface IngestDeps {
@@ -20,6 +21,18 @@ export interface IngestDeps {
   /** Lease for fresh deliveries: this process's dispatcher sends them at once; null leaves them to workers. */
   lease: { owner: string; leaseMs: number } | null;
   dispatch(jobs: DeliveryJob[]): void;
+  /** How long a recording step's fetch may keep trying. */
+  fetchDeadlineMs: number;
+  /** Recording steps queued fetches (the fetcher may start at once). */
+  fetchesQueued?: () => void;
+}
+
+/** What a recordings intake hands in with its step (recordings/recording-intake.ts). */
+export interface StoredRecordingInput {
+  /** The row written when the step joins the call. */
+  recording?: Recording | undefined;
+  /** The fetch job the step completes. */
+  completesFetch?: string | undefined;
 }
 
 export interface IngestResult {
@@ -31,14 +44,14 @@ export interface Ingest {
   /** Resolves once everything is durably stored; throws AppError for bad input or a state conflict. */
   accept(org: Org, connection: Connection, body: unknown): Promise<IngestResult>;
   /** Steps from another source (already valid); `batch` says how to name fields in errors. */
-  acceptSteps(org: Org, connection: Connection, steps: CallStep[], batch?: boolean): Promise<IngestResult>;
+  acceptSteps(org: Org, connection: Connection, steps: CallStep[], batch?: boolean, stored?: StoredRecordingInput): Promise<IngestResult>;
 }
 
 export function createIngest(deps: IngestDeps): Ingest {
   const stepsTotal = deps.metrics.counter('callhook_ingest_steps_total', 'Call steps accepted, by result', ['result']);
   const rejectedTotal = deps.metrics.counter('callhook_ingest_rejected_total', 'Ingest requests rejected');
 
-  async function acceptSteps(org: Org, connection: Connection, steps: CallStep[], batch = steps.length > 1): Promise<IngestResult> {
+  async function acceptSteps(org: Org, connection: Connection, steps: CallStep[], batch = steps.length > 1, stored: StoredRecordingInput = {}): Promise<IngestResult> {
     const users = await deps.store.users.resolve(org.id, steps.flatMap(userRefs));
     // Numbers only matter to started calls whose own side is an extension (or withheld).
     const needing = steps.filter((step): step is StartedStep => step.type === 'started' && needsOrgNumbers(step, org.defaultCountry));
@@ -53,13 +66,14 @@ export function createIngest(deps: IngestDeps): Ingest {
     // Rules only matter to calls that end here without a stated outcome.
     const needsRules = steps.some((step) => step.type === 'ended' && step.outcome === undefined);
     const rules = needsRules ? await deps.store.outcomeRules.get(org.id) : null;
-    const toPlan = { steps, origin, users, now, batch, rules, numbers };
+    const toPlan = { steps, origin, users, now, batch, rules, numbers, connectionId: connection.id, fetchDeadlineMs: deps.fetchDeadlineMs, recording: stored.recording };
     const { plan: outcome, fresh } = await deps.store.calls.applySteps({
       orgId: org.id,
       connectionId: connection.id,
       callIds: [...new Set(steps.map((s) => s.callId))],
       now,
       lease: deps.lease && { owner: deps.lease.owner, until: now + deps.lease.leaseMs },
+      completesFetch: stored.completesFetch,
       // The plan as the transaction sees it, not as `org` was read before: a plan that just lost
       // webhooks delivers nothing from the moment it is answered.
       plan: (loaded) => planSteps({ ...toPlan, deliverable: planHasWebhooks(deps.plans, loaded.org.plan) }, loaded),
@@ -69,6 +83,7 @@ export function createIngest(deps: IngestDeps): Ingest {
       throw outcome.error;
     }
     deps.dispatch(fresh);
+    if (outcome.fetches.length > 0) deps.fetchesQueued?.();
     for (const r of outcome.results) stepsTotal.inc(1, { result: r.status });
     return { accepted: steps.length, results: outcome.results };
   }

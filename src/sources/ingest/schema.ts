@@ -68,11 +68,16 @@ export const RecordingStepSchema = Type.Object(
   {
     type: Type.Literal('recording'),
     callId: CallId,
-    url: Type.String({ minLength: 1, maxLength: 2_000, description: 'Where the recording can be fetched (http or https).' }),
+    url: Type.String({
+      minLength: 1,
+      maxLength: 2_000,
+      description:
+        'Where callhook fetches the recording (http or https): in the background, retried for a day, then stored and served at a link of its own, which is what webhooks get. A public https URL, or one on an origin the operator listed on the connection (`recordingSources`: a PBX on a private network, with its credentials). Or push the file instead: `PUT /v1/ingest/calls/{callId}/recording`.',
+    }),
     at: Type.Optional(Time),
     ...Notes,
   },
-  { additionalProperties: false, title: 'recording' },
+  { additionalProperties: false, title: 'recording', description: 'The call has a recording to fetch; `call.recording` goes out once it is stored (the answer says `fetching`).' },
 );
 
 export const InsightsStepSchema = Type.Object(
@@ -115,8 +120,8 @@ export const IngestResultSchema = Type.Object({
     Type.Object({
       callId: Type.String(),
       type: Type.String(),
-      status: Enum(['applied', 'duplicate'] as const, 'duplicate: the same step was accepted before; nothing new is sent.'),
-      eventId: Type.String({ description: 'The event the step produced (the same id for a duplicate).' }),
+      status: Enum(['applied', 'duplicate', 'fetching'] as const, 'duplicate: the same step was accepted before; nothing new is sent. fetching: a recording step; its event (`eventId`) is sent once the file is fetched and stored.'),
+      eventId: Type.String({ description: 'The event the step produced (the same id for a duplicate; for a recording step, the event it will produce).' }),
       warnings: Type.Optional(
         Type.Array(Type.Object({ field: Type.String(), detail: Type.String() }), {
           description: 'Accepted, but not every webhook gets the call: e.g. a call with no E.164 number on one side (an extension the organization has no number for) is not sent to Rinkel webhooks.',

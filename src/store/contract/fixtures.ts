@@ -12,6 +12,7 @@ import { AppError, type ErrorCode } from '../../errors.ts';
 import { newId } from '../../ids.ts';
 import { planSteps } from '../../sources/plan-steps.ts';
 import type { Connection, Org } from '../../tenancy/org.ts';
+import type { Recording } from '../../recordings/recording.ts';
 import type {
   ApplyStepsInput,
   ExhaustedContext,
@@ -33,6 +34,8 @@ export const DAY = 24 * HOUR;
 export const OWNER = 'dispatcher-a';
 export const OTHER = 'dispatcher-b';
 export const LEASE_MS = MINUTE;
+/** How long a recording step's fetch may keep trying. */
+export const FETCH_DEADLINE_MS = DAY;
 
 export type AcceptedPlan = Extract<IngestPlan, { kind: 'accepted' }>;
 
@@ -57,7 +60,7 @@ export function makeOrg(overrides: Partial<Org> = {}): Org {
 }
 
 export function makeConnection(orgId: string, overrides: Partial<Connection> = {}): Connection {
-  return { id: newId('conn'), orgId, name: 'PBX', hep: null, createdAt: T0, revokedAt: null, ...overrides };
+  return { id: newId('conn'), orgId, name: 'PBX', hep: null, recordingSources: [], createdAt: T0, revokedAt: null, ...overrides };
 }
 
 /** An organization with one connection (ingest token hash `hash-<connection id>`). */
@@ -95,6 +98,10 @@ export interface IngestOptions {
   unleased?: boolean;
   /** Changes the accepted plan before the store writes it (e.g. to break it on purpose). */
   tamper?: (plan: AcceptedPlan) => IngestPlan;
+  /** The stored recording a recording-stored step brings. */
+  recording?: Recording;
+  /** The fetch job the steps complete. */
+  completesFetch?: string;
 }
 
 /** The ingest plan as the service builds it: track each step, then fan the events out. */
@@ -111,8 +118,12 @@ export function ingestInput(tenant: Tenant, steps: CallStep[], options: IngestOp
     callIds: [...new Set(steps.map((s) => s.callId))],
     now,
     lease: options.unleased ? null : { owner: options.owner ?? OWNER, until: now + (options.leaseMs ?? LEASE_MS) },
+    completesFetch: options.completesFetch,
     plan(loaded) {
-      const plan = planSteps({ steps, origin, users: new Map(), now, deliverable: true, batch: true, rules: null, numbers: NO_NUMBERS }, loaded);
+      const plan = planSteps(
+        { steps, origin, users: new Map(), now, deliverable: true, batch: true, rules: null, numbers: NO_NUMBERS, connectionId: connection.id, fetchDeadlineMs: FETCH_DEADLINE_MS, recording: options.recording },
+        loaded,
+      );
       if (plan.kind === 'rejected') return plan;
       return options.tamper ? options.tamper(plan) : plan;
     },

@@ -12,6 +12,7 @@ import { isolationContract } from './isolation.ts';
 import { metaContract } from './meta.ts';
 import { notificationsContract } from './notifications.ts';
 import { outcomesContract } from './outcomes.ts';
+import { recordingsContract } from './recordings.ts';
 import { sharedWorkContract } from './shared-work.ts';
 import { tenancyContract } from './tenancy.ts';
 import { webhooksContract } from './webhooks.ts';
@@ -62,6 +63,7 @@ export function describeStoreContract(name: string, open: () => Promise<OpenedSt
     healthContract(context);
     notificationsContract(context);
     metaContract(context);
+    recordingsContract(context);
     sharedWorkContract(context);
     isolationContract(context);
   });

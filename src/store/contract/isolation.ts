@@ -170,6 +170,8 @@ const METHODS: Record<MethodName, Entry> = {
       // A's steps for the same call id as B's, and steps claiming to come from B's connection.
       ({ store, a, b }) => store.calls.applySteps(ingestInput(a, [started(b.callId, LATER), answered(b.callId, LATER + 1), ended(b.callId, LATER + 2)], { now: LATER })),
       ({ store, a, b }) => store.calls.applySteps(ingestInput({ org: a.org, connection: b.connection }, [started(b.callId, LATER)], { now: LATER })),
+      // A recording for B's call id: A has no such call.
+      ({ store, a, b }) => store.calls.applySteps(ingestInput(a, [{ type: 'recording', callId: b.callId, url: 'https://pbx.example/b.wav' }], { now: LATER })),
     ],
   },
   'calls.list': reads,
@@ -206,6 +208,16 @@ const METHODS: Record<MethodName, Entry> = {
 
   'meta.get': reads,
   'meta.set': { notOrgScoped: 'instance-wide settings' },
+  'meta.init': { notOrgScoped: 'instance-wide settings' },
+  'recordings.forCall': reads,
+  'recordings.byLinkKey': reads,
+  'recordings.fetchForCall': reads,
+  'recordings.claimFetches': { notOrgScoped: 'work queue: any dispatching process fetches any organization’s recordings' },
+  'recordings.fetchFailed': { notOrgScoped: 'by fetch id, for a job this process holds the lease of' },
+  'recordings.markPurged': { notOrgScoped: 'instance housekeeping by age' },
+  'recordings.unlinkedBlobs': reads,
+  'recordings.blobDeleted': { notOrgScoped: 'by recording id, for a recording retention has just purged' },
+  'recordings.purgeFetches': { notOrgScoped: 'instance housekeeping by age' },
   'outcomeRules.get': reads,
   'outcomeRules.put': {
     attacks: [({ store, a }) => store.outcomeRules.put(a.org.id, { timeZone: 'UTC', operatingHours: null, voicemailTargets: ['1'], answeringServiceTargets: [], blocklist: [] }, LATER)],
@@ -246,6 +258,14 @@ async function populate(store: Store): Promise<World> {
   const doomed = await createWebhook(store, b.org.id, { retryScheduleS: [] });
   const callId = 'b-call';
   const { plan, fresh } = await ingest(store, b, [started(callId, T0), answered(callId, T0 + 5_000)]);
+  // A recording (its bytes too, where the store keeps them) and a fetch job queued for another.
+  const recording = {
+    id: newId('rec'), orgId: b.org.id, callId, connectionId: b.connection.id, linkKey: `rk_b_${b.org.id}`, contentType: 'audio/wav' as const,
+    bytes: 4, durationS: null, sha256: 'ef'.repeat(32), blobKey: `rec_b_${b.org.id}`, createdAt: T0, purgedAt: null,
+  };
+  await store.recordingBlobs?.put({ orgId: b.org.id, key: recording.blobKey, source: [new Uint8Array([1, 2, 3, 4])] as unknown as AsyncIterable<Uint8Array> });
+  await ingest(store, b, [{ type: 'recording-stored', callId, at: T0, source: { kind: 'push' }, recording: { url: 'https://callhook.example/r', contentType: 'audio/wav', bytes: 4, durationS: null, sha256: recording.sha256 } }], { recording });
+  await ingest(store, b, [started('b-fetched', T0), { type: 'recording', callId: 'b-fetched', url: 'https://pbx.b.example/1.wav' }]);
   // One delivery waits for an hourly retry (an attempt logged); the other webhook gives up, is
   // disabled and owes an e-mail (a notification), its successor held.
   await record(store, fresh.map((job) => (job.webhookId === webhook.id ? retryAt(job, T0, T0 + HOUR) : giveUp(job, T0))), T0, { onExhausted: disableAndNotify() });
@@ -258,10 +278,18 @@ async function populate(store: Store): Promise<World> {
   };
 }
 
+/**
+ * Parts of the port that are no table of methods by organization, and why: a recording's bytes are
+ * keyed by the recording's id (made by callhook, never by a caller) and reached only through the
+ * recordings row of its organization (recordings.forCall, recordings.byLinkKey); the RecordingStore
+ * contract (contract/recording-blobs.ts) holds them to that.
+ */
+const NOT_ORG_TABLES = new Set<string>(['recordingBlobs']);
+
 /** The implementation's methods, by the same names as the table's. */
 function methodsOf(store: Store): string[] {
   return Object.entries(store)
-    .filter(([, value]) => typeof value === 'object' && value !== null)
+    .filter(([name, value]) => typeof value === 'object' && value !== null && !NOT_ORG_TABLES.has(name))
     .flatMap(([name, sub]) => Object.keys(sub as object).filter((key) => typeof (sub as Record<string, unknown>)[key] === 'function').map((key) => `${name}.${key}`))
     .sort();
 }

@@ -5,7 +5,7 @@
 import type { TrackedCall } from '../../calls/tracker.ts';
 import type { DeliveryJob } from '../../delivery/delivery.ts';
 import type { ApplyStepsInput, ApplyStepsResult, CallStore } from '../store.ts';
-import { callEventFrom, jobFrom, orgFrom, trackedCallFrom, webhookFrom } from '../rows.ts';
+import { FETCH_COLUMNS, RECORDING_COLUMNS, callEventFrom, fetchValues, jobFrom, orgFrom, recordingValues, trackedCallFrom, webhookFrom } from '../rows.ts';
 import { notFound } from '../../errors.ts';
 import { type PgDatabase, type Queryable, toPage } from './database.ts';
 
@@ -92,6 +92,12 @@ async function applySteps(tx: Queryable, input: ApplyStepsInput): Promise<ApplyS
         : { status: 'pending', afterId: null, leased: lease !== null };
     rows.push(row);
     last.set(key, { id: d.id, status: row.status });
+  }
+  // Recordings and their fetch jobs are rare: statements of their own.
+  for (const fetch of plan.fetches) await tx.run(`INSERT INTO recording_fetches (${FETCH_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`, fetchValues(fetch));
+  for (const recording of plan.recordings) await tx.run(`INSERT INTO recordings (${RECORDING_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`, recordingValues(recording));
+  if (input.completesFetch) {
+    await tx.run("UPDATE recording_fetches SET status = 'done', attempts = attempts + 1, next_attempt_at = NULL, lease_owner = NULL, lease_until = NULL, updated_at = $1 WHERE id = $2", [now, input.completesFetch]);
   }
   // Calls, events and deliveries in one statement (one round trip); nothing to write for repeats.
   const c = plan.calls;

@@ -16,6 +16,8 @@ import { postgresApiKeys, postgresConnections, postgresNumbers, postgresOrgs, po
 import { PgChanges, postgresChangeFeed, postgresWebhooks } from './webhooks.ts';
 import { postgresWorkers } from './workers.ts';
 import { pgProbeWrite, pgStoreFailure } from './failures.ts';
+import { postgresRecordings } from './recordings.ts';
+import { postgresRecordingChunks } from './recording-chunks.ts';
 import { guardStore } from '../failure-guard.ts';
 import { createStoreHealth } from '../store-health.ts';
 
@@ -64,6 +66,8 @@ export async function openPostgresStore(options: PostgresOptions & { migrated?: 
     meta: postgresMeta(database),
     outcomeRules: postgresOutcomeRules(database),
     sipDialogs: postgresSipDialogs(database),
+    recordings: postgresRecordings(database),
+    recordingBlobs: postgresRecordingChunks(database),
     changes: postgresChangeFeed(database, due, changes),
     workers: postgresWorkers(database),
     retention: postgresRetention(database),

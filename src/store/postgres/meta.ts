@@ -13,6 +13,10 @@ export function postgresMeta(db: PgDatabase): MetaStore {
     async set(key, value) {
       await db.run('INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value', [key, value]);
     },
+    async init(key, value) {
+      await db.run('INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING', [key, value]);
+      return String((await db.one('SELECT value FROM meta WHERE key = $1', [key]))!.value);
+    },
   };
 }
 

@@ -4,7 +4,7 @@ import type { CallUser } from '../../calls/call.ts';
 import type { Org } from '../../tenancy/org.ts';
 import type { ApiKeyStore, ConnectionStore, NumberPatch, NumberStore, OrgPatch, OrgStore, UserPatch, UserStore, WebhookChange } from '../store.ts';
 import { mainStays, numberTaken, unknownUser, userHasNumber } from '../number-rules.ts';
-import { type Row, apiKeyFrom, connectionFrom, numberFrom, orgFrom, userFrom } from '../rows.ts';
+import { type Row, apiKeyFrom, connectionFrom, numberFrom, orgFrom, sourcesJson, userFrom } from '../rows.ts';
 import { type PgDatabase, type Queryable, given, isUniqueViolation, toPage } from './database.ts';
 import type { IngestTokenCache } from '../ingest-token-cache.ts';
 import { type PgChanges, nextSettingsVersion } from './webhooks.ts';
@@ -91,8 +91,8 @@ export function postgresConnections(db: PgDatabase, ingestTokens: IngestTokenCac
   return {
     async create(connection, tokenHash) {
       await conflictOnDuplicate(`A connection with HEP capture id ${connection.hep?.captureId}`, () =>
-        db.run('INSERT INTO connections (id, org_id, name, token_hash, hep_capture_id, hep_auth_key, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)', [
-          connection.id, connection.orgId, connection.name, tokenHash, connection.hep?.captureId ?? null, connection.hep?.authKey ?? null, connection.createdAt,
+        db.run('INSERT INTO connections (id, org_id, name, token_hash, hep_capture_id, hep_auth_key, recording_sources, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)', [
+          connection.id, connection.orgId, connection.name, tokenHash, connection.hep?.captureId ?? null, connection.hep?.authKey ?? null, sourcesJson(connection.recordingSources), connection.createdAt,
         ]),
         'hep.captureId',
       );
@@ -108,8 +108,8 @@ export function postgresConnections(db: PgDatabase, ingestTokens: IngestTokenCac
       const next = { ...connectionFrom(row), ...given(patch) };
       ingestTokens.clear(); // the ingest path reads the connection (its name) through this cache
       await conflictOnDuplicate(`A connection with HEP capture id ${next.hep?.captureId}`, () =>
-        db.run('UPDATE connections SET name = $1, hep_capture_id = $2, hep_auth_key = $3 WHERE org_id = $4 AND id = $5', [
-          next.name, next.hep?.captureId ?? null, next.hep?.authKey ?? null, orgId, id,
+        db.run('UPDATE connections SET name = $1, hep_capture_id = $2, hep_auth_key = $3, recording_sources = $4 WHERE org_id = $5 AND id = $6', [
+          next.name, next.hep?.captureId ?? null, next.hep?.authKey ?? null, sourcesJson(next.recordingSources), orgId, id,
         ]),
         'hep.captureId',
       );

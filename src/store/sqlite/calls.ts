@@ -4,7 +4,7 @@ import type { TrackedCall } from '../../calls/tracker.ts';
 import type { DeliveryJob } from '../../delivery/delivery.ts';
 import type { Webhook } from '../../delivery/webhook.ts';
 import type { ApplyStepsInput, ApplyStepsResult, CallStore } from '../store.ts';
-import { type Row, callEventFrom, jobFrom, orgFrom, trackedCallFrom, webhookFrom } from '../rows.ts';
+import { FETCH_COLUMNS, RECORDING_COLUMNS, type Row, callEventFrom, fetchValues, jobFrom, orgFrom, recordingValues, trackedCallFrom, webhookFrom } from '../rows.ts';
 import { notFound } from '../../errors.ts';
 import { type CommitQueue, type Database, toPage } from './database.ts';
 import type { DueSignal } from '../due-signal.ts';
@@ -72,6 +72,11 @@ function applySteps(db: Database, input: ApplyStepsInput): ApplyStepsResult {
       'INSERT INTO events (id, org_id, call_id, type, occurred_at, created_at, data) VALUES (?, ?, ?, ?, ?, ?, ?)',
       event.id, orgId, event.call.callId, event.type, event.occurredAt, now, JSON.stringify(event),
     );
+  }
+  for (const fetch of plan.fetches) db.run(`INSERT INTO recording_fetches (${FETCH_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, ...fetchValues(fetch));
+  for (const recording of plan.recordings) db.run(`INSERT INTO recordings (${RECORDING_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, ...recordingValues(recording));
+  if (input.completesFetch) {
+    db.run("UPDATE recording_fetches SET status = 'done', attempts = attempts + 1, next_attempt_at = NULL, lease_owner = NULL, lease_until = NULL, updated_at = ? WHERE id = ?", now, input.completesFetch);
   }
 
   const webhooksById = new Map<string, Webhook>(webhooks.map((w) => [w.id, w]));

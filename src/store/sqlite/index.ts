@@ -13,6 +13,7 @@ import { sqliteWorkers } from './workers.ts';
 import { sqliteRetention } from './retention.ts';
 import { DueSignal } from '../due-signal.ts';
 import { ChangeSignal } from '../change-signal.ts';
+import { sqliteRecordings } from './recordings.ts';
 import { guardStore } from '../failure-guard.ts';
 import { createStoreHealth } from '../store-health.ts';
 import { sqliteProbeWrite, sqliteStoreFailure } from './failures.ts';
@@ -61,6 +62,8 @@ export function openSqliteStore(path: string): SqliteStore {
     meta: sqliteMeta(database),
     outcomeRules: sqliteOutcomeRules(database),
     sipDialogs: sqliteSipDialogs(database, commits),
+    recordings: sqliteRecordings(database, commits),
+    recordingBlobs: null,
     changes: sqliteChangeFeed(changes),
     async close() {
       commits.close();

@@ -13,6 +13,10 @@ export function sqliteMeta(db: Database): MetaStore {
     async set(key, value) {
       db.run('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value', key, value);
     },
+    async init(key, value) {
+      db.run('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING', key, value);
+      return String(db.get<Row>('SELECT value FROM meta WHERE key = ?', key)!.value);
+    },
   };
 }
 

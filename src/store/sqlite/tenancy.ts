@@ -4,7 +4,7 @@ import type { CallUser } from '../../calls/call.ts';
 import type { Org } from '../../tenancy/org.ts';
 import type { ApiKeyStore, ConnectionStore, NumberPatch, NumberStore, OrgPatch, OrgStore, PageQuery, UserPatch, UserStore } from '../store.ts';
 import { mainStays, numberTaken, unknownUser, userHasNumber } from '../number-rules.ts';
-import { type Row, apiKeyFrom, connectionFrom, numberFrom, orgFrom, userFrom } from '../rows.ts';
+import { type Row, apiKeyFrom, connectionFrom, numberFrom, orgFrom, sourcesJson, userFrom } from '../rows.ts';
 import { type Database, given, isUniqueViolation, toPage } from './database.ts';
 import type { IngestTokenCache } from '../ingest-token-cache.ts';
 import type { ChangeSignal } from '../change-signal.ts';
@@ -88,8 +88,8 @@ export function sqliteConnections(db: Database, ingestTokens: IngestTokenCache):
     async create(connection, tokenHash) {
       conflictOnDuplicate(`A connection with HEP capture id ${connection.hep?.captureId}`, () =>
         db.run(
-          'INSERT INTO connections (id, org_id, name, token_hash, hep_capture_id, hep_auth_key, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
-          connection.id, connection.orgId, connection.name, tokenHash, connection.hep?.captureId ?? null, connection.hep?.authKey ?? null, connection.createdAt,
+          'INSERT INTO connections (id, org_id, name, token_hash, hep_capture_id, hep_auth_key, recording_sources, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+          connection.id, connection.orgId, connection.name, tokenHash, connection.hep?.captureId ?? null, connection.hep?.authKey ?? null, sourcesJson(connection.recordingSources), connection.createdAt,
         ),
         'hep.captureId',
       );
@@ -105,7 +105,7 @@ export function sqliteConnections(db: Database, ingestTokens: IngestTokenCache):
       const next = { ...connectionFrom(row), ...given(patch) };
       ingestTokens.clear(); // the ingest path reads the connection (its name) through this cache
       conflictOnDuplicate(`A connection with HEP capture id ${next.hep?.captureId}`, () =>
-        db.run('UPDATE connections SET name = ?, hep_capture_id = ?, hep_auth_key = ? WHERE org_id = ? AND id = ?', next.name, next.hep?.captureId ?? null, next.hep?.authKey ?? null, orgId, id),
+        db.run('UPDATE connections SET name = ?, hep_capture_id = ?, hep_auth_key = ?, recording_sources = ? WHERE org_id = ? AND id = ?', next.name, next.hep?.captureId ?? null, next.hep?.authKey ?? null, sourcesJson(next.recordingSources), orgId, id),
         'hep.captureId',
       );
       return next;

@@ -1,6 +1,6 @@
 // One call: a summary, and its steps on a vertical timeline (started, answered, ended, recording,
 // insights) with, under each step, the deliveries its event made — to which webhook, by name — and
-// how they went.
+// how they went; the recording step plays the recording.
 import { api, call } from '../../api/client';
 import { EVENT_LABELS, type CallDetail, type EventType } from '../../api/types';
 import { LoadProblem } from '../../components/ProblemBanner';
@@ -12,6 +12,7 @@ import { useTitle } from '../../title';
 import { DeliveryBadge, webhookLabel } from '../deliveries/DeliveryTable';
 import { useOrg } from '../org/org-context';
 import { OUTCOME_LABELS, userName } from './Calls';
+import { FetchState, RecordingPlayer, recordingFacts } from './RecordingPlayer';
 
 const STEP_LABELS: Record<EventType, string> = {
   'call.incoming': 'Started — incoming call rings a user',
@@ -29,7 +30,7 @@ export function CallDetailScreen({ callId }: { callId: string }) {
   const webhooks = useLoad(() => call(api.GET('/v1/orgs/{orgId}/webhooks', { params: { path: { orgId: org.id }, query: { limit: 200 } } })), [org.id]);
   const webhookList = webhooks.data?.data ?? [];
   if (!loaded.data) return loaded.loading ? <p className="page-loading">Loading…</p> : <LoadProblem problem={loaded.problem} onRetry={() => void loaded.reload()} />;
-  const { call: c, events } = loaded.data as CallDetail;
+  const { call: c, events, recordingFetch } = loaded.data as CallDetail;
   const steps = [...events].sort((a, b) => a.occurredAt.localeCompare(b.occurredAt));
 
   return (
@@ -52,13 +53,16 @@ export function CallDetailScreen({ callId }: { callId: string }) {
           <dd>{formatSeconds(c.talkTimeS)}</dd>
           <dt>Connection</dt>
           <dd>{c.connection.name}</dd>
-          {c.recordingUrl ? (
+          {c.recording ? (
+            <>
+              <dt>Recording</dt>
+              <dd>{recordingFacts(c.recording)} (played under its step below)</dd>
+            </>
+          ) : recordingFetch && recordingFetch.status !== 'done' ? (
             <>
               <dt>Recording</dt>
               <dd className="break">
-                <a href={c.recordingUrl} target="_blank" rel="noreferrer">
-                  Listen to the recording
-                </a>
+                <FetchState fetch={recordingFetch} />
               </dd>
             </>
           ) : null}
@@ -88,6 +92,7 @@ export function CallDetailScreen({ callId }: { callId: string }) {
                 <p className="muted small">
                   Event <code>{event.type}</code> ({EVENT_LABELS[event.type as EventType] ?? event.type})
                 </p>
+                {event.type === 'call.recording' && c.recording ? <RecordingPlayer orgId={org.id} callId={c.callId} recording={c.recording} /> : null}
                 {event.deliveries.length === 0 ? (
                   <p className="muted small">Not sent to any webhook.</p>
                 ) : (
