@@ -6,12 +6,16 @@ import { Counter as PromCounter, Gauge as PromGauge, Histogram as PromHistogram,
 
 type Labels = Record<string, string>;
 
-export interface Counter {
-  inc(by?: number, labels?: Labels): void;
+/**
+ * A counter whose increments carry exactly the labels it declared (`L`): prom-client throws at run
+ * time on an undeclared label, so the type says it at compile time instead.
+ */
+export interface Counter<L extends string = never> {
+  inc(by?: number, ...labels: [L] extends [never] ? [] : [Record<L, string>]): void;
 }
 
-export interface Histogram {
-  observe(value: number, labels?: Labels): void;
+export interface Histogram<L extends string = never> {
+  observe(value: number, ...labels: [L] extends [never] ? [] : [Record<L, string>]): void;
 }
 
 export interface Sample {
@@ -42,8 +46,8 @@ function processMetrics(): Registry {
 export class Metrics {
   /** This instance's own metrics; prom-client's default registry is never used. */
   readonly registry = new Registry();
-  private readonly counters = new Map<string, { metric: PromCounter; handle: Counter }>();
-  private readonly histograms = new Map<string, { metric: PromHistogram; handle: Histogram }>();
+  private readonly counters = new Map<string, { metric: PromCounter<string>; handle: Counter<string> }>();
+  private readonly histograms = new Map<string, { metric: PromHistogram<string>; handle: Histogram<string> }>();
   /** Gauges and sampled metrics: read at scrape time, and by value(). */
   private readonly reads = new Map<string, () => Sample[]>();
   private readonly withProcess: boolean;
@@ -55,33 +59,33 @@ export class Metrics {
   }
 
   /** A counter; `labelNames` are every label its increments may carry (prom-client checks them). Asked again by name: the same counter. */
-  counter(name: string, help: string, labelNames: readonly string[] = []): Counter {
+  counter<L extends string = never>(name: string, help: string, labelNames: readonly L[] = []): Counter<L> {
     const existing = this.counters.get(name);
-    if (existing) return existing.handle;
-    const metric = new PromCounter({ name, help, labelNames, registers: [this.registry] });
-    const handle: Counter = {
-      inc(by = 1, labels) {
+    if (existing) return existing.handle as Counter<L>;
+    const metric = new PromCounter<string>({ name, help, labelNames: [...labelNames], registers: [this.registry] });
+    const handle: Counter<string> = {
+      inc(by = 1, labels?: Labels) {
         if (labels) metric.inc(labels, by);
         else metric.inc(by);
       },
     };
     this.counters.set(name, { metric, handle });
-    return handle;
+    return handle as Counter<L>;
   }
 
   /** A histogram with `buckets` (upper bounds); asked again by name: the same histogram. */
-  histogram(name: string, help: string, options: { buckets: readonly number[]; labelNames?: readonly string[] }): Histogram {
+  histogram<L extends string = never>(name: string, help: string, options: { buckets: readonly number[]; labelNames?: readonly L[] }): Histogram<L> {
     const existing = this.histograms.get(name);
-    if (existing) return existing.handle;
-    const metric = new PromHistogram({ name, help, buckets: [...options.buckets], labelNames: options.labelNames ?? [], registers: [this.registry] });
-    const handle: Histogram = {
-      observe(value, labels) {
+    if (existing) return existing.handle as Histogram<L>;
+    const metric = new PromHistogram<string>({ name, help, buckets: [...options.buckets], labelNames: [...(options.labelNames ?? [])], registers: [this.registry] });
+    const handle: Histogram<string> = {
+      observe(value, labels?: Labels) {
         if (labels) metric.observe(labels, value);
         else metric.observe(value);
       },
     };
     this.histograms.set(name, { metric, handle });
-    return handle;
+    return handle as Histogram<L>;
   }
 
   /** A gauge read at scrape time; a later one of the same name replaces it. */

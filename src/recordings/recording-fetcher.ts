@@ -46,7 +46,7 @@ export function createRecordingFetcher(deps: {
   resolve?: ResolveAll;
 }): RecordingFetcher {
   const { store, clock, log } = deps;
-  const fetched = deps.metrics.counter('callhook_recording_fetches_total', 'Recording fetch attempts, by result');
+  const fetched = deps.metrics.counter('callhook_recording_fetches_total', 'Recording fetch attempts, by result', ['result']);
   const lookup = guardedLookup(deps.policy, deps.resolve);
   const timeouts = { headersTimeout: HEADERS_TIMEOUT_MS, bodyTimeout: BODY_IDLE_MS };
   // Two kinds of connections: guarded (the public-address check at connect time) and to listed origins.

@@ -60,7 +60,9 @@ describe.each(stores)('recordings pushed to callhook — %s', (_name, backend) =
     expect(Object.keys(update.params)).toEqual(['call_recording_url', 'call_id']); // the seed's keys, nothing else
     expect(update).toMatchObject({ method: 'UpdateCallRecording', params: { call_id: 'call-1' } });
     const link: string = update.params.call_recording_url;
-    expect(link).toMatch(/^http:\/\/localhost:\d+\/v1\/recordings\/rk_[\w-]{22}\?expires=\d+&signature=[\w-]{43}$/);
+    // On the public URL (here the service's own address), unguessable, signed, with an expiry.
+    expect(link.startsWith(`${t.service.config.http.publicUrl}/v1/recordings/`)).toBe(true);
+    expect(link).toMatch(/\/v1\/recordings\/rk_[\w-]{22}\?expires=\d+&signature=[\w-]{43}$/);
     const event = JSON.parse(s!.body);
     expect(event.type).toBe('call.recording');
     expect(event.data.recording).toEqual({ url: link, contentType: 'audio/wav', bytes: wav.length, durationS: 2.5, sha256: pushed.body.recording.sha256 });
