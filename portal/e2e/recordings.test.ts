@@ -19,12 +19,13 @@ describe.skipIf(portal.missing)('portal recordings (browser)', () => {
       steps: [
         { type: 'started', callId: 'rec-call', direction: 'inbound', from: '+31612345678', to: '500', user: '500', at },
         { type: 'answered', callId: 'rec-call', at: at + 4_000 },
-        { type: 'ended', callId: 'rec-call', at: at + 64_000 },
+        { type: 'ended', callId: 'rec-call', at: at + 604_000 },
       ],
     });
-    // 60 s at 8 kHz: ~960 kB, more than a browser reads for the start of it; pushed after the end.
-    const wav = wavFile(60);
-    t.clock.advance(70_000);
+    // 10 min at 8 kHz: 9.6 MB, far more than a browser preloads for the start of it (a short file
+    // may be read whole before the seek, and then the seek needs no request); pushed after the end.
+    const wav = wavFile(600);
+    t.clock.advance(610_000);
     expect((await pushRecording(t, org.ingestToken, 'rec-call', wav)).status).toBe(201);
 
     const media: Array<{ range: string | undefined; status: number; contentRange: string | null }> = [];
@@ -36,16 +37,16 @@ describe.skipIf(portal.missing)('portal recordings (browser)', () => {
     const step = page.getByTestId('step-call.recording');
     const player = step.getByTestId('recording-player');
     await player.waitFor();
-    expect(await see(player.getByTestId('recording-facts'), 'audio/wav · 960 kB · 1 min 00 s')).toBe('audio/wav · 960 kB · 1 min 00 s');
+    expect(await see(player.getByTestId('recording-facts'), 'audio/wav · 9.6 MB · 10 min 00 s')).toBe('audio/wav · 9.6 MB · 10 min 00 s');
 
     // The browser's own player reads the length from the file.
     const audio = player.locator('audio');
-    await expect.poll(() => audio.evaluate((el: HTMLAudioElement) => el.duration), { timeout: 10_000, message: 'the audio element has the duration' }).toBeCloseTo(60, 0);
+    await expect.poll(() => audio.evaluate((el: HTMLAudioElement) => el.duration), { timeout: 10_000, message: 'the audio element has the duration' }).toBeCloseTo(600, 0);
     expect(await audio.evaluate((el: HTMLAudioElement) => el.error)).toBeNull();
     // Seek near the end: the browser asks for that part only, and gets it.
     await audio.evaluate((el: HTMLAudioElement) => {
       el.muted = true;
-      el.currentTime = 55;
+      el.currentTime = 550;
     });
     await expect.poll(() => audio.evaluate((el: HTMLAudioElement) => el.seeking), { timeout: 10_000 }).toBe(false);
     await expect.poll(() => media.filter((m) => m.status === 206).length, { timeout: 10_000, message: 'Range requests answered 206' }).toBeGreaterThanOrEqual(1);

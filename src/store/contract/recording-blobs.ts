@@ -110,18 +110,22 @@ export function describeRecordingStoreContract(name: string, open: () => Promise
 
     it('sweeps what a crash left mid-upload, and only that', withStore(async ({ blobs, orgId }) => {
       await blobs.put({ orgId, key: 'rec_kept', source: streamOf(randomBytes(300_000)) });
-      // A crash: the process is gone before it could clean up (the source never ends).
-      const never = new Promise<never>(() => undefined);
+      // A crash: the process is gone before it could clean up (the source does not end while we look).
+      let endTest!: (error: Error) => void;
+      const never = new Promise<never>((_, reject) => (endTest = reject));
       async function* crashed(): AsyncGenerator<Uint8Array> {
         yield randomBytes(300_000);
         await never;
       }
-      void blobs.put({ orgId, key: 'rec_crashed', source: crashed() }).catch(() => undefined);
+      const stuck = blobs.put({ orgId, key: 'rec_crashed', source: crashed() }).catch(() => undefined);
       await new Promise((resolve) => setTimeout(resolve, 100));
       expect(await blobs.sweep(Date.now() - 60_000)).toBe(0); // too recent: may be an upload in progress
       expect(await blobs.sweep(Date.now() + 60_000)).toBeGreaterThan(0);
       expect(await blobs.read({ orgId, key: 'rec_crashed' })).toBeNull();
       expect((await readAll(await blobs.read({ orgId, key: 'rec_kept' })))!.length).toBe(300_000);
+      // Let the stuck upload fail now, so it closes what it holds instead of leaving it to the GC.
+      endTest(new Error('the test is over'));
+      await stuck;
     }));
   });
 }
