@@ -185,6 +185,105 @@ export function ingestContract(ctx: ContractContext): void {
     });
   });
 
+  describe('ingest requests at once (group commit)', () => {
+    it('applies requests sent together in the order they came, each on the state the ones before it left', async () => {
+      const { store } = ctx;
+      const tenant = await createTenant(store);
+      const webhook = await createWebhook(store, tenant.org.id);
+      // Not awaited one by one: the stores gather these into one transaction.
+      const [first, second, third, other] = await Promise.all([
+        ingest(store, tenant, [started('a', T0)]),
+        ingest(store, tenant, [answered('a', T0 + 5 * SECOND)], { now: T0 + 5 * SECOND }),
+        ingest(store, tenant, [ended('a', T0 + 60 * SECOND)], { now: T0 + 60 * SECOND }),
+        ingest(store, tenant, [started('b', T0)]),
+      ]);
+      expect([first, second, third].map((r) => r.plan.results[0]!.status)).toEqual(['applied', 'applied', 'applied']);
+      expect((await store.calls.get(tenant.org.id, 'a'))?.call).toMatchObject({ startedAt: T0, answeredAt: T0 + 5 * SECOND, endedAt: T0 + 60 * SECOND });
+      expect((await store.calls.events(tenant.org.id, 'a')).map((e) => e.type)).toEqual(['call.incoming', 'call.answered', 'call.ended']);
+      // Per-call order across the requests: the first goes out, the later ones wait behind it.
+      expect(only(first.fresh).webhookId).toBe(webhook.id);
+      expect([second.fresh, third.fresh]).toEqual([[], []]);
+      const statuses = [];
+      for (const r of [first, second, third]) statuses.push((await store.deliveries.get(tenant.org.id, r.plan.deliveries[0]!.id))?.status);
+      expect(statuses).toEqual(['pending', 'waiting', 'waiting']);
+      expect(only(other.fresh).callId).toBe('b');
+      // Released in order as each is delivered.
+      const next = await record(store, [success(first.fresh[0]!, T0 + SECOND)], T0 + 61 * SECOND);
+      expect(next.promoted.map((j) => j.deliveryId)).toEqual([second.plan.deliveries[0]!.id]);
+    });
+
+    it('applies a call’s requests in the order they came while an earlier one is still being written', async () => {
+      const { store } = ctx;
+      const tenant = await createTenant(store);
+      await createWebhook(store, tenant.org.id);
+      const turn = () => new Promise((resolve) => setImmediate(resolve));
+      const sent: Array<Promise<unknown>> = [];
+      // Each step a turn after the one before: the first is already being written when the next comes.
+      for (let i = 0; i < 10; i++) {
+        sent.push(ingest(store, tenant, [started(`c${i}`, T0)]));
+        await turn();
+        sent.push(ingest(store, tenant, [answered(`c${i}`, T0 + SECOND)], { now: T0 + SECOND }));
+        await turn();
+        sent.push(ingest(store, tenant, [ended(`c${i}`, T0 + 60 * SECOND)], { now: T0 + 60 * SECOND }));
+      }
+      await Promise.all(sent);
+      for (let i = 0; i < 10; i++) {
+        expect((await store.calls.events(tenant.org.id, `c${i}`)).map((e) => e.type)).toEqual(['call.incoming', 'call.answered', 'call.ended']);
+      }
+    });
+
+    it('fails only the request that cannot be planned or stored; the others sent with it are stored', async () => {
+      const { store } = ctx;
+      const tenant = await createTenant(store);
+      await createWebhook(store, tenant.org.id);
+      await createWebhook(store, tenant.org.id);
+      const good = ingestInput(tenant, [started('good', T0)]);
+      const throws = { ...ingestInput(tenant, [started('throws', T0)]), plan: (): never => { throw new Error('the plan failed'); } };
+      const gone = ingestInput({ ...tenant, org: { ...tenant.org, id: 'org_gone' } }, [started('gone', T0)]);
+      const rejected = ingestInput(tenant, [answered('never-started', T0)]);
+      // Two deliveries with one id: the database refuses the write.
+      const unstorable = ingestInput(tenant, [started('unstorable', T0)], {
+        tamper: (plan) => ({ ...plan, deliveries: plan.deliveries.map((d) => ({ ...d, id: plan.deliveries[0]!.id })) }),
+      });
+      const alsoGood = ingestInput(tenant, [started('also-good', T0)]);
+      const results = await Promise.allSettled([good, throws, gone, rejected, unstorable, alsoGood].map((input) => store.calls.applySteps(input)));
+      expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'rejected', 'fulfilled', 'rejected', 'fulfilled']);
+      expect((results[1] as PromiseRejectedResult).reason).toMatchObject({ message: 'the plan failed' });
+      expect((results[2] as PromiseRejectedResult).reason).toMatchObject({ code: 'NOT_FOUND' });
+      expect((results[3] as PromiseFulfilledResult<{ plan: { kind: string } }>).value.plan.kind).toBe('rejected');
+      for (const callId of ['good', 'also-good']) {
+        expect(await store.calls.get(tenant.org.id, callId), callId).not.toBeNull();
+        expect((await store.deliveries.list(tenant.org.id, { callId }, { limit: 10 })).data, callId).toHaveLength(2);
+      }
+      for (const callId of ['throws', 'never-started', 'unstorable']) {
+        expect(await store.calls.get(tenant.org.id, callId), callId).toBeNull();
+        expect(await store.calls.events(tenant.org.id, callId), callId).toEqual([]);
+        expect((await store.deliveries.list(tenant.org.id, { callId }, { limit: 10 })).data, callId).toEqual([]);
+      }
+    });
+
+    it('keeps every request of a busy moment: 150 at once over 50 calls, all stored and chained per call', async () => {
+      const { store } = ctx;
+      const tenant = await createTenant(store);
+      await createWebhook(store, tenant.org.id);
+      const calls = Array.from({ length: 50 }, (_, i) => `busy-${i}`);
+      const results = await Promise.all(
+        calls.flatMap((callId) => [
+          ingest(store, tenant, [started(callId, T0)]),
+          ingest(store, tenant, [answered(callId, T0 + SECOND)], { now: T0 + SECOND }),
+          ingest(store, tenant, [ended(callId, T0 + 60 * SECOND)], { now: T0 + 60 * SECOND }),
+        ]),
+      );
+      expect(results.flatMap((r) => r.plan.results.map((x) => x.status)).filter((s) => s !== 'applied')).toEqual([]);
+      expect(results.flatMap((r) => r.fresh)).toHaveLength(50);
+      for (const callId of calls) {
+        const deliveries = (await store.deliveries.list(tenant.org.id, { callId }, { limit: 10 })).data;
+        // Listed newest first: the ended event waits behind the answered one, which waits behind the first.
+        expect(deliveries.map((d) => [d.eventType, d.status]), callId).toEqual([['call.ended', 'waiting'], ['call.answered', 'waiting'], ['call.incoming', 'pending']]);
+      }
+    });
+  });
+
   describe('calls', () => {
     it('lists calls newest first across pages, with a since filter, per organization', async () => {
       const { store } = ctx;

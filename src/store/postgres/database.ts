@@ -211,7 +211,7 @@ export class PgDatabase implements Queryable {
 }
 
 /** An ErrorResponse from the server carries a five-character SQLSTATE; the driver's own errors do not. */
-function isServerError(error: unknown): boolean {
+export function isServerError(error: unknown): boolean {
   const code = (error as { code?: unknown }).code;
   return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code);
 }

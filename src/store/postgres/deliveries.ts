@@ -8,9 +8,8 @@ import { planResults, toConsult } from '../../delivery/transitions.ts';
 import type { NewNotification } from '../../notify/notification.ts';
 import type { DeliveryFilter, DeliveryStore, RecordResultsInput, RecordResultsOutput, WebhookChange } from '../store.ts';
 import { DELIVERY_STATE_COLUMNS, type Row, attemptFrom, deliveryFrom, deliveryStateFrom, jobFrom, orgFrom, webhookFrom } from '../rows.ts';
-import { DUE_CHANNEL } from './calls.ts';
 import { type PgDatabase, type Queryable, toPage } from './database.ts';
-import type { DueListener } from './due-listener.ts';
+import { DUE_CHANNEL, type DueListener } from './due-listener.ts';
 import { type PgChanges, disableWebhook, recordHealth } from './webhooks.ts';
 
 export function postgresDeliveries(db: PgDatabase, due: DueListener, changes: PgChanges): DeliveryStore {

@@ -6,8 +6,10 @@
 // there is only ever one connection and one reconnect timer — and close() ends both.
 import pg from 'pg';
 import { DueSignal } from '../due-signal.ts';
-import { DUE_CHANNEL } from './calls.ts';
 import { endWithin } from './database.ts';
+
+/** Notified when deliveries become claimable (ingest, released leases, replays). */
+export const DUE_CHANNEL = 'callhook_due';
 
 const RECONNECT_MS = 1_000;
 /** A silent connection (a black hole) is found out by a ping this often; polling covers the gap. */

@@ -60,7 +60,7 @@ export async function openPostgresStore(options: PostgresOptions & { migrated?: 
     users: postgresUsers(database),
     numbers: postgresNumbers(database),
     webhooks: postgresWebhooks(database, changes),
-    calls: postgresCalls(database),
+    calls: postgresCalls(database, settings.poolSize),
     deliveries: postgresDeliveries(database, due, changes),
     notifications: postgresNotifications(database),
     meta: postgresMeta(database),

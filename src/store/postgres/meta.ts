@@ -1,5 +1,6 @@
 // Small facts the service keeps about itself, by key; each organization's outcome rules; the HEP
 // source's dialog states — on PostgreSQL.
+import { readBatches } from './read-batches.ts';
 import type { OutcomeRules } from '../../calls/outcome-rules.ts';
 import type { MetaStore, OutcomeRulesStore, SipDialogStore } from '../store.ts';
 import { json, strOrNull } from '../rows.ts';
@@ -21,10 +22,16 @@ export function postgresMeta(db: PgDatabase): MetaStore {
 }
 
 export function postgresOutcomeRules(db: PgDatabase): OutcomeRulesStore {
+  // Ingest reads them for every request that ends a call: one statement for all of a turn's.
+  const rulesOf = readBatches(async (orgIds: string[]) => {
+    const rows = await db.rows<{ org_id: string; rules: string }>('SELECT org_id, rules FROM outcome_rules WHERE org_id = ANY($1)', [[...new Set(orgIds)]]);
+    const byOrg = new Map(rows.map((row) => [row.org_id, row.rules]));
+    return orgIds.map((orgId) => byOrg.get(orgId) ?? null);
+  });
   return {
     async get(orgId) {
-      const row = await db.one<{ rules: string }>('SELECT rules FROM outcome_rules WHERE org_id = $1', [orgId]);
-      return row ? json<OutcomeRules>(row.rules) : null;
+      const rules = await rulesOf(orgId);
+      return rules === null ? null : json<OutcomeRules>(rules);
     },
     async put(orgId, rules, now) {
       await db.run(

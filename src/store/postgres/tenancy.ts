@@ -7,6 +7,7 @@ import { mainStays, numberTaken, unknownUser, userHasNumber } from '../number-ru
 import { type Row, apiKeyFrom, connectionFrom, numberFrom, orgFrom, sourcesJson, userFrom } from '../rows.ts';
 import { type PgDatabase, type Queryable, given, isUniqueViolation, toPage } from './database.ts';
 import type { IngestTokenCache } from '../ingest-token-cache.ts';
+import { readBatches } from './read-batches.ts';
 import { type PgChanges, nextSettingsVersion } from './webhooks.ts';
 
 /** `field`: the input that collides, so the answer names it (problem+json `field`). */
@@ -186,6 +187,15 @@ export function postgresApiKeys(db: PgDatabase): ApiKeyStore {
 }
 
 export function postgresUsers(db: PgDatabase): UserStore {
+  // One statement for every ingest request of a turn; each gets its own organization's users.
+  const usersFor = readBatches(async (queries: Array<{ orgId: string; refs: string[] }>) => {
+    const refs = [...new Set(queries.flatMap((q) => q.refs))];
+    const rows = await db.rows('SELECT * FROM users WHERE org_id = ANY($1) AND (id = ANY($2) OR extension = ANY($2) OR lower(email) = ANY($3))', [
+      [...new Set(queries.map((q) => q.orgId))], refs, refs.map((ref) => ref.toLowerCase()),
+    ]);
+    const users = rows.map(userFrom);
+    return queries.map((q) => users.filter((u) => u.orgId === q.orgId));
+  });
   const get = async (orgId: string, id: string) => {
     const row = await db.one('SELECT * FROM users WHERE org_id = $1 AND id = $2', [orgId, id]);
     return row ? userFrom(row) : null;
@@ -224,10 +234,7 @@ export function postgresUsers(db: PgDatabase): UserStore {
       const found = new Map<string, CallUser>();
       const wanted = [...new Set(refs)];
       if (wanted.length === 0) return found;
-      const rows = await db.rows('SELECT * FROM users WHERE org_id = $1 AND (id = ANY($2) OR extension = ANY($2) OR lower(email) = ANY($3))', [
-        orgId, wanted, wanted.map((ref) => ref.toLowerCase()),
-      ]);
-      const users = rows.map(userFrom);
+      const users = await usersFor({ orgId, refs: wanted });
       for (const ref of wanted) {
         // The same precedence as SQLite: an id match, then an extension, then an e-mail.
         const user =
@@ -240,6 +247,13 @@ export function postgresUsers(db: PgDatabase): UserStore {
 }
 
 export function postgresNumbers(db: PgDatabase): NumberStore {
+  // One statement for every ingest request of a turn; each gets its own organization's numbers.
+  const numbersFor = readBatches(async (queries: Array<{ orgId: string; userIds: string[] }>) => {
+    const rows = await db.rows('SELECT org_id, number, user_id, is_main FROM numbers WHERE org_id = ANY($1) AND (is_main OR user_id = ANY($2))', [
+      [...new Set(queries.map((q) => q.orgId))], [...new Set(queries.flatMap((q) => q.userIds))],
+    ]);
+    return queries.map((q) => rows.filter((row) => row.org_id === q.orgId));
+  });
   const get = async (q: Queryable, orgId: string, id: string) => {
     const row = await q.one('SELECT * FROM numbers WHERE org_id = $1 AND id = $2', [orgId, id]);
     return row ? numberFrom(row) : null;
@@ -304,7 +318,7 @@ export function postgresNumbers(db: PgDatabase): NumberStore {
     },
     async forCalls(orgId, userIds) {
       const wanted = new Set(userIds);
-      const rows = await db.rows('SELECT number, user_id, is_main FROM numbers WHERE org_id = $1 AND (is_main OR user_id = ANY($2))', [orgId, [...wanted]]);
+      const rows = await numbersFor({ orgId, userIds: [...wanted] });
       const direct = new Map<string, string>();
       let main: string | null = null;
       for (const row of rows) {
