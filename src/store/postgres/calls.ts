@@ -9,8 +9,10 @@ import { createIngestQueue } from './ingest-queue.ts';
 const MAX_BATCH = 64;
 
 export function postgresCalls(db: PgDatabase, poolSize: number): CallStore {
-  // Half the pool at most, so claims, results and the API always find a connection.
-  const applySteps = createIngestQueue(db, { maxBatch: MAX_BATCH, parallel: Math.max(1, Math.min(4, Math.floor(poolSize / 2))) });
+  // Two transactions in flight: fewer, larger batches cost less per delivery (bench, one step per
+  // request: 1 in flight 1,353/s, 2 1,322/s, 4 1,189/s), and a second keeps one slow batch (a
+  // call locked by another process) from holding up every request. At most half the pool.
+  const applySteps = createIngestQueue(db, { maxBatch: MAX_BATCH, parallel: Math.max(1, Math.min(2, Math.floor(poolSize / 2))) });
   return {
     applySteps,
     async list(orgId, filter, { limit, after }) {

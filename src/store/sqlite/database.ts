@@ -96,8 +96,10 @@ interface QueuedUnit {
 
 /**
  * Group commit: units run in one transaction, each inside its own savepoint (one failing unit
- * rolls back alone), and share one fsync. When idle a unit commits on the next turn of the event
- * loop; under load commits are at least `windowMs` apart, so what arrives meanwhile shares one.
+ * rolls back alone), and share one fsync. A unit commits on the next turn of the event loop with
+ * everything queued by then; a commit blocks the loop, so under load what arrives meanwhile shares
+ * the next one by itself. `windowMs` can space commits further apart; waiting costs every request
+ * latency (2 ms made p50 at 1,000 deliveries/s 4.1 ms; none, 2.5 ms) and bought no throughput.
  * A unit is synchronous, so nothing else can run statements in the middle of the transaction.
  */
 export class CommitQueue {
@@ -112,7 +114,7 @@ export class CommitQueue {
   constructor(database: Database, options: { maxBatch?: number; windowMs?: number } = {}) {
     this.database = database;
     this.maxBatch = options.maxBatch ?? 512;
-    this.windowMs = options.windowMs ?? 2;
+    this.windowMs = options.windowMs ?? 0;
   }
 
   run<T>(unit: () => T): Promise<T> {
