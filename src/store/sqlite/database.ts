@@ -5,6 +5,7 @@ import { chmodSync, mkdirSync } from 'node:fs';
 import { pendingMigrations } from '../migrations.ts';
 import { dirname } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { WalSync } from './wal-sync.ts';
 
 export type { Row } from '../rows.ts';
 export { given, toPage } from '../rows.ts';
@@ -96,7 +97,8 @@ interface QueuedUnit {
 
 /**
  * Group commit: units run in one transaction, each inside its own savepoint (one failing unit
- * rolls back alone), and share one fsync. A unit commits on the next turn of the event loop with
+ * rolls back alone), and share one fsync — made off the event loop (wal-sync.ts), so requests and
+ * deliveries go on while the disk writes. A unit commits on the next turn of the event loop with
  * everything queued by then; a commit blocks the loop, so under load what arrives meanwhile shares
  * the next one by itself. `windowMs` can space commits further apart; waiting costs every request
  * latency (2 ms made p50 at 1,000 deliveries/s 4.1 ms; none, 2.5 ms) and bought no throughput.
@@ -111,10 +113,14 @@ export class CommitQueue {
   private readonly maxBatch: number;
   private readonly windowMs: number;
 
-  constructor(database: Database, options: { maxBatch?: number; windowMs?: number } = {}) {
+  /** Null for a database without a WAL file (`:memory:`): its commits are answered at once. */
+  private readonly walSync: WalSync | null;
+
+  constructor(database: Database, options: { maxBatch?: number; windowMs?: number; walSync?: WalSync | null } = {}) {
     this.database = database;
     this.maxBatch = options.maxBatch ?? 512;
     this.windowMs = options.windowMs ?? 0;
+    this.walSync = options.walSync !== undefined ? options.walSync : inWalMode(database) ? new WalSync(`${database.path}-wal`) : null;
   }
 
   run<T>(unit: () => T): Promise<T> {
@@ -129,10 +135,11 @@ export class CommitQueue {
     });
   }
 
-  /** Commits what is queued and refuses anything later (the store is closing). */
-  close(): void {
+  /** Commits what is queued, refuses anything later (the store is closing), and waits until it is on disk. */
+  async close(): Promise<void> {
     this.flush();
     this.closed = true;
+    await this.walSync?.close();
   }
 
   /** Runs everything queued now; also used on close so nothing accepted is left behind. */
@@ -154,6 +161,9 @@ export class CommitQueue {
     const sql = (text: string) => this.database.sql(text).run();
     const settled: Array<{ unit: QueuedUnit; ok: boolean; value: unknown }> = [];
     try {
+      // No fsync inside this COMMIT when the WAL is synced off the loop (below); every other write
+      // of this connection keeps synchronous=FULL.
+      if (this.walSync) sql('PRAGMA synchronous = NORMAL');
       sql('BEGIN IMMEDIATE');
       for (const unit of batch) {
         sql('SAVEPOINT unit');
@@ -179,9 +189,25 @@ export class CommitQueue {
       }
       for (const unit of batch) unit.reject(error);
       return;
+    } finally {
+      if (this.walSync && db.isOpen && !db.isTransaction) sql('PRAGMA synchronous = FULL');
     }
-    for (const { unit, ok, value } of settled) (ok ? unit.resolve : unit.reject)(value);
+    const answer = (syncError: Error | null) => {
+      for (const { unit, ok, value } of settled) {
+        if (!ok) unit.reject(value);
+        else if (syncError) unit.reject(syncError);
+        else unit.resolve(value);
+      }
+    };
+    // Acknowledged means on disk: the units are answered once the WAL is synced.
+    if (this.walSync) this.walSync.after(answer);
+    else answer(null);
   }
+}
+
+/** A file in WAL mode (`:memory:`, or a filesystem where WAL could not be turned on, is not). */
+function inWalMode(database: Database): boolean {
+  return database.path !== ':memory:' && database.get<{ journal_mode: string }>('PRAGMA journal_mode')?.journal_mode === 'wal';
 }
 
 /** Turns a UNIQUE violation into a value the caller can map to CONFLICT. */

@@ -66,7 +66,7 @@ export function openSqliteStore(path: string): SqliteStore {
     recordingBlobs: null,
     changes: sqliteChangeFeed(changes),
     async close() {
-      commits.close();
+      await commits.close();
       database.close();
     },
   }, sqliteStoreFailure, health);
