@@ -45,7 +45,9 @@ export async function applyBatch(tx: Queryable, inputs: readonly ApplyStepsInput
   const webhooksOf = new Map<string, Webhook[]>();
   for (const row of await tx.rows('SELECT * FROM webhooks WHERE org_id = ANY($1) ORDER BY id FOR KEY SHARE', [orgIds])) {
     const webhook = webhookFrom(row);
-    webhooksOf.set(webhook.orgId, [...(webhooksOf.get(webhook.orgId) ?? []), webhook]);
+    const list = webhooksOf.get(webhook.orgId);
+    if (list) list.push(webhook);
+    else webhooksOf.set(webhook.orgId, [webhook]);
   }
 
   // Each request planned on what the ones before it in this batch left (arrival order).
