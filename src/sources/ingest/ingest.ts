@@ -52,7 +52,12 @@ export function createIngest(deps: IngestDeps): Ingest {
   const rejectedTotal = deps.metrics.counter('callhook_ingest_rejected_total', 'Ingest requests rejected');
 
   async function acceptSteps(org: Org, connection: Connection, steps: CallStep[], batch = steps.length > 1, stored: StoredRecordingInput = {}): Promise<IngestResult> {
-    const users = await deps.store.users.resolve(org.id, steps.flatMap(userRefs));
+    // Rules only matter to calls that end here without a stated outcome; read beside the users.
+    const needsRules = steps.some((step) => step.type === 'ended' && step.outcome === undefined);
+    const [users, rules] = await Promise.all([
+      deps.store.users.resolve(org.id, steps.flatMap(userRefs)),
+      needsRules ? deps.store.outcomeRules.get(org.id) : null,
+    ]);
     // Numbers only matter to started calls whose own side is an extension (or withheld).
     const needing = steps.filter((step): step is StartedStep => step.type === 'started' && needsOrgNumbers(step, org.defaultCountry));
     const userIds = needing.flatMap((step) => users.get(step.user ?? '')?.id ?? []);
@@ -63,9 +68,6 @@ export function createIngest(deps: IngestDeps): Ingest {
     };
     const now = deps.clock.now();
 
-    // Rules only matter to calls that end here without a stated outcome.
-    const needsRules = steps.some((step) => step.type === 'ended' && step.outcome === undefined);
-    const rules = needsRules ? await deps.store.outcomeRules.get(org.id) : null;
     const toPlan = { steps, origin, users, now, batch, rules, numbers, connectionId: connection.id, fetchDeadlineMs: deps.fetchDeadlineMs, recording: stored.recording };
     const { plan: outcome, fresh } = await deps.store.calls.applySteps({
       orgId: org.id,
