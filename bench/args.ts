@@ -6,6 +6,8 @@ export type BenchStore = 'sqlite' | 'postgres';
 /** Where the calls come from: the ingest API (HTTP), or SIP mirrored as HEPv3 (bench/hep.ts). */
 export type BenchSource = 'ingest' | 'hep';
 export type HepTransport = 'udp' | 'tcp';
+/** `--backlog`: how the dead receiver fails each attempt (bench/backlog.ts). */
+export type DeadReceiver = 'refused' | 'silent';
 
 const DEFAULT_CALLS: Record<BenchSource, number> = { ingest: 2_000, hep: 5_000 };
 
@@ -35,6 +37,10 @@ export interface BenchArgs {
   hepTransport: HepTransport;
   /** `--source hep`: SIP messages per second to send, or null for as fast as the collector keeps up. */
   rate: number | null;
+  /** `--backlog N`: N pending retries seeded into a fresh store (bench/backlog.ts); null otherwise. */
+  backlog: number | null;
+  /** `--backlog`: nothing listens on the receiver's port, or it accepts and never answers. */
+  deadReceiver: DeadReceiver;
 }
 
 export class UsageError extends Error {}
@@ -62,6 +68,12 @@ export const USAGE = `Usage: npm run bench -- [flags]
   --hep-transport <t>  udp (a window of datagrams in flight, paced by the collector's received
                        counter) or tcp (framed back to back, TCP flow control)  default udp
   --rate <msg/s>       send at this pace instead (open loop; UDP may then drop: the JSON says how many)
+
+  --backlog <n>        n pending retries (a dead receiver, hourly schedule) seeded into a fresh store
+                       (--store sqlite|postgres, --postgres-url); then callhook on it: start-up, RSS,
+                       latency of the delivery log (see bench/README.md)
+  --dead-receiver <how>  with --backlog: refused (nothing listens) or silent (accepts, never answers;
+                       every attempt takes its whole deadline)                  default refused
 `;
 
 export function parseBenchArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): BenchArgs {
@@ -86,6 +98,8 @@ export function parseBenchArgs(argv: string[], env: NodeJS.ProcessEnv = process.
         'cpu-prof': { type: 'string' },
         'hep-transport': { type: 'string' },
         rate: { type: 'string' },
+        backlog: { type: 'string' },
+        'dead-receiver': { type: 'string' },
         help: { type: 'boolean', default: false },
       },
     }));
@@ -110,8 +124,23 @@ export function parseBenchArgs(argv: string[], env: NodeJS.ProcessEnv = process.
     if (ingestOnly.length > 0) throw new UsageError(`--${ingestOnly[0]} does not go with --source hep`);
     if (values.store !== undefined && values.store !== 'sqlite') throw new UsageError(`--store ${values.store}: --source hep runs on the embedded store (sqlite)`);
   }
+  const backlog = values.backlog === undefined ? null : positiveInt('backlog', values.backlog);
+  const deadText = values['dead-receiver'] ?? 'refused';
+  if (deadText !== 'refused' && deadText !== 'silent') throw new UsageError(`--dead-receiver ${deadText}: expected refused or silent`);
+  const deadReceiver: DeadReceiver = deadText;
+  if (backlog === null && values['dead-receiver'] !== undefined) throw new UsageError('--dead-receiver goes with --backlog');
+  if (backlog !== null) {
+    // One callhook process on a store seeded by the bench: the load flags mean nothing here.
+    const loadOnly = (['calls', 'concurrency', 'batch', 'raw-count', 'compare', 'rounds', 'processes', 'pg-trace', 'hep-transport', 'rate'] as const).filter(
+      (name) => values[name] !== undefined && values[name] !== false,
+    );
+    if (loadOnly.length > 0) throw new UsageError(`--${loadOnly[0]} does not go with --backlog`);
+    if (source !== 'ingest') throw new UsageError('--source does not go with --backlog');
+  }
   const common = {
     source,
+    backlog,
+    deadReceiver,
     hepTransport,
     rate,
     calls: values.calls === undefined ? DEFAULT_CALLS[source] : positiveInt('calls', values.calls),

@@ -32,7 +32,7 @@ export interface LoadResult {
 /** The event each step produces on an inbound call. */
 export const EVENT_OF_STEP = { started: 'call.incoming', answered: 'call.answered', ended: 'call.ended' } as const;
 
-async function call<T>(base: string, method: string, path: string, body: unknown, token = OPERATOR_TOKEN): Promise<T> {
+export async function call<T>(base: string, method: string, path: string, body?: unknown, token = OPERATOR_TOKEN): Promise<T> {
   const response = await fetch(base + path, {
     method,
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },

@@ -71,8 +71,9 @@ export function describeUrl(url: string): string {
   return `postgres://${u.username ? `${u.username}@` : ''}${u.host}${u.pathname}`;
 }
 
-export async function createBenchDatabase(serverUrl: string): Promise<BenchDatabase> {
-  const name = `callhook_bench_${randomBytes(5).toString('hex')}`;
+/** `prefix`: the name's start, before a random suffix (`callhook_backlog` for bench/backlog.ts). */
+export async function createBenchDatabase(serverUrl: string, prefix = 'callhook_bench'): Promise<BenchDatabase> {
+  const name = `${prefix}_${randomBytes(5).toString('hex')}`;
   const url = withDatabase(serverUrl, name);
   const admin = new pg.Client({ connectionString: serverUrl, types: bigintAsNumber });
   admin.on('error', () => undefined);

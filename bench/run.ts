@@ -8,8 +8,10 @@
 // and, with `--pg-trace`, `trace` (round trips by statement and transaction). `--compare` runs the
 // embedded store and PostgreSQL with 1…N processes, one bench process each (compare.ts).
 // `--source hep`: SIP mirrored as HEPv3 into the HEP collector instead of the ingest API (hep.ts).
+// `--backlog N`: N pending retries seeded into a fresh store, then callhook on it (backlog.ts).
 import { performance } from 'node:perf_hooks';
 import { USAGE, UsageError, parseBenchArgs } from './args.ts';
+import { runBacklogBench } from './backlog.ts';
 import { runComparison } from './compare.ts';
 import { runHepBench } from './hep.ts';
 import { pushCalls, setUp } from './load.ts';
@@ -60,6 +62,7 @@ async function main(): Promise<number> {
   }
   if (args.compare) return runComparison(args, log);
   if (args.source === 'hep') return runHepBench(args, log);
+  if (args.backlog !== null) return runBacklogBench(args, log);
 
   const inFlight = envInt('CALLHOOK_IN_FLIGHT_PER_WEBHOOK', 32);
   const postgres = args.store === 'postgres';

@@ -11,6 +11,18 @@ import { type CommitQueue, type Database, toPage } from './database.ts';
 import { disableWebhook, recordHealth } from './webhooks.ts';
 import type { DueSignal } from '../due-signal.ts';
 
+/**
+ * Due deliveries, at most `perWebhookLimit` per webhook. INDEXED BY the due-time index: left to
+ * itself SQLite walks (webhook_id, next_attempt_at) — every pending row, to save the window's sort —
+ * which with a million pending retries took ~100 ms per poll on the event loop instead of 1–2 ms.
+ */
+export const CLAIM_DUE_SQL = `SELECT seq FROM (
+    SELECT seq, next_attempt_at, ROW_NUMBER() OVER (PARTITION BY webhook_id ORDER BY next_attempt_at, seq) AS rank
+    FROM deliveries INDEXED BY deliveries_due
+    WHERE status = 'pending' AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until <= ?)
+      AND webhook_id NOT IN (SELECT value FROM json_each(?))
+  ) WHERE rank <= ? ORDER BY next_attempt_at, seq LIMIT ?`;
+
 export function sqliteDeliveries(db: Database, commits: CommitQueue, due: DueSignal, changes: ChangeSignal): DeliveryStore {
   const webhookById = (id: string) => {
     const row = db.get<Row>('SELECT * FROM webhooks WHERE id = ?', id);
@@ -47,15 +59,7 @@ export function sqliteDeliveries(db: Database, commits: CommitQueue, due: DueSig
 
     claimDue({ owner, now, leaseMs, limit, perWebhookLimit, skipWebhookIds = [] }) {
       return commits.run(() => {
-        const due = db.all<Row>(
-          `SELECT seq FROM (
-             SELECT seq, next_attempt_at, ROW_NUMBER() OVER (PARTITION BY webhook_id ORDER BY next_attempt_at, seq) AS rank
-             FROM deliveries
-             WHERE status = 'pending' AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until <= ?)
-               AND webhook_id NOT IN (SELECT value FROM json_each(?))
-           ) WHERE rank <= ? ORDER BY next_attempt_at, seq LIMIT ?`,
-          now, now, JSON.stringify(skipWebhookIds), perWebhookLimit, limit,
-        );
+        const due = db.all<Row>(CLAIM_DUE_SQL, now, now, JSON.stringify(skipWebhookIds), perWebhookLimit, limit);
         const webhooks = new Map<string, Webhook | null>();
         const jobs: DeliveryJob[] = [];
         for (const { seq } of due) {

@@ -1,0 +1,28 @@
+// The hot queries read what they need through the index meant for them, whatever the planner would
+// pick by itself: a poll that walks every pending row blocks the event loop once retries pile up.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { Database } from './database.ts';
+import { CLAIM_DUE_SQL } from './deliveries.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'callhook-plans-'));
+const database = new Database(join(dir, 'plans.db'));
+database.migrate();
+afterAll(() => {
+  database.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function plan(sql: string, ...params: unknown[]): string {
+  return database.all<{ detail: string }>(`EXPLAIN QUERY PLAN ${sql}`, ...params).map((row) => row.detail).join('\n');
+}
+
+describe('SQLite query plans', () => {
+  it('claims due deliveries by their due time, not by walking every pending row of each webhook', () => {
+    const detail = plan(CLAIM_DUE_SQL, Date.now(), Date.now(), '[]', 32, 256);
+    expect(detail).toMatch(/SEARCH deliveries USING INDEX deliveries_due \(next_attempt_at<\?\)/);
+    expect(detail).not.toMatch(/deliveries_webhook_due/);
+  });
+});
