@@ -2,7 +2,7 @@
 // asking a browser that never signed in, no missing favicon); keystrokes typed while the app's
 // script is still on its way land in the form; the app's files come compressed, the hashed ones
 // cached for a year and index.html never.
-import type { ConsoleMessage } from 'playwright-core';
+import type { ConsoleMessage, Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { OPERATOR, see, UI_TIMEOUT_MS, usePortal } from './fixture.ts';
 
@@ -42,12 +42,7 @@ describe.skipIf(portal.missing)('portal loading (browser)', () => {
     const { t } = await portal.service();
     const page = await portal.page();
     // Hold the app's script until the person has typed.
-    let release: () => void = () => undefined;
-    const held = new Promise<void>((resolve) => (release = resolve));
-    await page.route('**/portal/assets/*.js', async (route) => {
-      await held;
-      await route.continue();
-    });
+    const release = await holdAppScript(page);
     await page.goto(`${t.url}/portal/orgs`, { waitUntil: 'commit' });
     const email = page.getByLabel('E-mail', { exact: true });
     await email.waitFor();
@@ -69,12 +64,7 @@ describe.skipIf(portal.missing)('portal loading (browser)', () => {
   it('the password typed before the app runs is taken over too, with the caret where it was', async () => {
     const { t } = await portal.service();
     const page = await portal.page();
-    let release: () => void = () => undefined;
-    const held = new Promise<void>((resolve) => (release = resolve));
-    await page.route('**/portal/assets/*.js', async (route) => {
-      await held;
-      await route.continue();
-    });
+    const release = await holdAppScript(page);
     await page.goto(`${t.url}/portal/`, { waitUntil: 'commit' });
     await page.getByLabel('E-mail', { exact: true }).waitFor();
     await page.keyboard.type(OPERATOR.email);
@@ -106,3 +96,14 @@ describe.skipIf(portal.missing)('portal loading (browser)', () => {
     expect(answers.get('/portal/')!['cache-control']).toMatch(/no-cache/);
   });
 });
+
+/** Holds the portal app's script back until the returned function is called. */
+async function holdAppScript(page: Page): Promise<() => void> {
+  let release: () => void = () => undefined;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  await page.route('**/portal/assets/*.js', async (route) => {
+    await held;
+    await route.continue();
+  });
+  return release;
+}

@@ -20,7 +20,8 @@ export type Settled = { ok: true; value: ApplyStepsResult } | { ok: false; error
 
 type Accepted = Extract<IngestPlan, { kind: 'accepted' }>;
 
-const callKey = (orgId: string, callId: string) => `${orgId}/${callId}`;
+/** A call across organizations: the key of its advisory lock. */
+export const callKey = (orgId: string, callId: string) => `${orgId}/${callId}`;
 
 export async function applyBatch(tx: Queryable, inputs: readonly ApplyStepsInput[]): Promise<Settled[]> {
   const pairs = new Map<string, { orgId: string; callId: string }>();

@@ -4,10 +4,12 @@
 // for nothing: with fewer than `parallel` transactions in flight, a request starts on the next turn.
 import type { ApplyStepsInput, ApplyStepsResult } from '../store.ts';
 import { type PgDatabase, isServerError } from './database.ts';
-import { type Settled, applyBatch } from './ingest-batch.ts';
+import { type Settled, applyBatch, callKey } from './ingest-batch.ts';
 
 interface Queued {
   input: ApplyStepsInput;
+  /** `org/call` of every call the request touches. */
+  keys: string[];
   resolve(result: ApplyStepsResult): void;
   reject(error: unknown): void;
 }
@@ -46,15 +48,14 @@ export function createIngestQueue(db: PgDatabase, options: IngestQueueOptions): 
     const left: Queued[] = [];
     const blocked = new Set<string>();
     for (const q of queue) {
-      const keys = callKeys(q.input);
-      if (batch.length < options.maxBatch && !keys.some((k) => busy.has(k) || blocked.has(k))) batch.push(q);
+      if (batch.length < options.maxBatch && !q.keys.some((k) => busy.has(k) || blocked.has(k))) batch.push(q);
       else {
         left.push(q);
-        for (const k of keys) blocked.add(k);
+        for (const k of q.keys) blocked.add(k);
       }
     }
     queue = left;
-    for (const q of batch) for (const k of callKeys(q.input)) busy.add(k);
+    for (const q of batch) for (const k of q.keys) busy.add(k);
     return batch;
   }
 
@@ -63,7 +64,7 @@ export function createIngestQueue(db: PgDatabase, options: IngestQueueOptions): 
     try {
       await commit(batch);
     } finally {
-      for (const q of batch) for (const k of callKeys(q.input)) busy.delete(k);
+      for (const q of batch) for (const k of q.keys) busy.delete(k);
       inFlight--;
       pump();
     }
@@ -83,13 +84,9 @@ export function createIngestQueue(db: PgDatabase, options: IngestQueueOptions): 
 
   return (input) =>
     new Promise<ApplyStepsResult>((resolve, reject) => {
-      queue.push({ input, resolve, reject });
+      queue.push({ input, keys: input.callIds.map((callId) => callKey(input.orgId, callId)), resolve, reject });
       pump();
     });
-}
-
-function callKeys(input: ApplyStepsInput): string[] {
-  return input.callIds.map((callId) => `${input.orgId}/${callId}`);
 }
 
 function settle(batch: Queued[], results: Settled[]): void {
