@@ -18,8 +18,8 @@
 //     stopped   a result that comes later is dropped (its lease runs out; it is attempted again)
 //   claims     resting ⇄ claiming ⇄ claiming-again   (claims.ts: one claim at a time)
 //   writes     resting → gathering → writing → resting | gathering   (result-batches.ts)
-// Besides the modes: `owed` in claims (work went back for want of room; claim once a lane has
-// room), and counters (queued, in flight, renewing per lane) that say how much, not what mode.
+// Besides the modes: what claims owe (webhooks that may have due work left in the store: claimed
+// again once their lane is down to half a share), and counters (queued, in flight, renewing per lane) that say how much, not what mode.
 import type { Clock } from '../clock.ts';
 import { AppError, isStoreFailure } from '../errors.ts';
 import type { Metrics } from '../observability/metrics.ts';
@@ -112,9 +112,9 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       if (!lifecycle.is('stopped')) writes.add(outcome); // after the drain: the lease runs out and it is attempted again
     },
     release,
-    onOverflow: () => claims.owe(),
-    onRoom() {
-      if (claims.roomAgain(lifecycle.is('running'))) setImmediate(wake);
+    onOverflow: (webhookIds) => claims.owe(webhookIds),
+    onRoom(webhookId, queued) {
+      if (claims.roomAgain(lifecycle.is('running'), webhookId, queued)) setImmediate(wake);
     },
     onSettled: notifyIfIdle,
     logFailure,

@@ -33,10 +33,10 @@ export interface LanesDeps {
   onOutcome(outcome: AttemptOutcome): void;
   /** Lets go of leases of jobs not sent here; the store gives them out again. */
   release(deliveryIds: string[]): void;
-  /** Jobs went back to the store for want of room in their lane. */
-  onOverflow(): void;
-  /** A lane has room again (half empty). */
-  onRoom(): void;
+  /** Jobs of these webhooks went back to the store for want of room in their lane. */
+  onOverflow(webhookIds: Set<string>): void;
+  /** A webhook's lane moved on and holds `queued` jobs now (the dispatcher decides whether that is room for a claim). */
+  onRoom(webhookId: string, queued: number): void;
   /** Something was queued, started or finished: the dispatcher may have become idle. */
   onSettled(): void;
   logFailure(error: unknown, message: string, fields?: Record<string, unknown>): void;
@@ -151,7 +151,7 @@ export function createLanes(deps: LanesDeps): Lanes {
       });
       sending.set(sent, { job, controller });
     }
-    if (lane.queue.length < config.queuedPerWebhook / 2) deps.onRoom();
+    deps.onRoom(webhookId, lane.queue.length);
     if (isEmpty(lane)) lanes.delete(webhookId);
     deps.onSettled();
   }
@@ -160,6 +160,7 @@ export function createLanes(deps: LanesDeps): Lanes {
     add(jobs, first = false) {
       const stale: string[] = [];
       const overflow: string[] = [];
+      const overflowing = new Set<string>();
       for (const job of jobs) {
         if (floors.isStale(job)) {
           stale.push(job.deliveryId); // built before a change: back to the store, to be built again
@@ -168,6 +169,7 @@ export function createLanes(deps: LanesDeps): Lanes {
         const lane = laneOf(job.webhookId);
         if (lane.queue.length >= config.queuedPerWebhook) {
           overflow.push(job.deliveryId);
+          overflowing.add(job.webhookId);
           continue;
         }
         if (first) lane.queue.unshift(job);
@@ -177,7 +179,7 @@ export function createLanes(deps: LanesDeps): Lanes {
       }
       deps.release(stale);
       if (overflow.length > 0) {
-        deps.onOverflow();
+        deps.onOverflow(overflowing);
         deps.release(overflow);
       }
     },

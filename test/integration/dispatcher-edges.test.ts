@@ -3,7 +3,7 @@
 // webhook's retries; stopping while a call's events wait behind one in flight; a deadline longer
 // than the lease allows — on each store.
 import { describe, expect, it } from 'vitest';
-import { BACKENDS, type OrgSetup, type TestService, ingest } from '../helpers/service.ts';
+import { BACKENDS, type OrgSetup, type TestService, ingest, setupOrg, startTestService } from '../helpers/service.ts';
 import { testScope } from '../helpers/scope.ts';
 import type { Receiver } from '../helpers/receiver.ts';
 import { eventually } from '../helpers/eventually.ts';
@@ -111,6 +111,42 @@ describe.each(BACKENDS)('dispatcher edges (%s)', (backend) => {
     t.clock.advance(1_000);
     await t.service.dispatcher.poll();
     await flaky.waitFor(2, 3_000);
+  });
+
+  // A backlog in the store bigger than one claim's share for a lane (what a lane's queue could not
+  // hold, or what a replay let go at once) must follow share by share as the lane empties; the
+  // poll (a minute here) is only the fallback. Before: one share went out, the rest waited a poll
+  // interval per share.
+  describe('a backlog bigger than a claim goes out without waiting for the poll', () => {
+    async function running(env: Record<string, string>): Promise<{ t: TestService; org: OrgSetup }> {
+      const t = await startTestService({ backend, background: true, env: { CALLHOOK_POLL_INTERVAL_MS: '60000', CALLHOOK_IN_FLIGHT_PER_WEBHOOK: '1', ...env } });
+      scope.defer(() => t.cleanup());
+      return { t, org: await setupOrg(t.api) };
+    }
+    const CALLS = 60;
+    const steps = (t: TestService, prefix: string) => ({ steps: Array.from({ length: CALLS }, (_, i) => started(`${prefix}-${i}`, t.clock.now())) });
+
+    it('what did not fit in the lane', async () => {
+      const { t, org } = await running({ CALLHOOK_QUEUED_PER_WEBHOOK: '4' });
+      const receiver = await receiverOf();
+      await t.api.post(`/v1/orgs/${org.orgId}/webhooks`, { url: receiver.url }, org.apiKey);
+      expect((await ingest(t.api, org.ingestToken, steps(t, 'overflow'))).status).toBe(202);
+      await receiver.waitFor(CALLS, 20_000);
+      expect(new Set(receiver.received.map((r) => JSON.parse(r.body).data.callId)).size).toBe(CALLS);
+    });
+
+    it('what a replay let go', async () => {
+      const { t, org } = await running({});
+      const receiver = await receiverOf();
+      const webhook = await t.api.post(`/v1/orgs/${org.orgId}/webhooks`, { url: receiver.url }, org.apiKey);
+      expect((await t.api.post(`/v1/orgs/${org.orgId}/webhooks/${webhook.body.id}/disable`, undefined, org.apiKey)).status).toBe(200);
+      const since = new Date(t.clock.now() - 1_000).toISOString();
+      expect((await ingest(t.api, org.ingestToken, steps(t, 'held'))).status).toBe(202);
+      expect((await t.api.post(`/v1/orgs/${org.orgId}/webhooks/${webhook.body.id}/enable`, undefined, org.apiKey)).status).toBe(200);
+      expect((await t.api.post(`/v1/orgs/${org.orgId}/webhooks/${webhook.body.id}/replay`, { since, statuses: ['held'] }, org.apiKey)).body).toEqual({ replayed: CALLS });
+      await receiver.waitFor(CALLS, 20_000); // a share is 8 here (one in flight × 8 deadlines per lease)
+      expect(new Set(receiver.received.map((r) => JSON.parse(r.body).data.callId)).size).toBe(CALLS);
+    });
   });
 
   it('stops cleanly while a call waits behind an attempt in flight, and nothing is lost', async () => {
