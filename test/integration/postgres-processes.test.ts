@@ -2,6 +2,7 @@
 // call's steps reach different processes, one in-flight cap per webhook shared among them, one
 // disable e-mail, and an API-only process whose work a worker picks up at once (LISTEN/NOTIFY).
 import { createServer } from 'node:http';
+import pg from 'pg';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { POSTGRES_URL, type TestDatabase, createTestDatabase } from '../helpers/postgres.ts';
@@ -9,7 +10,7 @@ import { FakeClock } from '../helpers/fake-clock.ts';
 import { testScope } from '../helpers/scope.ts';
 import { type OrgSetup, type TestService, ingest, setupOrg, startTestService } from '../helpers/service.ts';
 import { type SmtpSink, startSmtpSink } from '../helpers/smtp-sink.ts';
-import { eventually } from '../helpers/eventually.ts';
+import { eventually, within } from '../helpers/eventually.ts';
 
 const started = (callId: string, at: number) => ({ type: 'started', callId, direction: 'inbound', from: '+31850609001', to: '+31850609000', at });
 
@@ -123,5 +124,30 @@ describe.skipIf(!POSTGRES_URL)('several processes on one PostgreSQL', () => {
     await receiver.waitFor(1, 3_000);
     expect(Date.now() - sentAt).toBeLessThan(2_000);
     expect(api.service.dispatcher.stats()).toEqual({ queued: 0, inFlight: 0 });
+  });
+
+  // Result batches of several processes for one busy webhook must not queue behind each other on
+  // its row: a batch that writes nothing to the webhook (all succeeded, not failing, a success
+  // already written this second) does not lock it. Another transaction holds the row here.
+  it("records a healthy webhook's successes while another transaction holds its row", async () => {
+    const { ps, org } = await processes(1);
+    const t = ps[0]!;
+    const receiver = await scope.receiver();
+    const webhook = await t.api.post(`/v1/orgs/${org.orgId}/webhooks`, { url: receiver.url }, org.apiKey);
+    await ingest(t.api, org.ingestToken, started('first', t.clock.now()));
+    await t.service.dispatcher.idle(); // the first success is written to the webhook: it locks it
+    const holder = new pg.Client({ connectionString: database.url });
+    await holder.connect();
+    scope.defer(() => holder.end());
+    await holder.query('BEGIN');
+    await holder.query('SELECT id FROM webhooks WHERE id = $1 FOR NO KEY UPDATE', [webhook.body.id]);
+    try {
+      await ingest(t.api, org.ingestToken, started('second', t.clock.now()));
+      await within(t.service.dispatcher.idle(), { timeoutMs: 5_000, what: 'the second success recorded while the webhook row is locked' });
+      const statuses = (await t.api.get(`/v1/orgs/${org.orgId}/deliveries`, org.apiKey)).body.data.map((d: { status: string }) => d.status);
+      expect(statuses).toEqual(['succeeded', 'succeeded']);
+    } finally {
+      await holder.query('ROLLBACK');
+    }
   });
 });

@@ -179,15 +179,28 @@ async function recordResults(
 ): Promise<{ output: RecordResultsOutput; disables: WebhookChange[] }> {
   const { now, lease } = input;
   const consult = toConsult(input.outcomes);
-  // Every webhook the batch touches (health, last success or error, a disable) is locked first and
-  // in id order, before any delivery row: the lock order everywhere, so batches and API changes
-  // never deadlock. Processes exhausting deliveries of one webhook at once decide one after the other.
+  // Every webhook row the batch may write (health, last success or error, a disable) is locked
+  // first and in id order, before any delivery row: the lock order everywhere, so batches and API
+  // changes never deadlock. Processes exhausting deliveries of one webhook at once decide one after
+  // the other. A webhook whose attempts all succeeded, that is not failing and whose last success
+  // this process wrote less than a second ago is written nothing, so it is not locked: result
+  // batches of several processes for one busy webhook do not queue behind each other on its row
+  // (they did: 100 ms per batch with three processes).
   const touched = [...new Set(input.outcomes.map((o) => o.job.webhookId))].sort();
-  const locked = await tx.rows('SELECT * FROM webhooks WHERE id = ANY($1) ORDER BY id FOR NO KEY UPDATE', [touched]);
+  const mayWrite = new Set(consult.webhookIds);
+  for (const { job, attempt } of input.outcomes) {
+    if (!attempt.succeeded || attempt.startedAt - (successWritten.get(job.webhookId) ?? 0) >= SUCCESS_RESOLUTION_MS) mayWrite.add(job.webhookId);
+  }
+  const locked = await tx.rows(
+    'SELECT * FROM webhooks WHERE id = ANY($1) AND (id = ANY($2) OR consecutive_failures > 0) ORDER BY id FOR NO KEY UPDATE',
+    [touched, [...mayWrite]],
+  );
+  const lockedIds = new Set(locked.map((row) => String(row.id)));
   const wanted = new Set(consult.webhookIds);
   const webhooks = locked.filter((row) => wanted.has(String(row.id)));
   // Every attempt made counts for health, those of lost leases too: each tells how the receiver is.
-  await recordHealth(tx, input.outcomes.map((o) => o.attempt));
+  // (Those of unlocked webhooks are all successes on a webhook that is not failing: nothing to count.)
+  await recordHealth(tx, input.outcomes.filter((o) => lockedIds.has(o.job.webhookId)).map((o) => o.attempt));
   const orgs = consult.orgIds.length === 0 ? [] : await tx.rows('SELECT * FROM orgs WHERE id = ANY($1)', [consult.orgIds]);
   const ids = [...new Set(input.outcomes.map((o) => o.job.deliveryId))].sort();
   const deliveries = await tx.rows(`SELECT ${DELIVERY_STATE_COLUMNS} FROM deliveries WHERE id = ANY($1) ORDER BY id FOR UPDATE`, [ids]);
@@ -231,7 +244,7 @@ async function recordResults(
   // webhook then do not queue behind each other on that row.
   const facts = plan.webhooks
     .map((f) => (f.lastSuccessAt !== null && f.lastSuccessAt - (successWritten.get(f.webhookId) ?? 0) < SUCCESS_RESOLUTION_MS ? { ...f, lastSuccessAt: null } : f))
-    .filter((f) => f.lastSuccessAt !== null || f.lastError !== null);
+    .filter((f) => lockedIds.has(f.webhookId) && (f.lastSuccessAt !== null || f.lastError !== null));
   if (facts.length > 0) {
     await tx.run(
       `UPDATE webhooks w SET
