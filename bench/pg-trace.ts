@@ -310,13 +310,13 @@ export async function startPgTrace(target: { host: string; port: number }): Prom
 export const PATHS: Array<{ path: string; what: string; starts: string[] }> = [
   {
     path: 'ingest',
-    what: 'per ingest request: token lookup and user resolve (tenancy.ts), the applySteps transaction (calls.ts)',
-    starts: ['SELECT row_to_json(c.*) AS connection', 'SELECT * FROM users WHERE org_id = $1 AND (id = ANY($2)', 'SELECT pg_advisory_xact_lock(', 'INSERT INTO events'],
+    what: 'per ingest request: token lookup, the batched reads of users, numbers and outcome rules (read-batches.ts), the group-commit transaction (ingest-batch.ts)',
+    starts: ['SELECT row_to_json(c.*) AS connection', 'SELECT * FROM users WHERE org_id = ANY($1)', 'SELECT org_id, number, user_id, is_main FROM numbers', 'SELECT org_id, rules FROM outcome_rules', 'SELECT pg_advisory_xact_lock(', 'INSERT INTO events'],
   },
   {
     path: 'results',
     what: 'per result batch: the recordResults transaction (deliveries.ts)',
-    starts: ['SELECT id, status, lease_owner, lease_version', 'INSERT INTO attempts', 'SELECT * FROM webhooks WHERE id = ANY($1) ORDER BY id FOR NO KEY UPDATE'],
+    starts: ['SELECT id, status, lease_owner, lease_version', 'INSERT INTO attempts', 'SELECT * FROM webhooks WHERE id = ANY($1) AND (id = ANY($2)'],
   },
   {
     path: 'claim',
