@@ -64,6 +64,15 @@ describe('readNumber (strict: what ingest accepts and what a call carries in E.1
     expect(readNumber(raw, country)).toEqual({ kind: 'e164', number });
   });
 
+  it('answers the same number read in another country by that country (readings are kept per country)', () => {
+    for (let round = 0; round < 2; round++) {
+      expect(readNumber('0201234567', 'NL')).toEqual({ kind: 'e164', number: '+31201234567' });
+      expect(readNumber('0201234567', 'BE')).toEqual({ kind: 'e164', number: '+32201234567' });
+      expect(readNumber('0201234567', null)).toMatchObject({ kind: 'invalid' });
+    }
+    expect(Object.isFrozen(readNumber('0201234567', 'NL'))).toBe(true); // shared: nobody may change it
+  });
+
   it.each([['anonymous'], ['Restricted']])('%s → anonymous', (raw) => {
     expect(readNumber(raw, 'NL')).toEqual({ kind: 'anonymous' });
   });

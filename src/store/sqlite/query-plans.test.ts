@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Database } from './database.ts';
 import { CLAIM_DUE_SQL } from './deliveries.ts';
+import { USER_BY_REF_SQL } from './tenancy.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'callhook-plans-'));
 const database = new Database(join(dir, 'plans.db'));
@@ -24,5 +25,10 @@ describe('SQLite query plans', () => {
     const detail = plan(CLAIM_DUE_SQL, Date.now(), Date.now(), '[]', 32, 256);
     expect(detail).toMatch(/SEARCH deliveries USING INDEX deliveries_due \(next_attempt_at<\?\)/);
     expect(detail).not.toMatch(/deliveries_webhook_due/);
+  });
+
+  it.each([...USER_BY_REF_SQL])('finds the user a step names by one index lookup, not a walk of the organization: %s', (sql) => {
+    const detail = plan(sql, 'org', 'ref');
+    expect(detail).toMatch(/^SEARCH users USING (INDEX users_(extension|email)|PRIMARY KEY|INDEX sqlite_autoindex_users_1) \(org_id=\? AND (id|extension|email)=\?\)$/);
   });
 });

@@ -176,6 +176,13 @@ export function sqliteApiKeys(db: Database): ApiKeyStore {
   };
 }
 
+/** How ingest finds the user a step names, in this order. */
+export const USER_BY_REF_SQL = [
+  'SELECT * FROM users WHERE org_id = ? AND id = ?',
+  'SELECT * FROM users WHERE org_id = ? AND extension = ?',
+  'SELECT * FROM users WHERE org_id = ? AND email = ?',
+] as const;
+
 export function sqliteUsers(db: Database): UserStore {
   const get = (orgId: string, id: string) => {
     const row = db.get<Row>('SELECT * FROM users WHERE org_id = ? AND id = ?', orgId, id);
@@ -219,10 +226,9 @@ export function sqliteUsers(db: Database): UserStore {
     async resolve(orgId, refs) {
       const found = new Map<string, CallUser>();
       for (const ref of new Set(refs)) {
-        const row = db.get<Row>(
-          'SELECT * FROM users WHERE org_id = ? AND (id = ? OR extension = ? OR email = ?) ORDER BY id = ? DESC, extension = ? DESC LIMIT 1',
-          orgId, ref, ref, ref, ref, ref,
-        );
+        // Three index lookups, in the order a reference is read (id, extension, e-mail): one query
+        // with OR walked every user of the organization and sorted them, on every ingested step.
+        const row = USER_BY_REF_SQL.reduce<Row | undefined>((found, sql) => found ?? db.get<Row>(sql, orgId, ref), undefined);
         if (row) {
           const user = userFrom(row);
           found.set(ref, { id: user.id, extension: user.extension, email: user.email, name: user.name });
