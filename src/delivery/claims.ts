@@ -107,7 +107,7 @@ export function createClaims(deps: ClaimsDeps): Claims {
       // Below half a share, so the claim finds the lane not full and takes for it too. If it is
       // full again by then, the claim skips it and owes it again: a lane that does not move
       // claims no more.
-      if (!allowed || queued >= perLane() / 2 || !(owedAny || owed.has(webhookId))) return false;
+      if (!(owedAny || owed.has(webhookId)) || !allowed || queued >= perLane() / 2) return false;
       owedAny = false;
       owed.delete(webhookId);
       return true;

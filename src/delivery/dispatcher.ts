@@ -19,7 +19,8 @@
 //   claims     resting ⇄ claiming ⇄ claiming-again   (claims.ts: one claim at a time)
 //   writes     resting → gathering → writing → resting | gathering   (result-batches.ts)
 // Besides the modes: what claims owe (webhooks that may have due work left in the store: claimed
-// again once their lane is down to half a share), and counters (queued, in flight, renewing per lane) that say how much, not what mode.
+// again once their lane is down to half a share), and counters (queued, in flight, renewing per
+// lane) that say how much, not what mode.
 import type { Clock } from '../clock.ts';
 import { AppError, isStoreFailure } from '../errors.ts';
 import type { Metrics } from '../observability/metrics.ts';

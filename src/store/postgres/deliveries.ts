@@ -164,6 +164,11 @@ export function postgresDeliveries(db: PgDatabase, due: DueListener, changes: Pg
  */
 const SUCCESS_RESOLUTION_MS = 1_000;
 
+/** Whether a success at `at` is worth writing: this process wrote none of the webhook's within SUCCESS_RESOLUTION_MS. */
+function successIsNews(successWritten: ReadonlyMap<string, number>, webhookId: string, at: number): boolean {
+  return at - (successWritten.get(webhookId) ?? 0) >= SUCCESS_RESOLUTION_MS;
+}
+
 type WithTargets = (on: Queryable, rows: Row[], now: number, manual: boolean) => Promise<DeliveryJob[]>;
 
 /**
@@ -189,7 +194,7 @@ async function recordResults(
   const touched = [...new Set(input.outcomes.map((o) => o.job.webhookId))].sort();
   const mayWrite = new Set(consult.webhookIds);
   for (const { job, attempt } of input.outcomes) {
-    if (!attempt.succeeded || attempt.startedAt - (successWritten.get(job.webhookId) ?? 0) >= SUCCESS_RESOLUTION_MS) mayWrite.add(job.webhookId);
+    if (!attempt.succeeded || successIsNews(successWritten, job.webhookId, attempt.startedAt)) mayWrite.add(job.webhookId);
   }
   const locked = await tx.rows(
     'SELECT * FROM webhooks WHERE id = ANY($1) AND (id = ANY($2) OR consecutive_failures > 0) ORDER BY id FOR NO KEY UPDATE',
@@ -243,7 +248,7 @@ async function recordResults(
   // know it works; the same error again is no news): result batches of many processes for one busy
   // webhook then do not queue behind each other on that row.
   const facts = plan.webhooks
-    .map((f) => (f.lastSuccessAt !== null && f.lastSuccessAt - (successWritten.get(f.webhookId) ?? 0) < SUCCESS_RESOLUTION_MS ? { ...f, lastSuccessAt: null } : f))
+    .map((f) => (f.lastSuccessAt !== null && !successIsNews(successWritten, f.webhookId, f.lastSuccessAt) ? { ...f, lastSuccessAt: null } : f))
     .filter((f) => lockedIds.has(f.webhookId) && (f.lastSuccessAt !== null || f.lastError !== null));
   if (facts.length > 0) {
     await tx.run(

@@ -228,7 +228,7 @@ export function sqliteUsers(db: Database): UserStore {
       for (const ref of new Set(refs)) {
         // Three index lookups, in the order a reference is read (id, extension, e-mail): one query
         // with OR walked every user of the organization and sorted them, on every ingested step.
-        const row = USER_BY_REF_SQL.reduce<Row | undefined>((found, sql) => found ?? db.get<Row>(sql, orgId, ref), undefined);
+        const row = USER_BY_REF_SQL.reduce<Row | undefined>((hit, sql) => hit ?? db.get<Row>(sql, orgId, ref), undefined);
         if (row) {
           const user = userFrom(row);
           found.set(ref, { id: user.id, extension: user.extension, email: user.email, name: user.name });

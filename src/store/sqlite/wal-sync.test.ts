@@ -29,22 +29,23 @@ afterEach(() => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
-function open(sync: ConstructorParameters<typeof WalSync>[1]) {
+/** A database whose group commit syncs through a held fdatasync (`held`). */
+function open() {
+  const held = heldSync();
   const dir = mkdtempSync(join(tmpdir(), 'callhook-wal-'));
   dirs.push(dir);
   const database = new Database(join(dir, 'test.db'));
   database.db.exec('CREATE TABLE t (v INTEGER)');
-  const commits = new CommitQueue(database, { walSync: new WalSync(`${database.path}-wal`, sync) });
+  const commits = new CommitQueue(database, { walSync: new WalSync(`${database.path}-wal`, held.sync) });
   const insert = (v: number) => commits.run(() => database.run('INSERT INTO t (v) VALUES (?)', v));
-  return { database, commits, insert, dir };
+  return { held, database, commits, insert, dir };
 }
 
 const wait = { timeoutMs: 5_000 };
 
 describe('group commit with the WAL synced off the event loop', () => {
   it('answers a unit only after the WAL holding it is synced', async () => {
-    const held = heldSync();
-    const { database, commits, insert } = open(held.sync);
+    const { held, database, commits, insert } = open();
     const unit = track(insert(1));
     await eventually(() => held.calls.length === 1, { ...wait, what: 'the sync after the commit' });
     // Committed (another reader sees it) but not yet on disk: not answered.
@@ -58,8 +59,7 @@ describe('group commit with the WAL synced off the event loop', () => {
   });
 
   it('covers every commit made before a sync started with it; later commits wait for the next one', async () => {
-    const held = heldSync();
-    const { database, commits, insert } = open(held.sync);
+    const { held, database, commits, insert } = open();
     const first = track(insert(1));
     await eventually(() => held.calls.length === 1, { ...wait, what: 'the first sync' });
     // Committed while the first sync runs: not covered by it.
@@ -78,8 +78,7 @@ describe('group commit with the WAL synced off the event loop', () => {
   });
 
   it('acknowledges nothing when the sync fails', async () => {
-    const held = heldSync();
-    const { database, commits, insert } = open(held.sync);
+    const { held, database, commits, insert } = open();
     const unit = track(insert(1));
     await eventually(() => held.calls.length === 1, { ...wait, what: 'the sync' });
     held.calls[0]!.release(Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' }));
@@ -90,8 +89,7 @@ describe('group commit with the WAL synced off the event loop', () => {
   });
 
   it('waits on close for the sync in flight', async () => {
-    const held = heldSync();
-    const { database, commits, insert } = open(held.sync);
+    const { held, database, commits, insert } = open();
     const unit = track(insert(1));
     await eventually(() => held.calls.length === 1, { ...wait, what: 'the sync' });
     const closed = track(commits.close());
