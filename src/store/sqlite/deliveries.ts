@@ -23,6 +23,23 @@ export const CLAIM_DUE_SQL = `SELECT seq FROM (
       AND webhook_id NOT IN (SELECT value FROM json_each(?))
   ) WHERE rank <= ? ORDER BY next_attempt_at, seq LIMIT ?`;
 
+/** The delivery log's page query, newest first (query-plans.test.ts checks each filter has its index). */
+export function listDeliveriesSql(orgId: string, filter: DeliveryFilter, after: string | undefined, limit: number): { sql: string; params: Array<string | number> } {
+  const where = ['org_id = ?'];
+  const params: Array<string | number> = [orgId];
+  if (after) {
+    where.push('seq < (SELECT seq FROM deliveries WHERE id = ? AND org_id = ?)');
+    params.push(after, orgId);
+  }
+  if (filter.webhookId) (where.push('webhook_id = ?'), params.push(filter.webhookId));
+  if (filter.eventType) (where.push('event_type = ?'), params.push(filter.eventType));
+  if (filter.callId) (where.push('call_id = ?'), params.push(filter.callId));
+  if (filter.status) (where.push('status = ?'), params.push(filter.status));
+  if (filter.since !== undefined) (where.push('created_at >= ?'), params.push(filter.since));
+  params.push(limit);
+  return { sql: `SELECT * FROM deliveries WHERE ${where.join(' AND ')} ORDER BY seq DESC LIMIT ?`, params };
+}
+
 export function sqliteDeliveries(db: Database, commits: CommitQueue, due: DueSignal, changes: ChangeSignal): DeliveryStore {
   const webhookById = (id: string) => {
     const row = db.get<Row>('SELECT * FROM webhooks WHERE id = ?', id);
@@ -36,21 +53,8 @@ export function sqliteDeliveries(db: Database, commits: CommitQueue, due: DueSig
     },
 
     async list(orgId, filter: DeliveryFilter, { limit, after }) {
-      const where = ['org_id = ?'];
-      const params: Array<string | number> = [orgId];
-      if (after) {
-        where.push('seq < (SELECT seq FROM deliveries WHERE id = ? AND org_id = ?)');
-        params.push(after, orgId);
-      }
-      if (filter.webhookId) (where.push('webhook_id = ?'), params.push(filter.webhookId));
-      if (filter.eventType) (where.push('event_type = ?'), params.push(filter.eventType));
-      if (filter.callId) (where.push('call_id = ?'), params.push(filter.callId));
-      if (filter.status) (where.push('status = ?'), params.push(filter.status));
-      if (filter.since !== undefined) (where.push('created_at >= ?'), params.push(filter.since));
-      const rows = db
-        .all<Row>(`SELECT * FROM deliveries WHERE ${where.join(' AND ')} ORDER BY seq DESC LIMIT ?`, ...params, limit + 1)
-        .map(deliveryFrom);
-      return toPage(rows, limit, (d) => d.id);
+      const { sql, params } = listDeliveriesSql(orgId, filter, after, limit + 1);
+      return toPage(db.all<Row>(sql, ...params).map(deliveryFrom), limit, (d) => d.id);
     },
 
     async attempts(orgId, deliveryId) {
