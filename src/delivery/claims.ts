@@ -60,9 +60,11 @@ export function createClaims(deps: ClaimsDeps): Claims {
     const share = perLane();
     const now = clock.now();
     const skipped = lanes.full(share, now);
+    // Owed before the store answers, not after: a skipped lane may drain while the claim runs, and
+    // its room then claims again only if it is already owed (else nothing would until the poll).
+    for (const webhookId of skipped) owed.add(webhookId);
     const jobs = await store.claimDue({ owner, now, leaseMs: config.leaseMs, limit: config.claimBatch, perWebhookLimit: share, skipWebhookIds: skipped });
     // What this claim may have left behind.
-    for (const webhookId of skipped) owed.add(webhookId);
     if (jobs.length >= config.claimBatch) owedAny = true;
     const perWebhook = new Map<string, number>();
     for (const { webhookId } of jobs) {
