@@ -61,8 +61,27 @@ const GSSENC_REQUEST = 80_877_104;
 
 /** One line of SQL, whitespace collapsed, cut to a readable key. */
 export function statementKey(text: string): string {
-  const line = text.replace(/\s+/g, ' ').trim();
+  // Values a script writes in as literals (inline-sql.ts) become `?`, so its statements group.
+  const line = text.replace(/E?'(?:[^']|'')*(?:'|$)/g, '?').replace(/\s+/g, ' ').trim();
   return line.length > 110 ? `${line.slice(0, 107)}…` : line;
+}
+
+/**
+ * The key of a simple-protocol message: its statements, literals as `?`, each `EXECUTE name(…)` as
+ * the statement PREPAREd under that name on the connection (recorded here when seen).
+ */
+export function scriptKey(text: string, scripts: Map<string, string>): string {
+  const bare = text.replace(/E?'(?:[^']|'')*(?:'|$)/g, '?');
+  const prepare = /^\s*PREPARE\s+(\w+)\s+AS\s+([\s\S]*)$/i.exec(bare);
+  if (prepare) {
+    scripts.set(prepare[1]!, statementKey(prepare[2]!));
+    return `PREPARE ${statementKey(prepare[2]!)}`;
+  }
+  const parts = bare.split(';').map((part) => {
+    const execute = /^\s*EXECUTE\s+(\w+)\s*\(/i.exec(part);
+    return execute ? (scripts.get(execute[1]!) ?? part) : part;
+  });
+  return statementKey(parts.map((p) => p.replace(/\s+/g, ' ').trim()).filter((p) => p.length > 0).join('; '));
 }
 
 /**
@@ -167,9 +186,11 @@ export async function startPgTrace(target: { host: string; port: number }): Prom
     let now = 0;
     /** Statement name → key, as this connection's Parse messages defined them. */
     const prepared = new Map<string, string>();
+    /** Statements prepared with PREPARE on this connection (a script EXECUTEs them by name). */
+    const scripts = new Map<string, string>();
     let batch: { key: string | null; at: number } | null = null;
     const waiting: Array<{ key: string; at: number }> = [];
-    let tx: { at: number; kind: string | null; roundTrips: number; ms: number; keys: string[] } | null = null;
+    let tx: { at: number; kind: string | null; roundTrips: number; ms: number; keys: string[]; failed?: boolean } | null = null;
 
     const request = (key: string, at: number) => waiting.push({ key, at });
     const fromClient = new Framer(
@@ -184,7 +205,7 @@ export async function startPgTrace(target: { host: string; port: number }): Prom
         }
         switch (String.fromCharCode(type)) {
           case 'Q':
-            request(statementKey(cstring(body, 0)[0]), now);
+            request(scriptKey(cstring(body, 0)[0], scripts), now);
             break;
           case 'P': {
             const [name, next] = cstring(body, 0);
@@ -237,20 +258,29 @@ export async function startPgTrace(target: { host: string; port: number }): Prom
         const statement = tally(counts.statements, done.key, () => ({ count: 0, ms: 0 }));
         statement.count++;
         statement.ms += ms;
-        const word = done.key.split(' ', 1)[0]!.toUpperCase();
-        if (word === 'BEGIN') {
-          tx = { at: done.at, kind: null, roundTrips: 1, ms, keys: [] };
+        // Transactions by the server's status in ReadyForQuery: 'I' idle, 'T' in one, 'E' failed in
+        // one. A script (BEGIN; reads…) opens one in its first round trip, and (writes…; COMMIT)
+        // closes it in its last.
+        const status = String.fromCharCode(body[0] ?? T('I'));
+        const word = done.key.split(/[ ;]/, 1)[0]!.toUpperCase();
+        const statementOf = (key: string) => key.replace(/^BEGIN; /i, '');
+        if (!tx && status !== 'I') {
+          tx = { at: done.at, kind: word === 'BEGIN' && done.key.length > 6 ? statementOf(done.key) : null, roundTrips: 1, ms, keys: [] };
+          if (tx.kind) tx.keys.push(tx.kind);
+          if (status === 'E') tx.failed = true;
         } else if (tx) {
           tx.roundTrips++;
           tx.ms += ms;
-          if (word === 'COMMIT' || word === 'ROLLBACK' || word === 'END') {
+          if (status === 'E') tx.failed = true;
+          if (status === 'I') {
             const kind = tx.kind ?? '(empty)';
             const t = tally(counts.transactions, kind, () => ({ count: 0, ms: 0, roundTrips: 0, roundTripMs: 0, rollbacks: 0 }));
             t.count++;
             t.ms += now - tx.at;
             t.roundTrips += tx.roundTrips;
             t.roundTripMs += tx.ms;
-            if (word === 'ROLLBACK') t.rollbacks++;
+            if (word === 'ROLLBACK' || tx.failed) t.rollbacks++;
+            if (word !== 'COMMIT' && word !== 'ROLLBACK' && word !== 'END') tx.keys.push(done.key);
             const name = tx.keys.map(pathOf).find((p) => p !== 'other') ?? 'other';
             for (const key of tx.keys) counts.statementPaths.set(key, name);
             const path = tally(counts.paths, name, () => ({ count: 0, ms: 0 }));
@@ -316,7 +346,7 @@ export const PATHS: Array<{ path: string; what: string; starts: string[] }> = [
   {
     path: 'results',
     what: 'per result batch: the recordResults transaction (deliveries.ts)',
-    starts: ['SELECT id, status, lease_owner, lease_version', 'INSERT INTO attempts', 'SELECT * FROM webhooks WHERE id = ANY($1) AND (id = ANY($2)'],
+    starts: ['SELECT id, status, lease_owner, lease_version', 'INSERT INTO attempts', 'SELECT * FROM webhooks WHERE id = ANY($1) AND (id = ANY($2)', 'SELECT * FROM webhooks WHERE id = ANY(?) AND (id = ANY(?)'],
   },
   {
     path: 'claim',
@@ -336,6 +366,7 @@ export const PATHS: Array<{ path: string; what: string; starts: string[] }> = [
 ];
 
 export function pathOf(key: string): string {
+  key = key.replace(/^BEGIN; /i, '');
   for (const p of PATHS) if (p.starts.some((s) => key.startsWith(s))) return p.path;
   return 'other';
 }

@@ -269,6 +269,29 @@ export type IngestPlan =
       recordings: Recording[];
     };
 
+/**
+ * The directory an ingest plan reads, asked for up front so the store loads it with the calls (on
+ * PostgreSQL in the same round trip) rather than in reads of their own before the transaction.
+ */
+export interface PlanReads {
+  /** References to users (id, extension or e-mail), resolved as `UserStore.resolve` does. */
+  userRefs: string[];
+  /** The organization's outcome rules (else null). */
+  rules: boolean;
+  /** The organization's main number and the direct numbers of the resolved users (else none). */
+  numbers: boolean;
+}
+
+export interface LoadedForPlan {
+  calls: ReadonlyMap<string, TrackedCall>;
+  webhooks: readonly Webhook[];
+  org: Org;
+  /** Reference → user, for each of `reads.userRefs` that names one. */
+  users: ReadonlyMap<string, CallUser>;
+  rules: OutcomeRules | null;
+  numbers: OrgNumbers;
+}
+
 export interface ApplyStepsInput {
   orgId: string;
   connectionId: string;
@@ -280,11 +303,13 @@ export interface ApplyStepsInput {
    * once; null (an API-only process) leaves them for any worker, who is woken (onDue).
    */
   lease: { owner: string; until: number } | null;
+  /** What else the plan reads from the organization's directory, loaded with the calls. */
+  reads: PlanReads;
   /**
    * Pure and synchronous: runs inside the transaction on the loaded state — the organization as
-   * it is now (its plan decides whether anything is delivered), its webhooks, and the calls.
+   * it is now (its plan decides whether anything is delivered), its webhooks, the calls and `reads`.
    */
-  plan(loaded: { calls: ReadonlyMap<string, TrackedCall>; webhooks: readonly Webhook[]; org: Org }): IngestPlan;
+  plan(loaded: LoadedForPlan): IngestPlan;
   /** The fetch job these steps complete: marked done in the same transaction when the plan is accepted. */
   completesFetch?: string | undefined;
 }

@@ -1,8 +1,8 @@
 // The ingest API's steps on their way: parse → resolve users → plan and store them in one
 // transaction (sources/plan-steps.ts) → hand the fresh deliveries to the dispatcher.
 import type { CallOrigin } from '../../calls/call.ts';
-import { NO_NUMBERS, needsOrgNumbers } from '../../calls/call-numbers.ts';
-import { userRefs, type CallStep, type StartedStep } from '../../calls/steps.ts';
+import { needsOrgNumbers } from '../../calls/call-numbers.ts';
+import { userRefs, type CallStep } from '../../calls/steps.ts';
 import type { Clock } from '../../clock.ts';
 import type { DeliveryJob } from '../../delivery/delivery.ts';
 import type { Metrics } from '../../observability/metrics.ts';
@@ -52,23 +52,20 @@ export function createIngest(deps: IngestDeps): Ingest {
   const rejectedTotal = deps.metrics.counter('callhook_ingest_rejected_total', 'Ingest requests rejected');
 
   async function acceptSteps(org: Org, connection: Connection, steps: CallStep[], batch = steps.length > 1, stored: StoredRecordingInput = {}): Promise<IngestResult> {
-    // Rules only matter to calls that end here without a stated outcome; read beside the users.
-    const needsRules = steps.some((step) => step.type === 'ended' && step.outcome === undefined);
-    const [users, rules] = await Promise.all([
-      deps.store.users.resolve(org.id, steps.flatMap(userRefs)),
-      needsRules ? deps.store.outcomeRules.get(org.id) : null,
-    ]);
-    // Numbers only matter to started calls whose own side is an extension (or withheld).
-    const needing = steps.filter((step): step is StartedStep => step.type === 'started' && needsOrgNumbers(step, org.defaultCountry));
-    const userIds = needing.flatMap((step) => users.get(step.user ?? '')?.id ?? []);
-    const numbers = needing.length > 0 ? await deps.store.numbers.forCalls(org.id, userIds) : NO_NUMBERS;
+    // Read with the calls, in the store's transaction: rules only matter to calls that end here
+    // without a stated outcome, numbers only to started calls whose own side is an extension (or withheld).
+    const reads = {
+      userRefs: steps.flatMap(userRefs),
+      rules: steps.some((step) => step.type === 'ended' && step.outcome === undefined),
+      numbers: steps.some((step) => step.type === 'started' && needsOrgNumbers(step, org.defaultCountry)),
+    };
     const origin: CallOrigin = {
       org: { id: org.id, domain: org.domain, defaultCountry: org.defaultCountry },
       connection: { id: connection.id, name: connection.name },
     };
     const now = deps.clock.now();
 
-    const toPlan = { steps, origin, users, now, batch, rules, numbers, connectionId: connection.id, fetchDeadlineMs: deps.fetchDeadlineMs, recording: stored.recording };
+    const toPlan = { steps, origin, now, batch, connectionId: connection.id, fetchDeadlineMs: deps.fetchDeadlineMs, recording: stored.recording };
     const { plan: outcome, fresh } = await deps.store.calls.applySteps({
       orgId: org.id,
       connectionId: connection.id,
@@ -76,9 +73,11 @@ export function createIngest(deps: IngestDeps): Ingest {
       now,
       lease: deps.lease && { owner: deps.lease.owner, until: now + deps.lease.leaseMs },
       completesFetch: stored.completesFetch,
+      reads,
       // The plan as the transaction sees it, not as `org` was read before: a plan that just lost
       // webhooks delivers nothing from the moment it is answered.
-      plan: (loaded) => planSteps({ ...toPlan, deliverable: planHasWebhooks(deps.plans, loaded.org.plan) }, loaded),
+      plan: (loaded) =>
+        planSteps({ ...toPlan, users: loaded.users, rules: loaded.rules, numbers: loaded.numbers, deliverable: planHasWebhooks(deps.plans, loaded.org.plan) }, loaded),
     });
     if (outcome.kind === 'rejected') {
       rejectedTotal.inc();

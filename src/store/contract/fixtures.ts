@@ -3,7 +3,6 @@
 // same fixtures serve every implementation. Times are fixed; nothing sleeps.
 import { expect } from 'vitest';
 import type { CallOrigin } from '../../calls/call.ts';
-import { NO_NUMBERS } from '../../calls/call-numbers.ts';
 import type { CallStep } from '../../calls/steps.ts';
 import type { AttemptOutcome, DeliveryJob, NextState } from '../../delivery/delivery.ts';
 import type { Webhook } from '../../delivery/webhook.ts';
@@ -18,6 +17,7 @@ import type {
   ExhaustedContext,
   IngestPlan,
   Page,
+  PlanReads,
   RecordResultsInput,
   RecordResultsOutput,
   Store,
@@ -102,6 +102,8 @@ export interface IngestOptions {
   recording?: Recording;
   /** The fetch job the steps complete. */
   completesFetch?: string;
+  /** The directory the plan reads (default: nothing), as the service asks for it. */
+  reads?: PlanReads;
 }
 
 /** The ingest plan as the service builds it: track each step, then fan the events out. */
@@ -119,9 +121,11 @@ export function ingestInput(tenant: Tenant, steps: CallStep[], options: IngestOp
     now,
     lease: options.unleased ? null : { owner: options.owner ?? OWNER, until: now + (options.leaseMs ?? LEASE_MS) },
     completesFetch: options.completesFetch,
+    reads: options.reads ?? { userRefs: [], rules: false, numbers: false },
     plan(loaded) {
+      const { users, rules, numbers } = loaded;
       const plan = planSteps(
-        { steps, origin, users: new Map(), now, deliverable: true, batch: true, rules: null, numbers: NO_NUMBERS, connectionId: connection.id, fetchDeadlineMs: FETCH_DEADLINE_MS, recording: options.recording },
+        { steps, origin, users, now, deliverable: true, batch: true, rules, numbers, connectionId: connection.id, fetchDeadlineMs: FETCH_DEADLINE_MS, recording: options.recording },
         loaded,
       );
       if (plan.kind === 'rejected') return plan;

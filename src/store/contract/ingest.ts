@@ -3,6 +3,8 @@ import { describe, expect, it } from 'vitest';
 import type { TrackedCall } from '../../calls/tracker.ts';
 import type { Webhook } from '../../delivery/webhook.ts';
 import { AppError } from '../../errors.ts';
+import { newId } from '../../ids.ts';
+import type { LoadedForPlan, PlanReads } from '../store.ts';
 import type { ContractContext } from './index.ts';
 import {
   HOUR, LEASE_MS, OTHER, OWNER, SECOND, T0, allPages, answered, claim, createTenant, createWebhook, ended, ingest, ingestInput,
@@ -36,6 +38,39 @@ export function ingestContract(ctx: ContractContext): void {
       expect(seen).toEqual([await store.orgs.get(tenant.org.id)]);
       expect(seen[0]).toMatchObject({ plan: 'basic' });
       await expect(store.calls.applySteps(ingestInput({ ...tenant, org: { ...tenant.org, id: 'org_gone' } }, [started('b', T0)]))).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    });
+
+    it('loads the directory the plan asks for with the calls: users by id, extension or e-mail, outcome rules, main and direct numbers, each organization its own', async () => {
+      const { store } = ctx;
+      const [a, b] = [await createTenant(store), await createTenant(store)];
+      const rules = { timeZone: 'Europe/Amsterdam', operatingHours: null, voicemailTargets: ['999'], answeringServiceTargets: [], blocklist: [] };
+      for (const [tenant, n] of [[a, 1], [b, 2]] as const) {
+        await store.users.create({ orgId: tenant.org.id, id: `u-${n}`, extension: `10${n}`, email: `anna${n}@example.com`, name: `Anna ${n}`, createdAt: T0 });
+        await store.users.create({ orgId: tenant.org.id, id: `v-${n}`, extension: `20${n}`, email: null, name: null, createdAt: T0 });
+        await store.numbers.create({ id: newId('num'), orgId: tenant.org.id, number: `+3185060900${n}`, label: null, userId: null, main: true, createdAt: T0 });
+        await store.numbers.create({ id: newId('num'), orgId: tenant.org.id, number: `+3185060910${n}`, label: null, userId: `v-${n}`, main: false, createdAt: T0 });
+      }
+      await store.outcomeRules.put(a.org.id, rules, T0);
+      const seen = new Map<string, Pick<LoadedForPlan, 'users' | 'rules' | 'numbers'>>();
+      const run = (tenant: typeof a, reads: PlanReads) => {
+        const input = ingestInput(tenant, [started(`c-${tenant.org.id}`, T0)], { reads });
+        return store.calls.applySteps({ ...input, plan: (loaded) => (seen.set(tenant.org.id, loaded), input.plan(loaded)) });
+      };
+      // At once, so a store that batches requests reads both organizations together.
+      await Promise.all([
+        run(a, { userRefs: ['u-1', '201', 'ANNA1@example.com', 'u-2', 'nobody'], rules: true, numbers: true }),
+        run(b, { userRefs: ['101', 'v-2'], rules: true, numbers: false }),
+      ]);
+      const ofA = seen.get(a.org.id)!;
+      expect(Object.fromEntries([...ofA.users].map(([ref, user]) => [ref, user.id]))).toEqual({ 'u-1': 'u-1', '201': 'v-1', 'ANNA1@example.com': 'u-1' });
+      expect(ofA.users.get('u-1')).toEqual({ id: 'u-1', extension: '101', email: 'anna1@example.com', name: 'Anna 1' });
+      expect(ofA.rules).toEqual(rules);
+      expect(ofA.numbers.main).toBe('+31850609001');
+      expect([...ofA.numbers.direct]).toEqual([['v-1', '+31850609101']]);
+      const ofB = seen.get(b.org.id)!;
+      expect(Object.fromEntries([...ofB.users].map(([ref, user]) => [ref, user.id]))).toEqual({ 'v-2': 'v-2' });
+      expect(ofB.rules).toBeNull();
+      expect(ofB.numbers).toEqual({ main: null, direct: new Map() });
     });
 
     it('writes calls, events and deliveries of an accepted plan', async () => {

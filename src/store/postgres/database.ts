@@ -4,6 +4,7 @@
 import pg from 'pg';
 import { pendingMigrations } from '../migrations.ts';
 import type { Row } from '../rows.ts';
+import { type Statement, inline, literal } from './inline-sql.ts';
 
 export type { Row } from '../rows.ts';
 export { given, toPage } from '../rows.ts';
@@ -33,7 +34,20 @@ export interface Queryable {
   run(text: string, params?: unknown[]): Promise<number>;
 }
 
+/** The two messages of a script transaction (PgDatabase.scriptTransaction); each answers its statements' rows in order. */
+export interface ScriptTx {
+  begin(statements: readonly Statement[]): Promise<Row[][]>;
+  /** A round trip between the two, for a rare path. */
+  send(statements: readonly Statement[]): Promise<Row[][]>;
+  commit(statements: readonly Statement[]): Promise<Row[][]>;
+  /** The open transaction one statement at a time, for helpers written for `transaction` (a rare path). */
+  readonly statements: Queryable;
+}
+
 const statementNames = new Map<string, string>();
+/** Names of script statements (by text), and those prepared on each connection. */
+const scriptNames = new Map<string, string>();
+const scriptStatements = new WeakMap<pg.PoolClient, Set<string>>();
 
 function named(text: string, values: unknown[]): pg.QueryConfig {
   let name = statementNames.get(text);
@@ -123,22 +137,96 @@ export class PgDatabase implements Queryable {
   }
 
   /** Runs `fn` in one transaction on one connection; retried (a few times) when PostgreSQL asks. */
-  async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    return this.retried(async (client) => {
+      await client.query('BEGIN');
+      const result = await fn(queryable(client));
+      await client.query('COMMIT');
+      return result;
+    });
+  }
+
+  /**
+   * A transaction in two round trips where `transaction` takes one per statement: BEGIN goes with
+   * the reads, the writes go with COMMIT, each batch as one simple-protocol message with its values
+   * written in as literals (inline-sql.ts). Under READ COMMITTED each statement of a message still
+   * sees what committed before it started, so a lock taken by one statement guards the reads after it.
+   */
+  scriptTransaction<T>(fn: (tx: ScriptTx) => Promise<T>): Promise<T> {
+    return this.retried(async (client) => {
+      const tx = { stage: 'new' as 'new' | 'open' | 'committed' };
+      const send = async (statements: readonly Statement[], first: string[], last: string[]): Promise<Row[][]> => {
+        const text = [...first, ...(await this.executable(client, statements)), ...last].join(';\n');
+        const answer = (await client.query(text)) as unknown as pg.QueryResult | pg.QueryResult[];
+        const results = Array.isArray(answer) ? answer : [answer];
+        return results.slice(first.length, first.length + statements.length).map((r) => r.rows as Row[]);
+      };
+      const result = await fn({
+        begin(statements) {
+          if (tx.stage !== 'new') throw new Error('begin() runs once, first');
+          tx.stage = 'open';
+          return send(statements, ['BEGIN'], []);
+        },
+        send(statements) {
+          if (tx.stage !== 'open') throw new Error('send() runs between begin() and commit()');
+          return send(statements, [], []);
+        },
+        async commit(statements) {
+          if (tx.stage !== 'open') throw new Error('commit() runs once, after begin()');
+          tx.stage = 'committed';
+          return send(statements, [], ['COMMIT']);
+        },
+        get statements() {
+          if (tx.stage !== 'open') throw new Error('statements run between begin() and commit()');
+          return queryable(client);
+        },
+      });
+      if (tx.stage !== 'committed') throw new Error('a script transaction must end with commit()');
+      return result;
+    });
+  }
+
+  /**
+   * Script statements as EXECUTEs of statements prepared on this connection (parsed and analysed
+   * once, not on every run), each prepared on first use in a round trip of its own — outside the
+   * script, as a PREPARE is kept even when the transaction around it rolls back. A statement whose
+   * best plan depends on the table's size stays planned on every run, written out whole.
+   */
+  private async executable(client: pg.PoolClient, statements: readonly Statement[]): Promise<string[]> {
+    let prepared = scriptStatements.get(client);
+    if (!prepared) scriptStatements.set(client, (prepared = new Set()));
+    const texts: string[] = [];
+    for (const statement of statements) {
+      const [text, params = [], options] = statement;
+      if (params.length === 0 || options?.plannedEachTime) {
+        texts.push(inline(statement));
+        continue;
+      }
+      let name = scriptNames.get(text);
+      if (!name) scriptNames.set(text, (name = `x${scriptNames.size + 1}`));
+      if (!prepared.has(name)) {
+        await client.query(`PREPARE ${name} AS ${text}`);
+        prepared.add(name);
+      }
+      texts.push(`EXECUTE ${name}(${params.map(literal).join(', ')})`);
+    }
+    return texts;
+  }
+
+  /** `attempt` on a connection of its own, retried on deadlock or serialization failure; the connection is rolled back or cut on failure. */
+  private async retried<T>(attempt: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    for (let round = 1; ; round++) {
       const { client, onError, failure } = await this.checkout();
       let broken: unknown = null;
       try {
-        await client.query('BEGIN');
-        const result = await fn(queryable(client));
-        await client.query('COMMIT');
-        return result;
+        return await attempt(client);
       } catch (error) {
         // A server error leaves the connection usable once rolled back; anything else (a timeout, a
         // lost socket) leaves it unusable, and the server rolls back when it goes.
         broken ??= failure.error;
         if (broken === null && isServerError(error)) await client.query('ROLLBACK').catch((rollbackError: unknown) => (broken = rollbackError));
         else broken ??= error;
-        if (attempt < 5 && broken === null && RETRYABLE.has((error as { code?: string }).code ?? '')) continue;
+        if (round < 5 && broken === null && RETRYABLE.has((error as { code?: string }).code ?? '')) continue;
         throw error;
       } finally {
         client.off('error', onError);

@@ -1,6 +1,7 @@
 // Small facts the service keeps about itself, by key; each organization's outcome rules; the HEP
 // source's dialog states — on PostgreSQL.
 import { readBatches } from './read-batches.ts';
+import { RULES_SQL } from './directory-reads.ts';
 import type { OutcomeRules } from '../../calls/outcome-rules.ts';
 import type { MetaStore, OutcomeRulesStore, SipDialogStore } from '../store.ts';
 import { json, strOrNull } from '../rows.ts';
@@ -22,9 +23,9 @@ export function postgresMeta(db: PgDatabase): MetaStore {
 }
 
 export function postgresOutcomeRules(db: PgDatabase): OutcomeRulesStore {
-  // Ingest reads them for every request that ends a call: one statement for all of a turn's.
+  // One statement for all of a turn's reads (ingest reads them in its own transaction: directory-reads.ts).
   const rulesOf = readBatches(async (orgIds: string[]) => {
-    const rows = await db.rows<{ org_id: string; rules: string }>('SELECT org_id, rules FROM outcome_rules WHERE org_id = ANY($1)', [[...new Set(orgIds)]]);
+    const rows = await db.rows<{ org_id: string; rules: string }>(RULES_SQL, [[...new Set(orgIds)]]);
     const byOrg = new Map(rows.map((row) => [row.org_id, row.rules]));
     return orgIds.map((orgId) => byOrg.get(orgId) ?? null);
   });

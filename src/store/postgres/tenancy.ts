@@ -1,6 +1,5 @@
 // Organizations, connections, API keys, users and numbers on PostgreSQL.
 import { AppError } from '../../errors.ts';
-import type { CallUser } from '../../calls/call.ts';
 import type { Org } from '../../tenancy/org.ts';
 import type { ApiKeyStore, ConnectionStore, NumberPatch, NumberStore, OrgPatch, OrgStore, UserPatch, UserStore, WebhookChange } from '../store.ts';
 import { mainStays, numberTaken, unknownUser, userHasNumber } from '../number-rules.ts';
@@ -8,6 +7,7 @@ import { type Row, apiKeyFrom, connectionFrom, numberFrom, orgFrom, sourcesJson,
 import { type PgDatabase, type Queryable, given, isUniqueViolation, toPage } from './database.ts';
 import type { IngestTokenCache } from '../ingest-token-cache.ts';
 import { readBatches } from './read-batches.ts';
+import { NUMBERS_SQL, USERS_BY_REF_SQL, numbersFrom, resolveRefs } from './directory-reads.ts';
 import { type PgChanges, nextSettingsVersion } from './webhooks.ts';
 
 /** `field`: the input that collides, so the answer names it (problem+json `field`). */
@@ -190,7 +190,7 @@ export function postgresUsers(db: PgDatabase): UserStore {
   // One statement for every ingest request of a turn; each gets its own organization's users.
   const usersFor = readBatches(async (queries: Array<{ orgId: string; refs: string[] }>) => {
     const refs = [...new Set(queries.flatMap((q) => q.refs))];
-    const rows = await db.rows('SELECT * FROM users WHERE org_id = ANY($1) AND (id = ANY($2) OR extension = ANY($2) OR lower(email) = ANY($3))', [
+    const rows = await db.rows(USERS_BY_REF_SQL, [
       [...new Set(queries.map((q) => q.orgId))], refs, refs.map((ref) => ref.toLowerCase()),
     ]);
     const users = rows.map(userFrom);
@@ -231,17 +231,8 @@ export function postgresUsers(db: PgDatabase): UserStore {
       });
     },
     async resolve(orgId, refs) {
-      const found = new Map<string, CallUser>();
       const wanted = [...new Set(refs)];
-      if (wanted.length === 0) return found;
-      const users = await usersFor({ orgId, refs: wanted });
-      for (const ref of wanted) {
-        // The same precedence as SQLite: an id match, then an extension, then an e-mail.
-        const user =
-          users.find((u) => u.id === ref) ?? users.find((u) => u.extension === ref) ?? users.find((u) => u.email?.toLowerCase() === ref.toLowerCase());
-        if (user) found.set(ref, { id: user.id, extension: user.extension, email: user.email, name: user.name });
-      }
-      return found;
+      return wanted.length === 0 ? new Map() : resolveRefs(await usersFor({ orgId, refs: wanted }), wanted);
     },
   };
 }
@@ -249,7 +240,7 @@ export function postgresUsers(db: PgDatabase): UserStore {
 export function postgresNumbers(db: PgDatabase): NumberStore {
   // One statement for every ingest request of a turn; each gets its own organization's numbers.
   const numbersFor = readBatches(async (queries: Array<{ orgId: string; userIds: string[] }>) => {
-    const rows = await db.rows('SELECT org_id, number, user_id, is_main FROM numbers WHERE org_id = ANY($1) AND (is_main OR user_id = ANY($2))', [
+    const rows = await db.rows(NUMBERS_SQL, [
       [...new Set(queries.map((q) => q.orgId))], [...new Set(queries.flatMap((q) => q.userIds))],
     ]);
     return queries.map((q) => rows.filter((row) => row.org_id === q.orgId));
@@ -317,15 +308,7 @@ export function postgresNumbers(db: PgDatabase): NumberStore {
       });
     },
     async forCalls(orgId, userIds) {
-      const wanted = new Set(userIds);
-      const rows = await numbersFor({ orgId, userIds: [...wanted] });
-      const direct = new Map<string, string>();
-      let main: string | null = null;
-      for (const row of rows) {
-        if (row.is_main === true) main = String(row.number);
-        if (row.user_id !== null && wanted.has(String(row.user_id))) direct.set(String(row.user_id), String(row.number));
-      }
-      return { main, direct };
+      return numbersFrom(await numbersFor({ orgId, userIds: [...new Set(userIds)] }), userIds);
     },
   };
 }

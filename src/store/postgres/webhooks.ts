@@ -13,6 +13,7 @@ import { webhookFrom } from '../rows.ts';
 import { ChangeSignal } from '../change-signal.ts';
 import { type PgDatabase, type Queryable, given, toPage } from './database.ts';
 import type { DueListener, ListenChannel } from './due-listener.ts';
+import type { Statement } from './inline-sql.ts';
 
 const CHANGED_CHANNEL = 'callhook_webhook_changed';
 const ACK_CHANNEL = 'callhook_webhook_change_ack';
@@ -163,16 +164,16 @@ export function postgresWebhooks(db: PgDatabase, changes: PgChanges): WebhookSto
 }
 
 /**
- * Applies a batch of attempt results to each webhook's run of failures (webhook-health.ts), inside
- * the transaction that records them, in one statement. Only webhooks with failures, then or now, are
+ * The statement that applies a batch of attempt results to each webhook's run of failures
+ * (webhook-health.ts), inside the transaction that records them (null: nothing to apply). Only webhooks with failures, then or now, are
  * locked and written (in id order, FOR NO KEY UPDATE like the rest of the result bookkeeping): a
  * healthy webhook's row is not touched, so busy processes do not queue on it.
  */
-export async function recordHealth(tx: Queryable, attempts: Attempt[]): Promise<void> {
+export function healthStatement(attempts: Attempt[]): Statement | null {
   const updates = healthUpdates(attempts);
-  if (updates.length === 0) return;
+  if (updates.length === 0) return null;
   const column = <K extends keyof (typeof updates)[number]>(key: K) => updates.map((u) => u[key]);
-  await tx.run(
+  return [
     `WITH h AS (
        SELECT * FROM unnest($1::text[], $2::bigint[], $3::int[], $4::bigint[], $5::int[], $6::bigint[], $7::bigint[])
          AS h(id, success_at, failures, first_failure, failures_after, first_failure_after, last_failure)
@@ -189,7 +190,7 @@ export async function recordHealth(tx: Queryable, attempts: Attempt[]): Promise<
       column('webhookId'), column('successAt'), column('failures'), column('firstFailureAt'), column('failuresAfterSuccess'),
       column('firstFailureAfterSuccess'), column('lastFailureAt'),
     ],
-  );
+  ];
 }
 
 export async function nextSettingsVersion(tx: Queryable): Promise<number> {

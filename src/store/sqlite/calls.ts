@@ -8,6 +8,9 @@ import { FETCH_COLUMNS, RECORDING_COLUMNS, type Row, callEventFrom, fetchValues,
 import { notFound } from '../../errors.ts';
 import { type CommitQueue, type Database, toPage } from './database.ts';
 import type { DueSignal } from '../due-signal.ts';
+import { NO_NUMBERS } from '../../calls/call-numbers.ts';
+import { outcomeRulesOf } from './meta.ts';
+import { numbersForCalls, resolveUsers } from './tenancy.ts';
 
 export function sqliteCalls(db: Database, commits: CommitQueue, due: DueSignal): CallStore {
   return {
@@ -57,7 +60,12 @@ function applySteps(db: Database, input: ApplyStepsInput): ApplyStepsResult {
   const orgRow = db.get<Row>('SELECT * FROM orgs WHERE id = ?', orgId);
   if (!orgRow) throw notFound('Organization', orgId);
   const webhooks = db.all<Row>('SELECT * FROM webhooks WHERE org_id = ?', orgId).map(webhookFrom);
-  const plan = input.plan({ calls, webhooks, org: orgFrom(orgRow) });
+  const users = resolveUsers(db, orgId, input.reads.userRefs);
+  const plan = input.plan({
+    calls, webhooks, org: orgFrom(orgRow), users,
+    rules: input.reads.rules ? outcomeRulesOf(db, orgId) : null,
+    numbers: input.reads.numbers ? numbersForCalls(db, orgId, [...users.values()].map((u) => u.id)) : NO_NUMBERS,
+  });
   if (plan.kind === 'rejected') return { plan, fresh: [] };
 
   for (const tracked of plan.calls) {

@@ -20,11 +20,15 @@ export function sqliteMeta(db: Database): MetaStore {
   };
 }
 
+export function outcomeRulesOf(db: Database, orgId: string): OutcomeRules | null {
+  const row = db.get<Row>('SELECT rules FROM outcome_rules WHERE org_id = ?', orgId);
+  return row ? json<OutcomeRules>(row.rules) : null;
+}
+
 export function sqliteOutcomeRules(db: Database): OutcomeRulesStore {
   return {
     async get(orgId) {
-      const row = db.get<Row>('SELECT rules FROM outcome_rules WHERE org_id = ?', orgId);
-      return row ? json<OutcomeRules>(row.rules) : null;
+      return outcomeRulesOf(db, orgId);
     },
     async put(orgId, rules, now) {
       db.run(

@@ -1,6 +1,7 @@
 // Organizations, connections, API keys, users and numbers on SQLite.
 import { AppError } from '../../errors.ts';
 import type { CallUser } from '../../calls/call.ts';
+import type { OrgNumbers } from '../../calls/call-numbers.ts';
 import type { Org } from '../../tenancy/org.ts';
 import type { ApiKeyStore, ConnectionStore, NumberPatch, NumberStore, OrgPatch, OrgStore, PageQuery, UserPatch, UserStore } from '../store.ts';
 import { mainStays, numberTaken, unknownUser, userHasNumber } from '../number-rules.ts';
@@ -183,6 +184,21 @@ export const USER_BY_REF_SQL = [
   'SELECT * FROM users WHERE org_id = ? AND email = ?',
 ] as const;
 
+/** Reference → user, for each reference that names a user of the organization. */
+export function resolveUsers(db: Database, orgId: string, refs: readonly string[]): Map<string, CallUser> {
+  const found = new Map<string, CallUser>();
+  for (const ref of new Set(refs)) {
+    // Three index lookups, in the order a reference is read (id, extension, e-mail): one query
+    // with OR walked every user of the organization and sorted them, on every ingested step.
+    const row = USER_BY_REF_SQL.reduce<Row | undefined>((hit, sql) => hit ?? db.get<Row>(sql, orgId, ref), undefined);
+    if (row) {
+      const user = userFrom(row);
+      found.set(ref, { id: user.id, extension: user.extension, email: user.email, name: user.name });
+    }
+  }
+  return found;
+}
+
 export function sqliteUsers(db: Database): UserStore {
   const get = (orgId: string, id: string) => {
     const row = db.get<Row>('SELECT * FROM users WHERE org_id = ? AND id = ?', orgId, id);
@@ -224,19 +240,20 @@ export function sqliteUsers(db: Database): UserStore {
       });
     },
     async resolve(orgId, refs) {
-      const found = new Map<string, CallUser>();
-      for (const ref of new Set(refs)) {
-        // Three index lookups, in the order a reference is read (id, extension, e-mail): one query
-        // with OR walked every user of the organization and sorted them, on every ingested step.
-        const row = USER_BY_REF_SQL.reduce<Row | undefined>((hit, sql) => hit ?? db.get<Row>(sql, orgId, ref), undefined);
-        if (row) {
-          const user = userFrom(row);
-          found.set(ref, { id: user.id, extension: user.extension, email: user.email, name: user.name });
-        }
-      }
-      return found;
+      return resolveUsers(db, orgId, refs);
     },
   };
+}
+
+/** The organization's main number and these users' direct numbers. */
+export function numbersForCalls(db: Database, orgId: string, userIds: readonly string[]): OrgNumbers {
+  const main = db.get<Row>('SELECT number FROM numbers WHERE org_id = ? AND is_main = 1', orgId);
+  const direct = new Map<string, string>();
+  for (const userId of new Set(userIds)) {
+    const row = db.get<Row>('SELECT number FROM numbers WHERE org_id = ? AND user_id = ?', orgId, userId);
+    if (row) direct.set(userId, String(row.number));
+  }
+  return { main: main ? String(main.number) : null, direct };
 }
 
 export function sqliteNumbers(db: Database): NumberStore {
@@ -300,13 +317,7 @@ export function sqliteNumbers(db: Database): NumberStore {
       });
     },
     async forCalls(orgId, userIds) {
-      const main = db.get<Row>('SELECT number FROM numbers WHERE org_id = ? AND is_main = 1', orgId);
-      const direct = new Map<string, string>();
-      for (const userId of new Set(userIds)) {
-        const row = db.get<Row>('SELECT number FROM numbers WHERE org_id = ? AND user_id = ?', orgId, userId);
-        if (row) direct.set(userId, String(row.number));
-      }
-      return { main: main ? String(main.number) : null, direct };
+      return numbersForCalls(db, orgId, userIds);
     },
   };
 }

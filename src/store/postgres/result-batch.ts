@@ -1,0 +1,165 @@
+// A batch of attempt results in one transaction of two round trips: the first locks and reads what
+// the results meet (webhooks to weigh first, then deliveries, each in id order); the plan is made
+// (delivery/transitions.ts); the second writes attempts, deliveries, webhook facts and releases
+// the deliveries waiting behind finished ones, and commits. Disabling a webhook (rare) takes round
+// trips of its own in between.
+import type { DeliveryJob } from '../../delivery/delivery.ts';
+import { planResults, toConsult } from '../../delivery/transitions.ts';
+import type { NewNotification } from '../../notify/notification.ts';
+import type { RecordResultsInput, RecordResultsOutput, WebhookChange } from '../store.ts';
+import { DELIVERY_STATE_COLUMNS, type Row, deliveryStateFrom, jobFrom, orgFrom, webhookFrom } from '../rows.ts';
+import type { Queryable, ScriptTx } from './database.ts';
+import type { Statement } from './inline-sql.ts';
+import { type PgChanges, disableWebhook, healthStatement } from './webhooks.ts';
+
+/**
+ * last_success_at is kept to this precision across processes. The disable rule compares it with a
+ * delivery's first attempt a whole schedule (24 h) earlier, so a second's slack never matters.
+ */
+const SUCCESS_RESOLUTION_MS = 1_000;
+
+/** Whether a success at `at` is worth writing: this process wrote none of the webhook's within SUCCESS_RESOLUTION_MS. */
+function successIsNews(successWritten: ReadonlyMap<string, number>, webhookId: string, at: number): boolean {
+  return at - (successWritten.get(webhookId) ?? 0) >= SUCCESS_RESOLUTION_MS;
+}
+
+/** Jobs for delivery rows, each with its webhook's row (a delivery whose webhook is gone is left out). */
+export function jobsOf(rows: Row[], webhookRows: Row[], now: number, manual: boolean): DeliveryJob[] {
+  if (rows.length === 0) return [];
+  const webhooks = new Map(webhookRows.map((w) => [String(w.id), webhookFrom(w)]));
+  return rows.filter((r) => webhooks.has(String(r.webhook_id))).map((r) => jobFrom(r, webhooks.get(String(r.webhook_id))!, now, manual));
+}
+
+/**
+ * Records the batch; answers what the dispatcher needs and the changes of the webhooks it disabled,
+ * to signal once committed. `successWritten`: when this process last wrote each webhook's last success.
+ */
+export async function recordResults(
+  tx: ScriptTx,
+  input: RecordResultsInput,
+  successWritten: Map<string, number>,
+  changes: PgChanges,
+): Promise<{ output: RecordResultsOutput; disables: WebhookChange[] }> {
+  const { now, lease } = input;
+  const consult = toConsult(input.outcomes);
+  // Every webhook row the batch may write (health, last success or error, a disable) is locked
+  // first and in id order, before any delivery row: the lock order everywhere, so batches and API
+  // changes never deadlock. Processes exhausting deliveries of one webhook at once decide one after
+  // the other. A webhook whose attempts all succeeded, that is not failing and whose last success
+  // this process wrote less than a second ago is written nothing, so it is not locked: result
+  // batches of several processes for one busy webhook do not queue behind each other on its row.
+  const touched = [...new Set(input.outcomes.map((o) => o.job.webhookId))].sort();
+  const mayWrite = new Set(consult.webhookIds);
+  for (const { job, attempt } of input.outcomes) {
+    if (!attempt.succeeded || successIsNews(successWritten, job.webhookId, attempt.startedAt)) mayWrite.add(job.webhookId);
+  }
+  const ids = [...new Set(input.outcomes.map((o) => o.job.deliveryId))].sort();
+  const [locked, orgs, lockedDeliveries] = await tx.begin([
+    ['SELECT * FROM webhooks WHERE id = ANY($1) AND (id = ANY($2) OR consecutive_failures > 0) ORDER BY id FOR NO KEY UPDATE', [touched, [...mayWrite]]],
+    ['SELECT * FROM orgs WHERE id = ANY($1)', [consult.orgIds]],
+    // With the deliveries waiting behind them, which a finished one releases: every delivery row
+    // the batch may write is locked in one statement, in id order, as an ingest locks a call's
+    // latest deliveries. Locking the waiting ones later, by the release, could deadlock with an
+    // ingest that holds one (the latest of its call) and waits for one of this batch.
+    [`SELECT ${DELIVERY_STATE_COLUMNS} FROM deliveries WHERE id = ANY($1) OR (after_id = ANY($1) AND status = 'waiting') ORDER BY id FOR UPDATE`, [ids]],
+  ]);
+  const lockedIds = new Set(locked!.map((row) => String(row.id)));
+  const wanted = new Set(consult.webhookIds);
+  const inBatch = new Set(ids);
+  const plan = planResults({
+    outcomes: input.outcomes,
+    deliveries: new Map(lockedDeliveries!.filter((row) => inBatch.has(String(row.id))).map((row) => [String(row.id), deliveryStateFrom(row)])),
+    webhooks: new Map(locked!.filter((row) => wanted.has(String(row.id))).map((row) => [String(row.id), webhookFrom(row)])),
+    orgs: new Map(orgs!.map((row) => [String(row.id), orgFrom(row)])),
+    now,
+    onExhausted: input.onExhausted,
+  });
+
+  const writes: Statement[] = [];
+  // Every attempt made counts for health, those of lost leases too: each tells how the receiver is.
+  // (Those of unlocked webhooks are all successes on a webhook that is not failing: nothing to count.)
+  const health = healthStatement(input.outcomes.filter((o) => lockedIds.has(o.job.webhookId)).map((o) => o.attempt));
+  if (health) writes.push(health);
+  // The attempts and the deliveries' new state in one statement.
+  const a = plan.attempts;
+  const d = plan.deliveries;
+  if (a.length > 0) writes.push([
+    `WITH new_attempts AS (
+       INSERT INTO attempts (id, delivery_id, org_id, webhook_id, number, trigger, started_at, duration_ms, url, request_headers,
+         status, response_headers, response_body, response_body_truncated, error, succeeded)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::text[], $7::bigint[], $8::int[], $9::text[], $10::text[],
+         $11::int[], $12::text[], $13::text[], $14::boolean[], $15::text[], $16::boolean[])
+     )
+     UPDATE deliveries d SET status = u.status, attempts = u.attempts, schedule_attempts = u.schedule_attempts, next_attempt_at = u.next_at,
+       first_attempt_at = u.first_at, last_attempt_at = u.last_at, last_status = u.last_status, last_error = u.last_error,
+       lease_owner = NULL, lease_until = NULL, updated_at = $17
+     FROM unnest($18::text[], $19::text[], $20::int[], $21::int[], $22::bigint[], $23::bigint[], $24::bigint[], $25::int[], $26::text[])
+       AS u(id, status, attempts, schedule_attempts, next_at, first_at, last_at, last_status, last_error)
+     WHERE d.id = u.id`,
+    [
+      a.map((x) => x.id), a.map((x) => x.deliveryId), a.map((x) => x.orgId), a.map((x) => x.webhookId),
+      a.map((x) => x.number), a.map((x) => x.trigger), a.map((x) => x.startedAt), a.map((x) => x.durationMs), a.map((x) => x.url),
+      a.map((x) => JSON.stringify(x.requestHeaders)), a.map((x) => x.status), a.map((x) => (x.responseHeaders ? JSON.stringify(x.responseHeaders) : null)),
+      a.map((x) => x.responseBody), a.map((x) => x.responseBodyTruncated), a.map((x) => x.error), a.map((x) => x.succeeded),
+      now, d.map((x) => x.id), d.map((x) => x.status), d.map((x) => x.attempts), d.map((x) => x.scheduleAttempts), d.map((x) => x.nextAttemptAt),
+      d.map((x) => x.firstAttemptAt), d.map((x) => x.lastAttemptAt), d.map((x) => x.lastStatus), d.map((x) => x.lastError),
+    ],
+  ]);
+
+  // A webhook's row is written only when its facts change (one success per second is enough to
+  // know it works; the same error again is no news): result batches of many processes for one busy
+  // webhook then do not queue behind each other on that row.
+  const facts = plan.webhooks
+    .map((f) => (f.lastSuccessAt !== null && !successIsNews(successWritten, f.webhookId, f.lastSuccessAt) ? { ...f, lastSuccessAt: null } : f))
+    .filter((f) => lockedIds.has(f.webhookId) && (f.lastSuccessAt !== null || f.lastError !== null));
+  if (facts.length > 0) writes.push([
+    `UPDATE webhooks w SET
+       last_success_at = CASE WHEN COALESCE(w.last_success_at, 0) < f.success_at - $4::bigint THEN f.success_at ELSE w.last_success_at END,
+       last_error = COALESCE(f.last_error, w.last_error)
+     FROM unnest($1::text[], $2::bigint[], $3::text[]) AS f(id, success_at, last_error)
+     WHERE w.id = f.id AND (COALESCE(w.last_success_at, 0) < f.success_at - $4::bigint OR w.last_error IS DISTINCT FROM COALESCE(f.last_error, w.last_error))`,
+    [facts.map((f) => f.webhookId), facts.map((f) => f.lastSuccessAt), facts.map((f) => f.lastError), SUCCESS_RESOLUTION_MS],
+  ]);
+
+  const disables: WebhookChange[] = [];
+  if (plan.disables.length > 0) {
+    await tx.send(writes.splice(0));
+    for (const { webhookId, reason, notification } of plan.disables) {
+      const change = await disableWebhook(tx.statements, webhookId, reason, now);
+      if (notification) await insertNotification(tx.statements, notification, now);
+      await changes.notify(tx.statements, change);
+      disables.push(change);
+    }
+  }
+
+  // The deliveries waiting behind finished ones are due now, leased to this process; their
+  // webhooks are those of the finished ones (a chain is one webhook's).
+  const releaseAt = writes.length;
+  if (plan.releaseAfter.length > 0) {
+    const released = new Set(plan.releaseAfter);
+    const webhookIds = [...new Set(input.outcomes.filter((o) => released.has(o.job.deliveryId)).map((o) => o.job.webhookId))];
+    writes.push(
+      [
+        `UPDATE deliveries SET status = 'pending', after_id = NULL, next_attempt_at = $1, lease_owner = $2, lease_until = $3,
+           lease_version = lease_version + 1, updated_at = $1 WHERE after_id = ANY($4) AND status = 'waiting' RETURNING *`,
+        [now, lease.owner, lease.until, plan.releaseAfter],
+      ],
+      ['SELECT * FROM webhooks WHERE id = ANY($1)', [webhookIds]],
+    );
+  }
+  const results = await tx.commit(writes);
+  const promoted = plan.releaseAfter.length > 0 ? jobsOf(results[releaseAt]!, results[releaseAt + 1]!, now, false) : [];
+  if (facts.length > 0) {
+    if (successWritten.size > 10_000) successWritten.clear();
+    for (const f of facts) if (f.lastSuccessAt !== null) successWritten.set(f.webhookId, f.lastSuccessAt);
+  }
+  return { output: { promoted, stale: plan.stale, disabledWebhooks: plan.disables.map((x) => x.webhookId) }, disables };
+}
+
+async function insertNotification(tx: Queryable, n: NewNotification, now: number): Promise<void> {
+  await tx.run(
+    `INSERT INTO notifications (id, org_id, kind, subject_id, recipients, subject, text, status, next_attempt_at, created_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', $8, $9)`,
+    [n.id, n.orgId, n.kind, n.subjectId, JSON.stringify(n.to), n.subject, n.text, now, n.createdAt],
+  );
+}

@@ -1,0 +1,96 @@
+// Script transactions (PgDatabase.scriptTransaction) on a real PostgreSQL: every value written into
+// the text as a literal reads back as itself, whatever standard_conforming_strings says; a failure
+// in either message writes nothing and leaves the connection usable; statements are prepared once
+// per connection, also when the transaction that first used them rolled back.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { POSTGRES_URL, type TestDatabase, createTestDatabase } from '../../../test/helpers/postgres.ts';
+import { PgDatabase } from './database.ts';
+import { inline, literal } from './inline-sql.ts';
+
+/** Values that break naive quoting: quotes, backslashes, what looks like a parameter or a comment, array syntax. */
+const TEXTS = [
+  '', "'", "''", "O'Brien", '\\', '\\\\', "\\'", "'\\", 'a\\nb', 'line\nbreak', 'tab\there', '$1', '$$', 'E\'x\'', '-- not a comment',
+  '/* nor this */', ';', "'); DROP TABLE x; --", '{}', '{"a","b"}', '"', '""', 'NULL', 'null', ',', ' spaced ', 'ü€𝄞', JSON.stringify({ a: 'b"c\\d', e: "f'g" }),
+];
+const NUMBERS = [0, 1, -1, 42.5, -0.25, 1_796_470_375_548, Number.MAX_SAFE_INTEGER, -Number.MAX_SAFE_INTEGER];
+
+describe('inline-sql', () => {
+  it('refuses what has no literal rather than writing something else', () => {
+    for (const value of [Number.NaN, Number.POSITIVE_INFINITY, {}, () => 1, Symbol('x'), 1n]) expect(() => literal(value)).toThrow(TypeError);
+    expect(() => literal([[1]])).toThrow(TypeError);
+    expect(() => inline(['SELECT $1, $2', [1]])).toThrow(RangeError);
+  });
+
+  it('keeps a negative number one token: `- $1` never becomes a comment', () => {
+    expect(inline(['SELECT 5 - $1', [-3]])).toBe('SELECT 5 - (-3)');
+    expect(inline(['SELECT 5 -$1', [-3]])).toBe('SELECT 5 -(-3)');
+  });
+});
+
+describe.skipIf(!POSTGRES_URL)('script transactions on PostgreSQL', () => {
+  let database: TestDatabase;
+  let db: PgDatabase;
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    db = new PgDatabase({ url: database.url, poolSize: 1, connectTimeoutMs: 5_000, queryTimeoutMs: 10_000 });
+    await db.run('CREATE TABLE script_rows (k text PRIMARY KEY, v text NOT NULL)');
+  });
+  afterAll(async () => {
+    await db?.close();
+    await database?.drop();
+  });
+
+  for (const conforming of ['on', 'off']) {
+    it(`reads every literal back as the value it was written from (standard_conforming_strings ${conforming})`, async () => {
+      const answers = await db.scriptTransaction(async (tx) => {
+        await tx.begin([[`SET LOCAL standard_conforming_strings = ${conforming}`]]);
+        return tx.commit([
+          ...TEXTS.map((text): [string, unknown[]] => ['SELECT $1::text AS v', [text]]),
+          ...NUMBERS.map((n): [string, unknown[]] => ['SELECT $1::float8 AS v', [n]]),
+          ['SELECT $1::text[] AS v', [[...TEXTS, null]]],
+          ['SELECT $1::bigint[] AS v, $2::boolean[] AS b, $3::boolean AS t', [[1, -2, null], [true, false, null], false]],
+          ['SELECT $1::text AS v', [null]],
+        ]);
+      });
+      const values = answers.map((rows) => rows[0]!.v);
+      expect(values.slice(0, TEXTS.length)).toEqual(TEXTS);
+      expect(values.slice(TEXTS.length, TEXTS.length + NUMBERS.length)).toEqual(NUMBERS);
+      const [texts, numbers, empty] = values.slice(TEXTS.length + NUMBERS.length);
+      expect(texts).toEqual([...TEXTS, null]);
+      expect(numbers).toEqual(['1', '-2', null]);
+      expect(answers.at(-2)![0]).toMatchObject({ b: [true, false, null], t: false });
+      expect(empty).toBeNull();
+    });
+  }
+
+  it('writes nothing when a statement of the commit message fails, and the connection goes on', async () => {
+    await expect(
+      db.scriptTransaction(async (tx) => {
+        await tx.begin([['INSERT INTO script_rows (k, v) VALUES ($1, $2)', ['a', 'first']]]);
+        return tx.commit([
+          ['INSERT INTO script_rows (k, v) VALUES ($1, $2)', ['b', 'second']],
+          ['INSERT INTO script_rows (k, v) VALUES ($1, $2)', ['a', 'a duplicate']],
+        ]);
+      }),
+    ).rejects.toMatchObject({ code: '23505' });
+    expect(await db.rows('SELECT * FROM script_rows')).toEqual([]);
+    // The same statements again, on the same (only) connection: prepared there already.
+    await db.scriptTransaction(async (tx) => {
+      await tx.begin([['INSERT INTO script_rows (k, v) VALUES ($1, $2)', ['a', "it's"]]]);
+      return tx.commit([['INSERT INTO script_rows (k, v) VALUES ($1, $2)', ['b', 'back\\slash']]]);
+    });
+    expect(await db.rows('SELECT k, v FROM script_rows ORDER BY k')).toEqual([{ k: 'a', v: "it's" }, { k: 'b', v: 'back\\slash' }]);
+  });
+
+  it('rolls back a transaction whose function fails between the messages', async () => {
+    await db.run('DELETE FROM script_rows');
+    await expect(
+      db.scriptTransaction(async (tx) => {
+        await tx.begin([['INSERT INTO script_rows (k, v) VALUES ($1, $2)', ['c', 'never']]]);
+        throw new Error('the plan failed');
+      }),
+    ).rejects.toThrow('the plan failed');
+    expect(await db.rows('SELECT * FROM script_rows')).toEqual([]);
+    expect(await db.rows('SELECT 1 AS ok')).toEqual([{ ok: 1 }]);
+  });
+});
