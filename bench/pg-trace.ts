@@ -59,10 +59,13 @@ const PROTOCOL_V3 = 196_608;
 const SSL_REQUEST = 80_877_103;
 const GSSENC_REQUEST = 80_877_104;
 
+/** String literals, quoted or dollar-quoted as inline-sql.ts writes them (a cut message may end inside one). */
+const LITERALS = /\$q\$[\s\S]*?(?:\$q\$|$)|E?'(?:[^']|'')*(?:'|$)/g;
+
 /** One line of SQL, whitespace collapsed, cut to a readable key. */
 export function statementKey(text: string): string {
   // Values a script writes in as literals (inline-sql.ts) become `?`, so its statements group.
-  const line = text.replace(/E?'(?:[^']|'')*(?:'|$)/g, '?').replace(/\s+/g, ' ').trim();
+  const line = text.replace(LITERALS, '?').replace(/\s+/g, ' ').trim();
   return line.length > 110 ? `${line.slice(0, 107)}…` : line;
 }
 
@@ -71,7 +74,7 @@ export function statementKey(text: string): string {
  * the statement PREPAREd under that name on the connection (recorded here when seen).
  */
 export function scriptKey(text: string, scripts: Map<string, string>): string {
-  const bare = text.replace(/E?'(?:[^']|'')*(?:'|$)/g, '?');
+  const bare = text.replace(LITERALS, '?');
   const prepare = /^\s*PREPARE\s+(\w+)\s+AS\s+([\s\S]*)$/i.exec(bare);
   if (prepare) {
     scripts.set(prepare[1]!, statementKey(prepare[2]!));

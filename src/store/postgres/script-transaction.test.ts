@@ -10,8 +10,11 @@ import { inline, literal } from './inline-sql.ts';
 /** Values that break naive quoting: quotes, backslashes, what looks like a parameter or a comment, array syntax. */
 const TEXTS = [
   '', "'", "''", "O'Brien", '\\', '\\\\', "\\'", "'\\", 'a\\nb', 'line\nbreak', 'tab\there', '$1', '$$', 'E\'x\'', '-- not a comment',
-  '/* nor this */', ';', "'); DROP TABLE x; --", '{}', '{"a","b"}', '"', '""', 'NULL', 'null', ',', ' spaced ', 'ü€𝄞', JSON.stringify({ a: 'b"c\\d', e: "f'g" }),
+  '/* nor this */', ';', "'); DROP TABLE x; --", '{}', '{"a","b"}', '"', '""', 'NULL', 'null', ',', ' spaced ', 'ü€', JSON.stringify({ a: 'b"c\\d', e: "f'g" }),
+  '$q$', 'a$q$b', '$q', 'q$', '$', 'a$', '$$q$$',
 ];
+/** Each array takes its own path in inline-sql.ts: JSON's text, or element by element (control characters, surrogate pairs). */
+const ARRAYS = [[...TEXTS, null], [...TEXTS, 'ctrl\u0001', 'tab\u0009', null], ['𝄞 clef', 'x'], [undefined, 'after undefined'], []];
 const NUMBERS = [0, 1, -1, 42.5, -0.25, 1_796_470_375_548, Number.MAX_SAFE_INTEGER, -Number.MAX_SAFE_INTEGER];
 
 describe('inline-sql', () => {
@@ -47,7 +50,7 @@ describe.skipIf(!POSTGRES_URL)('script transactions on PostgreSQL', () => {
         return tx.commit([
           ...TEXTS.map((text): [string, unknown[]] => ['SELECT $1::text AS v', [text]]),
           ...NUMBERS.map((n): [string, unknown[]] => ['SELECT $1::float8 AS v', [n]]),
-          ['SELECT $1::text[] AS v', [[...TEXTS, null]]],
+          ...ARRAYS.map((array): [string, unknown[]] => ['SELECT $1::text[] AS v', [array]]),
           ['SELECT $1::bigint[] AS v, $2::boolean[] AS b, $3::boolean AS t', [[1, -2, null], [true, false, null], false]],
           ['SELECT $1::text AS v', [null]],
         ]);
@@ -55,8 +58,9 @@ describe.skipIf(!POSTGRES_URL)('script transactions on PostgreSQL', () => {
       const values = answers.map((rows) => rows[0]!.v);
       expect(values.slice(0, TEXTS.length)).toEqual(TEXTS);
       expect(values.slice(TEXTS.length, TEXTS.length + NUMBERS.length)).toEqual(NUMBERS);
-      const [texts, numbers, empty] = values.slice(TEXTS.length + NUMBERS.length);
-      expect(texts).toEqual([...TEXTS, null]);
+      const arrays = values.slice(TEXTS.length + NUMBERS.length, TEXTS.length + NUMBERS.length + ARRAYS.length);
+      expect(arrays).toEqual(ARRAYS.map((array) => array.map((v) => v ?? null)));
+      const [numbers, empty] = values.slice(TEXTS.length + NUMBERS.length + ARRAYS.length);
       expect(numbers).toEqual(['1', '-2', null]);
       expect(answers.at(-2)![0]).toMatchObject({ b: [true, false, null], t: false });
       expect(empty).toBeNull();
