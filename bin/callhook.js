@@ -9,6 +9,19 @@ if (major < 24) {
   );
   process.exit(1);
 }
+// `serve` runs with young-generation semi-spaces of 16 MB: left to itself, Node 24 grows them to
+// 64 MB each under load, ~130 MB of RSS that buys no throughput (npm run bench: RSS peak 280–290
+// → 205 MB, deliveries/s the same). The flag only counts on the command line, so the process
+// replaces itself (same pid) unless one was given, in the command line or in NODE_OPTIONS.
+const SEMI_SPACE = '--max-semi-space-size';
+if (
+  process.argv[2] === 'serve' &&
+  typeof process.execve === 'function' &&
+  !process.execArgv.some((arg) => arg.startsWith(SEMI_SPACE)) &&
+  !(process.env.NODE_OPTIONS ?? '').includes(SEMI_SPACE)
+) {
+  process.execve(process.execPath, [process.execPath, `${SEMI_SPACE}=16`, ...process.execArgv, ...process.argv.slice(1)], process.env);
+}
 // Compiled code and type-stripped sources are kept on disk (the OS temp folder, or
 // NODE_COMPILE_CACHE): a start after the first does about a third less work, which on a loaded
 // machine is seconds before the banner.

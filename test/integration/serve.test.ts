@@ -40,6 +40,9 @@ async function serve(dataDir: string, args: string[] = ['--dev'], env: Record<st
   return { child, url, banner: stderr, stdout: () => stdout };
 }
 
+/** A process's command line as the kernel has it (after any exec). */
+const commandLine = (pid: number) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+
 function stop(child: ChildProcess): Promise<number | null> {
   return new Promise((resolve) => {
     child.once('exit', (code) => resolve(code));
@@ -71,12 +74,16 @@ describe('callhook serve', { timeout: 2 * READY_WITHIN_MS }, () => {
     const orgs = await fetch(`${first.url}/v1/orgs`, { headers: { authorization: `Bearer ${token}` } });
     expect(orgs.status).toBe(200);
     expect(first.stdout()).toContain(`"node":"${process.version}"`);
+    // Young generation capped (bin/callhook.js), in the process the child handle still names.
+    expect(commandLine(first.child.pid!)).toContain('--max-semi-space-size=16');
     expect(await stop(first.child)).toBe(0);
 
     // The same token after a restart, which does not print it (only says where it is kept); without
     // --dev there is no development banner.
-    const second = await serve(dataDir, []);
+    // A size the operator gives in NODE_OPTIONS is theirs: no second one on the command line.
+    const second = await serve(dataDir, [], { NODE_OPTIONS: '--max-semi-space-size=32' });
     children.push(second.child);
+    expect(commandLine(second.child.pid!).filter((arg) => arg.startsWith('--max-semi-space-size'))).toEqual([]);
     expect(second.banner).toContain(`Operator token:  in ${join(dataDir, 'operator-token')}`);
     expect(second.banner + second.stdout()).not.toContain(token);
     expect(second.banner).not.toContain('DEVELOPMENT MODE');
