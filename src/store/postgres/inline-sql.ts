@@ -48,10 +48,10 @@ function numberText(value: number, bracketNegative: boolean): string {
 }
 
 /**
- * Control characters and lone surrogates: JSON writes them as escapes (\n, \u0000…) that an array
- * literal would read as the letter after the backslash, so their arrays are written element by element.
+ * An escape JSON writes for a control character or a lone surrogate (\\n, \\u0000…): an array
+ * literal would read it as the letter after the backslash. Found by an odd run of backslashes.
  */
-const JSON_ONLY_ESCAPES = /[\u0000-\u001f\ud800-\udfff]/;
+const JSON_ONLY_ESCAPE = /(?:^|[^\\])(?:\\\\)*\\[bfnrtu]/;
 
 /**
  * A one-dimensional array's text form (`{"a",NULL,3}`), as its `::text[]`-style cast reads it. For
@@ -60,23 +60,16 @@ const JSON_ONLY_ESCAPES = /[\u0000-\u001f\ud800-\udfff]/;
  * one native pass instead of one escape per element.
  */
 function arrayText(values: readonly unknown[]): string {
-  let plain = true;
   for (const value of values) {
-    if (value === null || value === undefined || typeof value === 'boolean') continue;
+    if (value === null || value === undefined || typeof value === 'boolean' || typeof value === 'string') continue;
     if (typeof value === 'number') {
       numberText(value, false);
       continue;
     }
-    if (typeof value === 'string') {
-      if (JSON_ONLY_ESCAPES.test(value)) plain = false;
-      continue;
-    }
     throw new TypeError(`a ${Array.isArray(value) ? 'nested array' : typeof value} cannot be written in an SQL array literal`);
   }
-  if (plain) {
-    const json = JSON.stringify(values);
-    return `{${json.slice(1, -1)}}`;
-  }
+  const json = JSON.stringify(values);
+  if (!JSON_ONLY_ESCAPE.test(json)) return `{${json.slice(1, -1)}}`;
   const parts = values.map((value) => {
     if (value === null || value === undefined) return 'NULL';
     if (typeof value === 'string') return `"${value.replace(/[\\"]/g, '\\$&')}"`;

@@ -13,8 +13,10 @@ const TEXTS = [
   '/* nor this */', ';', "'); DROP TABLE x; --", '{}', '{"a","b"}', '"', '""', 'NULL', 'null', ',', ' spaced ', 'ü€', JSON.stringify({ a: 'b"c\\d', e: "f'g" }),
   '$q$', 'a$q$b', '$q', 'q$', '$', 'a$', '$$q$$',
 ];
-/** Each array takes its own path in inline-sql.ts: JSON's text, or element by element (control characters, surrogate pairs). */
-const ARRAYS = [[...TEXTS, null], [...TEXTS, 'ctrl\u0001', 'tab\u0009', null], ['𝄞 clef', 'x'], [undefined, 'after undefined'], []];
+/** Each array takes its own path in inline-sql.ts: JSON's text, or element by element (control characters, next to backslashes or not). */
+const ARRAYS = [
+  [...TEXTS, null], [...TEXTS, 'ctrl\u0001', 'tab\u0009', null], ['\\\n', '\n\\', '\\\\\t', '\\u0041'], ['\\\\n'], ['𝄞 clef', 'x'], [undefined, 'after undefined'], [],
+];
 const NUMBERS = [0, 1, -1, 42.5, -0.25, 1_796_470_375_548, Number.MAX_SAFE_INTEGER, -Number.MAX_SAFE_INTEGER];
 
 describe('inline-sql', () => {
