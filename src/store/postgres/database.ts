@@ -48,6 +48,8 @@ const statementNames = new Map<string, string>();
 /** Names of script statements (by text), and those prepared on each connection. */
 const scriptNames = new Map<string, string>();
 const scriptStatements = new WeakMap<pg.PoolClient, Set<string>>();
+/** Connections whose last script failed after a PREPARE in it: which ran is asked before the next. */
+const unsure = new WeakSet<pg.PoolClient>();
 
 function named(text: string, values: unknown[]): pg.QueryConfig {
   let name = statementNames.get(text);
@@ -156,10 +158,19 @@ export class PgDatabase implements Queryable {
     return this.retried(async (client) => {
       const tx = { stage: 'new' as 'new' | 'open' | 'committed' };
       const send = async (statements: readonly Statement[], first: string[], last: string[]): Promise<Row[][]> => {
-        const text = [...first, ...(await this.executable(client, statements)), ...last].join(';\n');
-        const answer = (await client.query(text)) as unknown as pg.QueryResult | pg.QueryResult[];
+        const { prepares, texts, prepared } = await this.executable(client, statements);
+        const lead = [...prepares, ...first];
+        let answer: pg.QueryResult | pg.QueryResult[];
+        try {
+          answer = (await client.query([...lead, ...texts, ...last].join(';\n'))) as unknown as pg.QueryResult | pg.QueryResult[];
+        } catch (error) {
+          // Which of its PREPAREs ran is unknown (they outlive the rollback): asked again on next use.
+          if (prepares.length > 0) unsure.add(client);
+          throw error;
+        }
+        prepared();
         const results = Array.isArray(answer) ? answer : [answer];
-        return results.slice(first.length, first.length + statements.length).map((r) => r.rows as Row[]);
+        return results.slice(lead.length, lead.length + statements.length).map((r) => r.rows as Row[]);
       };
       const result = await fn({
         begin(statements) {
@@ -188,13 +199,20 @@ export class PgDatabase implements Queryable {
 
   /**
    * Script statements as EXECUTEs of statements prepared on this connection (parsed and analysed
-   * once, not on every run), each prepared on first use in a round trip of its own — outside the
-   * script, as a PREPARE is kept even when the transaction around it rolls back. A statement whose
-   * best plan depends on the table's size stays planned on every run, written out whole.
+   * once, not on every run), with the PREPAREs of those new to it, to lead the same message (a
+   * PREPARE is kept even when the transaction around it rolls back). `prepared()` records them once
+   * the message has run. A connection whose last message failed after a PREPARE is asked what it
+   * holds. A statement whose best plan depends on the table's size stays planned on every run,
+   * written out whole.
    */
-  private async executable(client: pg.PoolClient, statements: readonly Statement[]): Promise<string[]> {
-    let prepared = scriptStatements.get(client);
-    if (!prepared) scriptStatements.set(client, (prepared = new Set()));
+  private async executable(client: pg.PoolClient, statements: readonly Statement[]): Promise<{ prepares: string[]; texts: string[]; prepared(): void }> {
+    let held = scriptStatements.get(client);
+    if (!held || unsure.has(client)) {
+      const rows = unsure.has(client) ? (await client.query<{ name: string }>("SELECT name FROM pg_prepared_statements WHERE name LIKE 'x%'")).rows : [];
+      unsure.delete(client);
+      scriptStatements.set(client, (held = new Set(rows.map((row) => row.name))));
+    }
+    const fresh = new Map<string, string>();
     const texts: string[] = [];
     for (const statement of statements) {
       const [text, params = [], options] = statement;
@@ -204,13 +222,10 @@ export class PgDatabase implements Queryable {
       }
       let name = scriptNames.get(text);
       if (!name) scriptNames.set(text, (name = `x${scriptNames.size + 1}`));
-      if (!prepared.has(name)) {
-        await client.query(`PREPARE ${name} AS ${text}`);
-        prepared.add(name);
-      }
+      if (!held.has(name)) fresh.set(name, `PREPARE ${name} AS ${text}`);
       texts.push(`EXECUTE ${name}(${params.map(literal).join(', ')})`);
     }
-    return texts;
+    return { prepares: [...fresh.values()], texts, prepared: () => fresh.forEach((_, name) => held.add(name)) };
   }
 
   /** `attempt` on a connection of its own, retried on deadlock or serialization failure; the connection is rolled back or cut on failure. */

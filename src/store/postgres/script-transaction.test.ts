@@ -1,7 +1,7 @@
 // Script transactions (PgDatabase.scriptTransaction) on a real PostgreSQL: every value written into
 // the text as a literal reads back as itself, whatever standard_conforming_strings says; a failure
 // in either message writes nothing and leaves the connection usable; statements are prepared once
-// per connection, also when the transaction that first used them rolled back.
+// per connection, in the message that first uses them, also when that message failed.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { POSTGRES_URL, type TestDatabase, createTestDatabase } from '../../../test/helpers/postgres.ts';
 import { PgDatabase } from './database.ts';
@@ -86,6 +86,25 @@ describe.skipIf(!POSTGRES_URL)('script transactions on PostgreSQL', () => {
       return tx.commit([['INSERT INTO script_rows (k, v) VALUES ($1, $2)', ['b', 'back\\slash']]]);
     });
     expect(await db.rows('SELECT k, v FROM script_rows ORDER BY k')).toEqual([{ k: 'a', v: "it's" }, { k: 'b', v: 'back\\slash' }]);
+  });
+
+  it('prepares new statements in the message that first uses them, and knows which ran when that message failed', async () => {
+    await db.run('DELETE FROM script_rows');
+    const upsert = "INSERT INTO script_rows (k, v) VALUES ($1, $2) ON CONFLICT (k) DO UPDATE SET v = excluded.v || ' again'";
+    // The commit message carries the upsert's PREPARE, which runs, then fails on a later statement.
+    await expect(
+      db.scriptTransaction(async (tx) => {
+        await tx.begin([]);
+        return tx.commit([[upsert, ['d', 'one']], ['SELECT 1 / $1::int AS x', [0]]]);
+      }),
+    ).rejects.toMatchObject({ code: '22012' });
+    expect(await db.rows('SELECT * FROM script_rows')).toEqual([]);
+    // The same connection (the pool has one) uses it again: no second PREPARE of the same name.
+    await db.scriptTransaction(async (tx) => {
+      await tx.begin([[upsert, ['d', 'two']]]);
+      return tx.commit([[upsert, ['d', 'three']]]);
+    });
+    expect(await db.rows('SELECT k, v FROM script_rows')).toEqual([{ k: 'd', v: 'three again' }]);
   });
 
   it('rolls back a transaction whose function fails between the messages', async () => {
