@@ -62,6 +62,10 @@ export async function recordResults(
     // latest deliveries. Locking the waiting ones later, by the release, could deadlock with an
     // ingest that holds one (the latest of its call) and waits for one of this batch.
     [`SELECT ${DELIVERY_STATE_COLUMNS} FROM deliveries WHERE id = ANY($1) OR (after_id = ANY($1) AND status = 'waiting') ORDER BY id FOR UPDATE`, [ids]],
+    // And those an ingest committed behind ours while that statement waited for its lock on ours:
+    // invisible to it (its snapshot is older), seen by this one, locked before the plan is made
+    // rather than by the release at the end (which an ingest chaining behind them could wait across).
+    ["SELECT id FROM deliveries WHERE after_id = ANY($1) AND status = 'waiting' ORDER BY id FOR UPDATE", [ids]],
   ]);
   const lockedIds = new Set(locked!.map((row) => String(row.id)));
   const wanted = new Set(consult.webhookIds);
