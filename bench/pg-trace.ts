@@ -268,7 +268,9 @@ export async function startPgTrace(target: { host: string; port: number }): Prom
         const word = done.key.split(/[ ;]/, 1)[0]!.toUpperCase();
         const statementOf = (key: string) => key.replace(/^BEGIN; /i, '');
         if (!tx && status !== 'I') {
-          tx = { at: done.at, kind: word === 'BEGIN' && done.key.length > 6 ? statementOf(done.key) : null, roundTrips: 1, ms, keys: [] };
+          // A script's first message may lead with the PREPAREs of statements new to the connection.
+          const begin = done.key.indexOf('BEGIN; ');
+          tx = { at: done.at, kind: begin >= 0 ? statementOf(done.key.slice(begin)) : null, roundTrips: 1, ms, keys: [] };
           if (tx.kind) tx.keys.push(tx.kind);
           if (status === 'E') tx.failed = true;
         } else if (tx) {
