@@ -75,16 +75,22 @@ export function statementKey(text: string): string {
  */
 export function scriptKey(text: string, scripts: Map<string, string>): string {
   const bare = text.replace(LITERALS, '?');
-  const prepare = /^\s*PREPARE\s+(\w+)\s+AS\s+([\s\S]*)$/i.exec(bare);
-  if (prepare) {
-    scripts.set(prepare[1]!, statementKey(prepare[2]!));
-    return `PREPARE ${statementKey(prepare[2]!)}`;
-  }
-  const parts = bare.split(';').map((part) => {
+  const parts: string[] = [];
+  let prepares = 0;
+  for (const part of bare.split(';')) {
+    const prepare = /^\s*PREPARE\s+(\w+)\s+AS\s+([\s\S]*)$/i.exec(part);
+    if (prepare) {
+      // Statements new to the connection lead a script's message (or, rarely, stand alone).
+      scripts.set(prepare[1]!, statementKey(prepare[2]!));
+      prepares++;
+      continue;
+    }
     const execute = /^\s*EXECUTE\s+(\w+)\s*\(/i.exec(part);
-    return execute ? (scripts.get(execute[1]!) ?? part) : part;
-  });
-  return statementKey(parts.map((p) => p.replace(/\s+/g, ' ').trim()).filter((p) => p.length > 0).join('; '));
+    const statement = (execute ? (scripts.get(execute[1]!) ?? part) : part).replace(/\s+/g, ' ').trim();
+    if (statement.length > 0) parts.push(statement);
+  }
+  if (parts.length === 0 && prepares > 0) return statementKey(`PREPARE ${[...scripts.values()].at(-1)}`);
+  return statementKey(parts.join('; '));
 }
 
 /**
