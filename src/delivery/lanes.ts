@@ -51,7 +51,7 @@ export interface Lanes {
   dropStale(stale: (job: DeliveryJob) => boolean, abortReason: string | null): Promise<void>;
   /** The deliveries of one attempt outside the lanes (a manual one), so changes see it in flight too. */
   track(sent: Promise<unknown>, job: DeliveryJob, controller: AbortController): void;
-  /** Webhooks whose lane needs nothing more now: `perLane` queued, or a job whose lease ran out while it waited. */
+  /** Webhooks whose lane needs nothing more now: `perLane` queued, a job whose lease ran out while it waited, or one being renewed. */
   full(perLane: number, now: number): string[];
   setCap(inFlight: number): void;
   readonly cap: number;
@@ -220,7 +220,11 @@ export function createLanes(deps: LanesDeps): Lanes {
     },
 
     full(perLane, now) {
-      return [...lanes].filter(([, lane]) => lane.queue.length >= perLane || lane.queue.some((job) => job.lease.until <= now)).map(([webhookId]) => webhookId);
+      // A job being renewed has left the queue but may hold a lease that ran out while it waited:
+      // a claim now could take it from under the renewal (which then finds it lost).
+      return [...lanes]
+        .filter(([, lane]) => lane.queue.length >= perLane || lane.renewing > 0 || lane.queue.some((job) => job.lease.until <= now))
+        .map(([webhookId]) => webhookId);
     },
 
     setCap(inFlightCap) {
