@@ -51,8 +51,8 @@ export function createClaims(deps: ClaimsDeps): Claims {
   // A lane's share of a claim: enough to keep it busy, few enough to be sent within the lease even
   // when every attempt takes its whole deadline (a hanging receiver). A lane that has that much
   // already is skipped, so a dead receiver's backlog never holds up other webhooks; so is one
-  // holding a job whose lease ran out while it waited (it is renewed when its turn comes), lest it
-  // be claimed twice here.
+  // holding a job whose lease ran out while it waited, or renewing one (it is renewed when its turn
+  // comes), lest it be claimed twice here (lanes.full).
   const perLane = () => Math.min(config.queuedPerWebhook, lanes.cap * wavesWithinLease);
 
   async function claimOnce(): Promise<void> {

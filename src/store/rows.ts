@@ -11,6 +11,7 @@ import type { Notification, NotificationStatus } from '../notify/notification.ts
 import type { ApiKey, Connection, DirectoryUser, Org, PhoneNumber, RecordingSource } from '../tenancy/org.ts';
 import type { Page } from './store.ts';
 import type { TrackedCall } from '../calls/tracker.ts';
+import type { CallUser } from '../calls/call.ts';
 import type { CallEvent } from '../events/event.ts';
 import { withParties } from '../calls/call-numbers.ts';
 import type { AudioType } from '../recordings/audio-probe.ts';
@@ -99,6 +100,13 @@ export const attemptFrom = (row: Row): Attempt => ({
   succeeded: bool(row.succeeded),
 });
 
+/** Jobs for delivery rows, each with its webhook's row (a delivery whose webhook is gone is left out). */
+export function jobsOf(rows: Row[], webhookRows: Row[], now: number, manual: boolean): DeliveryJob[] {
+  if (rows.length === 0) return [];
+  const webhooks = new Map(webhookRows.map((w) => [String(w.id), webhookFrom(w)]));
+  return rows.filter((r) => webhooks.has(String(r.webhook_id))).map((r) => jobFrom(r, webhooks.get(String(r.webhook_id))!, now, manual));
+}
+
 export function jobFrom(row: Row, webhook: Webhook, now: number, manual: boolean): DeliveryJob {
   return {
     deliveryId: String(row.id),
@@ -184,6 +192,9 @@ export const sessionFrom = (row: Row): Session => ({
   createdAt: Number(row.created_at),
   expiresAt: Number(row.expires_at),
 });
+
+/** What a call keeps of the user a step names. */
+export const callUserOf = (u: DirectoryUser): CallUser => ({ id: u.id, extension: u.extension, email: u.email, name: u.name });
 
 export const userFrom = (row: Row): DirectoryUser => ({
   orgId: String(row.org_id),

@@ -5,11 +5,11 @@
 import { AppError, notFound } from '../../errors.ts';
 import type { DeliveryJob } from '../../delivery/delivery.ts';
 import type { DeliveryFilter, DeliveryStore } from '../store.ts';
-import { type Row, attemptFrom, deliveryFrom, webhookFrom } from '../rows.ts';
+import { type Row, attemptFrom, deliveryFrom, jobsOf, webhookFrom } from '../rows.ts';
 import { type PgDatabase, type Queryable, toPage } from './database.ts';
 import { DUE_CHANNEL, type DueListener } from './due-listener.ts';
 import type { PgChanges } from './webhooks.ts';
-import { jobsOf, recordResults } from './result-batch.ts';
+import { recordResults } from './result-batch.ts';
 
 export function postgresDeliveries(db: PgDatabase, due: DueListener, changes: PgChanges): DeliveryStore {
   /** When this process last wrote each webhook's last_success_at: no need to try again within the resolution. */

@@ -5,11 +5,13 @@ import type { CallUser } from '../../calls/call.ts';
 import { NO_NUMBERS, type OrgNumbers } from '../../calls/call-numbers.ts';
 import type { OutcomeRules } from '../../calls/outcome-rules.ts';
 import type { DirectoryUser } from '../../tenancy/org.ts';
-import { type Row, json, userFrom } from '../rows.ts';
+import { type Row, callUserOf, json, userFrom } from '../rows.ts';
 import type { ApplyStepsInput, LoadedForPlan } from '../store.ts';
 import type { Statement } from './inline-sql.ts';
 
-export const USERS_BY_REF_SQL = 'SELECT * FROM users WHERE org_id = ANY($1) AND (id = ANY($2) OR extension = ANY($2) OR lower(email) = ANY($3))';
+/** Users of organizations $1 that references $2 name (by id or extension; $3 lower-cased, by e-mail). */
+const NAMED_USERS = 'users WHERE org_id = ANY($1) AND (id = ANY($2) OR extension = ANY($2) OR lower(email) = ANY($3))';
+export const USERS_BY_REF_SQL = `SELECT * FROM ${NAMED_USERS}`;
 export const NUMBERS_SQL = 'SELECT org_id, number, user_id, is_main FROM numbers WHERE org_id = ANY($1) AND (is_main OR user_id = ANY($2))';
 export const RULES_SQL = 'SELECT org_id, rules FROM outcome_rules WHERE org_id = ANY($1)';
 
@@ -18,7 +20,7 @@ export function resolveRefs(users: readonly DirectoryUser[], refs: readonly stri
   const found = new Map<string, CallUser>();
   for (const ref of new Set(refs)) {
     const user = users.find((u) => u.id === ref) ?? users.find((u) => u.extension === ref) ?? users.find((u) => u.email?.toLowerCase() === ref.toLowerCase());
-    if (user) found.set(ref, { id: user.id, extension: user.extension, email: user.email, name: user.name });
+    if (user) found.set(ref, callUserOf(user));
   }
   return found;
 }
@@ -37,32 +39,42 @@ export function numbersFrom(rows: readonly Row[], userIds: Iterable<string>): Or
 
 type Reads = Pick<LoadedForPlan, 'users' | 'rules' | 'numbers'>;
 
-/** The batch's reads as statements, and how to hand each request its own part of their rows. */
+/**
+ * The batch's reads as statements (only those some request asks for), and how to hand each request
+ * its own part of their rows.
+ */
 export function directoryReads(inputs: readonly ApplyStepsInput[]): { statements: Statement[]; readsOf(rows: Row[][], input: ApplyStepsInput): Reads } {
   const refs = [...new Set(inputs.flatMap((i) => i.reads.userRefs))];
-  const ofUsers = [...new Set(inputs.filter((i) => i.reads.userRefs.length > 0 || i.reads.numbers).map((i) => i.orgId))];
-  const ofNumbers = [...new Set(inputs.filter((i) => i.reads.numbers).map((i) => i.orgId))];
-  const ofRules = [...new Set(inputs.filter((i) => i.reads.rules).map((i) => i.orgId))];
+  const orgsAsking = (asks: (reads: ApplyStepsInput['reads']) => boolean) => [...new Set(inputs.filter((i) => asks(i.reads)).map((i) => i.orgId))];
+  const ofUsers = orgsAsking((r) => r.userRefs.length > 0);
+  const ofNumbers = orgsAsking((r) => r.numbers);
+  const ofRules = orgsAsking((r) => r.rules);
   const lower = refs.map((ref) => ref.toLowerCase());
-  const statements: Statement[] = [
-    [USERS_BY_REF_SQL, [ofUsers, refs, lower]],
+  const kinds: Array<'users' | 'numbers' | 'rules'> = [];
+  const statements: Statement[] = [];
+  if (ofUsers.length > 0) {
+    kinds.push('users');
+    statements.push([USERS_BY_REF_SQL, [ofUsers, refs, lower]]);
+  }
+  if (ofNumbers.length > 0) {
+    kinds.push('numbers');
     // The direct numbers of every user the references name (the plan asks only for resolved ones).
-    [
-      'SELECT org_id, number, user_id, is_main FROM numbers WHERE org_id = ANY($1) AND (is_main OR user_id IN (SELECT id FROM users WHERE org_id = ANY($1) AND (id = ANY($2) OR extension = ANY($2) OR lower(email) = ANY($3))))',
-      [ofNumbers, refs, lower],
-    ],
-    [RULES_SQL, [ofRules]],
-  ];
+    statements.push([`SELECT org_id, number, user_id, is_main FROM numbers WHERE org_id = ANY($1) AND (is_main OR user_id IN (SELECT id FROM ${NAMED_USERS}))`, [ofNumbers, refs, lower]]);
+  }
+  if (ofRules.length > 0) {
+    kinds.push('rules');
+    statements.push([RULES_SQL, [ofRules]]);
+  }
   return {
     statements,
-    readsOf([userRows, numberRows, ruleRows], input) {
-      const orgUsers = userRows!.filter((row) => row.org_id === input.orgId).map(userFrom);
-      const users = resolveRefs(orgUsers, input.reads.userRefs);
-      const rules = input.reads.rules ? ruleRows!.find((row) => row.org_id === input.orgId) : undefined;
+    readsOf(rows, input) {
+      const of = (kind: (typeof kinds)[number]) => (rows[kinds.indexOf(kind)] ?? []).filter((row) => row.org_id === input.orgId);
+      const users = resolveRefs(of('users').map(userFrom), input.reads.userRefs);
+      const rules = input.reads.rules ? of('rules')[0] : undefined;
       return {
         users,
         rules: rules ? json<OutcomeRules>(rules.rules) : null,
-        numbers: input.reads.numbers ? numbersFrom(numberRows!.filter((row) => row.org_id === input.orgId), [...users.values()].map((u) => u.id)) : NO_NUMBERS,
+        numbers: input.reads.numbers ? numbersFrom(of('numbers'), [...users.values()].map((u) => u.id)) : NO_NUMBERS,
       };
     },
   };

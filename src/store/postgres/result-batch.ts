@@ -3,11 +3,10 @@
 // (delivery/transitions.ts); the second writes attempts, deliveries, webhook facts and releases
 // the deliveries waiting behind finished ones, and commits. Disabling a webhook (rare) takes round
 // trips of its own in between.
-import type { DeliveryJob } from '../../delivery/delivery.ts';
 import { planResults, toConsult } from '../../delivery/transitions.ts';
 import type { NewNotification } from '../../notify/notification.ts';
 import type { RecordResultsInput, RecordResultsOutput, WebhookChange } from '../store.ts';
-import { DELIVERY_STATE_COLUMNS, type Row, deliveryStateFrom, jobFrom, orgFrom, webhookFrom } from '../rows.ts';
+import { DELIVERY_STATE_COLUMNS, deliveryStateFrom, jobsOf, orgFrom, webhookFrom } from '../rows.ts';
 import type { Queryable, ScriptTx } from './database.ts';
 import type { Statement } from './inline-sql.ts';
 import { type PgChanges, disableWebhook, healthStatement } from './webhooks.ts';
@@ -21,13 +20,6 @@ const SUCCESS_RESOLUTION_MS = 1_000;
 /** Whether a success at `at` is worth writing: this process wrote none of the webhook's within SUCCESS_RESOLUTION_MS. */
 function successIsNews(successWritten: ReadonlyMap<string, number>, webhookId: string, at: number): boolean {
   return at - (successWritten.get(webhookId) ?? 0) >= SUCCESS_RESOLUTION_MS;
-}
-
-/** Jobs for delivery rows, each with its webhook's row (a delivery whose webhook is gone is left out). */
-export function jobsOf(rows: Row[], webhookRows: Row[], now: number, manual: boolean): DeliveryJob[] {
-  if (rows.length === 0) return [];
-  const webhooks = new Map(webhookRows.map((w) => [String(w.id), webhookFrom(w)]));
-  return rows.filter((r) => webhooks.has(String(r.webhook_id))).map((r) => jobFrom(r, webhooks.get(String(r.webhook_id))!, now, manual));
 }
 
 /**

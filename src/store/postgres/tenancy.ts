@@ -187,7 +187,8 @@ export function postgresApiKeys(db: PgDatabase): ApiKeyStore {
 }
 
 export function postgresUsers(db: PgDatabase): UserStore {
-  // One statement for every ingest request of a turn; each gets its own organization's users.
+  // One statement for every look-up of a turn (the HEP source's); each gets its own organization's
+  // users. Ingest reads them in its own transaction (directory-reads.ts).
   const usersFor = readBatches(async (queries: Array<{ orgId: string; refs: string[] }>) => {
     const refs = [...new Set(queries.flatMap((q) => q.refs))];
     const rows = await db.rows(USERS_BY_REF_SQL, [
@@ -238,7 +239,8 @@ export function postgresUsers(db: PgDatabase): UserStore {
 }
 
 export function postgresNumbers(db: PgDatabase): NumberStore {
-  // One statement for every ingest request of a turn; each gets its own organization's numbers.
+  // One statement for every look-up of a turn; each gets its own organization's numbers. Ingest
+  // reads them in its own transaction (directory-reads.ts).
   const numbersFor = readBatches(async (queries: Array<{ orgId: string; userIds: string[] }>) => {
     const rows = await db.rows(NUMBERS_SQL, [
       [...new Set(queries.map((q) => q.orgId))], [...new Set(queries.flatMap((q) => q.userIds))],

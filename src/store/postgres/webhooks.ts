@@ -165,9 +165,10 @@ export function postgresWebhooks(db: PgDatabase, changes: PgChanges): WebhookSto
 
 /**
  * The statement that applies a batch of attempt results to each webhook's run of failures
- * (webhook-health.ts), inside the transaction that records them (null: nothing to apply). Only webhooks with failures, then or now, are
- * locked and written (in id order, FOR NO KEY UPDATE like the rest of the result bookkeeping): a
- * healthy webhook's row is not touched, so busy processes do not queue on it.
+ * (webhook-health.ts), inside the transaction that records them (null: nothing to apply). Only
+ * webhooks with failures, then or now, are locked and written (in id order, FOR NO KEY UPDATE like
+ * the rest of the result bookkeeping): a healthy webhook's row is not touched, so busy processes do
+ * not queue on it.
  */
 export function healthStatement(attempts: Attempt[]): Statement | null {
   const updates = healthUpdates(attempts);

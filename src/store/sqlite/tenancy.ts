@@ -5,7 +5,7 @@ import type { OrgNumbers } from '../../calls/call-numbers.ts';
 import type { Org } from '../../tenancy/org.ts';
 import type { ApiKeyStore, ConnectionStore, NumberPatch, NumberStore, OrgPatch, OrgStore, PageQuery, UserPatch, UserStore } from '../store.ts';
 import { mainStays, numberTaken, unknownUser, userHasNumber } from '../number-rules.ts';
-import { type Row, apiKeyFrom, connectionFrom, numberFrom, orgFrom, sourcesJson, userFrom } from '../rows.ts';
+import { type Row, apiKeyFrom, callUserOf, connectionFrom, numberFrom, orgFrom, sourcesJson, userFrom } from '../rows.ts';
 import { type Database, given, isUniqueViolation, toPage } from './database.ts';
 import type { IngestTokenCache } from '../ingest-token-cache.ts';
 import type { ChangeSignal } from '../change-signal.ts';
@@ -191,10 +191,7 @@ export function resolveUsers(db: Database, orgId: string, refs: readonly string[
     // Three index lookups, in the order a reference is read (id, extension, e-mail): one query
     // with OR walked every user of the organization and sorted them, on every ingested step.
     const row = USER_BY_REF_SQL.reduce<Row | undefined>((hit, sql) => hit ?? db.get<Row>(sql, orgId, ref), undefined);
-    if (row) {
-      const user = userFrom(row);
-      found.set(ref, { id: user.id, extension: user.extension, email: user.email, name: user.name });
-    }
+    if (row) found.set(ref, callUserOf(userFrom(row)));
   }
   return found;
 }
