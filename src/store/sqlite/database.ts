@@ -4,6 +4,7 @@ import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlit
 import { chmodSync, mkdirSync } from 'node:fs';
 import { pendingMigrations } from '../migrations.ts';
 import { dirname } from 'node:path';
+import { WalCheckpoints } from './wal-checkpoints.ts';
 import { WalSync } from './wal-sync.ts';
 
 export type { Row } from '../rows.ts';
@@ -113,10 +114,15 @@ export class CommitQueue {
   /** Null for a database without a WAL file (`:memory:`): its commits are answered at once. */
   private readonly walSync: WalSync | null;
 
-  constructor(database: Database, options: { maxBatch?: number; walSync?: WalSync | null } = {}) {
+  /** Null without a WAL file, as above: then there is nothing to checkpoint. */
+  readonly checkpoints: WalCheckpoints | null;
+
+  constructor(database: Database, options: { maxBatch?: number; walSync?: WalSync | null; checkpoints?: WalCheckpoints | null } = {}) {
     this.database = database;
     this.maxBatch = options.maxBatch ?? 512;
-    this.walSync = options.walSync !== undefined ? options.walSync : inWalMode(database) ? new WalSync(`${database.path}-wal`) : null;
+    const wal = inWalMode(database);
+    this.walSync = options.walSync !== undefined ? options.walSync : wal ? new WalSync(`${database.path}-wal`) : null;
+    this.checkpoints = options.checkpoints !== undefined ? options.checkpoints : wal ? new WalCheckpoints(database) : null;
   }
 
   run<T>(unit: () => T): Promise<T> {
@@ -133,6 +139,7 @@ export class CommitQueue {
     this.flush();
     this.closed = true;
     await this.walSync?.close();
+    await this.checkpoints?.close();
   }
 
   /** Runs everything queued now; also used on close so nothing accepted is left behind. */
@@ -171,6 +178,7 @@ export class CommitQueue {
         }
       }
       sql('COMMIT');
+      this.checkpoints?.committed();
     } catch (error) {
       // The commit itself failed (disk full, I/O error): nothing in the batch is durable.
       try {
