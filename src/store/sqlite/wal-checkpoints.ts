@@ -72,7 +72,7 @@ export class WalCheckpoints {
 
   #thread(): Worker {
     if (this.#worker) return this.#worker;
-    const worker = new Worker(new URL('./wal-checkpoint-thread.ts', import.meta.url), {
+    const worker = new Worker(new URL('./wal-checkpoint-thread.js', import.meta.url), {
       workerData: { path: this.#database.path },
       // It holds one connection and a few closures.
       resourceLimits: { maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: 2 },
