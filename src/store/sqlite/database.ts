@@ -178,7 +178,6 @@ export class CommitQueue {
         }
       }
       sql('COMMIT');
-      this.checkpoints?.committed();
     } catch (error) {
       // The commit itself failed (disk full, I/O error): nothing in the batch is durable.
       try {
@@ -191,6 +190,8 @@ export class CommitQueue {
     } finally {
       if (this.walSync && db.isOpen && !db.isTransaction) sql('PRAGMA synchronous = FULL');
     }
+    // After the try: committed is committed, whatever asking for a checkpoint might meet.
+    this.checkpoints?.committed();
     const answer = (syncError: Error | null) => {
       for (const { unit, ok, value } of settled) {
         if (!ok) unit.reject(value);
