@@ -26,6 +26,7 @@ import { createIngest } from './sources/ingest/ingest.ts';
 import { type HepSource, createHepSource } from './sources/hep/hep-source.ts';
 import { startHepListener } from './sources/hep/hep-listener.ts';
 import { describeDatabase, openStore } from './store/open.ts';
+import { isSqliteStore } from './store/sqlite/index.ts';
 import type { Store } from './store/store.ts';
 import type { StoreProblem } from './store/store-health.ts';
 import { type BackgroundLoop, backgroundLoop } from './background-loop.ts';
@@ -102,6 +103,15 @@ export async function startService(given: Config, options: ServiceOptions = {}):
     maxTimeoutMs: config.delivery.maxTimeoutMs,
   });
   metrics.gauge('callhook_sender_pools', 'Connection pools open: one per webhook sending lately (and one per origin for tests)', () => sender.stats().pools);
+  if (isSqliteStore(store)) {
+    metrics.sampled('callhook_sqlite_checkpoints_total', 'WAL checkpoints by the checkpoint thread, by result (a failed one is tried again; the WAL stays bounded meanwhile)', 'counter', () => {
+      const { runs, failures } = store.checkpoints();
+      return [{ labels: { result: 'ok' }, value: runs }, { labels: { result: 'failed' }, value: failures }];
+    });
+    metrics.gauge('callhook_sqlite_checkpoint_thread', '1 while the checkpoint thread copies the WAL into the database file; 0 once the writer does it on the event loop (the thread could not run)', () =>
+      store.checkpoints().handedBack ? 0 : 1,
+    );
+  }
   const owner = newId('proc');
   // API-only and HEP-only processes leave sending to the workers; the other roles dispatch.
   const dispatches = config.role === 'all' || config.role === 'worker';

@@ -103,5 +103,12 @@ describe.each(stores)('webhook health, as every screen shows it (%s)', (_name, p
     expect(seriesValue(families, 'callhook_delivery_first_attempt_delay_seconds_bucket', { le: '0.001' })).toBe(13);
     expect(families.get('nodejs_eventloop_lag_p99_seconds')?.type).toBe('gauge');
     expect(families.get('process_cpu_seconds_total')?.type).toBe('counter');
+    // The embedded store's WAL checkpoint thread: counted, and at work (PostgreSQL has none).
+    if (postgres) expect(families.has('callhook_sqlite_checkpoints_total')).toBe(false);
+    else {
+      expect(families.get('callhook_sqlite_checkpoints_total')?.type).toBe('counter');
+      expect(seriesValue(families, 'callhook_sqlite_checkpoints_total', { result: 'failed' })).toBe(0);
+      expect(seriesValue(families, 'callhook_sqlite_checkpoint_thread')).toBe(1);
+    }
   });
 });

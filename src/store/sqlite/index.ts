@@ -17,6 +17,7 @@ import { sqliteRecordings } from './recordings.ts';
 import { guardStore } from '../failure-guard.ts';
 import { createStoreHealth } from '../store-health.ts';
 import { sqliteProbeWrite, sqliteStoreFailure } from './failures.ts';
+import type { CheckpointStats } from './wal-checkpoints.ts';
 
 export interface SqliteStore extends Store {
   readonly kind: 'sqlite';
@@ -26,6 +27,13 @@ export interface SqliteStore extends Store {
    * full disk. For tests on machines where no small filesystem can be mounted.
    */
   capSize(bytes: number | null): void;
+  /** The WAL checkpoint thread's counts (wal-checkpoints.ts), for /metrics. */
+  checkpoints(): CheckpointStats;
+}
+
+/** Whether the store is the embedded one (for what only it has, such as its checkpoint counts). */
+export function isSqliteStore(store: Store): store is SqliteStore {
+  return store.kind === 'sqlite';
 }
 
 /** Opens (creating if needed) and migrates the database at `path` (`:memory:` for a throwaway one). */
@@ -47,6 +55,7 @@ export function openSqliteStore(path: string): SqliteStore {
       const pages = bytes === null ? 4_294_967_294 : Math.max(1, Math.floor(bytes / pageSize));
       database.db.exec(`PRAGMA max_page_count = ${pages}`);
     },
+    checkpoints: () => commits.checkpoints?.stats() ?? { runs: 0, failures: 0, handedBack: false },
     orgs: sqliteOrgs(database, ingestTokens, changes),
     connections: sqliteConnections(database, ingestTokens),
     apiKeys: sqliteApiKeys(database),

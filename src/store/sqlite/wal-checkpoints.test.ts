@@ -75,6 +75,9 @@ describe('WAL checkpoints on their own thread', () => {
     // SIP dialog state is written through the group commit: enough commits for a checkpoint.
     const state = { note: 'x'.repeat(6_000) };
     for (let i = 0; i < 40; i += 1) await store.sipDialogs.save(connection.id, `call-${i}`, state, 1_000, 2_000);
+    // What /metrics reads: the thread's checkpoints, and that it still does them.
+    await eventually(() => store.checkpoints().runs >= 1, { ...wait, what: "the store's checkpoint thread at work" });
+    expect(store.checkpoints()).toMatchObject({ failures: 0, handedBack: false });
     await store.close();
     expect(existsSync(`${path}-wal`)).toBe(false);
     const reopened = openSqliteStore(path);
@@ -95,6 +98,8 @@ describe('WAL checkpoints on their own thread', () => {
       what: "SQLite's own checkpoints back on",
     });
     expect(checkpoints.lastError).toMatch(/open/i);
+    expect(checkpoints.stats()).toMatchObject({ runs: 0, handedBack: true });
+    expect(checkpoints.stats().failures).toBeGreaterThanOrEqual(1);
     await commit(1);
     await commits.close();
     database.close();

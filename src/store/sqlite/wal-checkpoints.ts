@@ -23,6 +23,14 @@ export interface CheckpointOutcome {
   checkpointed: number;
 }
 
+/** For /metrics: how the checkpoints went, and whether the thread still does them. */
+export interface CheckpointStats {
+  runs: number;
+  failures: number;
+  /** The thread is gone (or never started) and the writer checkpoints for itself. */
+  handedBack: boolean;
+}
+
 export interface WalCheckpointsOptions {
   /** Group commits between two checkpoints (~100 frames each under load). */
   everyCommits?: number;
@@ -41,8 +49,10 @@ export class WalCheckpoints {
   #running = false;
   #closed = false;
   #exited: Promise<void> | null = null;
+  #handedBack = false;
   /** Checkpoints the thread has finished, and the last one's outcome (for tests and metrics). */
   runs = 0;
+  failures = 0;
   last: CheckpointOutcome | null = null;
   /** Why the last checkpoint failed, if it did; the next one is tried all the same. */
   lastError: string | null = null;
@@ -51,6 +61,10 @@ export class WalCheckpoints {
     this.#database = database;
     this.#everyCommits = options.everyCommits ?? 16;
     database.db.exec(`PRAGMA wal_autocheckpoint = ${BACKSTOP_FRAMES}`);
+  }
+
+  stats(): CheckpointStats {
+    return { runs: this.runs, failures: this.failures, handedBack: this.#handedBack };
   }
 
   /** Called after each group commit. */
@@ -65,6 +79,7 @@ export class WalCheckpoints {
     } catch (error) {
       // No thread to be had (out of resources): the writer checkpoints for itself, as by default.
       this.lastError = (error as Error).message;
+      this.failures += 1;
       this.#handBack();
     }
   }
@@ -82,6 +97,7 @@ export class WalCheckpoints {
   /** From now on the writer checkpoints for itself, as SQLite does by default. */
   #handBack(): void {
     this.#closed = true;
+    this.#handedBack = true;
     this.#running = false;
     if (this.#database.db.isOpen) this.#database.db.exec(`PRAGMA wal_autocheckpoint = ${SQLITE_DEFAULT_FRAMES}`);
   }
@@ -96,8 +112,10 @@ export class WalCheckpoints {
     worker.unref();
     worker.on('message', (message: CheckpointOutcome | { error: string }) => {
       this.#running = false;
-      if ('error' in message) this.lastError = message.error;
-      else {
+      if ('error' in message) {
+        this.lastError = message.error;
+        this.failures += 1;
+      } else {
         this.runs += 1;
         this.last = message;
         this.lastError = null;
@@ -114,6 +132,7 @@ export class WalCheckpoints {
     });
     worker.on('error', (error) => {
       this.lastError = error.message;
+      this.failures += 1;
     });
     this.#worker = worker;
     return worker;
