@@ -27,7 +27,7 @@ export interface CheckpointOutcome {
 export interface CheckpointStats {
   runs: number;
   failures: number;
-  /** The thread is gone (or never started) and the writer checkpoints for itself. */
+  /** The thread stopped or could not start, and the writer checkpoints for itself (not yet started is not this). */
   handedBack: boolean;
 }
 
