@@ -93,7 +93,7 @@ export async function applyBatch(tx: ScriptTx, inputs: readonly ApplyStepsInput[
       statements.push(["UPDATE recording_fetches SET status = 'done', attempts = attempts + 1, next_attempt_at = NULL, lease_owner = NULL, lease_until = NULL, updated_at = $1 WHERE id = $2", [input.now, input.completesFetch]]);
     }
     for (const d of plan.deliveries) {
-      const link = chains.next(d.webhookId, d.callId, d.id, d.held, stored.has(callKey(input.orgId, d.callId)));
+      const link = chains.next(input.orgId, d.webhookId, d.callId, d.id, d.held, stored.has(callKey(input.orgId, d.callId)));
       write.delivery(input, d, link);
       // Left for any worker if it is due: wake them when this commits.
       if (input.lease === null) wake ||= link.ifOpen.status === 'pending' || link.ifClosed.status === 'pending';

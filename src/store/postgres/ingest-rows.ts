@@ -15,6 +15,13 @@ interface Link {
   after: string | null;
 }
 
+/** A (webhook, call) chain; its organization leads the index its latest delivery is found by. */
+export interface ChainKey {
+  orgId: string;
+  webhookId: string;
+  callId: string;
+}
+
 /**
  * Per-call order: each delivery waits behind the webhook's latest open (pending or waiting) one of
  * the same call. Whether the store's latest is open is known only inside the write, under its
@@ -22,14 +29,15 @@ interface Link {
  */
 export class DeliveryChains {
   private readonly last = new Map<string, { ifOpen: Link & { id: string | null }; ifClosed: (Link & { id: string | null }) | undefined }>();
-  private readonly stored = new Set<string>();
+  /** The chains whose latest delivery may be in the store, by key. */
+  private readonly stored = new Map<string, ChainKey>();
 
   /** The next delivery of (webhookId, callId); `callStored`: the call is in the store, so the chain may have a latest there. */
-  next(webhookId: string, callId: string, id: string, held: boolean, callStored: boolean): { ifOpen: Link; ifClosed: Link } {
+  next(orgId: string, webhookId: string, callId: string, id: string, held: boolean, callStored: boolean): { ifOpen: Link; ifClosed: Link } {
     const key = `${webhookId} ${callId}`;
     let previous = this.last.get(key);
     if (!previous && callStored) {
-      this.stored.add(key);
+      this.stored.set(key, { orgId, webhookId, callId });
       // The store's latest, in both worlds: open in one, finished in the other.
       previous = { ifOpen: { id: null, status: 'pending', after: null }, ifClosed: undefined };
     }
@@ -39,10 +47,9 @@ export class DeliveryChains {
     return { ifOpen, ifClosed };
   }
 
-  /** The (webhook, call) chains whose latest delivery is in the store: [webhook ids, call ids]. */
-  latestKeys(): [string[], string[]] {
-    const keys = [...this.stored];
-    return [keys.map((k) => k.slice(0, k.indexOf(' '))), keys.map((k) => k.slice(k.indexOf(' ') + 1))];
+  /** The chains whose latest delivery may be in the store. */
+  latestKeys(): ChainKey[] {
+    return [...this.stored.values()];
   }
 }
 
@@ -89,13 +96,13 @@ export class BatchRows {
    * batches lock theirs), then insert calls, events and deliveries, each delivery linked as its
    * chain's latest says, in batch order (seq). Answers each delivery's id and status.
    */
-  statement([latestWebhooks, latestCalls]: [string[], string[]]): Statement {
+  statement(latest: readonly ChainKey[]): Statement {
     const c = [...this.calls.values()];
     return [
       `WITH latest AS (
          SELECT id, status, webhook_id, call_id FROM deliveries WHERE seq IN (
-           SELECT max(d.seq) FROM unnest($29::text[], $30::text[]) AS k(webhook_id, call_id)
-           JOIN deliveries d ON d.webhook_id = k.webhook_id AND d.call_id = k.call_id GROUP BY d.webhook_id, d.call_id)
+           SELECT max(d.seq) FROM unnest($29::text[], $30::text[], $32::text[]) AS k(webhook_id, call_id, org_id)
+           JOIN deliveries d ON d.org_id = k.org_id AND d.call_id = k.call_id AND d.webhook_id = k.webhook_id GROUP BY d.webhook_id, d.call_id)
          ORDER BY id FOR UPDATE
        ), new_calls AS (
          INSERT INTO calls (org_id, call_id, connection_id, started_at, state, updated_at)
@@ -125,8 +132,9 @@ export class BatchRows {
         c.map((x) => x.orgId), c.map((x) => x.callId), c.map((x) => x.connectionId), c.map((x) => x.startedAt), c.map((x) => x.state), c.map((x) => x.now),
         ...this.events,
         ...this.deliveries.slice(0, 15),
-        latestWebhooks, latestCalls,
+        latest.map((k) => k.webhookId), latest.map((k) => k.callId),
         this.deliveries[15]!,
+        latest.map((k) => k.orgId),
       ],
     ];
   }
