@@ -37,6 +37,12 @@ export interface BenchArgs {
   hepTransport: HepTransport;
   /** `--source hep`: SIP messages per second to send, or null for as fast as the collector keeps up. */
   rate: number | null;
+  /**
+   * `--warmup N`: calls pushed through every callhook process before the measured ones, and not
+   * counted: the first calls of a process run on code the JIT has not optimized yet, and with
+   * several processes each would warm up on its share of the measured calls.
+   */
+  warmup: number;
   /** `--backlog N`: N pending retries seeded into a fresh store (bench/backlog.ts); null otherwise. */
   backlog: number | null;
   /** `--backlog`: nothing listens on the receiver's port, or it accepts and never answers. */
@@ -55,6 +61,8 @@ export const USAGE = `Usage: npm run bench -- [flags]
   --raw-count <n>      plain undici POSTs for the ceiling                     default 20000
   --store <kind>       sqlite (embedded, one process) or postgres             default sqlite
   --processes <n>      callhook processes sharing the store (postgres only)   default 1
+  --warmup <n>         calls per callhook process before the measured ones, not counted
+                       (JIT, connections, prepared statements); 0 for none    default 300
   --postgres-url <url> PostgreSQL server; the bench creates (and drops) its own database on it
                        default $CALLHOOK_BENCH_POSTGRES_URL or ${DEFAULT_POSTGRES_URL}
   --pg-trace           count SQL round trips and time per statement/transaction through a
@@ -91,6 +99,7 @@ export function parseBenchArgs(argv: string[], env: NodeJS.ProcessEnv = process.
         'raw-count': { type: 'string' },
         store: { type: 'string' },
         processes: { type: 'string' },
+        warmup: { type: 'string' },
         'postgres-url': { type: 'string' },
         'pg-trace': { type: 'boolean', default: false },
         compare: { type: 'boolean', default: false },
@@ -118,7 +127,7 @@ export function parseBenchArgs(argv: string[], env: NodeJS.ProcessEnv = process.
   const rate = values.rate === undefined ? null : positiveInt('rate', values.rate);
   if (source === 'ingest' && (values['hep-transport'] !== undefined || rate !== null)) throw new UsageError('--hep-transport and --rate go with --source hep');
   if (source === 'hep') {
-    const ingestOnly = (['concurrency', 'batch', 'raw-count', 'compare', 'rounds', 'processes', 'pg-trace', 'postgres-url'] as const).filter(
+    const ingestOnly = (['concurrency', 'batch', 'raw-count', 'compare', 'rounds', 'processes', 'warmup', 'pg-trace', 'postgres-url'] as const).filter(
       (name) => values[name] !== undefined && values[name] !== false,
     );
     if (ingestOnly.length > 0) throw new UsageError(`--${ingestOnly[0]} does not go with --source hep`);
@@ -131,7 +140,7 @@ export function parseBenchArgs(argv: string[], env: NodeJS.ProcessEnv = process.
   if (backlog === null && values['dead-receiver'] !== undefined) throw new UsageError('--dead-receiver goes with --backlog');
   if (backlog !== null) {
     // One callhook process on a store seeded by the bench: the load flags mean nothing here.
-    const loadOnly = (['calls', 'concurrency', 'batch', 'raw-count', 'compare', 'rounds', 'processes', 'pg-trace', 'hep-transport', 'rate'] as const).filter(
+    const loadOnly = (['calls', 'concurrency', 'batch', 'raw-count', 'compare', 'rounds', 'processes', 'warmup', 'pg-trace', 'hep-transport', 'rate'] as const).filter(
       (name) => values[name] !== undefined && values[name] !== false,
     );
     if (loadOnly.length > 0) throw new UsageError(`--${loadOnly[0]} does not go with --backlog`);
@@ -147,6 +156,7 @@ export function parseBenchArgs(argv: string[], env: NodeJS.ProcessEnv = process.
     concurrency: positiveInt('concurrency', values.concurrency ?? '64'),
     batch: values.batch,
     rawCount: positiveInt('raw-count', values['raw-count'] ?? '20000'),
+    warmup: wholeNumber('warmup', values.warmup ?? '300'),
     postgresUrl,
     pgTrace: values['pg-trace'],
     cpuProf: values['cpu-prof'] ?? null,
@@ -173,6 +183,12 @@ export function parseBenchArgs(argv: string[], env: NodeJS.ProcessEnv = process.
 function processCount(text: string): number {
   const n = positiveInt('processes', text);
   if (n > 16) throw new UsageError(`--processes ${text}: at most 16`);
+  return n;
+}
+
+function wholeNumber(name: string, text: string): number {
+  const n = Number(text);
+  if (text.trim() === '' || !Number.isSafeInteger(n) || n < 0) throw new UsageError(`--${name} ${text}: expected a whole number (0 or more)`);
   return n;
 }
 

@@ -110,7 +110,7 @@ function summary(round: number, r: RunJson) {
 
 export async function runComparison(args: BenchArgs, log: (line: string) => void): Promise<number> {
   const { maxProcesses, rounds } = args.compare!;
-  const common = ['--calls', String(args.calls), '--concurrency', String(args.concurrency), '--raw-count', String(args.rawCount)];
+  const common = ['--calls', String(args.calls), '--concurrency', String(args.concurrency), '--raw-count', String(args.rawCount), '--warmup', String(args.warmup)];
   if (args.batch) common.push('--batch');
   const plan: Array<{ store: 'sqlite' | 'postgres'; processes: number }> = [{ store: 'sqlite', processes: 1 }];
   for (let n = 1; n <= maxProcesses; n++) plan.push({ store: 'postgres', processes: n });
@@ -147,6 +147,13 @@ export async function runComparison(args: BenchArgs, log: (line: string) => void
       }
     }
   }
-  process.stdout.write(`${JSON.stringify({ runs, calls: args.calls, concurrency: args.concurrency, batch: args.batch, rounds, node: process.version })}\n`);
+  // Target: more processes never cost more per delivery. Each PostgreSQL run against the same round's one process.
+  for (const run of runs) {
+    if (!('cpuMsPerDelivery' in run) || run.store !== 'postgres') continue;
+    const one = runs.find((r) => 'cpuMsPerDelivery' in r && r.store === 'postgres' && r.processes === 1 && r.round === run.round);
+    const total = (r: typeof run) => (r.cpuMsPerDelivery.callhook ?? NaN) + (r.cpuMsPerDelivery.postgres ?? NaN);
+    if (one && 'cpuMsPerDelivery' in one) Object.assign(run, { cpuPerDeliveryVsOneProcess: Math.round((100 * total(run)) / total(one)) / 100 });
+  }
+  process.stdout.write(`${JSON.stringify({ runs, calls: args.calls, warmup: args.warmup, concurrency: args.concurrency, batch: args.batch, rounds, node: process.version })}\n`);
   return stopping ? 130 : failed > 0 ? 1 : 0;
 }

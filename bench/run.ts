@@ -119,6 +119,16 @@ async function main(): Promise<number> {
       log(`bench: ${await database.workers()} processes registered; waiting one heartbeat (${HEARTBEAT_MS / 1_000} s) so each splits the in-flight cap by ${n}…`);
       await sleep(HEARTBEAT_MS + 500);
     }
+    if (args.warmup > 0) {
+      const calls = args.warmup * n;
+      log(`bench: warm-up, ${calls} calls (${args.warmup} per process), not counted…`);
+      const warm = await pushCalls(urls, setup.ingestToken, {
+        calls, concurrency: args.concurrency, batch: args.batch, runId: `warm${Date.now().toString(36)}`, onError: (message) => log(`bench: warm-up ${message}`),
+      });
+      // A failed step leaves its call's later steps unsent: then a short stall ends the wait.
+      if (!(await receiver.waitFor(3 * calls, warm.failures > 0 ? 5_000 : 30_000))) log(`bench: warm-up: ${receiver.arrivals.size}/${3 * calls} delivered; going on`);
+      receiver.reset();
+    }
     const expected = 3 * args.calls;
     log(
       `bench: callhook ${urls.join(' ')} (pid ${children.map((c) => c.pid).join(' ')}); ${args.store}; ${args.calls} calls × 3 steps` +
@@ -203,6 +213,7 @@ async function main(): Promise<number> {
       ratio: round(deliveriesPerS / raw.postsPerS, 3),
       latencyMs: percentiles(latencies),
       calls: args.calls,
+      warmupCalls: args.warmup * n,
       batch: args.batch,
       concurrency: args.concurrency,
       expected,
