@@ -125,8 +125,10 @@ async function main(): Promise<number> {
       const warm = await pushCalls(urls, setup.ingestToken, {
         calls, concurrency: args.concurrency, batch: args.batch, runId: `warm${Date.now().toString(36)}`, onError: (message) => log(`bench: warm-up ${message}`),
       });
-      // A failed step leaves its call's later steps unsent: then a short stall ends the wait.
-      if (!(await receiver.waitFor(3 * calls, warm.failures > 0 ? 5_000 : 30_000))) log(`bench: warm-up: ${receiver.arrivals.size}/${3 * calls} delivered; going on`);
+      // Every warm-up delivery in before the counting starts, or a late one would be counted.
+      if (warm.failures > 0 || !(await receiver.waitFor(3 * calls, 30_000))) {
+        throw new Error(`warm-up: ${warm.failures} ingest failures, ${receiver.arrivals.size}/${3 * calls} delivered; not measuring`);
+      }
       receiver.reset();
     }
     const expected = 3 * args.calls;

@@ -7,6 +7,9 @@ import type { CallEvent } from '../events/event.ts';
 import type { EventType } from '../events/catalogue.ts';
 import type { TrackedCall } from '../calls/tracker.ts';
 import type { Attempt, AttemptOutcome, Delivery, DeliveryJob, DeliveryStatus, NewDelivery } from '../delivery/delivery.ts';
+
+/** What a replay can re-queue: deliveries that gave up (failed) or that a disabled webhook held. */
+export type ReplayableStatus = Extract<DeliveryStatus, 'failed' | 'held'>;
 import type { Webhook, WebhookPatch } from '../delivery/webhook.ts';
 import type { ExhaustedContext, ExhaustionPolicy } from '../delivery/transitions.ts';
 import type { Notification } from '../notify/notification.ts';
@@ -388,7 +391,7 @@ export interface DeliveryStore {
   /** Leases one delivery for a manual attempt now; fails if it is in flight or waiting for its turn. */
   beginManualAttempt(input: { orgId: string; deliveryId: string; owner: string; leaseMs: number; now: number }): Promise<DeliveryJob>;
   /** Re-queues the webhook's failed/held deliveries created since `since`, in per-call order, with a fresh schedule. */
-  replay(input: { orgId: string; webhookId: string; since: number; statuses: DeliveryStatus[]; now: number }): Promise<number>;
+  replay(input: { orgId: string; webhookId: string; since: number; statuses: ReplayableStatus[]; now: number }): Promise<number>;
 }
 
 export interface NotificationStore {

@@ -11,6 +11,15 @@ import { DUE_CHANNEL, type DueListener } from './due-listener.ts';
 import type { PgChanges } from './webhooks.ts';
 import { recordResults } from './result-batch.ts';
 
+/**
+ * The deliveries of webhook $2 (organization $1) created since $3 in statuses $4, oldest first,
+ * locked. Only failed and held ones are replayed; saying so in the text lets a generic plan (which
+ * cannot see $4) read just those through deliveries_org_status, not every delivery the webhook has.
+ */
+export const REPLAY_SQL = `SELECT id, call_id FROM deliveries
+  WHERE org_id = $1 AND webhook_id = $2 AND created_at >= $3 AND status = ANY($4) AND status IN ('failed', 'held')
+  ORDER BY seq FOR UPDATE`;
+
 export function postgresDeliveries(db: PgDatabase, due: DueListener, changes: PgChanges): DeliveryStore {
   /** When this process last wrote each webhook's last_success_at: no need to try again within the resolution. */
   const successWritten = new Map<string, number>();
@@ -128,7 +137,7 @@ export function postgresDeliveries(db: PgDatabase, due: DueListener, changes: Pg
       return db.transaction(async (tx) => {
         await tx.one('SELECT id FROM webhooks WHERE id = $1 FOR NO KEY UPDATE', [webhookId]);
         const rows = await tx.rows<{ id: string; call_id: string }>(
-          'SELECT id, call_id FROM deliveries WHERE org_id = $1 AND webhook_id = $2 AND created_at >= $3 AND status = ANY($4) ORDER BY seq FOR UPDATE',
+          REPLAY_SQL,
           [orgId, webhookId, since, statuses],
         );
         // In per-call order: the first of each call is due now, the rest wait behind it.

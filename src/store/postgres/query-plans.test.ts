@@ -7,7 +7,9 @@ import { POSTGRES_URL, type TestDatabase, createTestDatabase } from '../../../te
 import type { ApplyStepsInput, IngestPlan } from '../store.ts';
 import { inline } from './inline-sql.ts';
 import { BatchRows, DeliveryChains } from './ingest-rows.ts';
+import { REPLAY_SQL } from './deliveries.ts';
 import { PURGE_DELIVERIES_SQL, PURGE_EVENTS_SQL } from './retention.ts';
+import { HOLD_OPEN_DELIVERIES_SQL } from './webhooks.ts';
 
 type NewDelivery = Extract<IngestPlan, { kind: 'accepted' }>['deliveries'][number];
 
@@ -20,14 +22,17 @@ const DELIVERY_INDEXES: Record<string, string> = {
   deliveries_waiting: 'the deliveries a finished one releases',
   deliveries_org: 'the delivery log, newest first',
   deliveries_org_call: "the log filtered by call; a chain's latest delivery; whether an event has deliveries left",
-  deliveries_org_status: 'the log filtered by status',
+  deliveries_org_status: "the log filtered by status; a replay of a webhook's failed and held deliveries",
   deliveries_org_event: 'the log filtered by event type',
-  deliveries_webhook_seq: 'the log filtered by webhook; replays; deleting a webhook',
+  deliveries_webhook_seq: 'the log filtered by webhook; deleting a webhook',
+  deliveries_webhook_open: 'disabling a webhook holds what it still owes',
   deliveries_finished: 'retention',
 };
 
 const ORG = 'org_plans';
+/** The webhook the statements ask about: one delivery in ten; the rest are another, busy one's. */
 const WEBHOOK = 'wh_plans';
+const BUSY = 'wh_busy';
 const CALLS = 5_000;
 /** Deliveries per call: a realistic few, so that walking one call's is cheap and walking the table is not. */
 const PER_CALL = 10;
@@ -41,11 +46,13 @@ describe.skipIf(!POSTGRES_URL)('PostgreSQL query plans on deliveries', () => {
     client = new pg.Client({ connectionString: database.url });
     await client.connect();
     await client.query(`INSERT INTO orgs (id, name, domain, plan, notification_emails, created_at, updated_at) VALUES ($1, 'Plans', 'plans.example', 'pro', '[]', 0, 0)`, [ORG]);
-    await client.query(
-      `INSERT INTO webhooks (id, org_id, url, events, format, content_type, secret, enabled, created_at, updated_at)
-       VALUES ($1, $2, 'http://127.0.0.1:9/hook', '["*"]', 'standard', 'application/json', 'whsec', true, 0, 0)`,
-      [WEBHOOK, ORG],
-    );
+    for (const id of [WEBHOOK, BUSY]) {
+      await client.query(
+        `INSERT INTO webhooks (id, org_id, url, events, format, content_type, secret, enabled, created_at, updated_at)
+         VALUES ($1, $2, 'http://127.0.0.1:9/hook', '["*"]', 'standard', 'application/json', 'whsec', true, 0, 0)`,
+        [id, ORG],
+      );
+    }
     await client.query(
       `INSERT INTO events (id, org_id, call_id, type, occurred_at, created_at, data)
        SELECT 'ev_' || n, $1, 'call_' || (n / ${PER_CALL}), 'call.ended', n, n, '{}' FROM generate_series(0, ${CALLS * PER_CALL - 1}) n`,
@@ -53,10 +60,10 @@ describe.skipIf(!POSTGRES_URL)('PostgreSQL query plans on deliveries', () => {
     );
     await client.query(
       `INSERT INTO deliveries (id, org_id, webhook_id, event_id, event_type, call_id, status, content_type, body, created_at, updated_at)
-       SELECT 'dl_' || n, $1, $2, 'ev_' || n, 'call.ended', 'call_' || (n / ${PER_CALL}),
-              CASE WHEN n % 50 = 0 THEN 'failed' ELSE 'succeeded' END, 'application/json', '{}', n, n
+       SELECT 'dl_' || n, $1, CASE WHEN n % 10 = 0 THEN $2 ELSE $3 END, 'ev_' || n, 'call.ended', 'call_' || (n / ${PER_CALL}),
+              COALESCE((ARRAY['failed', 'held', 'pending', 'waiting'])[n % 97 + 1], 'succeeded'), 'application/json', '{}', n, n
        FROM generate_series(0, ${CALLS * PER_CALL - 1}) n`,
-      [ORG, WEBHOOK],
+      [ORG, WEBHOOK, BUSY],
     );
     await client.query('ANALYZE');
   });
@@ -95,6 +102,17 @@ describe.skipIf(!POSTGRES_URL)('PostgreSQL query plans on deliveries', () => {
     for (const plan of Object.values(await plans(text, params))) {
       expect(plan).toMatch(/Index (Only )?Scan using deliveries_org_call on deliveries d_1\b/);
       expect(plan).not.toMatch(/Seq Scan on deliveries/);
+    }
+  });
+
+  // A webhook's own statements read the few deliveries they change, not every one it ever had.
+  it.each([
+    ['disabling holds what the webhook still owes', HOLD_OPEN_DELIVERIES_SQL, [1, WEBHOOK], /Index Scan using deliveries_webhook_open on deliveries/],
+    ['a replay reads the failed and held deliveries', REPLAY_SQL, [ORG, WEBHOOK, 0, ['failed', 'held']], /(Index Scan using deliveries_org_status on deliveries|Bitmap Index Scan on deliveries_org_status)[^]*Index Cond: [^\n]*status = ANY \('\{failed,held\}'/],
+  ])('%s through an index, reading those alone', async (_name, sql, params, index) => {
+    for (const plan of Object.values(await plans(sql, params))) {
+      expect(plan).toMatch(index);
+      expect(plan).not.toMatch(/Seq Scan on deliveries|deliveries_webhook_seq/);
     }
   });
 

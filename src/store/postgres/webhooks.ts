@@ -58,6 +58,10 @@ export class PgChanges {
   }
 }
 
+/** Holds what webhook $2 still owes (index deliveries_webhook_open). */
+export const HOLD_OPEN_DELIVERIES_SQL =
+  "UPDATE deliveries SET status = 'held', next_attempt_at = NULL, after_id = NULL, updated_at = $1 WHERE webhook_id = $2 AND status IN ('pending', 'waiting')";
+
 /** Disables a webhook (its row locked by the caller) and holds what it still owes; answers the change to signal. */
 export async function disableWebhook(tx: Queryable, webhookId: string, reason: string, now: number): Promise<WebhookChange> {
   const row = await tx.one<{ settings_version: number }>(
@@ -65,10 +69,7 @@ export async function disableWebhook(tx: Queryable, webhookId: string, reason: s
      WHERE id = $3 RETURNING settings_version`,
     [reason, now, webhookId],
   );
-  await tx.run(
-    "UPDATE deliveries SET status = 'held', next_attempt_at = NULL, after_id = NULL, updated_at = $1 WHERE webhook_id = $2 AND status IN ('pending', 'waiting')",
-    [now, webhookId],
-  );
+  await tx.run(HOLD_OPEN_DELIVERIES_SQL, [now, webhookId]);
   return { version: Number(row!.settings_version), webhookIds: [webhookId], orgIds: [] };
 }
 
