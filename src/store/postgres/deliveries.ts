@@ -20,6 +20,26 @@ export const REPLAY_SQL = `SELECT id, call_id FROM deliveries
   WHERE org_id = $1 AND webhook_id = $2 AND created_at >= $3 AND status = ANY($4) AND status IN ('failed', 'held')
   ORDER BY seq FOR UPDATE`;
 
+/**
+ * Due deliveries ($1: now) of webhooks not in $2, at most $3 per webhook and $4 in all, leased to
+ * $5 until $6: candidates by due time, then locked without waiting (rows another process is
+ * claiming are skipped, never claimed twice).
+ */
+export const CLAIM_DUE_SQL = `WITH candidates AS (
+    SELECT seq FROM (
+      SELECT seq, next_attempt_at, row_number() OVER (PARTITION BY webhook_id ORDER BY next_attempt_at, seq) AS rank
+      FROM deliveries
+      WHERE status = 'pending' AND next_attempt_at <= $1 AND (lease_until IS NULL OR lease_until <= $1) AND NOT (webhook_id = ANY($2::text[]))
+    ) ranked WHERE rank <= $3 ORDER BY next_attempt_at, seq LIMIT $4
+  ), locked AS (
+    SELECT d.seq FROM deliveries d JOIN candidates c ON c.seq = d.seq
+    WHERE d.status = 'pending' AND (d.lease_until IS NULL OR d.lease_until <= $1)
+    FOR UPDATE OF d SKIP LOCKED
+  )
+  UPDATE deliveries d SET lease_owner = $5, lease_until = $6, lease_version = d.lease_version + 1
+  FROM locked WHERE d.seq = locked.seq
+  RETURNING d.*`;
+
 export function postgresDeliveries(db: PgDatabase, due: DueListener, changes: PgChanges): DeliveryStore {
   /** When this process last wrote each webhook's last_success_at: no need to try again within the resolution. */
   const successWritten = new Map<string, number>();
@@ -58,25 +78,7 @@ export function postgresDeliveries(db: PgDatabase, due: DueListener, changes: Pg
     },
 
     async claimDue({ owner, now, leaseMs, limit, perWebhookLimit, skipWebhookIds = [] }) {
-      // Candidates by due time (at most perWebhookLimit per webhook), then locked without waiting:
-      // rows another process is claiming are skipped, never claimed twice.
-      const rows = await db.rows(
-        `WITH candidates AS (
-           SELECT seq FROM (
-             SELECT seq, next_attempt_at, row_number() OVER (PARTITION BY webhook_id ORDER BY next_attempt_at, seq) AS rank
-             FROM deliveries
-             WHERE status = 'pending' AND next_attempt_at <= $1 AND (lease_until IS NULL OR lease_until <= $1) AND NOT (webhook_id = ANY($2::text[]))
-           ) ranked WHERE rank <= $3 ORDER BY next_attempt_at, seq LIMIT $4
-         ), locked AS (
-           SELECT d.seq FROM deliveries d JOIN candidates c ON c.seq = d.seq
-           WHERE d.status = 'pending' AND (d.lease_until IS NULL OR d.lease_until <= $1)
-           FOR UPDATE OF d SKIP LOCKED
-         )
-         UPDATE deliveries d SET lease_owner = $5, lease_until = $6, lease_version = d.lease_version + 1
-         FROM locked WHERE d.seq = locked.seq
-         RETURNING d.*`,
-        [now, skipWebhookIds, perWebhookLimit, limit, owner, now + leaseMs],
-      );
+      const rows = await db.rows(CLAIM_DUE_SQL, [now, skipWebhookIds, perWebhookLimit, limit, owner, now + leaseMs]);
       return withTargets(db, rows, now, false);
     },
 

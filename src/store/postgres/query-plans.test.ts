@@ -7,7 +7,7 @@ import { POSTGRES_URL, type TestDatabase, createTestDatabase } from '../../../te
 import type { ApplyStepsInput, IngestPlan } from '../store.ts';
 import { inline } from './inline-sql.ts';
 import { BatchRows, DeliveryChains } from './ingest-rows.ts';
-import { REPLAY_SQL } from './deliveries.ts';
+import { CLAIM_DUE_SQL, REPLAY_SQL } from './deliveries.ts';
 import { PURGE_DELIVERIES_SQL, PURGE_EVENTS_SQL } from './retention.ts';
 import { HOLD_OPEN_DELIVERIES_SQL } from './webhooks.ts';
 
@@ -18,14 +18,14 @@ const DELIVERY_INDEXES: Record<string, string> = {
   deliveries_pkey: 'seq: claims, and a chain latest delivery by its seq',
   deliveries_id_key: 'a delivery by id (API, results, attempts foreign key)',
   deliveries_due: 'claims: pending deliveries by due time',
-  deliveries_webhook_due: "a webhook's next due time",
+  deliveries_webhook_due: "a webhook's next due time; holding its pending deliveries",
   deliveries_waiting: 'the deliveries a finished one releases',
   deliveries_org: 'the delivery log, newest first',
   deliveries_org_call: "the log filtered by call; a chain's latest delivery; whether an event has deliveries left",
   deliveries_org_status: "the log filtered by status; a replay of a webhook's failed and held deliveries",
   deliveries_org_event: 'the log filtered by event type',
   deliveries_webhook_seq: 'the log filtered by webhook; deleting a webhook',
-  deliveries_webhook_open: 'disabling a webhook holds what it still owes',
+  deliveries_webhook_waiting: 'disabling a webhook holds what it still owes (with deliveries_webhook_due)',
   deliveries_finished: 'retention',
 };
 
@@ -105,9 +105,16 @@ describe.skipIf(!POSTGRES_URL)('PostgreSQL query plans on deliveries', () => {
     }
   });
 
+  it('claims due deliveries through an index of pending ones, not a walk of every open delivery', async () => {
+    for (const plan of Object.values(await plans(CLAIM_DUE_SQL, [CALLS * PER_CALL, [], 32, 256, 'w1', CALLS * PER_CALL + 1]))) {
+      expect(plan).toMatch(/Index Scan using deliveries_(webhook_)?due on deliveries/);
+      expect(plan).not.toMatch(/Seq Scan on deliveries|deliveries_webhook_waiting/);
+    }
+  });
+
   // A webhook's own statements read the few deliveries they change, not every one it ever had.
   it.each([
-    ['disabling holds what the webhook still owes', HOLD_OPEN_DELIVERIES_SQL, [1, WEBHOOK], /Index Scan using deliveries_webhook_open on deliveries/],
+    ['disabling holds what the webhook still owes', HOLD_OPEN_DELIVERIES_SQL, [1, WEBHOOK], /BitmapOr[^]*Bitmap Index Scan on deliveries_webhook_due[^]*Bitmap Index Scan on deliveries_webhook_waiting/],
     ['a replay reads the failed and held deliveries', REPLAY_SQL, [ORG, WEBHOOK, 0, ['failed', 'held']], /(Index Scan using deliveries_org_status on deliveries|Bitmap Index Scan on deliveries_org_status)[^]*Index Cond: [^\n]*status = ANY \('\{failed,held\}'/],
   ])('%s through an index, reading those alone', async (_name, sql, params, index) => {
     for (const plan of Object.values(await plans(sql, params))) {

@@ -58,9 +58,12 @@ export class PgChanges {
   }
 }
 
-/** Holds what webhook $2 still owes (index deliveries_webhook_open). */
+/**
+ * Holds what webhook $2 still owes. Written as an OR so each arm reads its own partial index
+ * (deliveries_webhook_due, deliveries_webhook_waiting).
+ */
 export const HOLD_OPEN_DELIVERIES_SQL =
-  "UPDATE deliveries SET status = 'held', next_attempt_at = NULL, after_id = NULL, updated_at = $1 WHERE webhook_id = $2 AND status IN ('pending', 'waiting')";
+  "UPDATE deliveries SET status = 'held', next_attempt_at = NULL, after_id = NULL, updated_at = $1 WHERE webhook_id = $2 AND (status = 'pending' OR status = 'waiting')";
 
 /** Disables a webhook (its row locked by the caller) and holds what it still owes; answers the change to signal. */
 export async function disableWebhook(tx: Queryable, webhookId: string, reason: string, now: number): Promise<WebhookChange> {

@@ -4,10 +4,11 @@
 -- without being written for every delivery:
 --   deliveries_chain    a chain's latest delivery: found through deliveries_org_call (a call has
 --                       few deliveries; the webhook is a filter on them)
---   deliveries_webhook  (webhook_id, status, seq): disabling a webhook holds its open deliveries
---                       (deliveries_webhook_open, partial); a replay reads the organization's
---                       failed and held ones (deliveries_org_status); the next due time,
---                       deliveries_webhook_due
+--   deliveries_webhook  (webhook_id, status, seq): disabling a webhook holds its pending
+--                       (deliveries_webhook_due) and waiting (deliveries_webhook_waiting, partial)
+--                       deliveries; a replay reads the organization's failed and held ones
+--                       (deliveries_org_status). Not one partial index on pending and waiting: it
+--                       is ordered by webhook, so claims picked it and walked every open delivery.
 --   deliveries_event    whether an event still has deliveries (retention): through its call,
 --                       deliveries_org_call
 --   deliveries_created  retention purges only finished deliveries: a partial index on them is not
@@ -17,4 +18,4 @@ DROP INDEX deliveries_webhook;
 DROP INDEX deliveries_event;
 DROP INDEX deliveries_created;
 CREATE INDEX deliveries_finished ON deliveries (created_at) WHERE status IN ('succeeded', 'failed');
-CREATE INDEX deliveries_webhook_open ON deliveries (webhook_id) WHERE status IN ('pending', 'waiting');
+CREATE INDEX deliveries_webhook_waiting ON deliveries (webhook_id) WHERE status = 'waiting';
