@@ -147,12 +147,12 @@ export async function runComparison(args: BenchArgs, log: (line: string) => void
       }
     }
   }
-  // Target: more processes never cost more per delivery. Each PostgreSQL run against the same round's one process.
-  for (const run of runs) {
-    if (!('cpuMsPerDelivery' in run) || run.store !== 'postgres') continue;
-    const one = runs.find((r) => 'cpuMsPerDelivery' in r && r.store === 'postgres' && r.processes === 1 && r.round === run.round);
-    const total = (r: typeof run) => (r.cpuMsPerDelivery.callhook ?? NaN) + (r.cpuMsPerDelivery.postgres ?? NaN);
-    if (one && 'cpuMsPerDelivery' in one) Object.assign(run, { cpuPerDeliveryVsOneProcess: Math.round((100 * total(run)) / total(one)) / 100 });
+  // Target: more processes never cost more per delivery. Each PostgreSQL run against one process in the same round.
+  const pg = runs.filter((r): r is ReturnType<typeof summary> => 'cpuMsPerDelivery' in r && r.store === 'postgres');
+  const cpuOf = (r: ReturnType<typeof summary>) => (r.cpuMsPerDelivery.callhook ?? NaN) + (r.cpuMsPerDelivery.postgres ?? NaN);
+  for (const run of pg) {
+    const one = pg.find((r) => r.processes === 1 && r.round === run.round);
+    if (one) Object.assign(run, { cpuPerDeliveryVsOneProcess: Math.round((100 * cpuOf(run)) / cpuOf(one)) / 100 });
   }
   process.stdout.write(`${JSON.stringify({ runs, calls: args.calls, warmup: args.warmup, concurrency: args.concurrency, batch: args.batch, rounds, node: process.version })}\n`);
   return stopping ? 130 : failed > 0 ? 1 : 0;

@@ -10,6 +10,9 @@ import type { ContentType } from '../formats/format.ts';
 
 export const DELIVERY_STATUSES = ['pending', 'waiting', 'succeeded', 'failed', 'held'] as const;
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
+/** What a replay can re-queue: deliveries that gave up (failed) or that a disabled webhook held. */
+export const REPLAYABLE_STATUSES = ['failed', 'held'] as const satisfies readonly DeliveryStatus[];
+export type ReplayableStatus = (typeof REPLAYABLE_STATUSES)[number];
 
 export interface Delivery {
   id: string;

@@ -6,10 +6,7 @@ import type { AppError } from '../errors.ts';
 import type { CallEvent } from '../events/event.ts';
 import type { EventType } from '../events/catalogue.ts';
 import type { TrackedCall } from '../calls/tracker.ts';
-import type { Attempt, AttemptOutcome, Delivery, DeliveryJob, DeliveryStatus, NewDelivery } from '../delivery/delivery.ts';
-
-/** What a replay can re-queue: deliveries that gave up (failed) or that a disabled webhook held. */
-export type ReplayableStatus = Extract<DeliveryStatus, 'failed' | 'held'>;
+import type { Attempt, AttemptOutcome, Delivery, DeliveryJob, DeliveryStatus, NewDelivery, ReplayableStatus } from '../delivery/delivery.ts';
 import type { Webhook, WebhookPatch } from '../delivery/webhook.ts';
 import type { ExhaustedContext, ExhaustionPolicy } from '../delivery/transitions.ts';
 import type { Notification } from '../notify/notification.ts';

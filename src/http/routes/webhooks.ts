@@ -10,6 +10,7 @@ import { assertAllowedTarget, assertTimeoutFits, newWebhook } from '../../delive
 import { newSigningSecret } from '../../delivery/signature.ts';
 import { signingSecrets } from '../../delivery/webhook.ts';
 import { HEALTH_STATES, healthOf } from '../../delivery/webhook-health.ts';
+import { REPLAYABLE_STATUSES } from '../../delivery/delivery.ts';
 import type { Api, ApiDeps } from '../app.ts';
 import { Enum, Nullable, OrgParams, Page, PageQuery, Time, iso, isoOrNull, problems } from '../common.ts';
 
@@ -111,7 +112,7 @@ const TestSaved = Type.Object({ event: Type.Optional(Enum(EVENT_TYPES)) }, { add
 const Replay = Type.Object(
   {
     since: Type.String({ format: 'date-time', description: 'Replay deliveries created at or after this time.' }),
-    statuses: Type.Optional(Type.Array(Enum(['failed', 'held'] as const), { minItems: 1, uniqueItems: true, description: 'Default: both.' })),
+    statuses: Type.Optional(Type.Array(Enum(REPLAYABLE_STATUSES), { minItems: 1, uniqueItems: true, description: 'Default: both.' })),
   },
   { additionalProperties: false },
 );
@@ -253,7 +254,7 @@ export function webhookRoutes(app: Api, deps: ApiDeps): void {
       orgId: webhook.orgId,
       webhookId: webhook.id,
       since: Date.parse(request.body.since),
-      statuses: request.body.statuses ?? ['failed', 'held'],
+      statuses: request.body.statuses ?? [...REPLAYABLE_STATUSES],
       now: clock.now(),
     });
     void deps.dispatcher.poll().catch((error) => request.log.error({ err: error }, 'poll after replay failed'));
