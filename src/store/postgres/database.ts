@@ -158,7 +158,7 @@ export class PgDatabase implements Queryable {
     return this.retried(async (client) => {
       const tx = { stage: 'new' as 'new' | 'open' | 'committed' };
       const send = async (statements: readonly Statement[], first: string[], last: string[]): Promise<Row[][]> => {
-        const { prepares, texts, prepared } = await this.executable(client, statements);
+        const { prepares, texts, at, prepared } = await this.executable(client, statements);
         const lead = [...prepares, ...first];
         let answer: pg.QueryResult | pg.QueryResult[];
         try {
@@ -170,7 +170,7 @@ export class PgDatabase implements Queryable {
         }
         prepared();
         const results = Array.isArray(answer) ? answer : [answer];
-        return results.slice(lead.length, lead.length + statements.length).map((r) => r.rows as Row[]);
+        return at.map((index) => results[lead.length + index]!.rows as Row[]);
       };
       const result = await fn({
         begin(statements) {
@@ -203,9 +203,10 @@ export class PgDatabase implements Queryable {
    * PREPARE is kept even when the transaction around it rolls back). `prepared()` records them once
    * the message has run. A connection whose last message failed after a PREPARE is asked what it
    * holds. A statement whose best plan depends on the table's size stays planned on every run,
-   * written out whole.
+   * written out whole; one whose generic plan is known good everywhere (`genericPlan`, plan-tested)
+   * is never planned for its values.
    */
-  private async executable(client: pg.PoolClient, statements: readonly Statement[]): Promise<{ prepares: string[]; texts: string[]; prepared(): void }> {
+  private async executable(client: pg.PoolClient, statements: readonly Statement[]): Promise<{ prepares: string[]; texts: string[]; at: number[]; prepared(): void }> {
     let held = scriptStatements.get(client);
     if (!held || unsure.has(client)) {
       const rows = unsure.has(client) ? (await client.query<{ name: string }>("SELECT name FROM pg_prepared_statements WHERE name LIKE 'x%'")).rows : [];
@@ -214,18 +215,24 @@ export class PgDatabase implements Queryable {
     }
     const fresh = new Map<string, string>();
     const texts: string[] = [];
+    /** Where each statement's own result is among those of `texts` (a generic plan adds two SETs around it). */
+    const at: number[] = [];
     for (const statement of statements) {
       const [text, params = [], options] = statement;
       if (params.length === 0 || options?.plannedEachTime) {
-        texts.push(inline(statement));
+        at.push(texts.push(inline(statement)) - 1);
         continue;
       }
       let name = scriptNames.get(text);
       if (!name) scriptNames.set(text, (name = `x${scriptNames.size + 1}`));
       if (!held.has(name)) fresh.set(name, `PREPARE ${name} AS ${text}`);
-      texts.push(`EXECUTE ${name}(${params.map(literal).join(', ')})`);
+      const execute = `EXECUTE ${name}(${params.map(literal).join(', ')})`;
+      if (options?.genericPlan) {
+        texts.push('SET LOCAL plan_cache_mode = force_generic_plan', execute, 'SET LOCAL plan_cache_mode = DEFAULT');
+        at.push(texts.length - 2);
+      } else at.push(texts.push(execute) - 1);
     }
-    return { prepares: [...fresh.values()], texts, prepared: () => fresh.forEach((_, name) => held.add(name)) };
+    return { prepares: [...fresh.values()], texts, at, prepared: () => fresh.forEach((_, name) => held.add(name)) };
   }
 
   /** `attempt` on a connection of its own, retried on deadlock or serialization failure; the connection is rolled back or cut on failure. */

@@ -5,9 +5,12 @@
 
 /**
  * A statement as the pool takes it: text with `$1…$n`, and their values. `plannedEachTime`: not
- * prepared, for a look-up whose best plan depends on how big a table has grown.
+ * prepared, for a look-up whose best plan depends on how big a table has grown. `genericPlan`
+ * (script transactions): run on its generic plan from the first time, never planned for its values
+ * — for a large statement whose custom plans cost more than running it, and whose generic plan
+ * query-plans.test.ts checks on young and grown tables.
  */
-export type Statement = readonly [text: string, params?: readonly unknown[], options?: { plannedEachTime?: boolean }];
+export type Statement = readonly [text: string, params?: readonly unknown[], options?: { plannedEachTime?: boolean; genericPlan?: boolean }];
 
 /** `text` with each `$n` replaced by the literal of `params[n - 1]`. */
 export function inline([text, params = []]: Statement): string {

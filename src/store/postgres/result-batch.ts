@@ -46,9 +46,11 @@ export async function recordResults(
     if (!attempt.succeeded || successIsNews(successWritten, job.webhookId, attempt.startedAt)) mayWrite.add(job.webhookId);
   }
   const ids = [...new Set(input.outcomes.map((o) => o.job.deliveryId))].sort();
-  const [locked, orgs, lockedDeliveries] = await tx.begin([
+  // Organizations are consulted only for exhausted deliveries, which are rare: otherwise not read
+  // at all (a read of none still costs the server a plan).
+  const orgRead: Statement[] = consult.orgIds.length > 0 ? [['SELECT * FROM orgs WHERE id = ANY($1)', [consult.orgIds]]] : [];
+  const [locked, lockedDeliveries, , orgs = []] = await tx.begin([
     ['SELECT * FROM webhooks WHERE id = ANY($1) AND (id = ANY($2) OR consecutive_failures > 0) ORDER BY id FOR NO KEY UPDATE', [touched, [...mayWrite]]],
-    ['SELECT * FROM orgs WHERE id = ANY($1)', [consult.orgIds]],
     // With the deliveries waiting behind them, which a finished one releases: every delivery row
     // the batch may write is locked in one statement, in id order, as an ingest locks a call's
     // latest deliveries. Locking the waiting ones later, by the release, could deadlock with an
@@ -58,6 +60,7 @@ export async function recordResults(
     // invisible to it (its snapshot is older), seen by this one, locked before the plan is made
     // rather than by the release at the end (which an ingest chaining behind them could wait across).
     ["SELECT id FROM deliveries WHERE after_id = ANY($1) AND status = 'waiting' ORDER BY id FOR UPDATE", [ids]],
+    ...orgRead,
   ]);
   const lockedIds = new Set(locked!.map((row) => String(row.id)));
   const wanted = new Set(consult.webhookIds);
@@ -66,7 +69,7 @@ export async function recordResults(
     outcomes: input.outcomes,
     deliveries: new Map(lockedDeliveries!.filter((row) => inBatch.has(String(row.id))).map((row) => [String(row.id), deliveryStateFrom(row)])),
     webhooks: new Map(locked!.filter((row) => wanted.has(String(row.id))).map((row) => [String(row.id), webhookFrom(row)])),
-    orgs: new Map(orgs!.map((row) => [String(row.id), orgFrom(row)])),
+    orgs: new Map(orgs.map((row) => [String(row.id), orgFrom(row)])),
     now,
     onExhausted: input.onExhausted,
   });

@@ -118,4 +118,24 @@ describe.skipIf(!POSTGRES_URL)('script transactions on PostgreSQL', () => {
     expect(await db.rows('SELECT * FROM script_rows')).toEqual([]);
     expect(await db.rows('SELECT 1 AS ok')).toEqual([{ ok: 1 }]);
   });
+  it('runs a statement marked genericPlan on its generic plan, answers its rows in their place, and plans the rest as before', async () => {
+    await db.run("INSERT INTO script_rows (k, v) VALUES ('g1', 'generic'), ('c1', 'custom')");
+    const answers = await db.scriptTransaction(async (tx) => {
+      await tx.begin([]);
+      return tx.commit([
+        ['SELECT $1::text AS v', ['before']],
+        ['SELECT v AS generic FROM script_rows WHERE k = $1', ['g1'], { genericPlan: true }],
+        ['SELECT $1::text AS v', ['after']],
+        ['SELECT v AS custom FROM script_rows WHERE k = $1', ['c1']],
+        ['SHOW plan_cache_mode'],
+      ]);
+    });
+    expect(answers.map((rows) => Object.values(rows[0]!)[0])).toEqual(['before', 'generic', 'after', 'custom', 'auto']);
+    // The pool has one connection: how each statement prepared on it was planned (a statement's
+    // text there is the whole message that prepared it, so the two are told apart by their counts).
+    const plans = await db.rows<{ generic_plans: number; custom_plans: number }>(
+      "SELECT generic_plans::int, custom_plans::int FROM pg_prepared_statements WHERE name LIKE 'x%' AND statement LIKE '%AS generic FROM script_rows%'",
+    );
+    expect(plans).toEqual(expect.arrayContaining([{ generic_plans: 1, custom_plans: 0 }, { generic_plans: 0, custom_plans: 1 }]));
+  });
 });
