@@ -5,8 +5,26 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Database } from './database.ts';
-import { CLAIM_DUE_SQL, listDeliveriesSql } from './deliveries.ts';
+import { CLAIM_DUE_SQL, listDeliveriesSql, replaySql } from './deliveries.ts';
+import { PURGE_DELIVERIES_SQL, PURGE_EVENTS_SQL } from './retention.ts';
 import { USER_BY_REF_SQL } from './tenancy.ts';
+import { HOLD_OPEN_DELIVERIES_SQL } from './webhooks.ts';
+
+/** Each index on deliveries and the reads it serves: a new one is a cost on every write, so it is added here on purpose. */
+const DELIVERY_INDEXES: Record<string, string> = {
+  sqlite_autoindex_deliveries_1: 'a delivery by id (API, results, attempts foreign key)',
+  deliveries_due: 'claims: pending deliveries by due time',
+  deliveries_chain: "a chain's latest delivery, at ingest",
+  deliveries_waiting: 'the deliveries a finished one releases',
+  deliveries_org: 'the delivery log, newest first',
+  deliveries_org_call: 'the log filtered by call; whether an event or a recording still has deliveries',
+  deliveries_org_status: "the log filtered by status; a replay of a webhook's failed and held deliveries; an organization's hold",
+  deliveries_org_event: 'the log filtered by event type',
+  deliveries_webhook_seq: 'the log filtered by webhook; deleting a webhook',
+  deliveries_webhook_due: "a webhook's next due time; disabling it holds its pending deliveries",
+  deliveries_webhook_waiting: 'disabling a webhook holds its waiting deliveries',
+  deliveries_finished: 'retention',
+};
 
 const dir = mkdtempSync(join(tmpdir(), 'callhook-plans-'));
 const database = new Database(join(dir, 'plans.db'));
@@ -21,6 +39,24 @@ function plan(sql: string, ...params: unknown[]): string {
 }
 
 describe('SQLite query plans', () => {
+  it('has only the indexes its reads need, each written on every insert and status change', () => {
+    const names = database.all<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'deliveries' ORDER BY name").map((row) => row.name);
+    expect(names).toEqual(Object.keys(DELIVERY_INDEXES).sort());
+  });
+
+  // Each statement reads the few rows it is about through an index, never every delivery of a webhook or of the table.
+  it.each([
+    ['disabling holds the pending deliveries', HOLD_OPEN_DELIVERIES_SQL[0]!, [1, 'wh_1'], 'SEARCH deliveries USING INDEX deliveries_webhook_due (webhook_id=?)'],
+    ['disabling holds the waiting deliveries', HOLD_OPEN_DELIVERIES_SQL[1]!, [1, 'wh_1'], 'SEARCH deliveries USING INDEX deliveries_webhook_waiting (webhook_id=?)'],
+    ['a replay reads the failed and held deliveries', replaySql(2), ['org', 'wh_1', 0, 'failed', 'held'], 'SEARCH deliveries USING INDEX deliveries_org_status (org_id=? AND status=?)'],
+    ['retention purges finished deliveries', PURGE_DELIVERIES_SQL, [1, 100], 'SEARCH deliveries USING INDEX deliveries_finished (created_at<?)'],
+    ['retention finds whether an event has deliveries left', PURGE_EVENTS_SQL, [1, 100], 'SEARCH d USING INDEX deliveries_org_call (org_id=? AND call_id=?)'],
+  ])('%s through its index', (_name, sql, params, search) => {
+    const detail = plan(sql, ...params);
+    expect(detail).toContain(search);
+    expect(detail).not.toMatch(/SCAN (deliveries|d)\b|deliveries_webhook_seq/);
+  });
+
   it('claims due deliveries by their due time, not by walking every pending row of each webhook', () => {
     const detail = plan(CLAIM_DUE_SQL, Date.now(), Date.now(), '[]', 32, 256);
     expect(detail).toMatch(/SEARCH deliveries USING INDEX deliveries_due \(next_attempt_at<\?\)/);

@@ -13,12 +13,17 @@ export function nextSettingsVersion(db: Database): number {
   return Number(db.get<Row>('UPDATE webhook_settings_version SET value = value + 1 WHERE id = 1 RETURNING value')!.value);
 }
 
+/**
+ * Holds what webhook ?2 still owes, one status at a time: each statement names its partial index's
+ * status (deliveries_webhook_due, deliveries_webhook_waiting), so SQLite reads those rows alone.
+ */
+export const HOLD_OPEN_DELIVERIES_SQL = ['pending', 'waiting'].map(
+  (status) => `UPDATE deliveries SET status = 'held', next_attempt_at = NULL, after_seq = NULL, updated_at = ?1 WHERE webhook_id = ?2 AND status = '${status}'`,
+);
+
 /** Holds what the webhook still owes, so a disabled webhook sends nothing until replayed. */
 export function holdOpenDeliveries(db: Database, webhookId: string, now: number): number {
-  return db.run(
-    "UPDATE deliveries SET status = 'held', next_attempt_at = NULL, after_seq = NULL, updated_at = ? WHERE webhook_id = ? AND status IN ('pending', 'waiting')",
-    now, webhookId,
-  );
+  return HOLD_OPEN_DELIVERIES_SQL.reduce((held, sql) => held + db.run(sql, now, webhookId), 0);
 }
 
 /** Disables the webhook, holds what it owes, and answers the change to signal once committed. */
