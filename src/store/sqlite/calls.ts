@@ -50,6 +50,9 @@ function splitCursor(cursor: string): [number, string] {
   return Number.isSafeInteger(startedAt) ? [startedAt, cursor.slice(at + 1)] : [Number.MIN_SAFE_INTEGER, ''];
 }
 
+/** The latest delivery of a webhook's chain for a call (index deliveries_chain). */
+export const CHAIN_LATEST_SQL = 'SELECT seq, status FROM deliveries WHERE webhook_id = ? AND call_id = ? ORDER BY seq DESC LIMIT 1';
+
 function applySteps(db: Database, input: ApplyStepsInput): ApplyStepsResult {
   const { orgId, now, lease } = input;
   const calls = new Map<string, TrackedCall>();
@@ -106,7 +109,7 @@ function applySteps(db: Database, input: ApplyStepsInput): ApplyStepsResult {
     // Per-call order: wait behind the webhook's latest delivery of this call while it is still open.
     // A call new in this request has none in the store yet, only the ones inserted just before.
     const previous = calls.has(d.callId)
-      ? db.get<Row>('SELECT seq, status FROM deliveries WHERE webhook_id = ? AND call_id = ? ORDER BY seq DESC LIMIT 1', d.webhookId, d.callId)
+      ? db.get<Row>(CHAIN_LATEST_SQL, d.webhookId, d.callId)
       : insertedLast.get(`${d.webhookId} ${d.callId}`);
     if (previous && (previous.status === 'pending' || previous.status === 'waiting')) {
       insertedLast.set(`${d.webhookId} ${d.callId}`, { seq: insert('waiting', Number(previous.seq), null, false), status: 'waiting' });

@@ -165,6 +165,10 @@ export function sqliteDeliveries(db: Database, commits: CommitQueue, due: DueSig
   };
 }
 
+/** The delivery waiting behind a finished one, due now and leased to the recorder (index deliveries_waiting). */
+export const RELEASE_WAITING_SQL = `UPDATE deliveries SET status = 'pending', after_seq = NULL, next_attempt_at = ?, lease_owner = ?, lease_until = ?,
+  lease_version = lease_version + 1, updated_at = ? WHERE after_seq = ? AND status = 'waiting' RETURNING *`;
+
 /** Loads what the results meet, plans (delivery/transitions.ts), applies the plan. `disables`: the changes to signal once committed. */
 function recordResults(db: Database, input: RecordResultsInput, disables: WebhookChange[]): RecordResultsOutput {
   const { now, lease } = input;
@@ -209,11 +213,7 @@ function recordResults(db: Database, input: RecordResultsInput, disables: Webhoo
   const promoted: DeliveryJob[] = [];
   const webhooks = new Map<string, Webhook>();
   for (const id of plan.releaseAfter) {
-    const row = db.get<Row>(
-      `UPDATE deliveries SET status = 'pending', after_seq = NULL, next_attempt_at = ?, lease_owner = ?, lease_until = ?,
-         lease_version = lease_version + 1, updated_at = ? WHERE after_seq = ? AND status = 'waiting' RETURNING *`,
-      now, lease.owner, lease.until, now, seqOf.get(id)!,
-    );
+    const row = db.get<Row>(RELEASE_WAITING_SQL, now, lease.owner, lease.until, now, seqOf.get(id)!);
     if (!row) continue;
     const webhookId = String(row.webhook_id);
     if (!webhooks.has(webhookId)) webhooks.set(webhookId, webhookFrom(db.get<Row>('SELECT * FROM webhooks WHERE id = ?', webhookId)!));

@@ -5,10 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Database } from './database.ts';
-import { CLAIM_DUE_SQL, listDeliveriesSql, replaySql } from './deliveries.ts';
+import { CHAIN_LATEST_SQL } from './calls.ts';
+import { CLAIM_DUE_SQL, RELEASE_WAITING_SQL, listDeliveriesSql, replaySql } from './deliveries.ts';
 import { PURGE_DELIVERIES_SQL, PURGE_EVENTS_SQL } from './retention.ts';
 import { USER_BY_REF_SQL } from './tenancy.ts';
-import { HOLD_OPEN_DELIVERIES_SQL } from './webhooks.ts';
+import { HOLD_OPEN_DELIVERIES_SQL, NEXT_ATTEMPT_TIMES_SQL } from './webhooks.ts';
 
 /** Each index on deliveries and the reads it serves: a new one is a cost on every write, so it is added here on purpose. */
 const DELIVERY_INDEXES: Record<string, string> = {
@@ -46,6 +47,9 @@ describe('SQLite query plans', () => {
 
   // Each statement reads the few rows it is about through an index, never every delivery of a webhook or of the table.
   it.each([
+    ["ingest finds a chain's latest delivery", CHAIN_LATEST_SQL, ['wh_1', 'c1'], 'SEARCH deliveries USING INDEX deliveries_chain (webhook_id=? AND call_id=?)'],
+    ['a finished delivery releases the one waiting behind it', RELEASE_WAITING_SQL, [1, 'w1', 2, 1, 7], 'SEARCH deliveries USING COVERING INDEX deliveries_waiting (after_seq=?)'],
+    ["a webhook's next due time", NEXT_ATTEMPT_TIMES_SQL, ['["wh_1"]'], 'SEARCH deliveries USING COVERING INDEX deliveries_webhook_due (webhook_id=?)'],
     ['disabling holds the pending deliveries', HOLD_OPEN_DELIVERIES_SQL[0]!, [1, 'wh_1'], 'SEARCH deliveries USING INDEX deliveries_webhook_due (webhook_id=?)'],
     ['disabling holds the waiting deliveries', HOLD_OPEN_DELIVERIES_SQL[1]!, [1, 'wh_1'], 'SEARCH deliveries USING INDEX deliveries_webhook_waiting (webhook_id=?)'],
     ['a replay reads the failed and held deliveries', replaySql(2), ['org', 'wh_1', 0, 'failed', 'held'], 'SEARCH deliveries USING INDEX deliveries_org_status (org_id=? AND status=?)'],

@@ -26,6 +26,10 @@ export function holdOpenDeliveries(db: Database, webhookId: string, now: number)
   return HOLD_OPEN_DELIVERIES_SQL.reduce((held, sql) => held + db.run(sql, now, webhookId), 0);
 }
 
+/** Each webhook's next due time (index deliveries_webhook_due). */
+export const NEXT_ATTEMPT_TIMES_SQL = `SELECT value AS id, (SELECT MIN(next_attempt_at) FROM deliveries WHERE webhook_id = value AND status = 'pending') AS at
+  FROM json_each(?)`;
+
 /** Disables the webhook, holds what it owes, and answers the change to signal once committed. */
 export function disableWebhook(db: Database, webhookId: string, reason: string, now: number): WebhookChange {
   const version = nextSettingsVersion(db);
@@ -104,11 +108,7 @@ export function sqliteWebhooks(db: Database, changes: ChangeSignal): WebhookStor
       return deleted?.change ?? null;
     },
     async nextAttemptTimes(webhookIds) {
-      const rows = db.all<Row>(
-        `SELECT value AS id, (SELECT MIN(next_attempt_at) FROM deliveries WHERE webhook_id = value AND status = 'pending') AS at
-         FROM json_each(?)`,
-        JSON.stringify(webhookIds),
-      );
+      const rows = db.all<Row>(NEXT_ATTEMPT_TIMES_SQL, JSON.stringify(webhookIds));
       return new Map(rows.filter((r) => r.at !== null).map((r) => [String(r.id), Number(r.at)]));
     },
     async healthCounts(orgIds) {
