@@ -35,7 +35,11 @@ export interface BenchArgs {
   compare: { maxProcesses: number; rounds: number } | null;
   /** `--source hep`: how the datagrams reach the collector. */
   hepTransport: HepTransport;
-  /** `--source hep`: SIP messages per second to send, or null for as fast as the collector keeps up. */
+  /**
+   * `--rate`: open loop at this pace, or null for closed loop (`concurrency` calls in flight).
+   * Ingest: call steps (= deliveries) per second, each call's steps a second apart, as the shared
+   * driver's fixed-rate phase. `--source hep`: SIP messages per second.
+   */
   rate: number | null;
   /**
    * `--warmup N`: calls pushed through every callhook process before the measured ones, and not
@@ -70,6 +74,9 @@ export const USAGE = `Usage: npm run bench -- [flags]
   --compare            run sqlite × 1, then postgres × 1, 2 … --processes (default 3), each in its
                        own bench process with the same flags; last line: {"runs":[…]}
   --rounds <n>         with --compare: repeat the whole sequence n times     default 1
+  --rate <steps/s>     open loop instead of --concurrency: call steps (one delivery each) at this pace,
+                       a call's steps a second apart (the shared driver's fixed-rate phase); the
+                       JSON adds \`rate\` (offered, achieved, how late the sender was)
   --cpu-prof <dir>     write a V8 CPU profile of each callhook child into <dir>
 
   With --source hep (the embedded store, one process; see bench/README.md):
@@ -125,7 +132,12 @@ export function parseBenchArgs(argv: string[], env: NodeJS.ProcessEnv = process.
   if (transportText !== 'udp' && transportText !== 'tcp') throw new UsageError(`--hep-transport ${transportText}: expected udp or tcp`);
   const hepTransport: HepTransport = transportText;
   const rate = values.rate === undefined ? null : positiveInt('rate', values.rate);
-  if (source === 'ingest' && (values['hep-transport'] !== undefined || rate !== null)) throw new UsageError('--hep-transport and --rate go with --source hep');
+  if (source === 'ingest' && values['hep-transport'] !== undefined) throw new UsageError('--hep-transport goes with --source hep');
+  if (source === 'ingest' && rate !== null) {
+    // Open loop: the pace sets the load, not calls in flight; a batch is one request per call.
+    if (values.concurrency !== undefined) throw new UsageError('--rate and --concurrency: one or the other (open or closed loop)');
+    if (values.batch) throw new UsageError('--rate sends one step per request; drop --batch');
+  }
   if (source === 'hep') {
     const ingestOnly = (['concurrency', 'batch', 'raw-count', 'compare', 'rounds', 'processes', 'warmup', 'pg-trace', 'postgres-url'] as const).filter(
       (name) => values[name] !== undefined && values[name] !== false,

@@ -110,7 +110,8 @@ function summary(round: number, r: RunJson) {
 
 export async function runComparison(args: BenchArgs, log: (line: string) => void): Promise<number> {
   const { maxProcesses, rounds } = args.compare!;
-  const common = ['--calls', String(args.calls), '--concurrency', String(args.concurrency), '--raw-count', String(args.rawCount), '--warmup', String(args.warmup)];
+  const common = ['--calls', String(args.calls), '--raw-count', String(args.rawCount), '--warmup', String(args.warmup)];
+  common.push(...(args.rate === null ? ['--concurrency', String(args.concurrency)] : ['--rate', String(args.rate)]));
   if (args.batch) common.push('--batch');
   const plan: Array<{ store: 'sqlite' | 'postgres'; processes: number }> = [{ store: 'sqlite', processes: 1 }];
   for (let n = 1; n <= maxProcesses; n++) plan.push({ store: 'postgres', processes: n });

@@ -14,7 +14,7 @@ import { USAGE, UsageError, parseBenchArgs } from './args.ts';
 import { runBacklogBench } from './backlog.ts';
 import { runComparison } from './compare.ts';
 import { runHepBench } from './hep.ts';
-import { pushCalls, setUp } from './load.ts';
+import { pushAtRate, pushCalls, setUp } from './load.ts';
 import { sampleMetrics } from './metrics.ts';
 import { type PgTrace, startPgTrace, summarizeTrace } from './pg-trace.ts';
 import { type BenchDatabase, createBenchDatabase, dbDelta, describeUrl } from './postgres.ts';
@@ -134,7 +134,7 @@ async function main(): Promise<number> {
     const expected = 3 * args.calls;
     log(
       `bench: callhook ${urls.join(' ')} (pid ${children.map((c) => c.pid).join(' ')}); ${args.store}; ${args.calls} calls × 3 steps` +
-        `${args.batch ? ' (batched)' : ''}, ${args.concurrency} calls in flight…`,
+        (args.rate === null ? `${args.batch ? ' (batched)' : ''}, ${args.concurrency} calls in flight…` : `, ${args.rate} steps/s (open loop, a call's steps 1 s apart)…`),
     );
 
     // A checkpoint now rather than in the middle of the run; then the database's counters.
@@ -151,13 +151,12 @@ async function main(): Promise<number> {
     const pgCpuBefore = postgresCpuSeconds();
     const machineBefore = machineCpu();
     const benchCpuBefore = process.cpuUsage();
-    const load = await pushCalls(urls, setup.ingestToken, {
-      calls: args.calls,
-      concurrency: args.concurrency,
-      batch: args.batch,
-      runId: `bench${Date.now().toString(36)}`,
-      onError: (message) => log(`bench: ${message}`),
-    });
+    const runId = `bench${Date.now().toString(36)}`;
+    const onError = (message: string) => log(`bench: ${message}`);
+    const load =
+      args.rate === null
+        ? await pushCalls(urls, setup.ingestToken, { calls: args.calls, concurrency: args.concurrency, batch: args.batch, runId, onError })
+        : await pushAtRate(urls, setup.ingestToken, { calls: args.calls, rate: args.rate, runId, onError });
     const ingestS = (load.endedAt - load.startedAt) / 1_000;
     log(`bench: ingest done in ${round(ingestS, 2)} s (${Math.round(load.requests / ingestS)} req/s, ${load.failures} failures); waiting for deliveries…`);
     const gone = () => children.some((c) => c.exited() !== null);
@@ -217,7 +216,10 @@ async function main(): Promise<number> {
       calls: args.calls,
       warmupCalls: args.warmup * n,
       batch: args.batch,
-      concurrency: args.concurrency,
+      concurrency: args.rate === null ? args.concurrency : null,
+      // Open loop: the pace, and how late the sender was against it (a late sender measures itself,
+      // not callhook). deliveriesPerS then counts the first and last second too, when calls start or end.
+      ...(args.rate !== null && load.sendLags ? { rate: { stepsPerS: args.rate, sendLagMs: percentiles(load.sendLags) } } : {}),
       expected,
       deliveries,
       duplicates: receiver.duplicates,
