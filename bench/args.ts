@@ -76,7 +76,7 @@ export const USAGE = `Usage: npm run bench -- [flags]
   --rounds <n>         with --compare: repeat the whole sequence n times     default 1
   --rate <steps/s>     open loop instead of --concurrency: call steps (one delivery each) at this pace,
                        a call's steps a second apart (the shared driver's fixed-rate phase); the
-                       JSON adds \`rate\` (offered, achieved, how late the sender was)
+                       JSON adds \`rate\` (the pace, and how late the sender was against it)
   --cpu-prof <dir>     write a V8 CPU profile of each callhook child into <dir>
 
   With --source hep (the embedded store, one process; see bench/README.md):
