@@ -155,6 +155,7 @@ export async function runComparison(args: BenchArgs, log: (line: string) => void
     const one = pg.find((r) => r.processes === 1 && r.round === run.round);
     if (one) Object.assign(run, { cpuPerDeliveryVsOneProcess: Math.round((100 * cpuOf(run)) / cpuOf(one)) / 100 });
   }
-  process.stdout.write(`${JSON.stringify({ runs, calls: args.calls, warmup: args.warmup, concurrency: args.concurrency, batch: args.batch, rounds, node: process.version })}\n`);
+  const load = args.rate === null ? { concurrency: args.concurrency } : { concurrency: null, rate: args.rate };
+  process.stdout.write(`${JSON.stringify({ runs, calls: args.calls, warmup: args.warmup, ...load, batch: args.batch, rounds, node: process.version })}\n`);
   return stopping ? 130 : failed > 0 ? 1 : 0;
 }

@@ -24,13 +24,13 @@ export const CLAIM_DUE_SQL = `SELECT seq FROM (
   ) WHERE rank <= ? ORDER BY next_attempt_at, seq LIMIT ?`;
 
 /**
- * A webhook's deliveries in `statuses` (failed, held) since a time, in order. INDEXED BY the
+ * A webhook's deliveries in `statusCount` statuses (failed, held) since a time, in order. INDEXED BY the
  * organization's status index, which reads those alone: left to itself SQLite walks (webhook_id,
  * seq), every delivery the webhook ever had, to save a sort.
  */
-export function replaySql(statuses: number): string {
+export function replaySql(statusCount: number): string {
   return `SELECT seq, call_id FROM deliveries INDEXED BY deliveries_org_status
-    WHERE org_id = ? AND webhook_id = ? AND created_at >= ? AND status IN (${Array(statuses).fill('?').join(', ')}) ORDER BY seq`;
+    WHERE org_id = ? AND webhook_id = ? AND created_at >= ? AND status IN (${Array(statusCount).fill('?').join(', ')}) ORDER BY seq`;
 }
 
 /** The delivery log's page query, newest first (query-plans.test.ts checks each filter has its index). */
