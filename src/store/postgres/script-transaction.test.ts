@@ -26,6 +26,14 @@ describe('inline-sql', () => {
     expect(() => inline(['SELECT $1, $2', [1]])).toThrow(RangeError);
   });
 
+  it('writes an array with a control character or a lone surrogate element by element: JSON would escape them as the array form misreads', () => {
+    for (const text of ['line\nbreak', 'nul\u0000', 'lone \ud800 high', 'lone \udc00 low']) {
+      expect(literal(['plain', text])).toBe('$q${"plain","' + text + '"}$q$');
+    }
+    // A pair of surrogates is one character: JSON writes it as it is, and so does the fast path.
+    expect(literal(['𝄞', '"q"'])).toBe('$q${"𝄞","\\"q\\""}$q$');
+  });
+
   it('keeps a negative number one token: `- $1` never becomes a comment', () => {
     expect(inline(['SELECT 5 - $1', [-3]])).toBe('SELECT 5 - (-3)');
     expect(inline(['SELECT 5 -$1', [-3]])).toBe('SELECT 5 -(-3)');
