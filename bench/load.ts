@@ -68,9 +68,11 @@ function stepsOf(callId: string, at: number) {
 
 /** Posts one step (or a batch) to a process; remembers when each of its steps was sent. */
 function ingestPoster(bases: string[], ingestToken: string, connections: number, onError: (message: string) => void) {
+  if (bases.length === 0) throw new Error('no callhook to push to');
   const pools = bases.map((base) => new Pool(base, { connections, keepAliveTimeout: 30_000 }));
   const headers = { authorization: `Bearer ${ingestToken}`, 'content-type': 'application/json' };
-  const state = { requests: 0, failures: 0, requestsPerProcess: bases.map(() => 0), sentAt: new Map<string, number>(), ingestLatencies: [] as number[] };
+  // What a LoadResult reports of the requests, filled in as they go.
+  const state: Omit<LoadResult, 'startedAt' | 'endedAt' | 'sendLags'> = { requests: 0, failures: 0, requestsPerProcess: bases.map(() => 0), sentAt: new Map(), ingestLatencies: [] };
   const post = async (to: number, body: unknown, keys: string[]): Promise<boolean> => {
     const sent = performance.now();
     for (const key of keys) state.sentAt.set(key, sent);
@@ -100,7 +102,6 @@ export async function pushAtRate(
   ingestToken: string,
   options: { calls: number; rate: number; runId: string; onError: (message: string) => void },
 ): Promise<LoadResult> {
-  if (bases.length === 0) throw new Error('pushAtRate: no callhook to push to');
   // Enough connections that no step waits for one: a second of steps.
   const poster = ingestPoster(bases, ingestToken, Math.max(8, Math.ceil(options.rate / bases.length)), options.onError);
   const plan: Array<{ atMs: number; n: number; k: number }> = [];
@@ -127,8 +128,7 @@ export async function pushAtRate(
       }
     }
     await Promise.all(answers);
-    const { requests, failures, ingestLatencies, sentAt, requestsPerProcess } = poster.state;
-    return { startedAt, endedAt: performance.now(), requests, failures, ingestLatencies, sentAt, requestsPerProcess, sendLags };
+    return { startedAt, endedAt: performance.now(), ...poster.state, sendLags };
   } finally {
     await poster.close();
   }
@@ -139,7 +139,6 @@ export async function pushCalls(
   ingestToken: string,
   options: { calls: number; concurrency: number; batch: boolean; runId: string; onError: (message: string) => void },
 ): Promise<LoadResult> {
-  if (bases.length === 0) throw new Error('pushCalls: no callhook to push to');
   const poster = ingestPoster(bases, ingestToken, options.concurrency, options.onError);
   const { post } = poster;
 
@@ -162,8 +161,7 @@ export async function pushCalls(
   const startedAt = performance.now();
   try {
     await Promise.all(Array.from({ length: Math.min(options.concurrency, options.calls) }, worker));
-    const { requests, failures, ingestLatencies, sentAt, requestsPerProcess } = poster.state;
-    return { startedAt, endedAt: performance.now(), requests, failures, ingestLatencies, sentAt, requestsPerProcess };
+    return { startedAt, endedAt: performance.now(), ...poster.state };
   } finally {
     await poster.close();
   }
