@@ -148,6 +148,7 @@ async function main(): Promise<number> {
       return s ? ` (dispatcher: ${s.queued} queued, ${s.inFlight} in flight)` : '';
     };
     const cpuBefore = children.map((c) => c.cpuSeconds());
+    const mainBefore = children.map((c) => c.mainThreadCpuSeconds());
     const pgCpuBefore = postgresCpuSeconds();
     const machineBefore = machineCpu();
     const benchCpuBefore = process.cpuUsage();
@@ -165,6 +166,7 @@ async function main(): Promise<number> {
     const lastAt = receiver.lastAt || performance.now();
     const benchCpu = process.cpuUsage(benchCpuBefore);
     const cpuAfter = children.map((c) => c.cpuSeconds());
+    const mainAfter = children.map((c) => c.mainThreadCpuSeconds());
     const pgCpuAfter = postgresCpuSeconds();
     const machineAfter = machineCpu();
     const cpuWindowS = (performance.now() - load.startedAt) / 1_000;
@@ -186,10 +188,13 @@ async function main(): Promise<number> {
     const deliveriesPerS = deliveries / elapsedS;
     const traced = trace ? summarizeTrace(trace.counts(), deliveries, load.requests) : null;
 
-    const cpuPct = cpuBefore.map((before, i) => {
-      const after = cpuAfter[i];
-      return before === null || after === null || after === undefined ? null : round((100 * (after - before)) / cpuWindowS);
-    });
+    const pctOf = (before: Array<number | null>, after: Array<number | null>) =>
+      before.map((b, i) => {
+        const a = after[i];
+        return b === null || a === null || a === undefined ? null : round((100 * (a - b)) / cpuWindowS);
+      });
+    const cpuPct = pctOf(cpuBefore, cpuAfter);
+    const mainThreadPct = pctOf(mainBefore, mainAfter);
     const sumOrNull = (values: Array<number | null>) => (values.some((v) => v === null) ? null : round(values.reduce<number>((a, v) => a + v!, 0)));
     const childCpuPct = sumOrNull(cpuPct);
     const benchCpuPct = round((100 * (benchCpu.user + benchCpu.system)) / 1e6 / cpuWindowS);
@@ -249,6 +254,8 @@ async function main(): Promise<number> {
       node: process.version,
       requestsPerProcess: load.requestsPerProcess,
       childCpuPctPerProcess: cpuPct,
+      // Near 100, a process's event loop is what bounds it, whatever the cores left.
+      mainThreadPctPerProcess: mainThreadPct,
       rssMbPerProcess: memory.map((m) => m.rssMb),
       rssPeakMbPerProcess: memory.map((m) => m.peakMb),
       // Everything shares these cores (percent of one core, up to 100 × cores): callhook, the bench

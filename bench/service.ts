@@ -20,6 +20,8 @@ export interface Child {
   memory(): { rssMb: number | null; peakMb: number | null };
   /** User + system CPU seconds the child used so far (from /proc/<pid>/stat), or null. */
   cpuSeconds(): number | null;
+  /** The same for its main thread alone (/proc/<pid>/task/<pid>/stat): the event loop, which no other thread relieves. */
+  mainThreadCpuSeconds(): number | null;
   /** How the child ended, when it ended by itself before stop(); null while it runs. */
   exited(): string | null;
   stop(): Promise<void>;
@@ -106,16 +108,8 @@ export async function startChild(options: {
         return { rssMb: null, peakMb: null };
       }
     },
-    cpuSeconds() {
-      try {
-        // Fields after the command name: state is field 3; utime and stime are fields 14 and 15.
-        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-        return (Number(fields[11]) + Number(fields[12])) / 100; // clock ticks; 100 Hz on Linux
-      } catch {
-        return null;
-      }
-    },
+    cpuSeconds: () => statCpuSeconds(`/proc/${pid}/stat`),
+    mainThreadCpuSeconds: () => statCpuSeconds(`/proc/${pid}/task/${pid}/stat`),
     exited: () => exitInfo,
     async stop() {
       stopping = true;
@@ -149,4 +143,16 @@ export async function startChild(options: {
     throw error;
   }
   return handle;
+}
+
+/** utime + stime of a /proc stat file in seconds, or null (no /proc, or the process is gone). */
+function statCpuSeconds(path: string): number | null {
+  try {
+    // Fields after the command name: state is field 3; utime and stime are fields 14 and 15.
+    const stat = readFileSync(path, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // clock ticks; 100 Hz on Linux
+  } catch {
+    return null;
+  }
 }
