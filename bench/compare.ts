@@ -24,6 +24,7 @@ interface RunJson {
   ingestLatencyMs: { p50: number; p95: number; p99: number };
   phases: { duringIngestPerS: number; afterIngestPerS: number | null };
   childCpuPct: number | null;
+  mainThreadPctPerProcess: Array<number | null>;
   benchCpuPct: number;
   pgCpuPct?: number | null;
   machine: { cores: number; busyPct: number | null; busyBeforePct: number | null; otherPct: number | null; cpuMsPerDelivery: Record<string, number | null> };
@@ -76,6 +77,7 @@ function summary(round: number, r: RunJson) {
     ingestP50Ms: r.ingestLatencyMs.p50,
     afterIngestPerS: r.phases.afterIngestPerS,
     childCpuPct: r.childCpuPct,
+    mainThreadPctPerProcess: r.mainThreadPctPerProcess,
     pgCpuPct: r.pgCpuPct ?? null,
     benchCpuPct: r.benchCpuPct,
     machineBusyPct: r.machine.busyPct,
