@@ -26,6 +26,22 @@ export function machineCpu(): MachineCpu | null {
 
 export const cores = availableParallelism();
 
+/** The fields of a /proc stat line after the command name (which may hold spaces): [0] is state (field 3). */
+function statFields(stat: string): string[] {
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
+/** utime + stime in seconds from a process's or a thread's stat file, or null (no /proc, or gone). */
+export function statCpuSeconds(path: string): number | null {
+  try {
+    // utime and stime are fields 14 and 15.
+    const fields = statFields(readFileSync(path, 'utf8'));
+    return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_S;
+  } catch {
+    return null;
+  }
+}
+
 /**
  * CPU seconds used by every process named `postgres` (the postmaster, its background processes and
  * backends), plus what the ones that exited left in their parent's cutime/cstime: a backend that
@@ -49,11 +65,9 @@ export function postgresCpuSeconds(): number | null {
     } catch {
       continue; // gone meanwhile
     }
-    const open = stat.indexOf('(');
-    const close = stat.lastIndexOf(')');
-    if (stat.slice(open + 1, close) !== 'postgres') continue;
-    // Fields after the command name start at field 3 (state); utime, stime, cutime, cstime are 14–17.
-    const fields = stat.slice(close + 2).split(' ');
+    if (stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) !== 'postgres') continue;
+    // utime, stime, cutime, cstime are fields 14–17.
+    const fields = statFields(stat);
     ticks += Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
     seen++;
   }

@@ -8,6 +8,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { statCpuSeconds } from './proc.ts';
 
 export const OPERATOR_TOKEN = 'cho_bench-operator-token';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -145,14 +146,3 @@ export async function startChild(options: {
   return handle;
 }
 
-/** utime + stime of a /proc stat file in seconds, or null (no /proc, or the process is gone). */
-function statCpuSeconds(path: string): number | null {
-  try {
-    // Fields after the command name: state is field 3; utime and stime are fields 14 and 15.
-    const stat = readFileSync(path, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100; // clock ticks; 100 Hz on Linux
-  } catch {
-    return null;
-  }
-}
