@@ -44,6 +44,9 @@ export interface ScriptTx {
   readonly statements: Queryable;
 }
 
+/** Planner settings of a `byKey` script transaction (for its own statements alone: SET LOCAL). */
+const BY_KEY = ['SET LOCAL enable_seqscan = off', 'SET LOCAL enable_hashjoin = off', 'SET LOCAL enable_mergejoin = off'];
+
 const statementNames = new Map<string, string>();
 /** Names of script statements (by text), and those prepared on each connection. */
 const scriptNames = new Map<string, string>();
@@ -95,14 +98,16 @@ const CLOSE_WITHIN_MS = 2_000;
 export class PgDatabase implements Queryable {
   readonly pool: pg.Pool;
   readonly url: string;
-  private readonly options: PgOptions;
+  readonly options: PgOptions;
   private readonly direct: Queryable;
 
   constructor(options: PgOptions) {
     this.options = options;
     this.url = options.url;
-    // Statements are prepared once per connection, but planned on every run: a generic plan made
-    // while a table was small (no statistics yet) can stay a full scan as the table grows.
+    // Statements are prepared once per connection. PostgreSQL may then keep a generic plan, made on
+    // a table as it was: one made while it was young can walk it whole ever after (until the next
+    // analyze). So a look-up whose plan depends on a table's size is planned each time, and key
+    // look-ups run `byKey`; young-plans.test.ts checks every statement the delivery loop keeps.
     this.pool = new pg.Pool({
       connectionString: options.url,
       max: options.poolSize,
@@ -153,8 +158,11 @@ export class PgDatabase implements Queryable {
    * the reads, the writes go with COMMIT, each batch as one simple-protocol message with its values
    * written in as literals (inline-sql.ts). Under READ COMMITTED each statement of a message still
    * sees what committed before it started, so a lock taken by one statement guards the reads after it.
+   * `byKey`: every statement finds its rows by their keys, so each is planned (and its plan kept)
+   * as index look-ups, never a table walk or a hash join: a generic plan made while the table was
+   * young (where a walk is cheapest) would otherwise be kept as it grows, until the next analyze.
    */
-  scriptTransaction<T>(fn: (tx: ScriptTx) => Promise<T>): Promise<T> {
+  scriptTransaction<T>(fn: (tx: ScriptTx) => Promise<T>, { byKey = false }: { byKey?: boolean } = {}): Promise<T> {
     return this.retried(async (client) => {
       const tx = { stage: 'new' as 'new' | 'open' | 'committed' };
       const send = async (statements: readonly Statement[], first: string[], last: string[]): Promise<Row[][]> => {
@@ -176,7 +184,7 @@ export class PgDatabase implements Queryable {
         begin(statements) {
           if (tx.stage !== 'new') throw new Error('begin() runs once, first');
           tx.stage = 'open';
-          return send(statements, ['BEGIN'], []);
+          return send(statements, byKey ? ['BEGIN', ...BY_KEY] : ['BEGIN'], []);
         },
         send(statements) {
           if (tx.stage !== 'open') throw new Error('send() runs between begin() and commit()');

@@ -78,19 +78,21 @@ export function postgresDeliveries(db: PgDatabase, due: DueListener, changes: Pg
     },
 
     async claimDue({ owner, now, leaseMs, limit, perWebhookLimit, skipWebhookIds = [] }) {
-      const rows = await db.rows(CLAIM_DUE_SQL, [now, skipWebhookIds, perWebhookLimit, limit, owner, now + leaseMs]);
+      // Planned each time: its pending deliveries are read through partial indexes, which a plan
+      // made on a young table walks whole (they held a row or two then).
+      const rows = await db.rowsPlannedEachTime(CLAIM_DUE_SQL, [now, skipWebhookIds, perWebhookLimit, limit, owner, now + leaseMs]);
       return withTargets(db, rows, now, false);
     },
 
     async recordResults(input) {
-      const { output, disables } = await db.scriptTransaction((tx) => recordResults(tx, input, successWritten, changes));
+      const { output, disables } = await db.scriptTransaction((tx) => recordResults(tx, input, successWritten, changes), { byKey: true });
       changes.committed(disables);
       return output;
     },
 
     async renewLeases({ owner, leases, until }) {
       if (leases.length === 0) return [];
-      const rows = await db.rows<{ id: string }>(
+      const rows = await db.rowsPlannedEachTime<{ id: string }>(
         `UPDATE deliveries d SET lease_until = $1 FROM unnest($2::text[], $3::int[]) AS r(id, version)
          WHERE d.id = r.id AND d.lease_owner = $4 AND d.lease_version = r.version AND d.status = 'pending'
          RETURNING d.id`,

@@ -46,8 +46,14 @@ export async function openPostgresStore(options: PostgresOptions & { migrated?: 
     await database.close();
     throw error;
   }
+  return postgresStoreOn(database);
+}
+
+/** The store over an open database handle (closing the store closes it): tests hold the handle to look at its connections. */
+export function postgresStoreOn(database: PgDatabase): PostgresStore {
+  const settings = database.options;
   const changes = new PgChanges();
-  const due = new DueListener(options.url, { connectTimeoutMs: settings.connectTimeoutMs, queryTimeoutMs: settings.queryTimeoutMs, channels: changes.channels() });
+  const due = new DueListener(settings.url, { connectTimeoutMs: settings.connectTimeoutMs, queryTimeoutMs: settings.queryTimeoutMs, channels: changes.channels() });
   const ingestTokens = new IngestTokenCache({ ttlMs: INGEST_TOKEN_TTL_MS });
   const health = createStoreHealth({ probeWrite: (problem) => pgProbeWrite(database, problem), classify: pgStoreFailure });
   return guardStore<PostgresStore>({

@@ -17,6 +17,13 @@ import { type PgChanges, disableWebhook, healthStatement } from './webhooks.ts';
  */
 const SUCCESS_RESOLUTION_MS = 1_000;
 
+/**
+ * For the look-ups of waiting deliveries by the ones they wait for: the waiting are read through
+ * partial indexes, which a plan made while they held a row or two walks whole (and keeps walking
+ * as they fill). Planned for their values, they look the few keys up.
+ */
+const EACH_TIME = { plannedEachTime: true } as const;
+
 /** Whether a success at `at` is worth writing: this process wrote none of the webhook's within SUCCESS_RESOLUTION_MS. */
 function successIsNews(successWritten: ReadonlyMap<string, number>, webhookId: string, at: number): boolean {
   return at - (successWritten.get(webhookId) ?? 0) >= SUCCESS_RESOLUTION_MS;
@@ -55,11 +62,11 @@ export async function recordResults(
     // the batch may write is locked in one statement, in id order, as an ingest locks a call's
     // latest deliveries. Locking the waiting ones later, by the release, could deadlock with an
     // ingest that holds one (the latest of its call) and waits for one of this batch.
-    [`SELECT ${DELIVERY_STATE_COLUMNS} FROM deliveries WHERE id = ANY($1) OR (after_id = ANY($1) AND status = 'waiting') ORDER BY id FOR UPDATE`, [ids]],
+    [`SELECT ${DELIVERY_STATE_COLUMNS} FROM deliveries WHERE id = ANY($1) OR (after_id = ANY($1) AND status = 'waiting') ORDER BY id FOR UPDATE`, [ids], EACH_TIME],
     // And those an ingest committed behind ours while that statement waited for its lock on ours:
     // invisible to it (its snapshot is older), seen by this one, locked before the plan is made
     // rather than by the release at the end (which an ingest chaining behind them could wait across).
-    ["SELECT id FROM deliveries WHERE after_id = ANY($1) AND status = 'waiting' ORDER BY id FOR UPDATE", [ids]],
+    ["SELECT id FROM deliveries WHERE after_id = ANY($1) AND status = 'waiting' ORDER BY id FOR UPDATE", [ids], EACH_TIME],
     ...orgRead,
   ]);
   const lockedIds = new Set(locked!.map((row) => String(row.id)));
@@ -142,6 +149,7 @@ export async function recordResults(
         `UPDATE deliveries SET status = 'pending', after_id = NULL, next_attempt_at = $1, lease_owner = $2, lease_until = $3,
            lease_version = lease_version + 1, updated_at = $1 WHERE after_id = ANY($4) AND status = 'waiting' RETURNING *`,
         [now, lease.owner, lease.until, plan.releaseAfter],
+        EACH_TIME,
       ],
       ['SELECT * FROM webhooks WHERE id = ANY($1)', [webhookIds]],
     );

@@ -1,0 +1,175 @@
+// A connection keeps each prepared statement's generic plan, made after its fifth run on the table
+// as it was then, until the table is next analyzed. In a fresh database that moment comes seconds
+// into the first load, when deliveries holds a few rows and walking it is cheapest; the plan is
+// kept while the table grows a thousandfold (in a busy first minute, or between analyzes of a
+// test or bench database). So: every path of the delivery loop runs on a young table until its
+// plans settle, the table grows (never analyzed), and every statement the connection holds is
+// explained as it would run now: none walks deliveries, attempts, calls or events.
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { POSTGRES_URL, type TestDatabase, createTestDatabase } from '../../../test/helpers/postgres.ts';
+import {
+  LEASE_MS, OWNER, SECOND, T0, answered, createTenant, createWebhook, ended, ingest, keepEnabled, retryAt, started, success,
+} from '../contract/fixtures.ts';
+import type { Store } from '../store.ts';
+import type { DeliveryJob } from '../../delivery/delivery.ts';
+import { PgDatabase } from './database.ts';
+import { postgresStoreOn } from './index.ts';
+
+/** The tables that grow with traffic; the directory's (orgs, webhooks …) stay small. */
+const GROWING = ['deliveries', 'attempts', 'calls', 'events'];
+/** Young: a few calls' worth. Grown: what a busy first minute leaves. */
+const YOUNG_CALLS = 8;
+const GROWN_DELIVERIES = 40_000;
+
+/**
+ * The nodes of `plan` that read a growing table whole: a sequential scan, or an index scan with no
+ * Index Cond (a walk of the whole index, a partial one's included).
+ */
+function walksOf(plan: string): string[] {
+  const lines = plan.split('\n');
+  const walks: string[] = [];
+  lines.forEach((text, i) => {
+    const scan = /(Seq Scan on|(?:Index|Index Only) Scan(?: Backward)? using \S+ on|Bitmap Index Scan on) (\S+)/.exec(text);
+    if (!scan) return;
+    const [, kind, name] = scan;
+    // A bitmap index scan names its index; the others, their table.
+    const growing = kind === 'Bitmap Index Scan on' ? GROWING.some((t) => name!.startsWith(`${t}_`)) : GROWING.includes(name!);
+    if (!growing) return;
+    // A node's details are the lines under it, indented deeper, up to the next node.
+    const depth = text.search(/\S/);
+    let hasCond = false;
+    for (let j = i + 1; j < lines.length && lines[j]!.search(/\S/) > depth && !lines[j]!.includes('->'); j++) {
+      hasCond ||= /^\s*Index Cond:/.test(lines[j]!);
+    }
+    if (kind === 'Seq Scan on' || !hasCond) walks.push(text.trim().replace(/\s+\(cost=.*$/, ''));
+  });
+  return walks;
+}
+
+describe('walksOf', () => {
+  it('finds sequential scans and index scans without a condition on growing tables, and nothing else', () => {
+    const plan = [
+      'Update on deliveries d',
+      '  ->  Hash Join',
+      '        ->  Seq Scan on deliveries d  (cost=0.00..29.00 rows=400 width=38)',
+      '        ->  Hash',
+      '              ->  Function Scan on u',
+      '  ->  Index Scan using deliveries_webhook_waiting on deliveries  (cost=0.14..8.18 rows=1 width=130)',
+      '        Filter: ((status = \'waiting\'::text) AND (after_id = ANY ($4)))',
+      '  ->  Index Scan using deliveries_waiting on deliveries  (cost=0.15..13.59 rows=1 width=130)',
+      '        Index Cond: (after_id = ANY ($4))',
+      '  ->  Bitmap Index Scan on deliveries_webhook_waiting  (cost=0.00..4.15 rows=2 width=0)',
+      '  ->  Bitmap Index Scan on deliveries_id_key  (cost=0.00..4.15 rows=2 width=0)',
+      '        Index Cond: (id = ANY ($1))',
+      '  ->  Seq Scan on webhooks  (cost=0.00..1.01 rows=1 width=38)',
+    ].join('\n');
+    expect(walksOf(plan)).toEqual([
+      '->  Seq Scan on deliveries d',
+      '->  Index Scan using deliveries_webhook_waiting on deliveries',
+      '->  Bitmap Index Scan on deliveries_webhook_waiting',
+    ]);
+  });
+});
+
+describe.skipIf(!POSTGRES_URL)('PostgreSQL plans made on a young table, run on a grown one', () => {
+  let database: TestDatabase;
+  let db: PgDatabase;
+  let store: Store;
+  let admin: pg.Client;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    admin = new pg.Client({ connectionString: database.url });
+    await admin.connect();
+    // No analyze may come between (it would make every connection plan again).
+    for (const table of GROWING) await admin.query(`ALTER TABLE ${table} SET (autovacuum_enabled = false)`);
+    // One connection: every path's statements are prepared, and their plans kept, on it.
+    db = new PgDatabase({ url: database.url, poolSize: 1, connectTimeoutMs: 5_000, queryTimeoutMs: 10_000 });
+    store = postgresStoreOn(db);
+  });
+
+  afterAll(async () => {
+    await store?.close();
+    await admin?.end();
+    await database?.drop();
+  });
+
+  it('reads the rows each statement changes through their keys, not by walking the table', async () => {
+    const tenant = await createTenant(store);
+    await createWebhook(store, tenant.org.id);
+    const busy = await createWebhook(store, tenant.org.id);
+    const lease = (now: number) => ({ owner: OWNER, until: now + LEASE_MS });
+    const record = (now: number, outcomes: Parameters<Store['deliveries']['recordResults']>[0]['outcomes']) =>
+      store.deliveries.recordResults({ now, lease: lease(now), outcomes, onExhausted: keepEnabled });
+
+    // Young: each path (ingest, results with a retry and with releases, claims, lease renewals and
+    // releases) runs more than five times, so the connection settles each statement's plan.
+    let now = T0;
+    for (let i = 0; i < YOUNG_CALLS; i++) {
+      const callId = `young-${i}`;
+      now += SECOND;
+      const { fresh } = await ingest(store, tenant, [started(callId, now), answered(callId, now), ended(callId, now)], { now });
+      expect(fresh.length).toBeGreaterThan(0);
+      await record(now, fresh.map((job) => retryAt(job, now, now + 1)));
+      now += SECOND;
+      let jobs: DeliveryJob[] = await store.deliveries.claimDue({ owner: OWNER, now, leaseMs: LEASE_MS, limit: 100, perWebhookLimit: 32 });
+      expect(jobs.length).toBeGreaterThan(0);
+      await store.deliveries.renewLeases({ owner: OWNER, leases: jobs.map((j) => ({ deliveryId: j.deliveryId, version: j.lease.version })), until: now + LEASE_MS });
+      while (jobs.length > 0) jobs = (await record(now, jobs.map((job) => success(job, now)))).promoted;
+      await store.deliveries.releaseLeases(OWNER, [`dlv_none_${i}`]);
+    }
+
+    // Grown, and never analyzed: a busy first minute's calls, events, deliveries (a few still
+    // owed: pending in an hour, or waiting behind those) and attempts.
+    const n = GROWN_DELIVERIES;
+    await admin.query(
+      `INSERT INTO calls (org_id, call_id, connection_id, started_at, state, updated_at)
+       SELECT $1, 'grown-' || k, $2, k, '{}', k FROM generate_series(1, ${n / 4}) k`,
+      [tenant.org.id, tenant.connection.id],
+    );
+    await admin.query(
+      `INSERT INTO events (id, org_id, call_id, type, occurred_at, created_at, data)
+       SELECT 'evt_grown_' || k, $1, 'grown-' || (k / 4 + 1), 'call.ended', k, k, '{}' FROM generate_series(1, ${n}) k`,
+      [tenant.org.id],
+    );
+    await admin.query(
+      `INSERT INTO deliveries (id, org_id, webhook_id, event_id, event_type, call_id, status, after_id, next_attempt_at, content_type, body, created_at, updated_at)
+       SELECT 'dlv_grown_' || k, $1, $2, 'evt_grown_' || k, 'call.ended', 'grown-' || (k / 4 + 1),
+              CASE WHEN k % 50 = 1 THEN 'pending' WHEN k % 50 = 2 THEN 'waiting' ELSE 'succeeded' END,
+              CASE WHEN k % 50 = 2 THEN 'dlv_grown_' || (k - 1) END,
+              CASE WHEN k % 50 = 1 THEN $3::bigint END,
+              'application/json', repeat('x', 600), k, k
+       FROM generate_series(1, ${n}) k`,
+      [tenant.org.id, busy.id, now + 3_600_000],
+    );
+    await admin.query(
+      `INSERT INTO attempts (id, delivery_id, org_id, webhook_id, number, trigger, started_at, duration_ms, url, request_headers, status, response_body_truncated, succeeded)
+       SELECT 'att_grown_' || k, 'dlv_grown_' || k, $1, $2, 1, 'scheduled', k, 10, 'http://127.0.0.1:9/hook', '{}', 200, false, true
+       FROM generate_series(1, ${n}) k`,
+      [tenant.org.id, busy.id],
+    );
+
+    // Every statement the connection holds, explained as it would run now. A statement still
+    // planned for its values each run is explained with NULLs (and reads nothing); one on a kept
+    // generic plan shows that plan.
+    const walking = await db.transaction(async (tx) => {
+      const prepared = await tx.rowsPlannedEachTime<{ name: string; statement: string; types: string[]; generic_plans: number }>(
+        'SELECT name, statement, parameter_types::text[] AS types, generic_plans FROM pg_prepared_statements ORDER BY name',
+      );
+      // Not vacuous: the young table's plans were kept (the ingest write's, at least, is generic by design).
+      expect(prepared.some((p) => p.generic_plans > 0 && /INSERT INTO deliveries/.test(p.statement))).toBe(true);
+      const found: Array<{ statement: string; walks: string[]; plan: string }> = [];
+      for (const p of prepared) {
+        const args = p.types.map(() => 'NULL').join(', ');
+        const plan = (await tx.rowsPlannedEachTime<{ 'QUERY PLAN': string }>(`EXPLAIN EXECUTE ${p.name}${args ? `(${args})` : ''}`))
+          .map((r) => r['QUERY PLAN'])
+          .join('\n');
+        const walks = walksOf(plan);
+        if (walks.length > 0) found.push({ statement: p.statement.replace(/\s+/g, ' ').slice(0, 160), walks, plan });
+      }
+      return found;
+    });
+    expect(walking).toEqual([]);
+  });
+});
