@@ -223,23 +223,27 @@ export class PgDatabase implements Queryable {
     }
     const fresh = new Map<string, string>();
     const texts: string[] = [];
-    /** Where each statement's own result is among those of `texts` (a generic plan adds two SETs around it). */
+    /** Where each statement's own result is among those of `texts` (a run of generic plans is led and followed by a SET). */
     const at: number[] = [];
+    let generic = false;
+    const planGenerically = (on: boolean) => {
+      if (on !== generic) texts.push(`SET LOCAL plan_cache_mode = ${on ? 'force_generic_plan' : 'DEFAULT'}`);
+      generic = on;
+    };
     for (const statement of statements) {
       const [text, params = [], options] = statement;
       if (params.length === 0 || options?.plannedEachTime) {
+        planGenerically(false);
         at.push(texts.push(inline(statement)) - 1);
         continue;
       }
       let name = scriptNames.get(text);
       if (!name) scriptNames.set(text, (name = `x${scriptNames.size + 1}`));
       if (!held.has(name)) fresh.set(name, `PREPARE ${name} AS ${text}`);
-      const execute = `EXECUTE ${name}(${params.map(literal).join(', ')})`;
-      if (options?.genericPlan) {
-        texts.push('SET LOCAL plan_cache_mode = force_generic_plan', execute, 'SET LOCAL plan_cache_mode = DEFAULT');
-        at.push(texts.length - 2);
-      } else at.push(texts.push(execute) - 1);
+      planGenerically(options?.genericPlan === true);
+      at.push(texts.push(`EXECUTE ${name}(${params.map(literal).join(', ')})`) - 1);
     }
+    planGenerically(false);
     return { prepares: [...fresh.values()], texts, at, prepared: () => fresh.forEach((_, name) => held.add(name)) };
   }
 

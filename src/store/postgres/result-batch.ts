@@ -18,11 +18,13 @@ import { type PgChanges, disableWebhook, healthStatement } from './webhooks.ts';
 const SUCCESS_RESOLUTION_MS = 1_000;
 
 /**
- * For the look-ups of waiting deliveries by the ones they wait for: the waiting are read through
- * partial indexes, which a plan made while they held a row or two walks whole (and keeps walking
- * as they fill). Planned for their values, they look the few keys up.
+ * Every statement of a batch is planned once per connection (its generic plan), not for its values
+ * on every batch: a batch is most often one or two results, and a custom plan sees those few where
+ * the generic one assumes more, so PostgreSQL would plan each statement again each time. The batch
+ * runs byKey (deliveries.ts), so those plans probe their keys even when made on a young table
+ * (young-plans.test.ts).
  */
-const EACH_TIME = { plannedEachTime: true } as const;
+const GENERIC = { genericPlan: true } as const;
 
 /** Whether a success at `at` is worth writing: this process wrote none of the webhook's within SUCCESS_RESOLUTION_MS. */
 function successIsNews(successWritten: ReadonlyMap<string, number>, webhookId: string, at: number): boolean {
@@ -57,16 +59,16 @@ export async function recordResults(
   // at all (a read of none still costs the server a plan).
   const orgRead: Statement[] = consult.orgIds.length > 0 ? [['SELECT * FROM orgs WHERE id = ANY($1)', [consult.orgIds]]] : [];
   const [locked, lockedDeliveries, , orgs = []] = await tx.begin([
-    ['SELECT * FROM webhooks WHERE id = ANY($1) AND (id = ANY($2) OR consecutive_failures > 0) ORDER BY id FOR NO KEY UPDATE', [touched, [...mayWrite]]],
+    ['SELECT * FROM webhooks WHERE id = ANY($1) AND (id = ANY($2) OR consecutive_failures > 0) ORDER BY id FOR NO KEY UPDATE', [touched, [...mayWrite]], GENERIC],
     // With the deliveries waiting behind them, which a finished one releases: every delivery row
     // the batch may write is locked in one statement, in id order, as an ingest locks a call's
     // latest deliveries. Locking the waiting ones later, by the release, could deadlock with an
     // ingest that holds one (the latest of its call) and waits for one of this batch.
-    [`SELECT ${DELIVERY_STATE_COLUMNS} FROM deliveries WHERE id = ANY($1) OR (after_id = ANY($1) AND status = 'waiting') ORDER BY id FOR UPDATE`, [ids], EACH_TIME],
+    [`SELECT ${DELIVERY_STATE_COLUMNS} FROM deliveries WHERE id = ANY($1) OR (after_id = ANY($1) AND status = 'waiting') ORDER BY id FOR UPDATE`, [ids], GENERIC],
     // And those an ingest committed behind ours while that statement waited for its lock on ours:
     // invisible to it (its snapshot is older), seen by this one, locked before the plan is made
     // rather than by the release at the end (which an ingest chaining behind them could wait across).
-    ["SELECT id FROM deliveries WHERE after_id = ANY($1) AND status = 'waiting' ORDER BY id FOR UPDATE", [ids], EACH_TIME],
+    ["SELECT id FROM deliveries WHERE after_id = ANY($1) AND status = 'waiting' ORDER BY id FOR UPDATE", [ids], GENERIC],
     ...orgRead,
   ]);
   const lockedIds = new Set(locked!.map((row) => String(row.id)));
@@ -110,6 +112,7 @@ export async function recordResults(
       now, d.map((x) => x.id), d.map((x) => x.status), d.map((x) => x.attempts), d.map((x) => x.scheduleAttempts), d.map((x) => x.nextAttemptAt),
       d.map((x) => x.firstAttemptAt), d.map((x) => x.lastAttemptAt), d.map((x) => x.lastStatus), d.map((x) => x.lastError),
     ],
+    GENERIC,
   ]);
 
   // A webhook's row is written only when its facts change (one success per second is enough to
@@ -125,6 +128,7 @@ export async function recordResults(
      FROM unnest($1::text[], $2::bigint[], $3::text[]) AS f(id, success_at, last_error)
      WHERE w.id = f.id AND (COALESCE(w.last_success_at, 0) < f.success_at - $4::bigint OR w.last_error IS DISTINCT FROM COALESCE(f.last_error, w.last_error))`,
     [facts.map((f) => f.webhookId), facts.map((f) => f.lastSuccessAt), facts.map((f) => f.lastError), SUCCESS_RESOLUTION_MS],
+    GENERIC,
   ]);
 
   const disables: WebhookChange[] = [];
@@ -149,9 +153,9 @@ export async function recordResults(
         `UPDATE deliveries SET status = 'pending', after_id = NULL, next_attempt_at = $1, lease_owner = $2, lease_until = $3,
            lease_version = lease_version + 1, updated_at = $1 WHERE after_id = ANY($4) AND status = 'waiting' RETURNING *`,
         [now, lease.owner, lease.until, plan.releaseAfter],
-        EACH_TIME,
+        GENERIC,
       ],
-      ['SELECT * FROM webhooks WHERE id = ANY($1)', [webhookIds]],
+      ['SELECT * FROM webhooks WHERE id = ANY($1)', [webhookIds], GENERIC],
     );
   }
   const results = await tx.commit(writes);

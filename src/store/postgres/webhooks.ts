@@ -195,6 +195,8 @@ export function healthStatement(attempts: Attempt[]): Statement | null {
       column('webhookId'), column('successAt'), column('failures'), column('firstFailureAt'), column('failuresAfterSuccess'),
       column('firstFailureAfterSuccess'), column('lastFailureAt'),
     ],
+    // Run in result batches, planned once per connection (result-batch.ts).
+    { genericPlan: true },
   ];
 }
 
