@@ -133,12 +133,15 @@ describe.skipIf(!POSTGRES_URL)('script transactions on PostgreSQL', () => {
       return tx.commit([
         ['SELECT $1::text AS v', ['before']],
         ['SELECT v AS generic FROM script_rows WHERE k = $1', ['g1'], { genericPlan: true }],
+        // A run of generic ones shares its SETs; the mode is back to auto for what follows.
+        ['SELECT $1::text || v AS v FROM script_rows WHERE k = $2', ['also ', 'g1'], { genericPlan: true }],
         ['SELECT $1::text AS v', ['after']],
         ['SELECT v AS custom FROM script_rows WHERE k = $1', ['c1']],
+        ['SELECT $1::text AS last', ['last'], { genericPlan: true }],
         ['SHOW plan_cache_mode'],
       ]);
     });
-    expect(answers.map((rows) => Object.values(rows[0]!)[0])).toEqual(['before', 'generic', 'after', 'custom', 'auto']);
+    expect(answers.map((rows) => Object.values(rows[0]!)[0])).toEqual(['before', 'generic', 'also generic', 'after', 'custom', 'last', 'auto']);
     // The pool has one connection: how each statement prepared on it was planned (a statement's
     // text there is the whole message that prepared it, so the two are told apart by their counts).
     const plans = await db.rows<{ generic_plans: number; custom_plans: number }>(
