@@ -44,8 +44,9 @@ export interface ScriptTx {
   readonly statements: Queryable;
 }
 
-/** Planner settings of a `byKey` script transaction (for its own statements alone: SET LOCAL). */
+/** Planner settings of a `byKey` script transaction (for its own statements alone: SET LOCAL), and back. */
 const BY_KEY = ['SET LOCAL enable_seqscan = off', 'SET LOCAL enable_hashjoin = off', 'SET LOCAL enable_mergejoin = off'];
+const BY_KEY_ENDS = ['SET LOCAL enable_seqscan = DEFAULT', 'SET LOCAL enable_hashjoin = DEFAULT', 'SET LOCAL enable_mergejoin = DEFAULT'];
 
 const statementNames = new Map<string, string>();
 /** Names of script statements (by text), and those prepared on each connection. */
@@ -158,11 +159,13 @@ export class PgDatabase implements Queryable {
    * the reads, the writes go with COMMIT, each batch as one simple-protocol message with its values
    * written in as literals (inline-sql.ts). Under READ COMMITTED each statement of a message still
    * sees what committed before it started, so a lock taken by one statement guards the reads after it.
-   * `byKey`: every statement finds its rows by their keys, so each is planned (and its plan kept)
+   * `byKey`: its statements find their rows by their keys, so each is planned (and its plan kept)
    * as index look-ups, never a table walk or a hash join: a generic plan made while the table was
    * young (where a walk is cheapest) would otherwise be kept as it grows, until the next analyze.
+   * `true`: the whole transaction; 'begin': its first message (the reads) alone, for a write that
+   * joins many rows to many, where a hash join is the right plan.
    */
-  scriptTransaction<T>(fn: (tx: ScriptTx) => Promise<T>, { byKey = false }: { byKey?: boolean } = {}): Promise<T> {
+  scriptTransaction<T>(fn: (tx: ScriptTx) => Promise<T>, { byKey = false }: { byKey?: boolean | 'begin' } = {}): Promise<T> {
     return this.retried(async (client) => {
       const tx = { stage: 'new' as 'new' | 'open' | 'committed' };
       const send = async (statements: readonly Statement[], first: string[], last: string[]): Promise<Row[][]> => {
@@ -184,7 +187,7 @@ export class PgDatabase implements Queryable {
         begin(statements) {
           if (tx.stage !== 'new') throw new Error('begin() runs once, first');
           tx.stage = 'open';
-          return send(statements, byKey ? ['BEGIN', ...BY_KEY] : ['BEGIN'], []);
+          return send(statements, byKey ? ['BEGIN', ...BY_KEY] : ['BEGIN'], byKey === 'begin' ? BY_KEY_ENDS : []);
         },
         send(statements) {
           if (tx.stage !== 'open') throw new Error('send() runs between begin() and commit()');

@@ -72,7 +72,7 @@ export function createIngestQueue(db: PgDatabase, options: IngestQueueOptions): 
 
   async function commit(batch: Queued[]): Promise<void> {
     try {
-      settle(batch, await db.scriptTransaction((tx) => applyBatch(tx, batch.map((q) => q.input))));
+      settle(batch, await db.scriptTransaction((tx) => applyBatch(tx, batch.map((q) => q.input)), { byKey: 'begin' }));
     } catch (error) {
       // The transaction failed as a whole. The database refusing one request's write must not fail
       // the others: each is retried in a transaction of its own, in arrival order. A database that

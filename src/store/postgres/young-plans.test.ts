@@ -16,8 +16,8 @@ import type { DeliveryJob } from '../../delivery/delivery.ts';
 import { PgDatabase } from './database.ts';
 import { postgresStoreOn } from './index.ts';
 
-/** The tables that grow with traffic; the directory's (orgs, webhooks …) stay small. */
-const GROWING = ['deliveries', 'attempts', 'calls', 'events'];
+/** The tables that grow: with traffic, or (users, numbers) with an organization's directory import. */
+const GROWING = ['deliveries', 'attempts', 'calls', 'events', 'users', 'numbers'];
 /** Young: a few calls' worth. Grown: what a busy first minute leaves. */
 const YOUNG_CALLS = 8;
 const GROWN_DELIVERIES = 40_000;
@@ -105,11 +105,15 @@ describe.skipIf(!POSTGRES_URL)('PostgreSQL plans made on a young table, run on a
 
     // Young: each path (ingest, results with a retry and with releases, claims, lease renewals and
     // releases) runs more than five times, so the connection settles each statement's plan.
+    // Every ingest reads the directory too (users by reference, numbers, outcome rules); every
+    // other one brings two calls (the calls are then read by a join, not by one key).
+    const reads = { userRefs: ['500', 'ann@example.com'], rules: true, numbers: true };
     let now = T0;
     for (let i = 0; i < YOUNG_CALLS; i++) {
       const callId = `young-${i}`;
       now += SECOND;
-      const { fresh } = await ingest(store, tenant, [started(callId, now), answered(callId, now), ended(callId, now)], { now });
+      const pair = i % 2 === 1 ? [started(`${callId}-b`, now)] : [];
+      const { fresh } = await ingest(store, tenant, [started(callId, now), answered(callId, now), ended(callId, now), ...pair], { now, reads });
       expect(fresh.length).toBeGreaterThan(0);
       await record(now, fresh.map((job) => retryAt(job, now, now + 1)));
       now += SECOND;
@@ -142,6 +146,16 @@ describe.skipIf(!POSTGRES_URL)('PostgreSQL plans made on a young table, run on a
               'application/json', repeat('x', 600), k, k
        FROM generate_series(1, ${n}) k`,
       [tenant.org.id, busy.id, now + 3_600_000],
+    );
+    await admin.query(
+      `INSERT INTO users (id, org_id, name, extension, email, created_at)
+       SELECT 'usr_grown_' || k, $1, 'User ' || k, (1000 + k)::text, 'user' || k || '@example.com', k FROM generate_series(1, ${n / 10}) k`,
+      [tenant.org.id],
+    );
+    await admin.query(
+      `INSERT INTO numbers (id, org_id, number, user_id, is_main, created_at)
+       SELECT 'num_grown_' || k, $1, '+3120' || (1000000 + k), 'usr_grown_' || k, false, k FROM generate_series(1, ${n / 10}) k`,
+      [tenant.org.id],
     );
     await admin.query(
       `INSERT INTO attempts (id, delivery_id, org_id, webhook_id, number, trigger, started_at, duration_ms, url, request_headers, status, response_body_truncated, succeeded)
