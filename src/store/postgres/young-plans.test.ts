@@ -3,8 +3,8 @@
 // into the first load, when deliveries holds a few rows and walking it is cheapest; the plan is
 // kept while the table grows a thousandfold (in a busy first minute, or between analyzes of a
 // test or bench database). So: every path of the delivery loop runs on a young table until its
-// plans settle, the table grows (never analyzed), and every statement the connection holds is
-// explained as it would run now: none walks deliveries, attempts, calls or events.
+// plans settle, the tables grow (never analyzed), and every plan the connection kept is explained:
+// none walks a table that grows (deliveries, attempts, calls, events, the directory's users and numbers).
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { POSTGRES_URL, type TestDatabase, createTestDatabase } from '../../../test/helpers/postgres.ts';
@@ -125,7 +125,7 @@ describe.skipIf(!POSTGRES_URL)('PostgreSQL plans made on a young table, run on a
     }
 
     // Grown, and never analyzed: a busy first minute's calls, events, deliveries (a few still
-    // owed: pending in an hour, or waiting behind those) and attempts.
+    // owed: pending in an hour, or waiting behind those) and attempts, and an imported directory.
     const n = GROWN_DELIVERIES;
     await admin.query(
       `INSERT INTO calls (org_id, call_id, connection_id, started_at, state, updated_at)
