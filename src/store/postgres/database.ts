@@ -160,10 +160,12 @@ export class PgDatabase implements Queryable {
    * written in as literals (inline-sql.ts). Under READ COMMITTED each statement of a message still
    * sees what committed before it started, so a lock taken by one statement guards the reads after it.
    * `byKey`: its statements find their rows by their keys, so each is planned (and its plan kept)
-   * as index look-ups, never a table walk or a hash join: a generic plan made while the table was
-   * young (where a walk is cheapest) would otherwise be kept as it grows, until the next analyze.
-   * `true`: the whole transaction; 'begin': its first message (the reads) alone, for a write that
-   * joins many rows to many, where a hash join is the right plan.
+   * without sequential scans, hash or merge joins: a generic plan made while the table was young
+   * (where a walk is cheapest) would otherwise be kept as it grows, until the next analyze. It does
+   * not stop a walk of a whole index: a statement whose keys a partial or wider index also covers
+   * stays planned for its values (young-plans.test.ts finds those). `true`: the whole transaction;
+   * 'begin': its first message (the reads) alone, for a write that joins many rows to many, where a
+   * hash join is the right plan.
    */
   scriptTransaction<T>(fn: (tx: ScriptTx) => Promise<T>, { byKey = false }: { byKey?: boolean | 'begin' } = {}): Promise<T> {
     return this.retried(async (client) => {
@@ -214,8 +216,9 @@ export class PgDatabase implements Queryable {
    * PREPARE is kept even when the transaction around it rolls back). `prepared()` records them once
    * the message has run. A connection whose last message failed after a PREPARE is asked what it
    * holds. A statement whose best plan depends on the table's size stays planned on every run,
-   * written out whole; one whose generic plan is known good everywhere (`genericPlan`, plan-tested)
-   * is never planned for its values.
+   * written out whole; one whose generic plan is checked on young and grown tables (`genericPlan`)
+   * is never planned for its values. A run of those shares one SET of the plan cache's mode, and
+   * every message ends with the mode back at its default.
    */
   private async executable(client: pg.PoolClient, statements: readonly Statement[]): Promise<{ prepares: string[]; texts: string[]; at: number[]; prepared(): void }> {
     let held = scriptStatements.get(client);

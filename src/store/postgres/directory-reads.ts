@@ -40,13 +40,6 @@ export function numbersFrom(rows: readonly Row[], userIds: Iterable<string>): Or
 type Reads = Pick<LoadedForPlan, 'users' | 'rules' | 'numbers'>;
 
 /**
- * Planned once per connection, not for their values on every batch. They run byKey with the
- * batch's other reads (ingest-queue.ts): a plan made while the users table was empty probes its
- * indexes all the same, and keeps doing so while an import fills it.
- */
-const GENERIC = { genericPlan: true } as const;
-
-/**
  * The batch's reads as statements (only those some request asks for), and how to hand each request
  * its own part of their rows.
  */
@@ -61,16 +54,16 @@ export function directoryReads(inputs: readonly ApplyStepsInput[]): { statements
   const statements: Statement[] = [];
   if (ofUsers.length > 0) {
     kinds.push('users');
-    statements.push([USERS_BY_REF_SQL, [ofUsers, refs, lower], GENERIC]);
+    statements.push([USERS_BY_REF_SQL, [ofUsers, refs, lower]]);
   }
   if (ofNumbers.length > 0) {
     kinds.push('numbers');
     // The direct numbers of every user the references name (the plan asks only for resolved ones).
-    statements.push([`SELECT org_id, number, user_id, is_main FROM numbers WHERE org_id = ANY($1) AND (is_main OR user_id IN (SELECT id FROM ${NAMED_USERS}))`, [ofNumbers, refs, lower], GENERIC]);
+    statements.push([`SELECT org_id, number, user_id, is_main FROM numbers WHERE org_id = ANY($1) AND (is_main OR user_id IN (SELECT id FROM ${NAMED_USERS}))`, [ofNumbers, refs, lower]]);
   }
   if (ofRules.length > 0) {
     kinds.push('rules');
-    statements.push([RULES_SQL, [ofRules], GENERIC]);
+    statements.push([RULES_SQL, [ofRules]]);
   }
   return {
     statements,

@@ -29,8 +29,9 @@ type Accepted = Extract<IngestPlan, { kind: 'accepted' }>;
  * statement's generic plan is the custom one, so it is planned once per connection; with arrays
  * (`= ANY($1)`) the server found a custom plan cheaper on every run and planned each one again:
  * ~45 µs of its CPU per read, four times the read itself. Organizations and webhooks are few and
- * change slowly, so a generic plan made on them stays right. (The directory's reads are generic
- * too, made safe by running byKey: directory-reads.ts.)
+ * change slowly, so a generic plan made on them stays right. (Not so the directory: a generic plan
+ * of its reads, even byKey, finds users by organization alone and walks all of an organization's
+ * users; those reads stay planned for their values: directory-reads.ts.)
  */
 const ONE_ORG_READS = {
   org: 'SELECT * FROM orgs WHERE id = $1 FOR KEY SHARE',
@@ -51,8 +52,9 @@ export async function applyBatch(tx: ScriptTx, inputs: readonly ApplyStepsInput[
   const [, loaded, orgRows, webhookRows, ...directoryRows] = await tx.begin([
     // Sorted by the server, so any two transactions take the locks of shared calls in the same order.
     ['SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) FROM (SELECT unnest($1::text[]) AS k ORDER BY 1) keys', [[...pairs.keys()]]],
-    // The reads run byKey (ingest-queue.ts), on plans made once per connection: by the primary key
-    // whatever the size `calls` had when they were made (young-plans.test.ts).
+    // The reads run byKey (ingest-queue.ts), so the calls are read on plans made once per
+    // connection that probe the whole primary key, whatever size `calls` had when they were made
+    // (young-plans.test.ts).
     pairs.size === 1
       ? ['SELECT org_id, call_id, state FROM calls WHERE org_id = $1 AND call_id = $2', [pairOrgs[0], pairCalls[0]], { genericPlan: true }]
       : ['SELECT c.org_id, c.call_id, c.state FROM unnest($1::text[], $2::text[]) AS k(org_id, call_id) JOIN calls c ON c.org_id = k.org_id AND c.call_id = k.call_id', [pairOrgs, pairCalls], { genericPlan: true }],

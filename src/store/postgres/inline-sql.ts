@@ -7,8 +7,10 @@
  * A statement as the pool takes it: text with `$1…$n`, and their values. `plannedEachTime`: not
  * prepared, for a look-up whose best plan depends on how big a table has grown. `genericPlan`
  * (script transactions): run on its generic plan from the first time, never planned for its values
- * — for a large statement whose custom plans cost more than running it, and whose generic plan
- * query-plans.test.ts checks on young and grown tables.
+ * — for a statement whose custom plans cost more than running it, and whose generic plan is
+ * checked as made on a young table and run on a grown one (query-plans.test.ts,
+ * young-plans.test.ts): one that finds its rows by a whole key, in a `byKey` transaction, or one
+ * shaped so that no plan can walk.
  */
 export type Statement = readonly [text: string, params?: readonly unknown[], options?: { plannedEachTime?: boolean; genericPlan?: boolean }];
 

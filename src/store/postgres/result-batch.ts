@@ -18,13 +18,21 @@ import { type PgChanges, disableWebhook, healthStatement } from './webhooks.ts';
 const SUCCESS_RESOLUTION_MS = 1_000;
 
 /**
- * Every statement of a batch is planned once per connection (its generic plan), not for its values
- * on every batch: a batch is most often one or two results, and a custom plan sees those few where
- * the generic one assumes more, so PostgreSQL would plan each statement again each time. The batch
- * runs byKey (deliveries.ts), so those plans probe their keys even when made on a young table
- * (young-plans.test.ts).
+ * Planned once per connection (their generic plan), not for their values on every batch: a batch
+ * is most often one or two results, and a custom plan sees those few where the generic one
+ * assumes more, so PostgreSQL would plan each again every time. Safe for these: each finds its
+ * rows by a whole key (ids, webhook ids) and the batch runs byKey (deliveries.ts), so a plan made
+ * on a young table probes those keys too (young-plans.test.ts).
  */
 const GENERIC = { genericPlan: true } as const;
+
+/**
+ * The look-ups of the deliveries waiting behind some (by after_id), planned for their values each
+ * time: several indexes cover the waiting ones (partial on status, or with status in the key), and
+ * a plan made while they held a row or two walks one of them whole, and keeps walking it as the
+ * table fills. Planned for the ids at hand, they probe deliveries_waiting.
+ */
+const WAITING_LOOKUP = { plannedEachTime: true } as const;
 
 /** Whether a success at `at` is worth writing: this process wrote none of the webhook's within SUCCESS_RESOLUTION_MS. */
 function successIsNews(successWritten: ReadonlyMap<string, number>, webhookId: string, at: number): boolean {
@@ -64,11 +72,11 @@ export async function recordResults(
     // the batch may write is locked in one statement, in id order, as an ingest locks a call's
     // latest deliveries. Locking the waiting ones later, by the release, could deadlock with an
     // ingest that holds one (the latest of its call) and waits for one of this batch.
-    [`SELECT ${DELIVERY_STATE_COLUMNS} FROM deliveries WHERE id = ANY($1) OR (after_id = ANY($1) AND status = 'waiting') ORDER BY id FOR UPDATE`, [ids], GENERIC],
+    [`SELECT ${DELIVERY_STATE_COLUMNS} FROM deliveries WHERE id = ANY($1) OR (after_id = ANY($1) AND status = 'waiting') ORDER BY id FOR UPDATE`, [ids], WAITING_LOOKUP],
     // And those an ingest committed behind ours while that statement waited for its lock on ours:
     // invisible to it (its snapshot is older), seen by this one, locked before the plan is made
     // rather than by the release at the end (which an ingest chaining behind them could wait across).
-    ["SELECT id FROM deliveries WHERE after_id = ANY($1) AND status = 'waiting' ORDER BY id FOR UPDATE", [ids], GENERIC],
+    ["SELECT id FROM deliveries WHERE after_id = ANY($1) AND status = 'waiting' ORDER BY id FOR UPDATE", [ids], WAITING_LOOKUP],
     ...orgRead,
   ]);
   const lockedIds = new Set(locked!.map((row) => String(row.id)));
@@ -153,7 +161,7 @@ export async function recordResults(
         `UPDATE deliveries SET status = 'pending', after_id = NULL, next_attempt_at = $1, lease_owner = $2, lease_until = $3,
            lease_version = lease_version + 1, updated_at = $1 WHERE after_id = ANY($4) AND status = 'waiting' RETURNING *`,
         [now, lease.owner, lease.until, plan.releaseAfter],
-        GENERIC,
+        WAITING_LOOKUP,
       ],
       ['SELECT * FROM webhooks WHERE id = ANY($1)', [webhookIds], GENERIC],
     );

@@ -126,6 +126,19 @@ describe.skipIf(!POSTGRES_URL)('script transactions on PostgreSQL', () => {
     expect(await db.rows('SELECT * FROM script_rows')).toEqual([]);
     expect(await db.rows('SELECT 1 AS ok')).toEqual([{ ok: 1 }]);
   });
+  it.each([
+    ['the whole transaction', true, 'off'],
+    ['its first message alone', 'begin', 'on'],
+  ] as const)('runs byKey for %s; a message ending on a generic plan leaves the mode at auto for the next', async (_name, byKey, laterHashJoin) => {
+    const answers = await db.scriptTransaction(async (tx) => {
+      const first = await tx.begin([['SHOW enable_hashjoin'], ['SHOW enable_seqscan'], ['SELECT $1::text AS v', ['generic'], { genericPlan: true }]]);
+      const later = await tx.commit([['SHOW enable_hashjoin'], ['SHOW enable_mergejoin'], ['SHOW plan_cache_mode']]);
+      return [...first, ...later];
+    }, { byKey });
+    expect(answers.map((rows) => Object.values(rows[0]!)[0])).toEqual(['off', 'off', 'generic', laterHashJoin, laterHashJoin, 'auto']);
+    // And nothing of it outlives the transaction.
+    expect(await db.rows('SHOW enable_seqscan')).toEqual([{ enable_seqscan: 'on' }]);
+  });
   it('runs a statement marked genericPlan on its generic plan, answers its rows in their place, and plans the rest as before', async () => {
     await db.run("INSERT INTO script_rows (k, v) VALUES ('g1', 'generic'), ('c1', 'custom')");
     const answers = await db.scriptTransaction(async (tx) => {

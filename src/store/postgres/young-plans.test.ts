@@ -22,33 +22,38 @@ const GROWING = ['deliveries', 'attempts', 'calls', 'events', 'users', 'numbers'
 const YOUNG_CALLS = 8;
 const GROWN_DELIVERIES = 40_000;
 
+/** Per index, the key columns (or expressions) a look-up must constrain: all of a unique one's, all but the last of another's. */
+type Probes = ReadonlyMap<string, readonly string[]>;
+
 /**
- * The nodes of `plan` that read a growing table whole: a sequential scan, or an index scan with no
- * Index Cond (a walk of the whole index, a partial one's included).
+ * The nodes of `plan` that read a growing table, or much of one of its indexes: a sequential scan,
+ * or an index scan whose Index Cond leaves a key column of `probes` free (a walk of the whole index,
+ * or of all an organization's entries).
  */
-function walksOf(plan: string): string[] {
+function walksOf(plan: string, probes: Probes): string[] {
   const lines = plan.split('\n');
   const walks: string[] = [];
   lines.forEach((text, i) => {
-    const scan = /(Seq Scan on|(?:Index|Index Only) Scan(?: Backward)? using \S+ on|Bitmap Index Scan on) (\S+)/.exec(text);
+    const scan = /(Seq Scan on|(?:Index|Index Only) Scan(?: Backward)? using (\S+) on|Bitmap Index Scan on) (\S+)/.exec(text);
     if (!scan) return;
-    const [, kind, name] = scan;
-    // A bitmap index scan names its index; the others, their table.
-    const growing = kind === 'Bitmap Index Scan on' ? GROWING.some((t) => name!.startsWith(`${t}_`)) : GROWING.includes(name!);
-    if (!growing) return;
+    const [, kind, usingIndex, name] = scan;
+    const index = kind === 'Bitmap Index Scan on' ? name! : usingIndex;
+    const table = index ? null : name!;
+    if (table !== null ? !GROWING.includes(table) : !probes.has(index!)) return;
     // A node's details are the lines under it, indented deeper, up to the next node.
     const depth = text.search(/\S/);
-    let hasCond = false;
+    let cond = '';
     for (let j = i + 1; j < lines.length && lines[j]!.search(/\S/) > depth && !lines[j]!.includes('->'); j++) {
-      hasCond ||= /^\s*Index Cond:/.test(lines[j]!);
+      if (/^\s*Index Cond:/.test(lines[j]!)) cond = lines[j]!;
     }
-    if (kind === 'Seq Scan on' || !hasCond) walks.push(text.trim().replace(/\s+\(cost=.*$/, ''));
+    const free = index ? probes.get(index)!.filter((key) => !cond.includes(`(${key} `)) : [];
+    if (table !== null || free.length > 0) walks.push(text.trim().replace(/\s+\(cost=.*$/, ''));
   });
   return walks;
 }
 
 describe('walksOf', () => {
-  it('finds sequential scans and index scans without a condition on growing tables, and nothing else', () => {
+  it('finds sequential scans, and index scans leaving a key column free, on growing tables, and nothing else', () => {
     const plan = [
       'Update on deliveries d',
       '  ->  Hash Join',
@@ -63,11 +68,27 @@ describe('walksOf', () => {
       '  ->  Bitmap Index Scan on deliveries_id_key  (cost=0.00..4.15 rows=2 width=0)',
       '        Index Cond: (id = ANY ($1))',
       '  ->  Seq Scan on webhooks  (cost=0.00..1.01 rows=1 width=38)',
+      // A condition on a later key column alone, or on some of a unique key's: still a walk.
+      '  ->  Index Scan using deliveries_org_status on deliveries  (cost=0.29..1045.60 rows=1 width=130)',
+      "        Index Cond: (status = 'waiting'::text)",
+      '  ->  Bitmap Index Scan on users_pkey  (cost=0.00..4.15 rows=2 width=0)',
+      '        Index Cond: (org_id = ANY ($1))',
+      '  ->  Bitmap Index Scan on users_pkey  (cost=0.00..4.15 rows=2 width=0)',
+      '        Index Cond: ((org_id = ANY ($1)) AND (id = ANY ($2)))',
     ].join('\n');
-    expect(walksOf(plan)).toEqual([
+    const probes: Probes = new Map([
+      ['deliveries_webhook_waiting', ['webhook_id']],
+      ['deliveries_waiting', ['after_id']],
+      ['deliveries_id_key', ['id']],
+      ['deliveries_org_status', ['org_id', 'status']],
+      ['users_pkey', ['org_id', 'id']],
+    ]);
+    expect(walksOf(plan, probes)).toEqual([
       '->  Seq Scan on deliveries d',
       '->  Index Scan using deliveries_webhook_waiting on deliveries',
       '->  Bitmap Index Scan on deliveries_webhook_waiting',
+      '->  Index Scan using deliveries_org_status on deliveries',
+      '->  Bitmap Index Scan on users_pkey',
     ]);
   });
 });
@@ -173,6 +194,14 @@ describe.skipIf(!POSTGRES_URL)('PostgreSQL plans made on a young table, run on a
       );
       // Not vacuous: the young table's plans were kept (the ingest write's, at least, is generic by design).
       expect(prepared.some((p) => p.generic_plans > 0 && /INSERT INTO deliveries/.test(p.statement))).toBe(true);
+      const indexes = await tx.rowsPlannedEachTime<{ name: string; unique: boolean; keys: string[] }>(
+        `SELECT c.relname AS name, i.indisunique AS unique,
+                ARRAY(SELECT pg_get_indexdef(i.indexrelid, k, true) FROM generate_series(1, i.indnkeyatts) k) AS keys
+         FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_class t ON t.oid = i.indrelid
+         WHERE t.relname = ANY($1)`,
+        [GROWING],
+      );
+      const probes: Probes = new Map(indexes.map((ix) => [ix.name, ix.unique || ix.keys.length === 1 ? ix.keys : ix.keys.slice(0, -1)]));
       const found: Array<{ statement: string; walks: string[]; plan: string }> = [];
       await tx.rowsPlannedEachTime('SET LOCAL plan_cache_mode = force_generic_plan');
       for (const p of prepared.filter((statement) => statement.generic_plans > 0)) {
@@ -180,7 +209,7 @@ describe.skipIf(!POSTGRES_URL)('PostgreSQL plans made on a young table, run on a
         const plan = (await tx.rowsPlannedEachTime<{ 'QUERY PLAN': string }>(`EXPLAIN EXECUTE ${p.name}${args ? `(${args})` : ''}`))
           .map((r) => r['QUERY PLAN'])
           .join('\n');
-        const walks = walksOf(plan);
+        const walks = walksOf(plan, probes);
         if (walks.length > 0) found.push({ statement: p.statement.replace(/\s+/g, ' ').slice(0, 160), walks, plan });
       }
       return found;
