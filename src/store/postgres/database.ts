@@ -44,9 +44,10 @@ export interface ScriptTx {
   readonly statements: Queryable;
 }
 
-/** Planner settings of a `byKey` script transaction (for its own statements alone: SET LOCAL), and back. */
-const BY_KEY = ['SET LOCAL enable_seqscan = off', 'SET LOCAL enable_hashjoin = off', 'SET LOCAL enable_mergejoin = off'];
-const BY_KEY_ENDS = ['SET LOCAL enable_seqscan = DEFAULT', 'SET LOCAL enable_hashjoin = DEFAULT', 'SET LOCAL enable_mergejoin = DEFAULT'];
+/** The planner settings a `byKey` script transaction turns off (for its own statements alone: SET LOCAL), and back on. */
+const BY_KEY_OFF = ['enable_seqscan', 'enable_hashjoin', 'enable_mergejoin'];
+const BY_KEY = BY_KEY_OFF.map((setting) => `SET LOCAL ${setting} = off`);
+const BY_KEY_ENDS = BY_KEY_OFF.map((setting) => `SET LOCAL ${setting} = DEFAULT`);
 
 const statementNames = new Map<string, string>();
 /** Names of script statements (by text), and those prepared on each connection. */
