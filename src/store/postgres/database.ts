@@ -216,10 +216,10 @@ export class PgDatabase implements Queryable {
    * once, not on every run), with the PREPAREs of those new to it, to lead the same message (a
    * PREPARE is kept even when the transaction around it rolls back). `prepared()` records them once
    * the message has run. A connection whose last message failed after a PREPARE is asked what it
-   * holds. A statement whose best plan depends on the table's size stays planned on every run,
-   * written out whole; one whose generic plan is checked on young and grown tables (`genericPlan`)
-   * is never planned for its values. A run of those shares one SET of the plan cache's mode, and
-   * every message ends with the mode back at its default.
+   * holds. One whose generic plan is checked on young and grown tables (`genericPlan`) is never
+   * planned for its values; the server chooses for the others. A run of the first kind shares one
+   * SET of the plan cache's mode, and every message ends with the mode back at its default. A
+   * statement without parameters goes as it is.
    */
   private async executable(client: pg.PoolClient, statements: readonly Statement[]): Promise<{ prepares: string[]; texts: string[]; at: number[]; prepared(): void }> {
     let held = scriptStatements.get(client);
@@ -239,7 +239,7 @@ export class PgDatabase implements Queryable {
     };
     for (const statement of statements) {
       const [text, params = [], options] = statement;
-      if (params.length === 0 || options?.plannedEachTime) {
+      if (params.length === 0) {
         planGenerically(false);
         at.push(texts.push(inline(statement)) - 1);
         continue;

@@ -1,6 +1,7 @@
 // The directory an ingest plan reads (store.ts PlanReads) — users by reference, outcome rules,
 // main and direct numbers — for a whole batch of requests in three statements that go with the
-// calls in the batch's first round trip (ingest-batch.ts), and shared with the stand-alone reads.
+// calls in the batch's first round trip (ingest-batch.ts); those of several organizations at once
+// are shared with the stand-alone reads.
 import type { CallUser } from '../../calls/call.ts';
 import { NO_NUMBERS, type OrgNumbers } from '../../calls/call-numbers.ts';
 import type { OutcomeRules } from '../../calls/outcome-rules.ts';
@@ -14,6 +15,29 @@ const NAMED_USERS = 'users WHERE org_id = ANY($1) AND (id = ANY($2) OR extension
 export const USERS_BY_REF_SQL = `SELECT * FROM ${NAMED_USERS}`;
 export const NUMBERS_SQL = 'SELECT org_id, number, user_id, is_main FROM numbers WHERE org_id = ANY($1) AND (is_main OR user_id = ANY($2))';
 export const RULES_SQL = 'SELECT org_id, rules FROM outcome_rules WHERE org_id = ANY($1)';
+
+/**
+ * The reads of a batch of one organization (the usual case), on generic plans made once per
+ * connection: planned for their values (custom plans) they cost the server more than running them,
+ * on every ingest. Each finds its rows by a whole key of one unique index, a reference kind per
+ * arm (id, extension, e-mail), and a user's direct number by a probe for that user, so no plan, made
+ * on a young table or not, walks an organization's users or numbers (young-plans.test.ts). A user
+ * two arms find comes twice; the references resolve the same.
+ */
+const ONE_ORG_USER_IDS = `SELECT id FROM users WHERE org_id = $1 AND id = ANY($2)
+  UNION ALL SELECT id FROM users WHERE org_id = $1 AND extension = ANY($2)
+  UNION ALL SELECT id FROM users WHERE org_id = $1 AND lower(email) = ANY($3)`;
+const ONE_ORG = {
+  users: ONE_ORG_USER_IDS.replaceAll('SELECT id FROM', 'SELECT * FROM'),
+  // LATERAL and LIMIT 1 (a user has one direct number at most) keep the probe per user: as a plain
+  // join, the plan read every number of the organization and matched the users to them.
+  numbers: `SELECT org_id, number, user_id, is_main FROM numbers WHERE org_id = $1 AND is_main
+    UNION ALL
+    SELECT n.org_id, n.number, n.user_id, n.is_main FROM (${ONE_ORG_USER_IDS}) u
+    CROSS JOIN LATERAL (SELECT org_id, number, user_id, is_main FROM numbers WHERE org_id = $1 AND user_id = u.id LIMIT 1) n`,
+  rules: 'SELECT org_id, rules FROM outcome_rules WHERE org_id = $1',
+} as const;
+const GENERIC = { genericPlan: true } as const;
 
 /** Reference → user, the same precedence as SQLite: an id match, then an extension, then an e-mail. */
 export function resolveRefs(users: readonly DirectoryUser[], refs: readonly string[]): Map<string, CallUser> {
@@ -54,16 +78,20 @@ export function directoryReads(inputs: readonly ApplyStepsInput[]): { statements
   const statements: Statement[] = [];
   if (ofUsers.length > 0) {
     kinds.push('users');
-    statements.push([USERS_BY_REF_SQL, [ofUsers, refs, lower]]);
+    statements.push(ofUsers.length === 1 ? [ONE_ORG.users, [ofUsers[0], refs, lower], GENERIC] : [USERS_BY_REF_SQL, [ofUsers, refs, lower]]);
   }
   if (ofNumbers.length > 0) {
     kinds.push('numbers');
     // The direct numbers of every user the references name (the plan asks only for resolved ones).
-    statements.push([`SELECT org_id, number, user_id, is_main FROM numbers WHERE org_id = ANY($1) AND (is_main OR user_id IN (SELECT id FROM ${NAMED_USERS}))`, [ofNumbers, refs, lower]]);
+    statements.push(
+      ofNumbers.length === 1
+        ? [ONE_ORG.numbers, [ofNumbers[0], refs, lower], GENERIC]
+        : [`SELECT org_id, number, user_id, is_main FROM numbers WHERE org_id = ANY($1) AND (is_main OR user_id IN (SELECT id FROM ${NAMED_USERS}))`, [ofNumbers, refs, lower]],
+    );
   }
   if (ofRules.length > 0) {
     kinds.push('rules');
-    statements.push([RULES_SQL, [ofRules]]);
+    statements.push(ofRules.length === 1 ? [ONE_ORG.rules, [ofRules[0]], GENERIC] : [RULES_SQL, [ofRules]]);
   }
   return {
     statements,

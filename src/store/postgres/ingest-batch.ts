@@ -29,9 +29,8 @@ type Accepted = Extract<IngestPlan, { kind: 'accepted' }>;
  * statement's generic plan is the custom one, so it is planned once per connection; with arrays
  * (`= ANY($1)`) the server found a custom plan cheaper on every run and planned each one again:
  * ~45 µs of its CPU per read, four times the read itself. Organizations and webhooks are few and
- * change slowly, so a generic plan made on them stays right. (Not so the directory: a generic plan
- * of its reads, even byKey, finds users by organization alone and walks all of an organization's
- * users; those reads stay planned for their values: directory-reads.ts.)
+ * change slowly, so a generic plan made on them stays right. (The directory's reads are shaped
+ * apart so that theirs probe keys too: directory-reads.ts.)
  */
 const ONE_ORG_READS = {
   org: 'SELECT * FROM orgs WHERE id = $1 FOR KEY SHARE',

@@ -4,15 +4,14 @@
 // Only for our own statement texts, whose `$n` never stand inside a quoted string.
 
 /**
- * A statement as the pool takes it: text with `$1…$n`, and their values. `plannedEachTime`: not
- * prepared, for a look-up whose best plan depends on how big a table has grown. `genericPlan`
+ * A statement as the pool takes it: text with `$1…$n`, and their values. `genericPlan`
  * (script transactions): run on its generic plan from the first time, never planned for its values
  * — for a statement whose custom plans cost more than running it, and whose generic plan is
  * checked as made on a young table and run on a grown one (query-plans.test.ts,
  * young-plans.test.ts): one that finds its rows by a whole key, in a `byKey` transaction, or one
  * shaped so that no plan can walk.
  */
-export type Statement = readonly [text: string, params?: readonly unknown[], options?: { plannedEachTime?: boolean; genericPlan?: boolean }];
+export type Statement = readonly [text: string, params?: readonly unknown[], options?: { genericPlan?: boolean }];
 
 /** `text` with each `$n` replaced by the literal of `params[n - 1]`. */
 export function inline([text, params = []]: Statement): string {

@@ -129,6 +129,22 @@ describe.skipIf(!POSTGRES_URL)('PostgreSQL query plans on deliveries', () => {
     expect(rows.map((r) => r.indexname)).toEqual(Object.keys(DELIVERY_INDEXES).sort());
   });
 
+  // The look-ups of the deliveries a finished one releases ask by after_id alone (result-batch.ts).
+  it('links a delivery to the one it waits behind only while it waits', async () => {
+    const one = async (status: string) => (await client.query<{ id: string }>('SELECT id FROM deliveries WHERE status = $1 ORDER BY seq LIMIT 1', [status])).rows[0]!.id;
+    const [waiting, pending] = [await one('waiting'), await one('pending')];
+    const link = (id: string) => client.query("UPDATE deliveries SET after_id = 'dl_0' WHERE id = $1", [id]);
+    try {
+      await link(waiting);
+      await expect(link(pending)).rejects.toMatchObject({ code: '23514' });
+      // Released, or held, it lets go of the link in the same write.
+      await expect(client.query("UPDATE deliveries SET status = 'pending' WHERE id = $1", [waiting])).rejects.toMatchObject({ code: '23514' });
+      await client.query("UPDATE deliveries SET status = 'held', after_id = NULL WHERE id = $1", [waiting]);
+    } finally {
+      await client.query("UPDATE deliveries SET status = 'waiting', after_id = NULL WHERE id = $1", [waiting]);
+    }
+  });
+
   it("finds a chain's latest delivery through its call, not by walking the table", async () => {
     await expectChainLatestThroughItsCall(client);
   });

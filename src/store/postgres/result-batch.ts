@@ -27,12 +27,13 @@ const SUCCESS_RESOLUTION_MS = 1_000;
 const GENERIC = { genericPlan: true } as const;
 
 /**
- * The look-ups of the deliveries waiting behind some (by after_id), planned for their values each
- * time: several indexes cover the waiting ones (partial on status, or with status in the key), and
- * a plan made while they held a row or two walks one of them whole, and keeps walking it as the
- * table fills. Planned for the ids at hand, they probe deliveries_waiting.
+ * The deliveries waiting behind some, by after_id alone (migration 011: only a waiting delivery has
+ * one), so the one index these look-ups can use is deliveries_waiting, probed by after_id, and a
+ * plan made generically on a young table probes it too: they are planned once per connection, not
+ * on every batch (young-plans.test.ts). With status = 'waiting' in them, such a plan walked an index
+ * partial on that status (deliveries_webhook_waiting), or one holding it (deliveries_org_status).
  */
-const WAITING_LOOKUP = { plannedEachTime: true } as const;
+const WAITING_BEHIND = 'after_id = ANY($1)';
 
 /** Whether a success at `at` is worth writing: this process wrote none of the webhook's within SUCCESS_RESOLUTION_MS. */
 function successIsNews(successWritten: ReadonlyMap<string, number>, webhookId: string, at: number): boolean {
@@ -72,11 +73,11 @@ export async function recordResults(
     // the batch may write is locked in one statement, in id order, as an ingest locks a call's
     // latest deliveries. Locking the waiting ones later, by the release, could deadlock with an
     // ingest that holds one (the latest of its call) and waits for one of this batch.
-    [`SELECT ${DELIVERY_STATE_COLUMNS} FROM deliveries WHERE id = ANY($1) OR (after_id = ANY($1) AND status = 'waiting') ORDER BY id FOR UPDATE`, [ids], WAITING_LOOKUP],
+    [`SELECT ${DELIVERY_STATE_COLUMNS} FROM deliveries WHERE id = ANY($1) OR ${WAITING_BEHIND} ORDER BY id FOR UPDATE`, [ids], GENERIC],
     // And those an ingest committed behind ours while that statement waited for its lock on ours:
     // invisible to it (its snapshot is older), seen by this one, locked before the plan is made
     // rather than by the release at the end (which an ingest chaining behind them could wait across).
-    ["SELECT id FROM deliveries WHERE after_id = ANY($1) AND status = 'waiting' ORDER BY id FOR UPDATE", [ids], WAITING_LOOKUP],
+    [`SELECT id FROM deliveries WHERE ${WAITING_BEHIND} ORDER BY id FOR UPDATE`, [ids], GENERIC],
     ...orgRead,
   ]);
   const lockedIds = new Set(locked!.map((row) => String(row.id)));
@@ -158,10 +159,10 @@ export async function recordResults(
     const webhookIds = [...new Set(input.outcomes.filter((o) => released.has(o.job.deliveryId)).map((o) => o.job.webhookId))];
     writes.push(
       [
-        `UPDATE deliveries SET status = 'pending', after_id = NULL, next_attempt_at = $1, lease_owner = $2, lease_until = $3,
-           lease_version = lease_version + 1, updated_at = $1 WHERE after_id = ANY($4) AND status = 'waiting' RETURNING *`,
-        [now, lease.owner, lease.until, plan.releaseAfter],
-        WAITING_LOOKUP,
+        `UPDATE deliveries SET status = 'pending', after_id = NULL, next_attempt_at = $2, lease_owner = $3, lease_until = $4,
+           lease_version = lease_version + 1, updated_at = $2 WHERE ${WAITING_BEHIND} RETURNING *`,
+        [plan.releaseAfter, now, lease.owner, lease.until],
+        GENERIC,
       ],
       ['SELECT * FROM webhooks WHERE id = ANY($1)', [webhookIds], GENERIC],
     );
