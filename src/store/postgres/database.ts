@@ -44,10 +44,11 @@ export interface ScriptTx {
   readonly statements: Queryable;
 }
 
-/** The planner settings a `byKey` script transaction turns off (for its own statements alone: SET LOCAL), and back on. */
-const BY_KEY_OFF = ['enable_seqscan', 'enable_hashjoin', 'enable_mergejoin'];
-const BY_KEY = BY_KEY_OFF.map((setting) => `SET LOCAL ${setting} = off`);
-const BY_KEY_ENDS = BY_KEY_OFF.map((setting) => `SET LOCAL ${setting} = DEFAULT`);
+/** The planner settings a `byKey` script transaction turns off (for its own statements alone: SET LOCAL). */
+const JOINS = ['enable_hashjoin', 'enable_mergejoin'];
+const BY_KEY = ['enable_seqscan', ...JOINS].map((setting) => `SET LOCAL ${setting} = off`);
+/** After a 'begin' transaction's first message: its joins may hash again; no table is read whole. */
+const JOINS_BACK = JOINS.map((setting) => `SET LOCAL ${setting} = DEFAULT`);
 
 const statementNames = new Map<string, string>();
 /** Names of script statements (by text), and those prepared on each connection. */
@@ -164,9 +165,9 @@ export class PgDatabase implements Queryable {
    * without sequential scans, hash or merge joins: a generic plan made while the table was young
    * (where a walk is cheapest) would otherwise be kept as it grows, until the next analyze. It does
    * not stop a walk of a whole index: a statement whose keys a partial or wider index also covers
-   * stays planned for its values (young-plans.test.ts finds those). `true`: the whole transaction;
-   * 'begin': its first message (the reads) alone, for a write that joins many rows to many, where a
-   * hash join is the right plan.
+   * has to be shaped so that it cannot (young-plans.test.ts finds those). `true`: the whole
+   * transaction; 'begin': its first message (the reads), and after it no sequential scans alone, for
+   * a write that joins many rows to many, where a hash join is the right plan.
    */
   scriptTransaction<T>(fn: (tx: ScriptTx) => Promise<T>, { byKey = false }: { byKey?: boolean | 'begin' } = {}): Promise<T> {
     return this.retried(async (client) => {
@@ -190,7 +191,7 @@ export class PgDatabase implements Queryable {
         begin(statements) {
           if (tx.stage !== 'new') throw new Error('begin() runs once, first');
           tx.stage = 'open';
-          return send(statements, byKey ? ['BEGIN', ...BY_KEY] : ['BEGIN'], byKey === 'begin' ? BY_KEY_ENDS : []);
+          return send(statements, byKey ? ['BEGIN', ...BY_KEY] : ['BEGIN'], byKey === 'begin' ? JOINS_BACK : []);
         },
         send(statements) {
           if (tx.stage !== 'open') throw new Error('send() runs between begin() and commit()');

@@ -19,21 +19,25 @@ export const RULES_SQL = 'SELECT org_id, rules FROM outcome_rules WHERE org_id =
 /**
  * The reads of a batch of one organization (the usual case), on generic plans made once per
  * connection: planned for their values (custom plans) they cost the server more than running them,
- * on every ingest. Each finds its rows by a whole key of one unique index, a reference kind per
- * arm (id, extension, e-mail), and a user's direct number by a probe for that user, so no plan, made
- * on a young table or not, walks an organization's users or numbers (young-plans.test.ts). A user
- * two arms find comes twice; the references resolve the same.
+ * on every ingest. Each reference is looked up on its own (LATERAL, fenced by OFFSET 0 so it stays
+ * a probe per reference), one arm per kind (id, extension, e-mail), each the whole key of a unique
+ * index; a user's direct number likewise. So no plan, whatever the tables' size or statistics when
+ * it was made, walks an organization's users or numbers (young-plans.test.ts): with `= ANY` over
+ * all the references, one made on a young table's statistics read every user of the organization.
+ * A user two arms find comes twice; the references resolve the same.
  */
-const ONE_ORG_USER_IDS = `SELECT id FROM users WHERE org_id = $1 AND id = ANY($2)
-  UNION ALL SELECT id FROM users WHERE org_id = $1 AND extension = ANY($2)
-  UNION ALL SELECT id FROM users WHERE org_id = $1 AND lower(email) = ANY($3)`;
+const namedUsers = (columns: string) => `unnest($2::text[], $3::text[]) AS r(ref, lower_ref) CROSS JOIN LATERAL (
+    SELECT ${columns} FROM users WHERE org_id = $1 AND id = r.ref
+    UNION ALL SELECT ${columns} FROM users WHERE org_id = $1 AND extension = r.ref
+    UNION ALL SELECT ${columns} FROM users WHERE org_id = $1 AND lower(email) = r.lower_ref
+    OFFSET 0) u`;
 const ONE_ORG = {
-  users: ONE_ORG_USER_IDS.replaceAll('SELECT id FROM', 'SELECT * FROM'),
-  // LATERAL and LIMIT 1 (a user has one direct number at most) keep the probe per user: as a plain
-  // join, the plan read every number of the organization and matched the users to them.
+  users: `SELECT u.* FROM ${namedUsers('*')}`,
+  // LIMIT 1 (a user has one direct number at most) keeps the probe per user: as a plain join, the
+  // plan read every number of the organization and matched the users to them.
   numbers: `SELECT org_id, number, user_id, is_main FROM numbers WHERE org_id = $1 AND is_main
     UNION ALL
-    SELECT n.org_id, n.number, n.user_id, n.is_main FROM (${ONE_ORG_USER_IDS}) u
+    SELECT n.org_id, n.number, n.user_id, n.is_main FROM ${namedUsers('id')}
     CROSS JOIN LATERAL (SELECT org_id, number, user_id, is_main FROM numbers WHERE org_id = $1 AND user_id = u.id LIMIT 1) n`,
   rules: 'SELECT org_id, rules FROM outcome_rules WHERE org_id = $1',
 } as const;

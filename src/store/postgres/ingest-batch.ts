@@ -56,7 +56,14 @@ export async function applyBatch(tx: ScriptTx, inputs: readonly ApplyStepsInput[
     // (young-plans.test.ts).
     pairs.size === 1
       ? ['SELECT org_id, call_id, state FROM calls WHERE org_id = $1 AND call_id = $2', [pairOrgs[0], pairCalls[0]], { genericPlan: true }]
-      : ['SELECT c.org_id, c.call_id, c.state FROM unnest($1::text[], $2::text[]) AS k(org_id, call_id) JOIN calls c ON c.org_id = k.org_id AND c.call_id = k.call_id', [pairOrgs, pairCalls], { genericPlan: true }],
+      : [
+          // Each call on its own (LATERAL, fenced by OFFSET 0): as a join, a plan made on a young
+          // table's statistics read calls whole and matched the keys to them.
+          `SELECT c.org_id, c.call_id, c.state FROM unnest($1::text[], $2::text[]) AS k(org_id, call_id)
+           CROSS JOIN LATERAL (SELECT org_id, call_id, state FROM calls WHERE org_id = k.org_id AND call_id = k.call_id OFFSET 0) c`,
+          [pairOrgs, pairCalls],
+          { genericPlan: true },
+        ],
     // Under KEY SHARE: a change of an organization's plan or of a webhook's settings (FOR UPDATE)
     // commits before this read or waits for this transaction, never between read and write.
     oneOrg ? [ONE_ORG_READS.org, [oneOrg]] : ['SELECT * FROM orgs WHERE id = ANY($1) ORDER BY id FOR KEY SHARE', [orgIds]],

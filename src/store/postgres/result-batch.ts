@@ -35,6 +35,13 @@ const GENERIC = { genericPlan: true } as const;
  */
 const WAITING_BEHIND = 'after_id = ANY($1)';
 
+/**
+ * Id order, for locks, that no index gives: ordered by the column itself, a plan made on the
+ * statistics of a young table (a few distinct ids, so ten of them look like most of it) walked
+ * deliveries_id_key in order rather than sort the few rows it finds.
+ */
+const IN_ID_ORDER = "id || ''";
+
 /** Whether a success at `at` is worth writing: this process wrote none of the webhook's within SUCCESS_RESOLUTION_MS. */
 function successIsNews(successWritten: ReadonlyMap<string, number>, webhookId: string, at: number): boolean {
   return at - (successWritten.get(webhookId) ?? 0) >= SUCCESS_RESOLUTION_MS;
@@ -73,11 +80,11 @@ export async function recordResults(
     // the batch may write is locked in one statement, in id order, as an ingest locks a call's
     // latest deliveries. Locking the waiting ones later, by the release, could deadlock with an
     // ingest that holds one (the latest of its call) and waits for one of this batch.
-    [`SELECT ${DELIVERY_STATE_COLUMNS} FROM deliveries WHERE id = ANY($1) OR ${WAITING_BEHIND} ORDER BY id FOR UPDATE`, [ids], GENERIC],
+    [`SELECT ${DELIVERY_STATE_COLUMNS} FROM deliveries WHERE id = ANY($1) OR ${WAITING_BEHIND} ORDER BY ${IN_ID_ORDER} FOR UPDATE`, [ids], GENERIC],
     // And those an ingest committed behind ours while that statement waited for its lock on ours:
     // invisible to it (its snapshot is older), seen by this one, locked before the plan is made
     // rather than by the release at the end (which an ingest chaining behind them could wait across).
-    [`SELECT id FROM deliveries WHERE ${WAITING_BEHIND} ORDER BY id FOR UPDATE`, [ids], GENERIC],
+    [`SELECT id FROM deliveries WHERE ${WAITING_BEHIND} ORDER BY ${IN_ID_ORDER} FOR UPDATE`, [ids], GENERIC],
     ...orgRead,
   ]);
   const lockedIds = new Set(locked!.map((row) => String(row.id)));
@@ -112,7 +119,7 @@ export async function recordResults(
        lease_owner = NULL, lease_until = NULL, updated_at = $17
      FROM unnest($18::text[], $19::text[], $20::int[], $21::int[], $22::bigint[], $23::bigint[], $24::bigint[], $25::int[], $26::text[])
        AS u(id, status, attempts, schedule_attempts, next_at, first_at, last_at, last_status, last_error)
-     WHERE d.id = u.id`,
+     WHERE d.id = u.id AND d.id = ANY($18)`,
     [
       a.map((x) => x.id), a.map((x) => x.deliveryId), a.map((x) => x.orgId), a.map((x) => x.webhookId),
       a.map((x) => x.number), a.map((x) => x.trigger), a.map((x) => x.startedAt), a.map((x) => x.durationMs), a.map((x) => x.url),

@@ -132,10 +132,11 @@ describe.skipIf(!POSTGRES_URL)('script transactions on PostgreSQL', () => {
   ] as const)('runs byKey for %s; a message ending on a generic plan leaves the mode at auto for the next', async (_name, byKey, laterHashJoin) => {
     const answers = await db.scriptTransaction(async (tx) => {
       const first = await tx.begin([['SHOW enable_hashjoin'], ['SHOW enable_seqscan'], ['SELECT $1::text AS v', ['generic'], { genericPlan: true }]]);
-      const later = await tx.commit([['SHOW enable_hashjoin'], ['SHOW enable_mergejoin'], ['SHOW plan_cache_mode']]);
+      const later = await tx.commit([['SHOW enable_hashjoin'], ['SHOW enable_mergejoin'], ['SHOW enable_seqscan'], ['SHOW plan_cache_mode']]);
       return [...first, ...later];
     }, { byKey });
-    expect(answers.map((rows) => Object.values(rows[0]!)[0])).toEqual(['off', 'off', 'generic', laterHashJoin, laterHashJoin, 'auto']);
+    // Joins may hash again after a 'begin' transaction's first message; a table is never read whole.
+    expect(answers.map((rows) => Object.values(rows[0]!)[0])).toEqual(['off', 'off', 'generic', laterHashJoin, laterHashJoin, 'off', 'auto']);
     // And nothing of it outlives the transaction.
     expect(await db.rows('SHOW enable_seqscan')).toEqual([{ enable_seqscan: 'on' }]);
   });
