@@ -38,7 +38,8 @@ const WAITING_BEHIND = 'after_id = ANY($1)';
 /**
  * Id order, for locks, that no index gives: ordered by the column itself, a plan made on the
  * statistics of a young table (a few distinct ids, so ten of them look like most of it) walked
- * deliveries_id_key in order rather than sort the few rows it finds.
+ * deliveries_id_key in order rather than sort the few rows it found (the first look-up, with its
+ * OR, did; the second sorts the same way, so the two lock in one order whatever their plans).
  */
 const IN_ID_ORDER = "id || ''";
 
