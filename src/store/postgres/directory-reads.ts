@@ -1,7 +1,7 @@
 // The directory an ingest plan reads (store.ts PlanReads) — users by reference, outcome rules,
 // main and direct numbers — for a whole batch of requests in three statements that go with the
-// calls in the batch's first round trip (ingest-batch.ts); those of several organizations at once
-// are shared with the stand-alone reads.
+// calls in the batch's first round trip (ingest-batch.ts), and the array forms the stand-alone
+// reads use (tenancy.ts, meta.ts: a turn's look-ups of the HEP source).
 import type { CallUser } from '../../calls/call.ts';
 import { NO_NUMBERS, type OrgNumbers } from '../../calls/call-numbers.ts';
 import type { OutcomeRules } from '../../calls/outcome-rules.ts';
@@ -10,36 +10,41 @@ import { type Row, callUserOf, json, userFrom } from '../rows.ts';
 import type { ApplyStepsInput, LoadedForPlan } from '../store.ts';
 import type { Statement } from './inline-sql.ts';
 
-/** Users of organizations $1 that references $2 name (by id or extension; $3 lower-cased, by e-mail). */
+/**
+ * Users of organizations $1 that references $2 name (by id or extension; $3 lower-cased, by e-mail).
+ * These stand-alone forms are prepared and left to the server's choice of plan; it has planned them
+ * for their values (arrays of one or two), but a generic plan of theirs made young would walk.
+ */
 const NAMED_USERS = 'users WHERE org_id = ANY($1) AND (id = ANY($2) OR extension = ANY($2) OR lower(email) = ANY($3))';
 export const USERS_BY_REF_SQL = `SELECT * FROM ${NAMED_USERS}`;
 export const NUMBERS_SQL = 'SELECT org_id, number, user_id, is_main FROM numbers WHERE org_id = ANY($1) AND (is_main OR user_id = ANY($2))';
 export const RULES_SQL = 'SELECT org_id, rules FROM outcome_rules WHERE org_id = ANY($1)';
 
 /**
- * The reads of a batch of one organization (the usual case), on generic plans made once per
- * connection: planned for their values (custom plans) they cost the server more than running them,
- * on every ingest. Each reference is looked up on its own (LATERAL, fenced by OFFSET 0 so it stays
- * a probe per reference), one arm per kind (id, extension, e-mail), each the whole key of a unique
- * index; a user's direct number likewise. So no plan, whatever the tables' size or statistics when
- * it was made, walks an organization's users or numbers (young-plans.test.ts): with `= ANY` over
- * all the references, one made on a young table's statistics read every user of the organization.
- * A user two arms find comes twice; the references resolve the same.
+ * The batch's reads, on generic plans made once per connection: planned for their values (custom
+ * plans) they cost the server more than running them, on every ingest. Each organization and
+ * reference is looked up on its own (LATERAL, fenced by OFFSET 0 so it stays a probe per key), one
+ * arm per kind of reference (id, extension, e-mail), each the whole key of a unique index; an
+ * organization's main number and a user's direct one likewise. So no plan, whatever the tables'
+ * size or statistics when it was made, walks an organization's users or numbers (young-plans.test.ts):
+ * with `= ANY` over all the references, one made on a young table's statistics read every user of
+ * the organization. A user two arms find comes twice; the references resolve the same.
  */
-const namedUsers = (columns: string) => `unnest($2::text[], $3::text[]) AS r(ref, lower_ref) CROSS JOIN LATERAL (
-    SELECT ${columns} FROM users WHERE org_id = $1 AND id = r.ref
-    UNION ALL SELECT ${columns} FROM users WHERE org_id = $1 AND extension = r.ref
-    UNION ALL SELECT ${columns} FROM users WHERE org_id = $1 AND lower(email) = r.lower_ref
+const namedUsers = (columns: string) => `unnest($1::text[]) AS o(org_id) CROSS JOIN unnest($2::text[], $3::text[]) AS r(ref, lower_ref)
+  CROSS JOIN LATERAL (
+    SELECT ${columns} FROM users WHERE org_id = o.org_id AND id = r.ref
+    UNION ALL SELECT ${columns} FROM users WHERE org_id = o.org_id AND extension = r.ref
+    UNION ALL SELECT ${columns} FROM users WHERE org_id = o.org_id AND lower(email) = r.lower_ref
     OFFSET 0) u`;
-const ONE_ORG = {
+/** LIMIT 1 (an organization has one main number, a user one direct number, at most) keeps each a probe. */
+const numberOf = (condition: string) => `CROSS JOIN LATERAL (SELECT org_id, number, user_id, is_main FROM numbers WHERE ${condition} LIMIT 1) n`;
+const BATCH_READS = {
   users: `SELECT u.* FROM ${namedUsers('*')}`,
-  // LIMIT 1 (a user has one direct number at most) keeps the probe per user: as a plain join, the
-  // plan read every number of the organization and matched the users to them.
-  numbers: `SELECT org_id, number, user_id, is_main FROM numbers WHERE org_id = $1 AND is_main
+  // The direct numbers of every user the references name (the plan asks only for resolved ones).
+  numbers: `SELECT n.* FROM unnest($1::text[]) AS o(org_id) ${numberOf('org_id = o.org_id AND is_main')}
     UNION ALL
-    SELECT n.org_id, n.number, n.user_id, n.is_main FROM ${namedUsers('id')}
-    CROSS JOIN LATERAL (SELECT org_id, number, user_id, is_main FROM numbers WHERE org_id = $1 AND user_id = u.id LIMIT 1) n`,
-  rules: 'SELECT org_id, rules FROM outcome_rules WHERE org_id = $1',
+    SELECT n.* FROM ${namedUsers('org_id, id')} ${numberOf('org_id = u.org_id AND user_id = u.id')}`,
+  rules: 'SELECT r.* FROM unnest($1::text[]) AS o(org_id) CROSS JOIN LATERAL (SELECT org_id, rules FROM outcome_rules WHERE org_id = o.org_id OFFSET 0) r',
 } as const;
 const GENERIC = { genericPlan: true } as const;
 
@@ -82,20 +87,15 @@ export function directoryReads(inputs: readonly ApplyStepsInput[]): { statements
   const statements: Statement[] = [];
   if (ofUsers.length > 0) {
     kinds.push('users');
-    statements.push(ofUsers.length === 1 ? [ONE_ORG.users, [ofUsers[0], refs, lower], GENERIC] : [USERS_BY_REF_SQL, [ofUsers, refs, lower]]);
+    statements.push([BATCH_READS.users, [ofUsers, refs, lower], GENERIC]);
   }
   if (ofNumbers.length > 0) {
     kinds.push('numbers');
-    // The direct numbers of every user the references name (the plan asks only for resolved ones).
-    statements.push(
-      ofNumbers.length === 1
-        ? [ONE_ORG.numbers, [ofNumbers[0], refs, lower], GENERIC]
-        : [`SELECT org_id, number, user_id, is_main FROM numbers WHERE org_id = ANY($1) AND (is_main OR user_id IN (SELECT id FROM ${NAMED_USERS}))`, [ofNumbers, refs, lower]],
-    );
+    statements.push([BATCH_READS.numbers, [ofNumbers, refs, lower], GENERIC]);
   }
   if (ofRules.length > 0) {
     kinds.push('rules');
-    statements.push(ofRules.length === 1 ? [ONE_ORG.rules, [ofRules[0]], GENERIC] : [RULES_SQL, [ofRules]]);
+    statements.push([BATCH_READS.rules, [ofRules], GENERIC]);
   }
   return {
     statements,
