@@ -12,8 +12,8 @@ import type { Statement } from './inline-sql.ts';
 
 /**
  * Users of organizations $1 that references $2 name (by id or extension; $3 lower-cased, by e-mail).
- * These stand-alone forms are prepared and left to the server's choice of plan; it has planned them
- * for their values (arrays of one or two), but a generic plan of theirs made young would walk.
+ * These stand-alone forms are planned for their values on every run (rowsPlannedEachTime): outside
+ * a byKey transaction a generic plan made on a young table would walk it, whatever their shape.
  */
 const NAMED_USERS = 'users WHERE org_id = ANY($1) AND (id = ANY($2) OR extension = ANY($2) OR lower(email) = ANY($3))';
 export const USERS_BY_REF_SQL = `SELECT * FROM ${NAMED_USERS}`;

@@ -25,7 +25,7 @@ export function postgresMeta(db: PgDatabase): MetaStore {
 export function postgresOutcomeRules(db: PgDatabase): OutcomeRulesStore {
   // One statement for all of a turn's reads (ingest reads them in its own transaction: directory-reads.ts).
   const rulesOf = readBatches(async (orgIds: string[]) => {
-    const rows = await db.rows<{ org_id: string; rules: string }>(RULES_SQL, [[...new Set(orgIds)]]);
+    const rows = await db.rowsPlannedEachTime<{ org_id: string; rules: string }>(RULES_SQL, [[...new Set(orgIds)]]);
     const byOrg = new Map(rows.map((row) => [row.org_id, row.rules]));
     return orgIds.map((orgId) => byOrg.get(orgId) ?? null);
   });

@@ -191,7 +191,7 @@ export function postgresUsers(db: PgDatabase): UserStore {
   // users. Ingest reads them in its own transaction (directory-reads.ts).
   const usersFor = readBatches(async (queries: Array<{ orgId: string; refs: string[] }>) => {
     const refs = [...new Set(queries.flatMap((q) => q.refs))];
-    const rows = await db.rows(USERS_BY_REF_SQL, [
+    const rows = await db.rowsPlannedEachTime(USERS_BY_REF_SQL, [
       [...new Set(queries.map((q) => q.orgId))], refs, refs.map((ref) => ref.toLowerCase()),
     ]);
     const users = rows.map(userFrom);
@@ -242,7 +242,7 @@ export function postgresNumbers(db: PgDatabase): NumberStore {
   // One statement for every look-up of a turn; each gets its own organization's numbers. Ingest
   // reads them in its own transaction (directory-reads.ts).
   const numbersFor = readBatches(async (queries: Array<{ orgId: string; userIds: string[] }>) => {
-    const rows = await db.rows(NUMBERS_SQL, [
+    const rows = await db.rowsPlannedEachTime(NUMBERS_SQL, [
       [...new Set(queries.map((q) => q.orgId))], [...new Set(queries.flatMap((q) => q.userIds))],
     ]);
     return queries.map((q) => rows.filter((row) => row.org_id === q.orgId));
