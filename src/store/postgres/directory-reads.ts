@@ -8,15 +8,14 @@ import type { OutcomeRules } from '../../calls/outcome-rules.ts';
 import type { DirectoryUser } from '../../tenancy/org.ts';
 import { type Row, callUserOf, json, userFrom } from '../rows.ts';
 import type { ApplyStepsInput, LoadedForPlan } from '../store.ts';
-import type { Statement } from './inline-sql.ts';
+import { GENERIC_PLAN, type Statement } from './inline-sql.ts';
 
 /**
  * Users of organizations $1 that references $2 name (by id or extension; $3 lower-cased, by e-mail).
  * These stand-alone forms are planned for their values on every run (rowsPlannedEachTime): outside
  * a byKey transaction a generic plan made on a young table would walk it, whatever their shape.
  */
-const NAMED_USERS = 'users WHERE org_id = ANY($1) AND (id = ANY($2) OR extension = ANY($2) OR lower(email) = ANY($3))';
-export const USERS_BY_REF_SQL = `SELECT * FROM ${NAMED_USERS}`;
+export const USERS_BY_REF_SQL = 'SELECT * FROM users WHERE org_id = ANY($1) AND (id = ANY($2) OR extension = ANY($2) OR lower(email) = ANY($3))';
 export const NUMBERS_SQL = 'SELECT org_id, number, user_id, is_main FROM numbers WHERE org_id = ANY($1) AND (is_main OR user_id = ANY($2))';
 export const RULES_SQL = 'SELECT org_id, rules FROM outcome_rules WHERE org_id = ANY($1)';
 
@@ -46,7 +45,6 @@ const BATCH_READS = {
     SELECT n.* FROM ${namedUsers('org_id, id')} ${numberOf('org_id = u.org_id AND user_id = u.id')}`,
   rules: 'SELECT r.* FROM unnest($1::text[]) AS o(org_id) CROSS JOIN LATERAL (SELECT org_id, rules FROM outcome_rules WHERE org_id = o.org_id OFFSET 0) r',
 } as const;
-const GENERIC = { genericPlan: true } as const;
 
 /** Reference → user, the same precedence as SQLite: an id match, then an extension, then an e-mail. */
 export function resolveRefs(users: readonly DirectoryUser[], refs: readonly string[]): Map<string, CallUser> {
@@ -87,15 +85,15 @@ export function directoryReads(inputs: readonly ApplyStepsInput[]): { statements
   const statements: Statement[] = [];
   if (ofUsers.length > 0) {
     kinds.push('users');
-    statements.push([BATCH_READS.users, [ofUsers, refs, lower], GENERIC]);
+    statements.push([BATCH_READS.users, [ofUsers, refs, lower], GENERIC_PLAN]);
   }
   if (ofNumbers.length > 0) {
     kinds.push('numbers');
-    statements.push([BATCH_READS.numbers, [ofNumbers, refs, lower], GENERIC]);
+    statements.push([BATCH_READS.numbers, [ofNumbers, refs, lower], GENERIC_PLAN]);
   }
   if (ofRules.length > 0) {
     kinds.push('rules');
-    statements.push([BATCH_READS.rules, [ofRules], GENERIC]);
+    statements.push([BATCH_READS.rules, [ofRules], GENERIC_PLAN]);
   }
   return {
     statements,

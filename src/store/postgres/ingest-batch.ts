@@ -14,7 +14,7 @@ import type { ApplyStepsInput, ApplyStepsResult, IngestPlan } from '../store.ts'
 import { FETCH_COLUMNS, RECORDING_COLUMNS, fetchValues, jobFrom, orgFrom, recordingValues, trackedCallFrom, webhookFrom } from '../rows.ts';
 import { notFound } from '../../errors.ts';
 import type { ScriptTx } from './database.ts';
-import type { Statement } from './inline-sql.ts';
+import { GENERIC_PLAN, type Statement } from './inline-sql.ts';
 import { BatchRows, DeliveryChains } from './ingest-rows.ts';
 import { directoryReads } from './directory-reads.ts';
 import { DUE_CHANNEL } from './due-listener.ts';
@@ -55,14 +55,14 @@ export async function applyBatch(tx: ScriptTx, inputs: readonly ApplyStepsInput[
     // connection that probe the whole primary key, whatever size `calls` had when they were made
     // (young-plans.test.ts).
     pairs.size === 1
-      ? ['SELECT org_id, call_id, state FROM calls WHERE org_id = $1 AND call_id = $2', [pairOrgs[0], pairCalls[0]], { genericPlan: true }]
+      ? ['SELECT org_id, call_id, state FROM calls WHERE org_id = $1 AND call_id = $2', [pairOrgs[0], pairCalls[0]], GENERIC_PLAN]
       : [
           // Each call on its own (LATERAL, fenced by OFFSET 0): as a join, a plan made on a young
           // table's statistics read calls whole and matched the keys to them.
           `SELECT c.org_id, c.call_id, c.state FROM unnest($1::text[], $2::text[]) AS k(org_id, call_id)
            CROSS JOIN LATERAL (SELECT org_id, call_id, state FROM calls WHERE org_id = k.org_id AND call_id = k.call_id OFFSET 0) c`,
           [pairOrgs, pairCalls],
-          { genericPlan: true },
+          GENERIC_PLAN,
         ],
     // Under KEY SHARE: a change of an organization's plan or of a webhook's settings (FOR UPDATE)
     // commits before this read or waits for this transaction, never between read and write.

@@ -3,7 +3,7 @@
 // chains behind and picks every new delivery's status from it.
 import type { TrackedCall } from '../../calls/tracker.ts';
 import type { ApplyStepsInput, IngestPlan } from '../store.ts';
-import type { Statement } from './inline-sql.ts';
+import { GENERIC_PLAN, type Statement } from './inline-sql.ts';
 
 type NewDelivery = Extract<IngestPlan, { kind: 'accepted' }>['deliveries'][number];
 type NewEvent = Extract<IngestPlan, { kind: 'accepted' }>['events'][number];
@@ -143,7 +143,7 @@ export class BatchRows {
         this.deliveries[15]!,
         latest.map((k) => k.orgId),
       ],
-      { genericPlan: true },
+      GENERIC_PLAN,
     ];
   }
 }

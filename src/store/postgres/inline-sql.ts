@@ -13,6 +13,9 @@
  */
 export type Statement = readonly [text: string, params?: readonly unknown[], options?: { genericPlan?: boolean }];
 
+/** A statement's options when it runs on its generic plan (above). */
+export const GENERIC_PLAN = { genericPlan: true } as const;
+
 /** `text` with each `$n` replaced by the literal of `params[n - 1]`. */
 export function inline([text, params = []]: Statement): string {
   return text.replace(/\$(\d+)/g, (_, n: string) => {

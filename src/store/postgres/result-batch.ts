@@ -8,7 +8,7 @@ import type { NewNotification } from '../../notify/notification.ts';
 import type { RecordResultsInput, RecordResultsOutput, WebhookChange } from '../store.ts';
 import { DELIVERY_STATE_COLUMNS, deliveryStateFrom, jobsOf, orgFrom, webhookFrom } from '../rows.ts';
 import type { Queryable, ScriptTx } from './database.ts';
-import type { Statement } from './inline-sql.ts';
+import { GENERIC_PLAN, type Statement } from './inline-sql.ts';
 import { type PgChanges, disableWebhook, healthStatement } from './webhooks.ts';
 
 /**
@@ -17,14 +17,11 @@ import { type PgChanges, disableWebhook, healthStatement } from './webhooks.ts';
  */
 const SUCCESS_RESOLUTION_MS = 1_000;
 
-/**
- * Planned once per connection (their generic plan), not for their values on every batch: a batch
- * is most often one or two results, and a custom plan sees those few where the generic one
- * assumes more, so PostgreSQL would plan each again every time. Safe for these: each finds its
- * rows by a whole key (ids, webhook ids) and the batch runs byKey (deliveries.ts), so a plan made
- * on a young table probes those keys too (young-plans.test.ts).
- */
-const GENERIC = { genericPlan: true } as const;
+// The batch's statements run on their generic plans (GENERIC_PLAN), made once per connection, not
+// planned for their values on every batch: a batch is most often one or two results, and a custom
+// plan sees those few where the generic one assumes more, so PostgreSQL would plan each again every
+// time. Safe for these: each finds its rows by a whole key (ids, webhook ids) and the batch runs
+// byKey (deliveries.ts), so a plan made on a young table probes those keys too (young-plans.test.ts).
 
 /**
  * The deliveries waiting behind some, by after_id alone (migration 011: only a waiting delivery has
@@ -76,16 +73,16 @@ export async function recordResults(
   // at all (a read of none still costs the server a plan).
   const orgRead: Statement[] = consult.orgIds.length > 0 ? [['SELECT * FROM orgs WHERE id = ANY($1)', [consult.orgIds]]] : [];
   const [locked, lockedDeliveries, , orgs = []] = await tx.begin([
-    ['SELECT * FROM webhooks WHERE id = ANY($1) AND (id = ANY($2) OR consecutive_failures > 0) ORDER BY id FOR NO KEY UPDATE', [touched, [...mayWrite]], GENERIC],
+    ['SELECT * FROM webhooks WHERE id = ANY($1) AND (id = ANY($2) OR consecutive_failures > 0) ORDER BY id FOR NO KEY UPDATE', [touched, [...mayWrite]], GENERIC_PLAN],
     // With the deliveries waiting behind them, which a finished one releases: every delivery row
     // the batch may write is locked in one statement, in id order, as an ingest locks a call's
     // latest deliveries. Locking the waiting ones later, by the release, could deadlock with an
     // ingest that holds one (the latest of its call) and waits for one of this batch.
-    [`SELECT ${DELIVERY_STATE_COLUMNS} FROM deliveries WHERE id = ANY($1) OR ${WAITING_BEHIND} ORDER BY ${IN_ID_ORDER} FOR UPDATE`, [ids], GENERIC],
+    [`SELECT ${DELIVERY_STATE_COLUMNS} FROM deliveries WHERE id = ANY($1) OR ${WAITING_BEHIND} ORDER BY ${IN_ID_ORDER} FOR UPDATE`, [ids], GENERIC_PLAN],
     // And those an ingest committed behind ours while that statement waited for its lock on ours:
     // invisible to it (its snapshot is older), seen by this one, locked before the plan is made
     // rather than by the release at the end (which an ingest chaining behind them could wait across).
-    [`SELECT id FROM deliveries WHERE ${WAITING_BEHIND} ORDER BY ${IN_ID_ORDER} FOR UPDATE`, [ids], GENERIC],
+    [`SELECT id FROM deliveries WHERE ${WAITING_BEHIND} ORDER BY ${IN_ID_ORDER} FOR UPDATE`, [ids], GENERIC_PLAN],
     ...orgRead,
   ]);
   const lockedIds = new Set(locked!.map((row) => String(row.id)));
@@ -105,7 +102,9 @@ export async function recordResults(
   // (Those of unlocked webhooks are all successes on a webhook that is not failing: nothing to count.)
   const health = healthStatement(input.outcomes.filter((o) => lockedIds.has(o.job.webhookId)).map((o) => o.attempt));
   if (health) writes.push(health);
-  // The attempts and the deliveries' new state in one statement.
+  // The attempts and the deliveries' new state in one statement. `d.id = ANY($18)` repeats the join's
+  // ids so that every plan finds d's rows by them: joined alone, a plan made on a young table's
+  // statistics read deliveries_id_key whole under a Materialize (young-plans.test.ts).
   const a = plan.attempts;
   const d = plan.deliveries;
   if (a.length > 0) writes.push([
@@ -129,7 +128,7 @@ export async function recordResults(
       now, d.map((x) => x.id), d.map((x) => x.status), d.map((x) => x.attempts), d.map((x) => x.scheduleAttempts), d.map((x) => x.nextAttemptAt),
       d.map((x) => x.firstAttemptAt), d.map((x) => x.lastAttemptAt), d.map((x) => x.lastStatus), d.map((x) => x.lastError),
     ],
-    GENERIC,
+    GENERIC_PLAN,
   ]);
 
   // A webhook's row is written only when its facts change (one success per second is enough to
@@ -145,7 +144,7 @@ export async function recordResults(
      FROM unnest($1::text[], $2::bigint[], $3::text[]) AS f(id, success_at, last_error)
      WHERE w.id = f.id AND (COALESCE(w.last_success_at, 0) < f.success_at - $4::bigint OR w.last_error IS DISTINCT FROM COALESCE(f.last_error, w.last_error))`,
     [facts.map((f) => f.webhookId), facts.map((f) => f.lastSuccessAt), facts.map((f) => f.lastError), SUCCESS_RESOLUTION_MS],
-    GENERIC,
+    GENERIC_PLAN,
   ]);
 
   const disables: WebhookChange[] = [];
@@ -170,9 +169,9 @@ export async function recordResults(
         `UPDATE deliveries SET status = 'pending', after_id = NULL, next_attempt_at = $2, lease_owner = $3, lease_until = $4,
            lease_version = lease_version + 1, updated_at = $2 WHERE ${WAITING_BEHIND} RETURNING *`,
         [plan.releaseAfter, now, lease.owner, lease.until],
-        GENERIC,
+        GENERIC_PLAN,
       ],
-      ['SELECT * FROM webhooks WHERE id = ANY($1)', [webhookIds], GENERIC],
+      ['SELECT * FROM webhooks WHERE id = ANY($1)', [webhookIds], GENERIC_PLAN],
     );
   }
   const results = await tx.commit(writes);

@@ -13,7 +13,7 @@ import { webhookFrom } from '../rows.ts';
 import { ChangeSignal } from '../change-signal.ts';
 import { type PgDatabase, type Queryable, given, toPage } from './database.ts';
 import type { DueListener, ListenChannel } from './due-listener.ts';
-import type { Statement } from './inline-sql.ts';
+import { GENERIC_PLAN, type Statement } from './inline-sql.ts';
 
 const CHANGED_CHANNEL = 'callhook_webhook_changed';
 const ACK_CHANNEL = 'callhook_webhook_change_ack';
@@ -196,7 +196,7 @@ export function healthStatement(attempts: Attempt[]): Statement | null {
       column('firstFailureAfterSuccess'), column('lastFailureAt'),
     ],
     // Run in result batches, planned once per connection (result-batch.ts).
-    { genericPlan: true },
+    GENERIC_PLAN,
   ];
 }
 

@@ -142,7 +142,7 @@ describe.skipIf(!POSTGRES_URL).each([
     // Young: each path (ingest, results with a retry and with releases, claims, lease renewals and
     // releases) runs more than five times, so the connection settles each statement's plan.
     // Every ingest reads the directory too (users by reference, numbers, outcome rules); every
-    // other one brings two calls (the calls are then read by a join, not by one key).
+    // other one brings two calls (the calls are then read by an unnest of keys, not by one key).
     const reads = { userRefs: ['500', 'ann@example.com'], rules: true, numbers: true };
     let now = T0;
     for (let i = 0; i < YOUNG_CALLS; i++) {
