@@ -5,6 +5,7 @@ import pg from 'pg';
 import { pendingMigrations } from '../migrations.ts';
 import type { Row } from '../rows.ts';
 import { type Statement, inline, literal } from './inline-sql.ts';
+import { type ParserOf, ScriptQuery } from './script-query.ts';
 
 export type { Row } from '../rows.ts';
 export { given, toPage } from '../rows.ts';
@@ -16,6 +17,8 @@ const types = {
     return pg.types.getTypeParser(oid, format as 'text');
   },
 };
+
+const parserOf: ParserOf = (oid) => types.getTypeParser(oid, 'text') as (text: string) => unknown;
 
 /** Advisory lock key of the migration runner (any fixed number). */
 const MIGRATION_LOCK = 7_248_101;
@@ -56,6 +59,13 @@ const scriptNames = new Map<string, string>();
 const scriptStatements = new WeakMap<pg.PoolClient, Set<string>>();
 /** Connections whose last script failed after a PREPARE in it: which ran is asked before the next. */
 const unsure = new WeakSet<pg.PoolClient>();
+
+/** Runs a message of statements; answers each statement's rows (script-query.ts). */
+function script(client: pg.PoolClient, text: string): Promise<Row[][]> {
+  return new Promise((resolve, reject) => {
+    client.query(new ScriptQuery(text, parserOf, (error, results) => (error ? reject(error) : resolve(results!))));
+  });
+}
 
 function named(text: string, values: unknown[]): pg.QueryConfig {
   let name = statementNames.get(text);
@@ -175,17 +185,16 @@ export class PgDatabase implements Queryable {
       const send = async (statements: readonly Statement[], first: string[], last: string[]): Promise<Row[][]> => {
         const { prepares, texts, at, prepared } = await this.executable(client, statements);
         const lead = [...prepares, ...first];
-        let answer: pg.QueryResult | pg.QueryResult[];
+        let results: Row[][];
         try {
-          answer = (await client.query([...lead, ...texts, ...last].join(';\n'))) as unknown as pg.QueryResult | pg.QueryResult[];
+          results = await script(client, [...lead, ...texts, ...last].join(';\n'));
         } catch (error) {
           // Which of its PREPAREs ran is unknown (they outlive the rollback): asked again on next use.
           if (prepares.length > 0) unsure.add(client);
           throw error;
         }
         prepared();
-        const results = Array.isArray(answer) ? answer : [answer];
-        return at.map((index) => results[lead.length + index]!.rows as Row[]);
+        return at.map((index) => results[lead.length + index]!);
       };
       const result = await fn({
         begin(statements) {

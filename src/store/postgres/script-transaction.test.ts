@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { POSTGRES_URL, type TestDatabase, createTestDatabase } from '../../../test/helpers/postgres.ts';
 import { PgDatabase } from './database.ts';
 import { inline, literal } from './inline-sql.ts';
+import { type ParserOf, ScriptQuery } from './script-query.ts';
 
 /** Values that break naive quoting: quotes, backslashes, what looks like a parameter or a comment, array syntax. */
 const TEXTS = [
@@ -16,6 +17,8 @@ const TEXTS = [
 /** Each array takes its own path in inline-sql.ts: JSON's text, or element by element (control characters, next to backslashes or not). */
 const ARRAYS = [
   [...TEXTS, null], [...TEXTS, 'ctrl\u0001', 'tab\u0009', null], ['\\\n', '\n\\', '\\\\\t', '\\u0041'], ['\\\\n'], ['𝄞 clef', 'x'], [undefined, 'after undefined'], [],
+  // Long texts: each element a literal of its own (ARRAY[…]), the short ones beside them too.
+  [...TEXTS.map((text) => text.padEnd(300, text || 'x')), ...TEXTS, null, undefined, `ctrl\u0001 ${'\\'.repeat(200)}`, `${'x'.repeat(250)}$q`],
 ];
 const NUMBERS = [0, 1, -1, 42.5, -0.25, 1_796_470_375_548, Number.MAX_SAFE_INTEGER, -Number.MAX_SAFE_INTEGER];
 
@@ -32,6 +35,14 @@ describe('inline-sql', () => {
     }
     // A pair of surrogates is one character: JSON writes it as it is, and so does the fast path.
     expect(literal(['𝄞', '"q"'])).toBe('$q${"𝄞","\\"q\\""}$q$');
+  });
+
+  it('writes an array holding a long text as one literal per element, so the server never reads it as an array\'s text form', () => {
+    const long = `{"body":"${'é\\"'.repeat(100)}"}`;
+    expect(literal(['id-1', long, null])).toBe(`ARRAY[$q$id-1$q$, $q$${long}$q$, NULL]`);
+    expect(literal(['id-1', 'x'.repeat(199)])).toMatch(/^\$q\$\{/);
+    // Not text: the array's text form, whatever the length of its texts.
+    expect(literal([long, 1])).toMatch(/^\$q\$\{/);
   });
 
   it('keeps a negative number one token: `- $1` never becomes a comment', () => {
@@ -113,6 +124,39 @@ describe.skipIf(!POSTGRES_URL)('script transactions on PostgreSQL', () => {
       return tx.commit([[upsert, ['d', 'three']]]);
     });
     expect(await db.rows('SELECT k, v FROM script_rows')).toEqual([{ k: 'd', v: 'three again' }]);
+  });
+
+  it('answers each statement of a message its own rows, typed, the same columns on every row', async () => {
+    const answers = await db.scriptTransaction(async (tx) => {
+      await tx.begin([["SET LOCAL application_name = 'script'"]]);
+      return tx.commit([
+        ["SELECT g AS n, g::bigint AS big, CASE WHEN g = 2 THEN NULL ELSE 't' || g END AS t, g > 1 AS b FROM generate_series(1, 3) g"],
+        ['SELECT $1::int AS only WHERE false', [1]],
+        ['SELECT $1::text AS a, $2::text AS a', ['first', 'second']],
+      ]);
+    });
+    expect(answers).toEqual([
+      [{ n: 1, big: 1, t: 't1', b: false }, { n: 2, big: 2, t: null, b: true }, { n: 3, big: 3, t: 't3', b: true }],
+      [],
+      // A name twice: the last column's value, as node-pg answers.
+      [{ a: 'second' }],
+    ]);
+    expect(Object.keys(answers[0]![1]!)).toEqual(['n', 'big', 't', 'b']);
+  });
+
+  it('fails a message whose value its parser refuses once the server has answered all of it, and the connection goes on', async () => {
+    const client = await db.pool.connect();
+    try {
+      const refusing = () => () => {
+        throw new Error('refused');
+      };
+      const run = (text: string, parserOf: ParserOf) =>
+        new Promise((resolve, reject) => client.query(new ScriptQuery(text, parserOf, (error, results) => (error ? reject(error) : resolve(results)))));
+      await expect(run('SELECT 1 AS x; SELECT 2 AS y', refusing)).rejects.toThrow('refused');
+      await expect(run('SELECT 1 AS x; SELECT 2 AS y', () => Number)).resolves.toEqual([[{ x: 1 }], [{ y: 2 }]]);
+    } finally {
+      client.release();
+    }
   });
 
   it('rolls back a transaction whose function fails between the messages', async () => {
