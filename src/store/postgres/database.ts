@@ -60,6 +60,16 @@ const scriptStatements = new WeakMap<pg.PoolClient, Set<string>>();
 /** Connections whose last script failed after a PREPARE in it: which ran is asked before the next. */
 const unsure = new WeakSet<pg.PoolClient>();
 
+/**
+ * `EXECUTE name(literal, …)`, joined by concatenation: the message's one join copies each literal
+ * (a body, a batch's array) once, where a join here copied them once more.
+ */
+function execute(name: string, params: readonly unknown[]): string {
+  let text = `EXECUTE ${name}(`;
+  for (let i = 0; i < params.length; i++) text += (i === 0 ? '' : ', ') + literal(params[i]);
+  return `${text})`;
+}
+
 /** Runs a message of statements; answers each statement's rows (script-query.ts). */
 function script(client: pg.PoolClient, text: string): Promise<Row[][]> {
   return new Promise((resolve, reject) => {
@@ -258,7 +268,7 @@ export class PgDatabase implements Queryable {
       if (!name) scriptNames.set(text, (name = `x${scriptNames.size + 1}`));
       if (!held.has(name)) fresh.set(name, `PREPARE ${name} AS ${text}`);
       planGenerically(options?.genericPlan === true);
-      at.push(texts.push(`EXECUTE ${name}(${params.map(literal).join(', ')})`) - 1);
+      at.push(texts.push(execute(name, params)) - 1);
     }
     planGenerically(false);
     return { prepares: [...fresh.values()], texts, at, prepared: () => fresh.forEach((_, name) => held.add(name)) };

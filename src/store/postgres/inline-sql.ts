@@ -42,9 +42,10 @@ export function literal(value: unknown): string {
 const TAG = '$q$';
 
 function quote(text: string): string {
-  // PostgreSQL ends the literal at the first tag after the opening one (text ending in `$q` would end it early).
-  const closed = text + TAG;
-  if (closed.indexOf(TAG) === text.length) return TAG + closed;
+  // PostgreSQL ends the literal at the first tag after the opening one: one inside the text, or
+  // one the closing tag makes with a text ending in `$q`. Asked of the text itself, which is flat
+  // (a search of `text + TAG` first copied every body into one string more).
+  if (!text.includes(TAG) && !text.endsWith('$q')) return TAG + text + TAG;
   return `E'${text.replaceAll('\\', '\\\\').replaceAll("'", "''")}'`;
 }
 

@@ -12,7 +12,7 @@ import { type ParserOf, ScriptQuery } from './script-query.ts';
 const TEXTS = [
   '', "'", "''", "O'Brien", '\\', '\\\\', "\\'", "'\\", 'a\\nb', 'line\nbreak', 'tab\there', '$1', '$$', 'E\'x\'', '-- not a comment',
   '/* nor this */', ';', "'); DROP TABLE x; --", '{}', '{"a","b"}', '"', '""', 'NULL', 'null', ',', ' spaced ', 'ü€', JSON.stringify({ a: 'b"c\\d', e: "f'g" }),
-  '$q$', 'a$q$b', '$q', 'q$', '$', 'a$', '$$q$$',
+  '$q$', 'a$q$b', '$q', 'q$', '$', 'a$', '$$q$$', 'ends in $q', 'q$q', '$q$$',
 ];
 /** Each array takes its own path in inline-sql.ts: JSON's text, or element by element (control characters, next to backslashes or not). */
 const ARRAYS = [
