@@ -69,8 +69,10 @@ function holdsLongText(values: readonly unknown[]): boolean {
   let long = false;
   for (const value of values) {
     if (value === null || value === undefined) continue;
-    // Anything but text keeps the text form: ARRAY[…] of text literals is a text[] (every `$n` an
-    // array of long texts fills is one; script-transaction.test.ts reads them back).
+    // Anything but text keeps the text form. ARRAY[…] of text literals is a text[]: bound to a
+    // parameter of another array type (jsonb[], uuid[]) it would not be coerced, where the text
+    // form is read by that type's own input. Every array parameter of the store's statements is a
+    // text[] (`$n::text[]`, or `= ANY($n)` on a text column); script-transaction.test.ts reads them back.
     if (typeof value !== 'string') return false;
     if (value.length >= LONG_TEXT) long = true;
   }

@@ -72,9 +72,10 @@ export class ScriptQuery {
     const row: Row = { ...empty };
     const values = message.fields;
     try {
+      // Every column assigned, nulls too: a name twice answers its last column, as node-pg does.
       for (let i = 0; i < values.length; i++) {
         const value = values[i];
-        if (value !== null && value !== undefined) row[names[i]!] = parsers[i]!(value);
+        row[names[i]!] = value === null || value === undefined ? null : parsers[i]!(value);
       }
     } catch (error) {
       this.refused = error as Error;
@@ -91,6 +92,16 @@ export class ScriptQuery {
   }
 
   handleEmptyQuery(): void {}
+
+  // Scripts never copy nor keep a portal open; node-pg calls these on such messages, and a missing
+  // handler would throw outside any promise (the process's end). A COPY is refused.
+  handleCopyInResponse(connection: pg.Connection & { sendCopyFail(message: string): void }): void {
+    connection.sendCopyFail('a script transaction does not copy');
+  }
+
+  handleCopyData(): void {}
+
+  handlePortalSuspended(): void {}
 
   handleError(error: Error): void {
     this.callback(this.refused ?? error);

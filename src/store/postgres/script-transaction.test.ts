@@ -133,13 +133,15 @@ describe.skipIf(!POSTGRES_URL)('script transactions on PostgreSQL', () => {
         ["SELECT g AS n, g::bigint AS big, CASE WHEN g = 2 THEN NULL ELSE 't' || g END AS t, g > 1 AS b FROM generate_series(1, 3) g"],
         ['SELECT $1::int AS only WHERE false', [1]],
         ['SELECT $1::text AS a, $2::text AS a', ['first', 'second']],
+        ['SELECT $1::text AS a, NULL AS a', ['first']],
       ]);
     });
     expect(answers).toEqual([
       [{ n: 1, big: 1, t: 't1', b: false }, { n: 2, big: 2, t: null, b: true }, { n: 3, big: 3, t: 't3', b: true }],
       [],
-      // A name twice: the last column's value, as node-pg answers.
+      // A name twice: the last column's value (a NULL too), as node-pg answers.
       [{ a: 'second' }],
+      [{ a: null }],
     ]);
     expect(Object.keys(answers[0]![1]!)).toEqual(['n', 'big', 't', 'b']);
   });
