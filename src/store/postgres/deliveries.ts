@@ -40,6 +40,15 @@ export const CLAIM_DUE_SQL = `WITH candidates AS (
   FROM locked WHERE d.seq = locked.seq
   RETURNING d.*`;
 
+/**
+ * How a claim reads deliveries_due: by an index scan, never a bitmap one (nor a walk of the table).
+ * The index keeps an entry of every delivery that was ever pending until a vacuum, and a bitmap
+ * scan never marks the dead ones: each poll of each process read every delivery finished since the
+ * last vacuum (77,000 entries and 16,000 pages, 65 ms, a minute into a busy run), more as the table
+ * grows. An index scan marks each dead entry as it passes it, and later scans skip it: 0.08 ms.
+ */
+export const CLAIM_SCAN_SQL = "SELECT set_config('enable_bitmapscan', 'off', true), set_config('enable_seqscan', 'off', true)";
+
 export function postgresDeliveries(db: PgDatabase, due: DueListener, changes: PgChanges): DeliveryStore {
   /** When this process last wrote each webhook's last_success_at: no need to try again within the resolution. */
   const successWritten = new Map<string, number>();
@@ -79,8 +88,12 @@ export function postgresDeliveries(db: PgDatabase, due: DueListener, changes: Pg
 
     async claimDue({ owner, now, leaseMs, limit, perWebhookLimit, skipWebhookIds = [] }) {
       // Planned each time: its pending deliveries are read through partial indexes, which a plan
-      // made on a young table walks whole (they held a row or two then).
-      const rows = await db.rowsPlannedEachTime(CLAIM_DUE_SQL, [now, skipWebhookIds, perWebhookLimit, limit, owner, now + leaseMs]);
+      // made on a young table walks whole (they held a row or two then). By index (CLAIM_SCAN_SQL),
+      // in a transaction of its own so the settings end with it.
+      const rows = await db.transaction(async (tx) => {
+        await tx.run(CLAIM_SCAN_SQL);
+        return tx.rowsPlannedEachTime(CLAIM_DUE_SQL, [now, skipWebhookIds, perWebhookLimit, limit, owner, now + leaseMs]);
+      });
       return withTargets(db, rows, now, false);
     },
 

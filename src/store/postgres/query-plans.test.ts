@@ -10,7 +10,7 @@ import { POSTGRES_URL, type TestDatabase, createTestDatabase } from '../../../te
 import type { ApplyStepsInput, IngestPlan } from '../store.ts';
 import { inline } from './inline-sql.ts';
 import { BatchRows, DeliveryChains } from './ingest-rows.ts';
-import { CLAIM_DUE_SQL, REPLAY_SQL } from './deliveries.ts';
+import { CLAIM_DUE_SQL, CLAIM_SCAN_SQL, REPLAY_SQL } from './deliveries.ts';
 import { PURGE_DELIVERIES_SQL, PURGE_EVENTS_SQL } from './retention.ts';
 import { HOLD_OPEN_DELIVERIES_SQL } from './webhooks.ts';
 
@@ -197,5 +197,68 @@ describe.skipIf(!POSTGRES_URL).each([
 
   it("finds a chain's latest delivery through its call, so the plan stays cheap as the table grows", async () => {
     await expectChainLatestThroughItsCall(client);
+  });
+});
+
+// deliveries_due keeps an entry of every delivery that was ever pending until a vacuum. A busy
+// minute finishes tens of thousands: the claim, run every second by every process, must pass
+// their entries once, not read them all again on every poll.
+describe.skipIf(!POSTGRES_URL)('PostgreSQL claims between two vacuums', () => {
+  const FINISHED = 20_000;
+  let database: TestDatabase;
+  let client: pg.Client;
+
+  beforeAll(async () => {
+    ({ database, client } = await seeded(30, false));
+    // No vacuum comes in between, as in the minute before autovacuum's next look.
+    await client.query('ALTER TABLE deliveries SET (autovacuum_enabled = false)');
+    // Due once, each of them, and since delivered: a dead entry in deliveries_due each. Bodies of a
+    // realistic size spread them over pages as a real table does.
+    await client.query(
+      `INSERT INTO deliveries (id, org_id, webhook_id, event_id, event_type, call_id, status, next_attempt_at, content_type, body, created_at, updated_at)
+       SELECT 'dl_done_' || n, $1, $2, 'ev_0', 'call.ended', 'call_0', 'pending', n, 'application/json', repeat('x', 400), n, n FROM generate_series(1, ${FINISHED}) n`,
+      [ORG, BUSY],
+    );
+    // Analyzed while they were due (autovacuum's last look came in the middle of the burst), so
+    // the planner expects many due: a bitmap scan is what it would choose.
+    await client.query('ANALYZE deliveries');
+    await client.query("UPDATE deliveries SET status = 'succeeded', next_attempt_at = NULL WHERE id LIKE 'dl_done_%'");
+    // And a few still due, which a claim takes.
+    await client.query(
+      `INSERT INTO deliveries (id, org_id, webhook_id, event_id, event_type, call_id, status, next_attempt_at, content_type, body, created_at, updated_at)
+       SELECT 'dl_due_' || n, $1, $2, 'ev_0', 'call.ended', 'call_0', 'pending', ${FINISHED} + n, 'application/json', '{}', n, n FROM generate_series(1, 5) n`,
+      [ORG, WEBHOOK],
+    );
+  });
+
+  afterAll(async () => {
+    await client?.end();
+    await database?.drop();
+  });
+
+  /** The claim as the store runs it (CLAIM_SCAN_SQL first, in its transaction), explained with the buffers it read; rolled back. */
+  async function claim(): Promise<{ plan: string; buffers: number }> {
+    await client.query('BEGIN');
+    try {
+      await client.query(CLAIM_SCAN_SQL);
+      const params = [FINISHED * 2, [], 32, 256, 'w1', FINISHED * 3];
+      const { rows } = await client.query<{ 'QUERY PLAN': string }>(`EXPLAIN (ANALYZE, BUFFERS, TIMING OFF) ${inline([CLAIM_DUE_SQL, params])}`);
+      const plan = rows.map((r) => r['QUERY PLAN']).join('\n');
+      const scan = /(?:Bitmap Heap|Index|Seq) Scan[^\n]* on deliveries[^\n]*\n(?:[^\n]*\n)*?\s*Buffers: shared hit=(\d+)(?: read=(\d+))?/.exec(plan);
+      return { plan, buffers: scan ? Number(scan[1]) + Number(scan[2] ?? 0) : Number.NaN };
+    } finally {
+      await client.query('ROLLBACK');
+    }
+  }
+
+  it('reads deliveries_due by an index scan, which passes a finished delivery\'s entry once, not on every poll', async () => {
+    const first = await claim();
+    expect(first.plan).toMatch(/Index Scan using deliveries_(webhook_)?due on deliveries\b/);
+    expect(first.plan).not.toMatch(/Bitmap|Seq Scan on deliveries/);
+    // The first poll visits each dead entry's row and marks the entry; the next skips it.
+    expect(first.buffers).toBeGreaterThan(FINISHED / 100);
+    const second = await claim();
+    expect(second.buffers).toBeLessThan(first.buffers / 10);
+    expect(second.plan).toMatch(/Update on deliveries d[^\n]*actual rows=5 /);
   });
 });
