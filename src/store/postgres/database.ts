@@ -4,8 +4,8 @@
 import pg from 'pg';
 import { pendingMigrations } from '../migrations.ts';
 import type { Row } from '../rows.ts';
-import { type Statement, inline, literal } from './inline-sql.ts';
-import { type ParserOf, ScriptQuery } from './script-query.ts';
+import { type Statement, inline, literals } from './inline-sql.ts';
+import { RowShapes, ScriptQuery } from './script-query.ts';
 
 export type { Row } from '../rows.ts';
 export { given, toPage } from '../rows.ts';
@@ -18,7 +18,8 @@ const types = {
   },
 };
 
-const parserOf: ParserOf = (oid) => types.getTypeParser(oid, 'text') as (text: string) => unknown;
+/** The shapes of script rows, read with the parsers above. */
+const rowShapes = new RowShapes((oid) => types.getTypeParser(oid, 'text') as (text: string) => unknown);
 
 /** Advisory lock key of the migration runner (any fixed number). */
 const MIGRATION_LOCK = 7_248_101;
@@ -60,20 +61,10 @@ const scriptStatements = new WeakMap<pg.PoolClient, Set<string>>();
 /** Connections whose last script failed after a PREPARE in it: which ran is asked before the next. */
 const unsure = new WeakSet<pg.PoolClient>();
 
-/**
- * `EXECUTE name(literal, …)`, joined by concatenation: the message's one join copies each literal
- * (a body, a batch's array) once, where a join here copied them once more.
- */
-function execute(name: string, params: readonly unknown[]): string {
-  let text = `EXECUTE ${name}(`;
-  for (let i = 0; i < params.length; i++) text += (i === 0 ? '' : ', ') + literal(params[i]);
-  return `${text})`;
-}
-
 /** Runs a message of statements; answers each statement's rows (script-query.ts). */
 function script(client: pg.PoolClient, text: string): Promise<Row[][]> {
   return new Promise((resolve, reject) => {
-    client.query(new ScriptQuery(text, parserOf, (error, results) => (error ? reject(error) : resolve(results!))));
+    client.query(new ScriptQuery(text, rowShapes, (error, results) => (error ? reject(error) : resolve(results!))));
   });
 }
 
@@ -154,8 +145,15 @@ export class PgDatabase implements Queryable {
     return this.direct.rows<T>(text, params);
   }
 
-  rowsPlannedEachTime<T = Row>(text: string, params?: unknown[]): Promise<T[]> {
-    return this.direct.rowsPlannedEachTime<T>(text, params);
+  /**
+   * `settings`: planner settings for this statement alone (`set_config(…, true)` statements). They
+   * go with it in one message, its values written in, so they end with the message's implicit
+   * transaction, and the statement commits as it ends, as without them: a transaction of its own
+   * would hold its row locks across one more round trip.
+   */
+  rowsPlannedEachTime<T = Row>(text: string, params: unknown[] = [], settings: readonly string[] = []): Promise<T[]> {
+    if (settings.length === 0) return this.direct.rowsPlannedEachTime<T>(text, params);
+    return this.retried(async (client) => (await script(client, [...settings, inline([text, params])].join(';\n'))).at(-1) as T[]);
   }
 
   one<T = Row>(text: string, params?: unknown[]): Promise<T | undefined> {
@@ -268,7 +266,7 @@ export class PgDatabase implements Queryable {
       if (!name) scriptNames.set(text, (name = `x${scriptNames.size + 1}`));
       if (!held.has(name)) fresh.set(name, `PREPARE ${name} AS ${text}`);
       planGenerically(options?.genericPlan === true);
-      at.push(texts.push(execute(name, params)) - 1);
+      at.push(texts.push(`EXECUTE ${name}(${literals(params)})`) - 1);
     }
     planGenerically(false);
     return { prepares: [...fresh.values()], texts, at, prepared: () => fresh.forEach((_, name) => held.add(name)) };

@@ -88,12 +88,8 @@ export function postgresDeliveries(db: PgDatabase, due: DueListener, changes: Pg
 
     async claimDue({ owner, now, leaseMs, limit, perWebhookLimit, skipWebhookIds = [] }) {
       // Planned each time: its pending deliveries are read through partial indexes, which a plan
-      // made on a young table walks whole (they held a row or two then). By index (CLAIM_SCAN_SQL),
-      // in a transaction of its own so the settings end with it.
-      const rows = await db.transaction(async (tx) => {
-        await tx.run(CLAIM_SCAN_SQL);
-        return tx.rowsPlannedEachTime(CLAIM_DUE_SQL, [now, skipWebhookIds, perWebhookLimit, limit, owner, now + leaseMs]);
-      });
+      // made on a young table walks whole (they held a row or two then). By index (CLAIM_SCAN_SQL).
+      const rows = await db.rowsPlannedEachTime(CLAIM_DUE_SQL, [now, skipWebhookIds, perWebhookLimit, limit, owner, now + leaseMs], [CLAIM_SCAN_SQL]);
       return withTargets(db, rows, now, false);
     },
 

@@ -81,12 +81,22 @@ function holdsLongText(values: readonly unknown[]): boolean {
 
 /** `ARRAY[$q$…$q$, NULL, …]`: each element quoted as a text on its own. */
 function arrayOfLiterals(values: readonly unknown[]): string {
-  let text = 'ARRAY[';
-  for (let i = 0; i < values.length; i++) {
-    const value = values[i];
-    text += (i === 0 ? '' : ', ') + (value === null || value === undefined ? 'NULL' : quote(value as string));
-  }
-  return `${text}]`;
+  return `ARRAY[${joined(values, (value) => (value === null || value === undefined ? 'NULL' : quote(value as string)))}]`;
+}
+
+/**
+ * The literals of `values`, comma-separated (an EXECUTE's arguments). Joined by concatenation: the
+ * message's one join then copies each literal (a body, a batch's array) once, where a join here
+ * copied them once more.
+ */
+export function literals(values: readonly unknown[]): string {
+  return joined(values, literal);
+}
+
+function joined(values: readonly unknown[], write: (value: unknown) => string): string {
+  let text = '';
+  for (let i = 0; i < values.length; i++) text += (i === 0 ? '' : ', ') + write(values[i]);
+  return text;
 }
 
 /**

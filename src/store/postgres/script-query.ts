@@ -16,43 +16,49 @@ interface Shape {
   empty: Row;
 }
 
-/** Shapes by their parsers, then by their columns' names and types; statements are few, so their shapes are. */
-const shapesOf = new WeakMap<ParserOf, Map<string, Shape>>();
 const MAX_SHAPES = 1_000;
 
-function shapeOf(fields: readonly pg.FieldDef[], parserOf: ParserOf): Shape {
-  let shapes = shapesOf.get(parserOf);
-  if (!shapes) shapesOf.set(parserOf, (shapes = new Map()));
-  let key = '';
-  for (const field of fields) key += `${field.dataTypeID}:${field.name}\u0000`;
-  let shape = shapes.get(key);
-  if (!shape) {
-    const names = fields.map((field) => field.name);
-    shape = {
-      names,
-      parsers: fields.map((field) => parserOf(field.dataTypeID)),
-      empty: JSON.parse(`{${names.map((name) => `${JSON.stringify(name)}:null`).join(',')}}`) as Row,
-    };
-    if (shapes.size >= MAX_SHAPES) shapes.clear();
-    shapes.set(key, shape);
+/** Row shapes by their columns' names and types, each with the parsers of its columns; statements are few, so their shapes are. */
+export class RowShapes {
+  private readonly shapes = new Map<string, Shape>();
+  private readonly parserOf: ParserOf;
+
+  constructor(parserOf: ParserOf) {
+    this.parserOf = parserOf;
   }
-  return shape;
+
+  of(fields: readonly pg.FieldDef[]): Shape {
+    let key = '';
+    for (const field of fields) key += `${field.dataTypeID}:${field.name}\u0000`;
+    let shape = this.shapes.get(key);
+    if (!shape) {
+      const names = fields.map((field) => field.name);
+      shape = {
+        names,
+        parsers: fields.map((field) => this.parserOf(field.dataTypeID)),
+        empty: JSON.parse(`{${names.map((name) => `${JSON.stringify(name)}:null`).join(',')}}`) as Row,
+      };
+      if (this.shapes.size >= MAX_SHAPES) this.shapes.clear();
+      this.shapes.set(key, shape);
+    }
+    return shape;
+  }
 }
 
 export class ScriptQuery {
   /** Called once: with every statement's rows in order, or with the first error. node-pg wraps it with its read timeout. */
   callback: (error: Error | null, results?: Row[][]) => void;
   private readonly text: string;
-  private readonly parserOf: ParserOf;
+  private readonly shapes: RowShapes;
   private readonly results: Row[][] = [];
   private rows: Row[] | null = null;
   private shape: Shape | null = null;
   /** A value its parser refused: reported once the server is ready again, as node-pg does. */
   private refused: Error | null = null;
 
-  constructor(text: string, parserOf: ParserOf, callback: (error: Error | null, results?: Row[][]) => void) {
+  constructor(text: string, shapes: RowShapes, callback: (error: Error | null, results?: Row[][]) => void) {
     this.text = text;
-    this.parserOf = parserOf;
+    this.shapes = shapes;
     this.callback = callback;
   }
 
@@ -62,7 +68,7 @@ export class ScriptQuery {
   }
 
   handleRowDescription(message: { fields: pg.FieldDef[] }): void {
-    this.shape = shapeOf(message.fields, this.parserOf);
+    this.shape = this.shapes.of(message.fields);
     this.rows = [];
   }
 

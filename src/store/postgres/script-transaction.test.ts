@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { POSTGRES_URL, type TestDatabase, createTestDatabase } from '../../../test/helpers/postgres.ts';
 import { PgDatabase } from './database.ts';
 import { inline, literal } from './inline-sql.ts';
-import { type ParserOf, ScriptQuery } from './script-query.ts';
+import { type ParserOf, RowShapes, ScriptQuery } from './script-query.ts';
 
 /** Values that break naive quoting: quotes, backslashes, what looks like a parameter or a comment, array syntax. */
 const TEXTS = [
@@ -153,7 +153,7 @@ describe.skipIf(!POSTGRES_URL)('script transactions on PostgreSQL', () => {
         throw new Error('refused');
       };
       const run = (text: string, parserOf: ParserOf) =>
-        new Promise((resolve, reject) => client.query(new ScriptQuery(text, parserOf, (error, results) => (error ? reject(error) : resolve(results)))));
+        new Promise((resolve, reject) => client.query(new ScriptQuery(text, new RowShapes(parserOf), (error, results) => (error ? reject(error) : resolve(results)))));
       await expect(run('SELECT 1 AS x; SELECT 2 AS y', refusing)).rejects.toThrow('refused');
       await expect(run('SELECT 1 AS x; SELECT 2 AS y', () => Number)).resolves.toEqual([[{ x: 1 }], [{ y: 2 }]]);
     } finally {
