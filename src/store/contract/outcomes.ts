@@ -149,6 +149,38 @@ export function outcomesContract(ctx: ContractContext): void {
       expect(only(two.promoted).deliveryId).toBe(third);
     });
 
+    it('strands no delivery behind a finished one when results and the next steps of their calls cross', async () => {
+      const { store } = ctx;
+      const tenant = await createTenant(store);
+      await createWebhook(store, tenant.org.id);
+      const calls = Array.from({ length: 24 }, (_, i) => `cross-${i}`);
+      let jobs = (await Promise.all(calls.map((id) => ingest(store, tenant, [started(id, T0)])))).flatMap((r) => r.fresh);
+      // Each round, the next step of every call comes in while its delivery handed out succeeds (a
+      // result batch each): for a third of the calls the step is stored first, so its delivery waits
+      // and the result must release it; for the rest the two race, so a new delivery chains behind
+      // one being finished, or finds it finished.
+      const next = [(id: string, at: number) => answered(id, at), (id: string, at: number) => ended(id, at)];
+      let now = T0;
+      for (const step of next) {
+        now += SECOND;
+        const at = now;
+        const first = calls.filter((_, i) => i % 3 === 0);
+        const stepsFirst = await Promise.all(first.map((id) => ingest(store, tenant, [step(id, at)], { now: at })));
+        expect(stepsFirst.flatMap((r) => r.fresh)).toEqual([]);
+        const [results, raced] = await Promise.all([
+          Promise.all(jobs.map((job) => record(store, [success(job, at)], at))),
+          Promise.all(calls.filter((_, i) => i % 3 !== 0).map((id) => ingest(store, tenant, [step(id, at)], { now: at }))),
+        ]);
+        jobs = [...results.flatMap((r) => r.promoted), ...raced.flatMap((r) => r.fresh)];
+        expect(jobs.map((job) => job.callId).sort()).toEqual([...calls].sort());
+      }
+      // What is still handed out finishes, and what that releases in turn.
+      while (jobs.length > 0) jobs = (await record(store, jobs.map((job) => success(job, now)), now)).promoted;
+      const { data } = await store.deliveries.list(tenant.org.id, {}, { limit: 100 });
+      expect(data).toHaveLength(calls.length * 3);
+      expect(data.filter((d) => d.status !== 'succeeded').map((d) => `${d.callId} ${d.eventType} ${d.status}`)).toEqual([]);
+    });
+
     it('shows onExhausted the delivery as it stands after the failing attempt', async () => {
       const { store } = ctx;
       const tenant = await createTenant(store);

@@ -72,7 +72,7 @@ export async function recordResults(
   // Organizations are consulted only for exhausted deliveries, which are rare: otherwise not read
   // at all (a read of none still costs the server a plan).
   const orgRead: Statement[] = consult.orgIds.length > 0 ? [['SELECT * FROM orgs WHERE id = ANY($1)', [consult.orgIds]]] : [];
-  const [locked, lockedDeliveries, , orgs = []] = await tx.begin([
+  const [locked, lockedDeliveries, waitingBehind, orgs = []] = await tx.begin([
     ['SELECT * FROM webhooks WHERE id = ANY($1) AND (id = ANY($2) OR consecutive_failures > 0) ORDER BY id FOR NO KEY UPDATE', [touched, [...mayWrite]], GENERIC_PLAN],
     // With the deliveries waiting behind them, which a finished one releases: every delivery row
     // the batch may write is locked in one statement, in id order, as an ingest locks a call's
@@ -82,7 +82,9 @@ export async function recordResults(
     // And those an ingest committed behind ours while that statement waited for its lock on ours:
     // invisible to it (its snapshot is older), seen by this one, locked before the plan is made
     // rather than by the release at the end (which an ingest chaining behind them could wait across).
-    [`SELECT id FROM deliveries WHERE ${WAITING_BEHIND} ORDER BY ${IN_ID_ORDER} FOR UPDATE`, [ids], GENERIC_PLAN],
+    // What it finds is every delivery waiting behind the batch's until the batch commits: one
+    // chaining behind a batch delivery has to lock it first, and then finds it as the batch leaves it.
+    [`SELECT id, after_id FROM deliveries WHERE ${WAITING_BEHIND} ORDER BY ${IN_ID_ORDER} FOR UPDATE`, [ids], GENERIC_PLAN],
     ...orgRead,
   ]);
   const lockedIds = new Set(locked!.map((row) => String(row.id)));
@@ -159,23 +161,27 @@ export async function recordResults(
   }
 
   // The deliveries waiting behind finished ones are due now, leased to this process; their
-  // webhooks are those of the finished ones (a chain is one webhook's).
+  // webhooks are those of the finished ones (a chain is one webhook's). Only finished ones that
+  // have one waiting (the look above): most have none, and the release and its webhooks' read
+  // were then two statements of every result batch that changed nothing.
   const releaseAt = writes.length;
-  if (plan.releaseAfter.length > 0) {
-    const released = new Set(plan.releaseAfter);
+  const hasWaiting = new Set(waitingBehind!.map((row) => String(row.after_id)));
+  const releaseAfter = plan.releaseAfter.filter((id) => hasWaiting.has(id));
+  if (releaseAfter.length > 0) {
+    const released = new Set(releaseAfter);
     const webhookIds = [...new Set(input.outcomes.filter((o) => released.has(o.job.deliveryId)).map((o) => o.job.webhookId))];
     writes.push(
       [
         `UPDATE deliveries SET status = 'pending', after_id = NULL, next_attempt_at = $2, lease_owner = $3, lease_until = $4,
            lease_version = lease_version + 1, updated_at = $2 WHERE ${WAITING_BEHIND} RETURNING *`,
-        [plan.releaseAfter, now, lease.owner, lease.until],
+        [releaseAfter, now, lease.owner, lease.until],
         GENERIC_PLAN,
       ],
       ['SELECT * FROM webhooks WHERE id = ANY($1)', [webhookIds], GENERIC_PLAN],
     );
   }
   const results = await tx.commit(writes);
-  const promoted = plan.releaseAfter.length > 0 ? jobsOf(results[releaseAt]!, results[releaseAt + 1]!, now, false) : [];
+  const promoted = releaseAfter.length > 0 ? jobsOf(results[releaseAt]!, results[releaseAt + 1]!, now, false) : [];
   if (facts.length > 0) {
     if (successWritten.size > 10_000) successWritten.clear();
     for (const f of facts) if (f.lastSuccessAt !== null) successWritten.set(f.webhookId, f.lastSuccessAt);
