@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Database } from './database.ts';
 import { CHAIN_LATEST_SQL } from './calls.ts';
-import { CLAIM_DUE_SQL, RELEASE_WAITING_SQL, listDeliveriesSql, replaySql } from './deliveries.ts';
+import { PENDING_WEBHOOKS_SQL, RELEASE_WAITING_SQL, WEBHOOK_DUE_SQL, listDeliveriesSql, replaySql } from './deliveries.ts';
 import { PURGE_DELIVERIES_SQL, PURGE_EVENTS_SQL } from './retention.ts';
 import { USER_BY_REF_SQL } from './tenancy.ts';
 import { HOLD_OPEN_DELIVERIES_SQL, NEXT_ATTEMPT_TIMES_SQL } from './webhooks.ts';
@@ -14,7 +14,6 @@ import { HOLD_OPEN_DELIVERIES_SQL, NEXT_ATTEMPT_TIMES_SQL } from './webhooks.ts'
 /** Each index on deliveries and the reads it serves: a new one is a cost on every write, so it is added here on purpose. */
 const DELIVERY_INDEXES: Record<string, string> = {
   sqlite_autoindex_deliveries_1: 'a delivery by id (API, results, attempts foreign key)',
-  deliveries_due: 'claims: pending deliveries by due time',
   deliveries_chain: "a chain's latest delivery, at ingest",
   deliveries_waiting: 'the deliveries a finished one releases',
   deliveries_org: 'the delivery log, newest first',
@@ -22,7 +21,7 @@ const DELIVERY_INDEXES: Record<string, string> = {
   deliveries_org_status: "the log filtered by status; a replay of a webhook's failed and held deliveries; an organization's hold",
   deliveries_org_event: 'the log filtered by event type',
   deliveries_webhook_seq: 'the log filtered by webhook; deleting a webhook',
-  deliveries_webhook_due: "a webhook's next due time; disabling it holds its pending deliveries",
+  deliveries_webhook_due: "claims: the webhooks with pending deliveries, and each one's due; a webhook's next due time; disabling it holds its pending deliveries",
   deliveries_webhook_waiting: 'disabling a webhook holds its waiting deliveries',
   deliveries_finished: 'retention',
 };
@@ -61,10 +60,15 @@ describe('SQLite query plans', () => {
     expect(detail).not.toMatch(/SCAN (deliveries|d)\b|deliveries_webhook_seq/);
   });
 
-  it('claims due deliveries by their due time, not by walking every pending row of each webhook', () => {
-    const detail = plan(CLAIM_DUE_SQL, Date.now(), Date.now(), '[]', 32, 256);
-    expect(detail).toMatch(/SEARCH deliveries USING INDEX deliveries_due \(next_attempt_at<\?\)/);
-    expect(detail).not.toMatch(/deliveries_webhook_due/);
+  // A claim reads what it may take: a seek per webhook with pending deliveries, to those due, oldest
+  // first in the index's own order. Neither walks the pending deliveries nor sorts them.
+  it.each([
+    ['finds the webhooks with pending deliveries, one seek each', PENDING_WEBHOOKS_SQL, [], 'SEARCH deliveries USING COVERING INDEX deliveries_webhook_due (webhook_id>?)'],
+    ["reads a webhook's due deliveries, oldest due first", WEBHOOK_DUE_SQL, ['wh_1', 1, 1, 32], 'SEARCH deliveries USING INDEX deliveries_webhook_due (webhook_id=? AND next_attempt_at<?)'],
+  ])('a claim %s', (_name, sql, params, search) => {
+    const detail = plan(sql, ...params);
+    expect(detail).toContain(search);
+    expect(detail).not.toMatch(/SCAN deliveries\b|TEMP B-TREE/);
   });
 
   it.each([...USER_BY_REF_SQL])('finds the user a step names by one index lookup, not a walk of the organization: %s', (sql) => {
