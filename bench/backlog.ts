@@ -139,11 +139,18 @@ async function seed(db: SeedDb, backlog: number, log: (line: string) => void): P
   return { bodyBytes: Number(template.bytes) };
 }
 
-/** The dispatcher's work since `since` (epoch ms): attempts made, and retries more than 5 s late at `at`. Closes `db`. */
-async function dispatcherAt(db: SeedDb, since: number, at: number): Promise<{ attempts: number; late: number }> {
+/**
+ * The dispatcher's work since `since` (epoch ms): attempts made, and retries of the webhook more than
+ * 5 s late at `at`. Closes `db`. By webhook: a seek of its due index (a store's only index of due
+ * times may be the one per webhook).
+ */
+async function dispatcherAt(db: SeedDb, webhookId: string, since: number, at: number): Promise<{ attempts: number; late: number }> {
   try {
     const attempts = await db.get(`SELECT count(*) AS n FROM attempts WHERE started_at >= ${db.int('since')}`, { since });
-    const late = await db.get(`SELECT count(*) AS n FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ${db.int('at')}`, { at: at - 5_000 });
+    const late = await db.get(
+      `SELECT count(*) AS n FROM deliveries WHERE webhook_id = ${db.text('webhook')} AND status = 'pending' AND next_attempt_at <= ${db.int('at')}`,
+      { webhook: webhookId, at: at - 5_000 },
+    );
     return { attempts: Number(attempts.n), late: Number(late.n) };
   } finally {
     await db.close();
@@ -151,8 +158,11 @@ async function dispatcherAt(db: SeedDb, since: number, at: number): Promise<{ at
 }
 
 /** Seeded retries that came due before callhook is up move on by an hour, as their attempt would have moved them. */
-const moveOverdue = (db: SeedDb) =>
-  db.run(`UPDATE deliveries SET next_attempt_at = next_attempt_at + ${HOUR_MS} WHERE status = 'pending' AND next_attempt_at < ${db.int('until')}`, { until: Date.now() + 2_000 });
+const moveOverdue = (db: SeedDb, webhookId: string) =>
+  db.run(
+    `UPDATE deliveries SET next_attempt_at = next_attempt_at + ${HOUR_MS} WHERE webhook_id = ${db.text('webhook')} AND status = 'pending' AND next_attempt_at < ${db.int('until')}`,
+    { webhook: webhookId, until: Date.now() + 2_000 },
+  );
 
 /** The organization and webhook, made through the API, and one real call step: the rows every clone copies. */
 async function setUp(base: string, targetUrl: string): Promise<{ orgId: string; webhookId: string }> {
@@ -241,7 +251,7 @@ export async function runBacklogBench(args: BenchArgs, log: (line: string) => vo
     const seedStarted = performance.now();
     const seedDb = await openDb();
     const { bodyBytes } = await seed(seedDb, backlog, log);
-    await moveOverdue(seedDb);
+    await moveOverdue(seedDb, webhookId);
     if (postgres) {
       log('bench: VACUUM (ANALYZE) and CHECKPOINT, as autovacuum would have by now…');
       for (const table of Object.keys(CLONES)) await seedDb.run(`VACUUM (ANALYZE) ${table}`);
@@ -250,7 +260,7 @@ export async function runBacklogBench(args: BenchArgs, log: (line: string) => vo
     const seedS = round((performance.now() - seedStarted) / 1_000);
     const pending = Number((await seedDb.get("SELECT count(*) AS n FROM deliveries WHERE status = 'pending'")).n);
     const dbSizeMb = round(await seedDb.sizeMb());
-    await moveOverdue(seedDb);
+    await moveOverdue(seedDb, webhookId);
     await seedDb.close();
     log(`bench: ${pending} pending deliveries (${bodyBytes} B bodies), store ${dbSizeMb} MB, seeded in ${seedS} s; starting callhook…`);
 
@@ -268,7 +278,7 @@ export async function runBacklogBench(args: BenchArgs, log: (line: string) => vo
     await sleep(SETTLE_MS);
     const rssSettledMb = measured.memory().rssMb;
     // A second connection while callhook runs (SQLite: a WAL reader), before the API timing competes with the dispatcher.
-    const settled = await dispatcherAt(await openDb(), runStartedAt, Date.now());
+    const settled = await dispatcherAt(await openDb(), webhookId, runStartedAt, Date.now());
     const settledS = (performance.now() - spawnedAt) / 1_000;
     log(`bench: after ${SETTLE_MS / 1_000} s: RSS ${rssSettledMb} MB, ${settled.attempts} attempts, ${settled.late} retries late; timing the API…`);
 
@@ -302,7 +312,7 @@ export async function runBacklogBench(args: BenchArgs, log: (line: string) => vo
     const [cpuAfter, machineAfter, memory, heap, childExited] = [measured.cpuSeconds(), machineCpu(), measured.memory(), await heapOf(measured.url), measured.exited()];
     const stoppedAt = Date.now();
     await measured.stop();
-    const ended = await dispatcherAt(await openDb(), runStartedAt, stoppedAt);
+    const ended = await dispatcherAt(await openDb(), webhookId, runStartedAt, stoppedAt);
 
     const result = {
       backlog, store: args.store, deadReceiver: args.deadReceiver, startupMs,

@@ -159,14 +159,14 @@ export function outcomesContract(ctx: ContractContext): void {
       // result batch each): for a third of the calls the step is stored first, so its delivery waits
       // and the result must release it; for the rest the two race, so a new delivery chains behind
       // one being finished, or finds it finished.
-      const next = [(id: string, at: number) => answered(id, at), (id: string, at: number) => ended(id, at)];
+      const steps = [(id: string, at: number) => answered(id, at), (id: string, at: number) => ended(id, at)];
       let now = T0;
-      for (const step of next) {
+      for (const step of steps) {
         now += SECOND;
         const at = now;
-        const first = calls.filter((_, i) => i % 3 === 0);
-        const stepsFirst = await Promise.all(first.map((id) => ingest(store, tenant, [step(id, at)], { now: at })));
-        expect(stepsFirst.flatMap((r) => r.fresh)).toEqual([]);
+        const storedFirst = calls.filter((_, i) => i % 3 === 0);
+        const waiting = await Promise.all(storedFirst.map((id) => ingest(store, tenant, [step(id, at)], { now: at })));
+        expect(waiting.flatMap((r) => r.fresh)).toEqual([]);
         const [results, raced] = await Promise.all([
           Promise.all(jobs.map((job) => record(store, [success(job, at)], at))),
           Promise.all(calls.filter((_, i) => i % 3 !== 0).map((id) => ingest(store, tenant, [step(id, at)], { now: at }))),

@@ -155,7 +155,9 @@ export function postgresDeliveries(db: PgDatabase, due: DueListener, changes: Pg
           REPLAY_SQL,
           [orgId, webhookId, since, statuses],
         );
-        // In per-call order: the first of each call is due now, the rest wait behind it.
+        // In per-call order: the first of each call is due now, the rest wait behind it — each behind
+        // one REPLAY_SQL locked, as every write that makes a delivery wait holds the one it waits for
+        // (result-batch.ts counts on it).
         const lastOfCall = new Map<string, string>();
         const afterIds = rows.map((row) => {
           const previous = lastOfCall.get(row.call_id) ?? null;

@@ -94,7 +94,9 @@ export class BatchRows {
   /**
    * One statement: lock the latest delivery of each chain in the store (in id order, as result
    * batches lock theirs), then insert calls, events and deliveries, each delivery linked as its
-   * chain's latest says, in batch order (seq). Answers each delivery's id and status.
+   * chain's latest says, in batch order (seq). Answers each delivery's id and status. A delivery
+   * waits only behind one this statement holds (or inserts): result batches count on it to know
+   * what waits behind theirs (result-batch.ts), as on replay's lock of what it re-queues.
    * Each chain's latest is found among its call's deliveries (deliveries_org_call, LIMIT 1) and then
    * locked by id, in id order, one row at a time: shaped so that every plan reads those few rows
    * whatever the table's statistics. The max over a join it replaces was planned generically while

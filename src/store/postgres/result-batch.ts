@@ -161,12 +161,12 @@ export async function recordResults(
   }
 
   // The deliveries waiting behind finished ones are due now, leased to this process; their
-  // webhooks are those of the finished ones (a chain is one webhook's). Only finished ones that
-  // have one waiting (the look above): most have none, and the release and its webhooks' read
-  // were then two statements of every result batch that changed nothing.
+  // webhooks are those of the finished ones (a chain is one webhook's). Only behind those the look
+  // above found one waiting for: most finished deliveries have none, and the release and its
+  // webhooks' read would change nothing.
   const releaseAt = writes.length;
-  const hasWaiting = new Set(waitingBehind!.map((row) => String(row.after_id)));
-  const releaseAfter = plan.releaseAfter.filter((id) => hasWaiting.has(id));
+  const waitedFor = new Set(waitingBehind!.map((row) => String(row.after_id)));
+  const releaseAfter = plan.releaseAfter.filter((id) => waitedFor.has(id));
   if (releaseAfter.length > 0) {
     const released = new Set(releaseAfter);
     const webhookIds = [...new Set(input.outcomes.filter((o) => released.has(o.job.deliveryId)).map((o) => o.job.webhookId))];

@@ -3,7 +3,9 @@
 // the batch waits for the row. The batch's lock statement then runs on a snapshot from before that
 // commit and cannot see the new delivery; only the later look does, and the release must use it.
 // Made to happen for sure: the ingest's write is held, between locking the row and committing, on a
-// lock of the call's row taken by a session of the test.
+// lock of the call's row taken by a session of the test (the write's upsert of calls runs after
+// the delivery is locked: PostgreSQL runs a data-modifying CTE nothing reads once the main
+// statement is done). Were that order to change, the wait for the result batch would time out.
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { POSTGRES_URL, type TestDatabase, createTestDatabase } from '../../../test/helpers/postgres.ts';

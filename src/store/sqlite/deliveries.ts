@@ -12,36 +12,41 @@ import { disableWebhook, recordHealth } from './webhooks.ts';
 import type { DueSignal } from '../due-signal.ts';
 
 /**
- * The webhooks with a pending delivery, one index seek each (a skip-scan of deliveries_webhook_due):
- * a claim looks at each on its own (WEBHOOK_DUE_SQL), so it reads what it may take, not every due
- * delivery. As one statement ranking every due delivery per webhook, a claim cost the event loop
- * ~5 ms whenever a few thousand were due (a lane's overflow waiting in the store: npm run bench
- * --batch, 86–92 claims of 29 deliveries each took 420–520 ms, 8 % of the main thread); webhook
- * by webhook they take 15–20 ms in all.
+ * The webhooks whose longest-due pending delivery is due by ?: a skip-scan of deliveries_webhook_due,
+ * two seeks per webhook with pending deliveries, in one statement. A claim then reads each of them
+ * on its own (WEBHOOK_DUE_SQL), so it reads what it may take, never every due delivery: a window
+ * ranking all of them per webhook made a claim cost the event loop milliseconds whenever a few
+ * thousand were due (a lane's overflow waiting in the store). INDEXED BY: the webhook indexes that
+ * are not partial hold every delivery the webhook ever had.
  */
-export const PENDING_WEBHOOKS_SQL = `WITH RECURSIVE hooks(webhook_id) AS (
+export const DUE_WEBHOOKS_SQL = `WITH RECURSIVE hooks(webhook_id) AS (
     SELECT ''
     UNION ALL
     SELECT (SELECT webhook_id FROM deliveries INDEXED BY deliveries_webhook_due WHERE status = 'pending' AND webhook_id > hooks.webhook_id ORDER BY webhook_id LIMIT 1)
     FROM hooks WHERE hooks.webhook_id IS NOT NULL
-  ) SELECT webhook_id FROM hooks WHERE webhook_id > ''`;
+  )
+  SELECT webhook_id FROM hooks
+  WHERE webhook_id > ''
+    AND (SELECT min(next_attempt_at) FROM deliveries INDEXED BY deliveries_webhook_due WHERE status = 'pending' AND webhook_id = hooks.webhook_id) <= ?`;
 
 /**
- * A webhook's due deliveries whose lease is free, oldest due first (then in order of arrival, the
- * index's own order: no sort), at most ?4. A seek that stops at the first delivery not yet due, so
- * a million retries waiting for later cost nothing; the leased ones it passes are those in flight.
+ * A webhook's due deliveries whose lease is free, longest due first (then by arrival: the index's
+ * own order, no sort), as many as the last parameter. The seek stops at the first one not yet due,
+ * so retries waiting for later cost nothing; the leased ones it passes are those in flight.
  */
 export const WEBHOOK_DUE_SQL = `SELECT seq, next_attempt_at FROM deliveries INDEXED BY deliveries_webhook_due
   WHERE webhook_id = ? AND status = 'pending' AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until <= ?)
   ORDER BY next_attempt_at, seq LIMIT ?`;
 
-/** Due deliveries of the webhooks not skipped: at most `perWebhook` of each, `limit` in all, oldest due first. */
-function dueDeliveries(db: Database, now: number, skip: ReadonlySet<string>, perWebhook: number, limit: number): number[] {
+/** Due deliveries of the webhooks not skipped: at most `perWebhookLimit` of each, `limit` in all, longest due first. */
+function dueDeliveries(db: Database, now: number, skip: ReadonlySet<string>, perWebhookLimit: number, limit: number): number[] {
   const candidates: Array<{ seq: number; due: number }> = [];
-  const each = Math.min(perWebhook, limit);
-  for (const { webhook_id: webhookId } of db.all<{ webhook_id: string }>(PENDING_WEBHOOKS_SQL)) {
+  const perWebhookTake = Math.min(perWebhookLimit, limit);
+  for (const { webhook_id: webhookId } of db.all<{ webhook_id: string }>(DUE_WEBHOOKS_SQL, now)) {
     if (skip.has(webhookId)) continue;
-    for (const row of db.all<Row>(WEBHOOK_DUE_SQL, webhookId, now, now, each)) candidates.push({ seq: Number(row.seq), due: Number(row.next_attempt_at) });
+    for (const row of db.all<{ seq: number; next_attempt_at: number }>(WEBHOOK_DUE_SQL, webhookId, now, now, perWebhookTake)) {
+      candidates.push({ seq: row.seq, due: row.next_attempt_at });
+    }
   }
   candidates.sort((a, b) => a.due - b.due || a.seq - b.seq);
   return candidates.slice(0, limit).map((c) => c.seq);

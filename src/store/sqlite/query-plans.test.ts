@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Database } from './database.ts';
 import { CHAIN_LATEST_SQL } from './calls.ts';
-import { PENDING_WEBHOOKS_SQL, RELEASE_WAITING_SQL, WEBHOOK_DUE_SQL, listDeliveriesSql, replaySql } from './deliveries.ts';
+import { DUE_WEBHOOKS_SQL, RELEASE_WAITING_SQL, WEBHOOK_DUE_SQL, listDeliveriesSql, replaySql } from './deliveries.ts';
 import { PURGE_DELIVERIES_SQL, PURGE_EVENTS_SQL } from './retention.ts';
 import { USER_BY_REF_SQL } from './tenancy.ts';
 import { HOLD_OPEN_DELIVERIES_SQL, NEXT_ATTEMPT_TIMES_SQL } from './webhooks.ts';
@@ -63,7 +63,7 @@ describe('SQLite query plans', () => {
   // A claim reads what it may take: a seek per webhook with pending deliveries, to those due, oldest
   // first in the index's own order. Neither walks the pending deliveries nor sorts them.
   it.each([
-    ['finds the webhooks with pending deliveries, one seek each', PENDING_WEBHOOKS_SQL, [], 'SEARCH deliveries USING COVERING INDEX deliveries_webhook_due (webhook_id>?)'],
+    ['finds the webhooks with due deliveries, seeks for each with pending ones', DUE_WEBHOOKS_SQL, [1], 'SEARCH deliveries USING COVERING INDEX deliveries_webhook_due (webhook_id>?)'],
     ["reads a webhook's due deliveries, oldest due first", WEBHOOK_DUE_SQL, ['wh_1', 1, 1, 32], 'SEARCH deliveries USING INDEX deliveries_webhook_due (webhook_id=? AND next_attempt_at<?)'],
   ])('a claim %s', (_name, sql, params, search) => {
     const detail = plan(sql, ...params);
