@@ -71,16 +71,14 @@ export function deliveriesContract(ctx: ContractContext): void {
       const dueAt = new Map(fresh.map((job, i) => [job.deliveryId, T0 + HOUR + ((i * 7) % 15) * SECOND]));
       await record(store, fresh.map((job) => retryAt(job, T0, dueAt.get(job.deliveryId)!)), T0);
       const now = T0 + HOUR + 12 * SECOND; // two are not due yet
-      const claim = (limit: number, perWebhookLimit: number, skipWebhookIds: string[] = []) =>
-        store.deliveries.claimDue({ owner: OTHER, now, leaseMs: LEASE_MS, limit, perWebhookLimit, skipWebhookIds });
       const longestDue = (jobs: DeliveryJob[]) => jobs.filter((job) => dueAt.get(job.deliveryId)! <= now).sort((a, b) => dueAt.get(a.deliveryId)! - dueAt.get(b.deliveryId)!);
 
       // Room for more than two webhooks' share: the two longest due of each webhook not skipped.
-      const shares = await claim(10, 2, [hooks[2]!.id]);
+      const shares = await claim(store, now, { limit: 10, perWebhookLimit: 2, skipWebhookIds: [hooks[2]!.id] });
       expect(idsOf(shares)).toEqual(idsOf(hooks.slice(0, 2).flatMap((hook) => longestDue(fresh.filter((job) => job.webhookId === hook.id)).slice(0, 2))));
       // No share to fill: the three longest due of all that are left, whatever their webhook.
       const claimedFirst = new Set(shares.map((job) => job.deliveryId));
-      const three = await claim(3, 10);
+      const three = await claim(store, now, { limit: 3, perWebhookLimit: 10 });
       expect(idsOf(three)).toEqual(idsOf(longestDue(fresh.filter((job) => !claimedFirst.has(job.deliveryId))).slice(0, 3)));
     });
 

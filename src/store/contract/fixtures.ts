@@ -221,13 +221,14 @@ export async function record(
   });
 }
 
-export async function claim(store: Store, now: number, options: { owner?: string; limit?: number; perWebhookLimit?: number } = {}) {
+export async function claim(store: Store, now: number, options: { owner?: string; limit?: number; perWebhookLimit?: number; skipWebhookIds?: string[] } = {}) {
   return store.deliveries.claimDue({
     owner: options.owner ?? OTHER,
     now,
     leaseMs: LEASE_MS,
     limit: options.limit ?? 100,
     perWebhookLimit: options.perWebhookLimit ?? 100,
+    skipWebhookIds: options.skipWebhookIds ?? [],
   });
 }
 
