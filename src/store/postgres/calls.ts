@@ -3,19 +3,11 @@
 import type { CallStore } from '../store.ts';
 import { callEventFrom, trackedCallFrom } from '../rows.ts';
 import { type PgDatabase, toPage } from './database.ts';
-import { createIngestQueue } from './ingest-queue.ts';
+import type { IngestQueue } from './ingest-queue.ts';
 
-/** Requests in one ingest transaction at most. */
-const MAX_BATCH = 64;
-
-export function postgresCalls(db: PgDatabase, poolSize: number): CallStore {
-  // Two transactions in flight: a second keeps one slow batch (a call locked by another process)
-  // from holding up every request, and more buy little (npm run bench --store postgres, one step
-  // per request: 1 in flight ~3,600 deliveries/s, 2 ~3,780, 3 ~3,900 at the same CPU per delivery;
-  // 60-step batches: 3 did 1–3 % fewer at 4 % more CPU than 2). At most half the pool.
-  const applySteps = createIngestQueue(db, { maxBatch: MAX_BATCH, parallel: Math.max(1, Math.min(2, Math.floor(poolSize / 2))) });
+export function postgresCalls(db: PgDatabase, ingest: IngestQueue): CallStore {
   return {
-    applySteps,
+    applySteps: ingest.apply,
     async list(orgId, filter, { limit, after }) {
       const [afterStartedAt, afterCallId] = after ? splitCursor(after) : [Number.MAX_SAFE_INTEGER, '\uffff'];
       const rows = await db.rows<{ state: string }>(

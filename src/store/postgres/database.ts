@@ -51,8 +51,10 @@ export interface ScriptTx {
 /** The planner settings a `byKey` script transaction turns off (for its own statements alone: SET LOCAL). */
 const JOINS = ['enable_hashjoin', 'enable_mergejoin'];
 const BY_KEY = ['enable_seqscan', ...JOINS].map((setting) => `SET LOCAL ${setting} = off`);
+/** Statements planned as a whole `byKey` transaction's are, within a 'begin' one's second message. */
+export const JOINS_OFF: readonly string[] = JOINS.map((setting) => `SET LOCAL ${setting} = off`);
 /** After a 'begin' transaction's first message: its joins may hash again; no table is read whole. */
-const JOINS_BACK = JOINS.map((setting) => `SET LOCAL ${setting} = DEFAULT`);
+export const JOINS_BACK: readonly string[] = JOINS.map((setting) => `SET LOCAL ${setting} = DEFAULT`);
 
 const statementNames = new Map<string, string>();
 /** Names of script statements (by text), and those prepared on each connection. */
@@ -208,7 +210,7 @@ export class PgDatabase implements Queryable {
         begin(statements) {
           if (tx.stage !== 'new') throw new Error('begin() runs once, first');
           tx.stage = 'open';
-          return send(statements, byKey ? ['BEGIN', ...BY_KEY] : ['BEGIN'], byKey === 'begin' ? JOINS_BACK : []);
+          return send(statements, byKey ? ['BEGIN', ...BY_KEY] : ['BEGIN'], byKey === 'begin' ? [...JOINS_BACK] : []);
         },
         send(statements) {
           if (tx.stage !== 'open') throw new Error('send() runs between begin() and commit()');

@@ -1,7 +1,7 @@
 // Deliveries and attempts on PostgreSQL. Any number of processes claim due work with
 // FOR UPDATE SKIP LOCKED under leases (owner + version: the fencing token), and record results in
-// set-based batches (result-batch.ts). Locks are taken webhook rows first, then
-// delivery rows, each in id order.
+// set-based batches (result-batch.ts), riding ingest transactions when they can (ingest-queue.ts).
+// Locks are taken webhook rows first, then delivery rows, each in id order.
 import { AppError, notFound } from '../../errors.ts';
 import type { DeliveryJob } from '../../delivery/delivery.ts';
 import type { DeliveryFilter, DeliveryStore } from '../store.ts';
@@ -10,6 +10,8 @@ import { type PgDatabase, type Queryable, toPage } from './database.ts';
 import { DUE_CHANNEL, type DueListener } from './due-listener.ts';
 import type { PgChanges } from './webhooks.ts';
 import { recordResults } from './result-batch.ts';
+import type { IngestQueue } from './ingest-queue.ts';
+import { toConsult } from '../../delivery/transitions.ts';
 
 /**
  * The deliveries of webhook $2 (organization $1) created since $3 in statuses $4, oldest first,
@@ -49,7 +51,7 @@ export const CLAIM_DUE_SQL = `WITH candidates AS (
  */
 export const CLAIM_SCAN_SQL = "SELECT set_config('enable_bitmapscan', 'off', true), set_config('enable_seqscan', 'off', true)";
 
-export function postgresDeliveries(db: PgDatabase, due: DueListener, changes: PgChanges): DeliveryStore {
+export function postgresDeliveries(db: PgDatabase, due: DueListener, changes: PgChanges, ingest: IngestQueue): DeliveryStore {
   /** When this process last wrote each webhook's last_success_at: no need to try again within the resolution. */
   const successWritten = new Map<string, number>();
   async function withTargets(on: Queryable, rows: Row[], now: number, manual: boolean): Promise<DeliveryJob[]> {
@@ -94,7 +96,12 @@ export function postgresDeliveries(db: PgDatabase, due: DueListener, changes: Pg
     },
 
     async recordResults(input) {
-      const { output, disables } = await db.scriptTransaction((tx) => recordResults(tx, input, successWritten, changes), { byKey: true });
+      const alone = () => db.scriptTransaction((tx) => recordResults(tx, input, successWritten, changes), { byKey: true });
+      // A batch that may disable a webhook (one exhausting a schedule) takes round trips of its own
+      // in the middle (result-batch.ts): alone. The others ride an ingest transaction when there is one.
+      const { output, disables } = toConsult(input.outcomes).webhookIds.length > 0
+        ? await alone()
+        : await ingest.carry({ ride: (tx, calls) => recordResults(tx, input, successWritten, changes, calls), alone });
       changes.committed(disables);
       return output;
     },

@@ -2,9 +2,44 @@
 // requests that arrive while transactions are in flight wait and go together in the next one, so
 // a busy phone system costs a few round trips per batch, not seven per request. A quiet one waits
 // for nothing: with fewer than `parallel` transactions in flight, a request starts on the next turn.
+// Result batches ride along, as the embedded store's go in its one transaction: one that comes
+// while ingest is in flight or waiting goes in the next ingest transaction to start (its locks
+// with the ingest's, its writes first: joined-transaction.ts), so the two cost one transaction, not
+// two that wait on each other's rows. With no ingest to ride, it runs alone at once, as before; and
+// always alone while other dispatching processes share the store (`riding`, from the heartbeats):
+// their ingests chain behind this one's deliveries and this one's behind theirs, and a transaction
+// holding both for a round trip made each wait on the other more than the riding saved.
 import type { ApplyStepsInput, ApplyStepsResult } from '../store.ts';
-import { type PgDatabase, isServerError } from './database.ts';
+import { type PgDatabase, type ScriptTx, isServerError } from './database.ts';
 import { type Settled, applyBatch, callKey } from './ingest-batch.ts';
+import { joinTransaction } from './joined-transaction.ts';
+import type { RiddenCalls } from './result-batch.ts';
+
+/**
+ * The longest a result batch waits for an ingest transaction to ride: longer than a busy batch
+ * takes (~15 ms at 64 requests in flight), far shorter than a lease. One held up (a call locked by
+ * another process) must not hold up the results.
+ */
+const RIDE_WAIT_MS = 50;
+
+/** A result batch's two ways to the store: riding an ingest batch's transaction, or alone. */
+export interface Rider<T> {
+  ride(tx: ScriptTx, calls: RiddenCalls): Promise<T>;
+  alone(): Promise<T>;
+}
+
+export interface IngestQueue {
+  apply(input: ApplyStepsInput): Promise<ApplyStepsResult>;
+  carry<T>(rider: Rider<T>): Promise<T>;
+}
+
+interface Waiting {
+  rider: Rider<unknown>;
+  resolve(value: unknown): void;
+  reject(error: unknown): void;
+  /** Until it goes alone. */
+  timer?: NodeJS.Timeout;
+}
 
 interface Queued {
   input: ApplyStepsInput;
@@ -19,25 +54,36 @@ export interface IngestQueueOptions {
   maxBatch: number;
   /** Transactions in flight at once (each holds a pooled connection). */
   parallel: number;
+  /** Whether result batches may ride now (else each runs alone at once). */
+  riding(): boolean;
 }
 
-export function createIngestQueue(db: PgDatabase, options: IngestQueueOptions): (input: ApplyStepsInput) => Promise<ApplyStepsResult> {
+export function createIngestQueue(db: PgDatabase, options: IngestQueueOptions): IngestQueue {
   let queue: Queued[] = [];
+  /** Result batches waiting for an ingest transaction to ride, oldest first. */
+  let riders: Waiting[] = [];
   let inFlight = 0;
   let starting = false;
   /** Calls of the batches in flight: a later request for one of them waits, so each call's requests apply in arrival order. */
   const busy = new Set<string>();
 
   function pump(): void {
-    if (starting || inFlight >= options.parallel || queue.length === 0) return;
+    if (starting || queue.length === 0 || (inFlight >= options.parallel && riders.length === 0)) return;
     starting = true;
     // The rest of this turn's requests join the batch.
     setImmediate(() => {
       starting = false;
+      // A waiting result batch takes the next requests along at once, beside the transactions in
+      // flight, as its own transaction would have run beside them: it never waits for a turn.
+      while (riders.length > 0 && queue.length > 0) {
+        const batch = take();
+        if (batch.length === 0) break;
+        void run(batch, board());
+      }
       while (inFlight < options.parallel) {
         const batch = take();
         if (batch.length === 0) break;
-        void run(batch);
+        void run(batch, board());
       }
     });
   }
@@ -59,21 +105,48 @@ export function createIngestQueue(db: PgDatabase, options: IngestQueueOptions): 
     return batch;
   }
 
-  async function run(batch: Queued[]): Promise<void> {
+  /** The oldest waiting result batch, to ride the batch starting now. */
+  function board(): Waiting | null {
+    const waiting = riders.shift() ?? null;
+    if (waiting) clearTimeout(waiting.timer);
+    return waiting;
+  }
+
+  function alone(waiting: Waiting): void {
+    clearTimeout(waiting.timer);
+    waiting.rider.alone().then(waiting.resolve, waiting.reject);
+  }
+
+  async function run(batch: Queued[], rider: Waiting | null): Promise<void> {
     inFlight++;
     try {
-      await commit(batch);
+      await commit(batch, rider);
     } finally {
       for (const q of batch) for (const k of q.keys) busy.delete(k);
       inFlight--;
+      // Nothing left to ride: the waiting result batches go on their own.
+      if (inFlight === 0 && queue.length === 0) for (const waiting of riders.splice(0)) alone(waiting);
       pump();
     }
   }
 
-  async function commit(batch: Queued[]): Promise<void> {
+  async function commit(batch: Queued[], rider: Waiting | null = null): Promise<void> {
+    const inputs = batch.map((q) => q.input);
     try {
-      settle(batch, await db.scriptTransaction((tx) => applyBatch(tx, batch.map((q) => q.input)), { byKey: 'begin' }));
+      if (rider) {
+        const [settled, ridden] = await db.scriptTransaction((tx) => joined(tx, inputs, rider.rider), { byKey: 'begin' });
+        settle(batch, settled);
+        rider.resolve(ridden);
+        return;
+      }
+      settle(batch, await db.scriptTransaction((tx) => applyBatch(tx, inputs), { byKey: 'begin' }));
     } catch (error) {
+      if (rider) {
+        // Both parts rolled back: each goes again on its own, so that neither fails for the other's
+        // sake (the database refusing a result batch must not fail a phone system's request).
+        alone(rider);
+        if (isServerError(error)) return commit(batch);
+      }
       // The transaction failed as a whole. The database refusing one request's write must not fail
       // the others: each is retried in a transaction of its own, in arrival order. A database that
       // is not there (no SQLSTATE: a timeout, a lost connection) fails them all at once.
@@ -82,11 +155,37 @@ export function createIngestQueue(db: PgDatabase, options: IngestQueueOptions): 
     }
   }
 
-  return (input) =>
-    new Promise<ApplyStepsResult>((resolve, reject) => {
-      queue.push({ input, keys: input.callIds.map((callId) => callKey(input.orgId, callId)), resolve, reject });
-      pump();
-    });
+  return {
+    apply: (input) =>
+      new Promise<ApplyStepsResult>((resolve, reject) => {
+        queue.push({ input, keys: input.callIds.map((callId) => callKey(input.orgId, callId)), resolve, reject });
+        pump();
+      }),
+    carry: <T>(rider: Rider<T>) =>
+      new Promise<T>((resolve, reject) => {
+        const waiting: Waiting = { rider, resolve: resolve as (value: unknown) => void, reject };
+        if (!options.riding() || (inFlight === 0 && queue.length === 0)) return alone(waiting);
+        waiting.timer = setTimeout(() => {
+          riders = riders.filter((w) => w !== waiting);
+          alone(waiting);
+        }, RIDE_WAIT_MS);
+        riders.push(waiting);
+        pump();
+      }),
+  };
+}
+
+/** The batch and the rider in one transaction; a party that fails fails the other's part too. */
+async function joined(tx: ScriptTx, inputs: ApplyStepsInput[], rider: Rider<unknown>): Promise<[Settled[], unknown]> {
+  const transaction = joinTransaction(tx);
+  const failing = (error: unknown): never => {
+    transaction.fail(error);
+    throw error;
+  };
+  const calls = new Map<string, { orgId: string; callId: string }>();
+  for (const input of inputs) for (const callId of input.callIds) calls.set(callKey(input.orgId, callId), { orgId: input.orgId, callId });
+  const ridden: RiddenCalls = { orgIds: [...calls.values()].map((c) => c.orgId), callIds: [...calls.values()].map((c) => c.callId) };
+  return Promise.all([applyBatch(transaction.host, inputs).catch(failing), rider.ride(transaction.rider, ridden).catch(failing)]);
 }
 
 function settle(batch: Queued[], results: Settled[]): void {

@@ -1,8 +1,8 @@
-// A batch of attempt results in one transaction of two round trips: the first locks and reads what
-// the results meet (webhooks to weigh first, then deliveries, each in id order); the plan is made
-// (delivery/transitions.ts); the second writes attempts, deliveries, webhook facts and releases
-// the deliveries waiting behind finished ones, and commits. Disabling a webhook (rare) takes round
-// trips of its own in between.
+// A batch of attempt results in one transaction of two round trips, its own or an ingest batch's
+// (ingest-queue.ts): the first locks and reads what the results meet (webhooks to weigh first, then
+// deliveries, each in id order); the plan is made (delivery/transitions.ts); the second writes
+// attempts, deliveries, webhook facts and releases the deliveries waiting behind finished ones,
+// and commits. Disabling a webhook (rare) takes round trips of its own in between.
 import { planResults, toConsult } from '../../delivery/transitions.ts';
 import type { NewNotification } from '../../notify/notification.ts';
 import type { RecordResultsInput, RecordResultsOutput, WebhookChange } from '../store.ts';
@@ -45,15 +45,26 @@ function successIsNews(successWritten: ReadonlyMap<string, number>, webhookId: s
   return at - (successWritten.get(webhookId) ?? 0) >= SUCCESS_RESOLUTION_MS;
 }
 
+/** The calls of an ingest batch a result batch rides with (ingest-queue.ts), as column arrays. */
+export interface RiddenCalls {
+  orgIds: readonly string[];
+  callIds: readonly string[];
+}
+
+const ALONE: RiddenCalls = { orgIds: [], callIds: [] };
+
 /**
  * Records the batch; answers what the dispatcher needs and the changes of the webhooks it disabled,
  * to signal once committed. `successWritten`: when this process last wrote each webhook's last success.
+ * `ridden`: the calls of the ingest batch whose transaction this one rides, if any: the latest
+ * delivery of each of their chains is locked with the batch's own, in one statement.
  */
 export async function recordResults(
   tx: ScriptTx,
   input: RecordResultsInput,
   successWritten: Map<string, number>,
   changes: PgChanges,
+  ridden: RiddenCalls = ALONE,
 ): Promise<{ output: RecordResultsOutput; disables: WebhookChange[] }> {
   const { now, lease } = input;
   const consult = toConsult(input.outcomes);
@@ -77,8 +88,20 @@ export async function recordResults(
     // With the deliveries waiting behind them, which a finished one releases: every delivery row
     // the batch may write is locked in one statement, in id order, as an ingest locks a call's
     // latest deliveries. Locking the waiting ones later, by the release, could deadlock with an
-    // ingest that holds one (the latest of its call) and waits for one of this batch.
-    [`SELECT ${DELIVERY_STATE_COLUMNS} FROM deliveries WHERE id = ANY($1) OR ${WAITING_BEHIND} ORDER BY ${IN_ID_ORDER} FOR UPDATE`, [ids], GENERIC_PLAN],
+    // ingest that holds one (the latest of its call) and waits for one of this batch. Riding an
+    // ingest, the latest delivery of each chain of its calls too (found among each call's own, by
+    // deliveries_org_call): the ingest's write locks them again, already held. Locked there alone,
+    // after these, two processes could each hold a delivery the other's ingest chains behind.
+    [
+      `SELECT ${DELIVERY_STATE_COLUMNS} FROM deliveries WHERE id = ANY($1) OR ${WAITING_BEHIND} OR id = ANY(ARRAY(
+         SELECT l.id FROM unnest($2::text[], $3::text[]) AS k(org_id, call_id)
+         CROSS JOIN LATERAL (SELECT DISTINCT ON (c.webhook_id) c.id FROM (
+           SELECT id, webhook_id, seq FROM deliveries WHERE org_id = k.org_id AND call_id = k.call_id ORDER BY seq DESC OFFSET 0) c
+           ORDER BY c.webhook_id, c.seq DESC) l))
+       ORDER BY ${IN_ID_ORDER} FOR UPDATE`,
+      [ids, ridden.orgIds, ridden.callIds],
+      GENERIC_PLAN,
+    ],
     // And those an ingest committed behind ours while that statement waited for its lock on ours:
     // invisible to it (its snapshot is older), seen by this one, locked before the plan is made
     // rather than by the release at the end (which an ingest chaining behind them could wait across).

@@ -2,7 +2,12 @@
 import type { WorkerStore } from '../store.ts';
 import type { PgDatabase } from './database.ts';
 
-export function postgresWorkers(db: PgDatabase): WorkerStore {
+/** How many dispatching processes this one heard of at its last heartbeat (null before the first). */
+export interface DispatcherCount {
+  last: number | null;
+}
+
+export function postgresWorkers(db: PgDatabase, dispatchers: DispatcherCount): WorkerStore {
   return {
     async beat({ owner, dispatches, now, staleAfterMs }) {
       await db.run(
@@ -12,7 +17,8 @@ export function postgresWorkers(db: PgDatabase): WorkerStore {
       );
       await db.run('DELETE FROM workers WHERE last_seen_at < $1', [now - 10 * staleAfterMs]);
       const row = await db.one<{ n: number }>('SELECT count(*)::int AS n FROM workers WHERE dispatches AND last_seen_at >= $1', [now - staleAfterMs]);
-      return row?.n ?? 0;
+      dispatchers.last = row?.n ?? 0;
+      return dispatchers.last;
     },
     async leave(owner) {
       await db.run('DELETE FROM workers WHERE owner = $1', [owner]);
