@@ -168,9 +168,10 @@ export function outcomesContract(ctx: ContractContext): void {
         const at = now;
         const waiting = await Promise.all(storedFirst.map((id) => ingest(store, tenant, [step(id, at)], { now: at })));
         expect(waiting.flatMap((r) => r.fresh)).toEqual([]);
-        const [results, raced] = await Promise.all([
-          Promise.all(jobs.map((job) => record(store, [success(job, at)], at))),
+        // The steps asked first: a result then comes while they are queued, and on PostgreSQL rides their transaction.
+        const [raced, results] = await Promise.all([
           Promise.all(racing.map((id) => ingest(store, tenant, [step(id, at)], { now: at }))),
+          Promise.all(jobs.map((job) => record(store, [success(job, at)], at))),
         ]);
         jobs = [...results.flatMap((r) => r.promoted), ...raced.flatMap((r) => r.fresh)];
         expect(jobs.map((job) => job.callId).sort()).toEqual([...calls].sort());

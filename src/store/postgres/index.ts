@@ -5,8 +5,6 @@ import { IngestTokenCache } from '../ingest-token-cache.ts';
 
 /** How long another process's revocation of an ingest token may go unnoticed here. */
 const INGEST_TOKEN_TTL_MS = 5_000;
-/** Requests in one ingest transaction at most. */
-const MAX_INGEST_BATCH = 64;
 import { postgresCalls } from './calls.ts';
 import { PgDatabase } from './database.ts';
 import { postgresDeliveries } from './deliveries.ts';
@@ -16,13 +14,16 @@ import { postgresNotifications } from './notifications.ts';
 import { postgresRetention } from './retention.ts';
 import { postgresApiKeys, postgresConnections, postgresNumbers, postgresOrgs, postgresUsers } from './tenancy.ts';
 import { PgChanges, postgresChangeFeed, postgresWebhooks } from './webhooks.ts';
-import { type DispatcherCount, postgresWorkers } from './workers.ts';
+import { type Dispatching, postgresWorkers } from './workers.ts';
 import { createIngestQueue } from './ingest-queue.ts';
 import { pgProbeWrite, pgStoreFailure } from './failures.ts';
 import { postgresRecordings } from './recordings.ts';
 import { postgresRecordingChunks } from './recording-chunks.ts';
 import { guardStore } from '../failure-guard.ts';
 import { createStoreHealth } from '../store-health.ts';
+
+/** Requests in one ingest transaction at most. */
+const MAX_INGEST_BATCH = 64;
 
 export interface PostgresStore extends Store {
   readonly kind: 'postgres';
@@ -63,14 +64,14 @@ export function postgresStoreOn(database: PgDatabase): PostgresStore {
   // process) from holding up every request, and more buy little (npm run bench --store postgres,
   // one step per request: 1 in flight ~3,600 deliveries/s, 2 ~3,780, 3 ~3,900 at the same CPU per
   // delivery; 60-step batches: 3 did 1–3 % fewer at 4 % more CPU than 2). At most half the pool.
-  // Result batches ride ingest transactions while this process knows of no other dispatching one:
-  // across processes, riding held the chains' latest deliveries across a round trip that other
-  // processes' results wait on, and cost more than it saved (ingest-queue.ts).
-  const dispatchers: DispatcherCount = { last: null };
+  // Result batches ride ingest transactions while this process dispatches and knows of no other
+  // that does: across processes, riding held the chains' latest deliveries across a round trip that
+  // the other processes' results waited on, and cost more than it saved (ingest-queue.ts).
+  const dispatching: Dispatching = { alone: false };
   const ingest = createIngestQueue(database, {
     maxBatch: MAX_INGEST_BATCH,
     parallel: Math.max(1, Math.min(2, Math.floor(settings.poolSize / 2))),
-    riding: () => dispatchers.last !== null && dispatchers.last <= 1,
+    riding: () => dispatching.alone,
   });
   return guardStore<PostgresStore>({
     kind: 'postgres',
@@ -91,7 +92,7 @@ export function postgresStoreOn(database: PgDatabase): PostgresStore {
     recordings: postgresRecordings(database),
     recordingBlobs: postgresRecordingChunks(database),
     changes: postgresChangeFeed(database, due, changes),
-    workers: postgresWorkers(database, dispatchers),
+    workers: postgresWorkers(database, dispatching),
     retention: postgresRetention(database),
     async close() {
       await due.close();

@@ -17,8 +17,9 @@ import type { RiddenCalls } from './result-batch.ts';
 
 /**
  * The longest a result batch waits for an ingest transaction to ride: longer than a busy batch
- * takes (~15 ms at 64 requests in flight), far shorter than a lease. One held up (a call locked by
- * another process) must not hold up the results.
+ * takes (~15 ms at 64 requests in flight), far shorter than a lease. An ingest held up in flight
+ * (a call locked by another process) must not hold up the results waiting for it; one that has
+ * boarded waits with its batch.
  */
 const RIDE_WAIT_MS = 50;
 
@@ -142,10 +143,12 @@ export function createIngestQueue(db: PgDatabase, options: IngestQueueOptions): 
       settle(batch, await db.scriptTransaction((tx) => applyBatch(tx, inputs), { byKey: 'begin' }));
     } catch (error) {
       if (rider) {
-        // Both parts rolled back: each goes again on its own, so that neither fails for the other's
-        // sake (the database refusing a result batch must not fail a phone system's request).
+        // Both parts rolled back: each goes again on its own, whatever the failure, so that neither
+        // fails for the other's sake (a result batch's locks held past the query timeout, or the
+        // database refusing its write, must not fail a phone system's request). With the database
+        // gone, the batch fails on its own next, a timeout later.
         alone(rider);
-        if (isServerError(error)) return commit(batch);
+        return commit(batch);
       }
       // The transaction failed as a whole. The database refusing one request's write must not fail
       // the others: each is retried in a transaction of its own, in arrival order. A database that

@@ -53,7 +53,7 @@ describe.skipIf(!POSTGRES_URL)('result batches riding ingest transactions (Postg
   const beat = (store: Store, owner: string, now: number) => store.workers.beat({ owner, dispatches: true, now, staleAfterMs: 15 * SECOND });
 
   /** Each row's writing transaction. */
-  async function writers(table: 'deliveries' | 'attempts', column: 'id' | 'delivery_id', ids: string[]): Promise<Map<string, string>> {
+  async function writers(table: 'deliveries' | 'attempts' | 'events', column: 'id' | 'delivery_id', ids: string[]): Promise<Map<string, string>> {
     const rows = (await admin.query(`SELECT ${column} AS id, xmin::text AS xid FROM ${table} WHERE ${column} = ANY($1)`, [ids])).rows;
     return new Map(rows.map((row) => [String(row.id), String(row.xid)]));
   }
@@ -137,6 +137,13 @@ describe.skipIf(!POSTGRES_URL)('result batches riding ingest transactions (Postg
       ]);
     const [intoB, intoA] = await Promise.all([crossing(a, mine, 'b', OWNER), crossing(b, theirs, 'a', OTHER)]);
 
+    // Both rode: each process's attempts share a transaction with its ingest of the other's calls
+    // (their events: the new deliveries may have been written again since, released).
+    for (const [jobs, ingested] of [[mine, intoB], [theirs, intoA]] as const) {
+      const recorded = new Set((await writers('attempts', 'delivery_id', jobs.map((job) => job.deliveryId))).values());
+      const made = await writers('events', 'id', ingested.flatMap((result) => ('plan' in result ? result.plan.events.map((e) => e.id) : [])));
+      expect([...made.values()].filter((xid) => recorded.has(xid))).not.toEqual([]);
+    }
     for (const job of [...mine, ...theirs]) expect(await a.deliveries.get(tenant.org.id, job.deliveryId)).toMatchObject({ status: 'succeeded' });
     // Each next step found the delivery it chains behind still open (and waited, then was released)
     // or finished (due at once): every one is due now.
@@ -145,7 +152,7 @@ describe.skipIf(!POSTGRES_URL)('result batches riding ingest transactions (Postg
     for (const delivery of next) expect(await a.deliveries.get(tenant.org.id, delivery.id)).toMatchObject({ status: 'pending' });
   });
 
-  it('records alone while another dispatching process shares the store', async () => {
+  it('records alone while another dispatching process shares the store, or while this one does not dispatch', async () => {
     expect(await beat(a, OWNER, T0)).toBe(1);
     expect(await beat(b, OTHER, T0 + SECOND)).toBe(2);
     expect(await beat(a, OWNER, T0 + SECOND)).toBe(2);
@@ -153,7 +160,7 @@ describe.skipIf(!POSTGRES_URL)('result batches riding ingest transactions (Postg
     await createWebhook(a, tenant.org.id);
     const first = only((await ingest(a, tenant, [started('c1', T0)])).fresh);
 
-    const [next] = await Promise.all([
+    const [next, out] = await Promise.all([
       ingest(a, tenant, [answered('c1', T0 + SECOND)], { now: T0 + SECOND }),
       record(a, [success(first, T0 + SECOND)], T0 + SECOND),
     ]);
@@ -161,6 +168,19 @@ describe.skipIf(!POSTGRES_URL)('result batches riding ingest transactions (Postg
     const written = await writers('deliveries', 'id', [first.deliveryId, next.plan.deliveries[0]!.id]);
     expect(written.get(first.deliveryId)).not.toBe(written.get(next.plan.deliveries[0]!.id));
     expect(await a.deliveries.get(tenant.org.id, first.deliveryId)).toMatchObject({ status: 'succeeded' });
+
+    // An API process (a manual attempt's result) with one dispatcher elsewhere: alone too.
+    expect(await a.workers.beat({ owner: 'api', dispatches: false, now: T0 + 2 * SECOND, staleAfterMs: 15 * SECOND })).toBe(2);
+    await b.workers.leave(OTHER);
+    expect(await a.workers.beat({ owner: 'api', dispatches: false, now: T0 + 2 * SECOND, staleAfterMs: 15 * SECOND })).toBe(1);
+    // Due at once, or released by the result when the step chained behind it still open.
+    const second = only([...next.fresh, ...out.promoted]);
+    const [last] = await Promise.all([
+      ingest(a, tenant, [ended('c1', T0 + 3 * SECOND)], { now: T0 + 3 * SECOND }),
+      record(a, [success(second, T0 + 3 * SECOND)], T0 + 3 * SECOND),
+    ]);
+    const apart = await writers('deliveries', 'id', [second.deliveryId, last.plan.deliveries[0]!.id]);
+    expect(apart.get(second.deliveryId)).not.toBe(apart.get(last.plan.deliveries[0]!.id));
   });
 
   it('fails neither part for the other: a rider the database refuses leaves the ingest it rode to go alone', async () => {

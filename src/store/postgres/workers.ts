@@ -2,12 +2,12 @@
 import type { WorkerStore } from '../store.ts';
 import type { PgDatabase } from './database.ts';
 
-/** How many dispatching processes this one heard of at its last heartbeat (null before the first). */
-export interface DispatcherCount {
-  last: number | null;
+/** What this process heard at its last heartbeat: whether it dispatches and no other process does (false before the first). */
+export interface Dispatching {
+  alone: boolean;
 }
 
-export function postgresWorkers(db: PgDatabase, dispatchers: DispatcherCount): WorkerStore {
+export function postgresWorkers(db: PgDatabase, dispatching: Dispatching): WorkerStore {
   return {
     async beat({ owner, dispatches, now, staleAfterMs }) {
       await db.run(
@@ -17,8 +17,9 @@ export function postgresWorkers(db: PgDatabase, dispatchers: DispatcherCount): W
       );
       await db.run('DELETE FROM workers WHERE last_seen_at < $1', [now - 10 * staleAfterMs]);
       const row = await db.one<{ n: number }>('SELECT count(*)::int AS n FROM workers WHERE dispatches AND last_seen_at >= $1', [now - staleAfterMs]);
-      dispatchers.last = row?.n ?? 0;
-      return dispatchers.last;
+      const count = row?.n ?? 0;
+      dispatching.alone = dispatches && count <= 1;
+      return count;
     },
     async leave(owner) {
       await db.run('DELETE FROM workers WHERE owner = $1', [owner]);
