@@ -192,7 +192,7 @@ export class PgDatabase implements Queryable {
   scriptTransaction<T>(fn: (tx: ScriptTx) => Promise<T>, { byKey = false }: { byKey?: boolean | 'begin' } = {}): Promise<T> {
     return this.retried(async (client) => {
       const tx = { stage: 'new' as 'new' | 'open' | 'committed' };
-      const send = async (statements: readonly Statement[], first: string[], last: string[]): Promise<Row[][]> => {
+      const send = async (statements: readonly Statement[], first: readonly string[], last: readonly string[]): Promise<Row[][]> => {
         const { prepares, texts, at, prepared } = await this.executable(client, statements);
         const lead = [...prepares, ...first];
         let results: Row[][];
@@ -210,7 +210,7 @@ export class PgDatabase implements Queryable {
         begin(statements) {
           if (tx.stage !== 'new') throw new Error('begin() runs once, first');
           tx.stage = 'open';
-          return send(statements, byKey ? ['BEGIN', ...BY_KEY] : ['BEGIN'], byKey === 'begin' ? [...JOINS_BACK] : []);
+          return send(statements, byKey ? ['BEGIN', ...BY_KEY] : ['BEGIN'], byKey === 'begin' ? JOINS_BACK : []);
         },
         send(statements) {
           if (tx.stage !== 'open') throw new Error('send() runs between begin() and commit()');

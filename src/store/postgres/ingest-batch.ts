@@ -40,21 +40,25 @@ const ONE_ORG_READS = {
 /** A call across organizations: the key of its advisory lock. */
 export const callKey = (orgId: string, callId: string) => `${orgId}/${callId}`;
 
-export async function applyBatch(tx: ScriptTx, inputs: readonly ApplyStepsInput[]): Promise<Settled[]> {
+/** The calls a batch's requests touch, each once: their advisory-lock keys, and their keys as column arrays. */
+export function callsOf(inputs: readonly ApplyStepsInput[]): { keys: string[]; orgIds: string[]; callIds: string[] } {
   const pairs = new Map<string, { orgId: string; callId: string }>();
   for (const input of inputs) for (const callId of input.callIds) pairs.set(callKey(input.orgId, callId), { orgId: input.orgId, callId });
+  return { keys: [...pairs.keys()], orgIds: [...pairs.values()].map((p) => p.orgId), callIds: [...pairs.values()].map((p) => p.callId) };
+}
+
+export async function applyBatch(tx: ScriptTx, inputs: readonly ApplyStepsInput[]): Promise<Settled[]> {
+  const { keys: pairKeys, orgIds: pairOrgs, callIds: pairCalls } = callsOf(inputs);
   const orgIds = [...new Set(inputs.map((i) => i.orgId))].sort();
-  const pairOrgs = [...pairs.values()].map((p) => p.orgId);
-  const pairCalls = [...pairs.values()].map((p) => p.callId);
   const directory = directoryReads(inputs);
   const oneOrg = orgIds.length === 1 ? orgIds[0]! : null;
   const [, loaded, orgRows, webhookRows, ...directoryRows] = await tx.begin([
     // Sorted by the server, so any two transactions take the locks of shared calls in the same order.
-    ['SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) FROM (SELECT unnest($1::text[]) AS k ORDER BY 1) keys', [[...pairs.keys()]]],
+    ['SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) FROM (SELECT unnest($1::text[]) AS k ORDER BY 1) keys', [pairKeys]],
     // The reads run byKey (ingest-queue.ts), so the calls are read on plans made once per
     // connection that probe the whole primary key, whatever size `calls` had when they were made
     // (young-plans.test.ts).
-    pairs.size === 1
+    pairKeys.length === 1
       ? ['SELECT org_id, call_id, state FROM calls WHERE org_id = $1 AND call_id = $2', [pairOrgs[0], pairCalls[0]], GENERIC_PLAN]
       : [
           // Each call on its own (LATERAL, fenced by OFFSET 0): as a join, a plan made on a young

@@ -11,7 +11,7 @@
 // holding both for a round trip made each wait on the other more than the riding saved.
 import type { ApplyStepsInput, ApplyStepsResult } from '../store.ts';
 import { type PgDatabase, type ScriptTx, isServerError } from './database.ts';
-import { type Settled, applyBatch, callKey } from './ingest-batch.ts';
+import { type Settled, applyBatch, callKey, callsOf } from './ingest-batch.ts';
 import { joinTransaction } from './joined-transaction.ts';
 import type { RiddenCalls } from './result-batch.ts';
 
@@ -185,10 +185,8 @@ async function joined(tx: ScriptTx, inputs: ApplyStepsInput[], rider: Rider<unkn
     transaction.fail(error);
     throw error;
   };
-  const calls = new Map<string, { orgId: string; callId: string }>();
-  for (const input of inputs) for (const callId of input.callIds) calls.set(callKey(input.orgId, callId), { orgId: input.orgId, callId });
-  const ridden: RiddenCalls = { orgIds: [...calls.values()].map((c) => c.orgId), callIds: [...calls.values()].map((c) => c.callId) };
-  return Promise.all([applyBatch(transaction.host, inputs).catch(failing), rider.ride(transaction.rider, ridden).catch(failing)]);
+  const { orgIds, callIds } = callsOf(inputs);
+  return Promise.all([applyBatch(transaction.host, inputs).catch(failing), rider.ride(transaction.rider, { orgIds, callIds }).catch(failing)]);
 }
 
 function settle(batch: Queued[], results: Settled[]): void {

@@ -9,10 +9,11 @@ import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { POSTGRES_URL, type TestDatabase, createTestDatabase } from '../../../test/helpers/postgres.ts';
 import {
-  MINUTE, OTHER, OWNER, SECOND, T0, answered, createTenant, createWebhook, ended, ingest, ingestInput, only, record, started, success,
+  MINUTE, OTHER, OWNER, SECOND, T0, type Tenant, answered, createTenant, createWebhook, ended, ingest, ingestInput, only, record, started, success,
 } from '../contract/fixtures.ts';
 import type { Store } from '../store.ts';
 import type { DeliveryJob } from '../../delivery/delivery.ts';
+import type { CallStep } from '../../calls/steps.ts';
 import { PgDatabase } from './database.ts';
 import { postgresStoreOn } from './index.ts';
 import { createIngestQueue } from './ingest-queue.ts';
@@ -52,6 +53,17 @@ describe.skipIf(!POSTGRES_URL)('result batches riding ingest transactions (Postg
   /** A heartbeat (delivery/presence.ts) at `now`: answers the dispatching processes heard of, as the store now counts them. */
   const beat = (store: Store, owner: string, now: number) => store.workers.beat({ owner, dispatches: true, now, staleAfterMs: 15 * SECOND });
 
+  /** An organization with a webhook, and the first delivery of its call c1, handed out (to OWNER). */
+  async function firstOfCall(store: Store) {
+    const tenant = await createTenant(store);
+    await createWebhook(store, tenant.org.id);
+    return { tenant, first: only((await ingest(store, tenant, [started('c1', T0)])).fresh) };
+  }
+
+  /** The call's next step and a delivery's success asked in one turn: the step is queued when the result comes. */
+  const stepWithResult = (store: Store, tenant: Tenant, step: (callId: string, at: number) => CallStep, job: DeliveryJob, at: number) =>
+    Promise.all([ingest(store, tenant, [step(job.callId, at)], { now: at }), record(store, [success(job, at)], at)]);
+
   /** Each row's writing transaction. */
   async function writers(table: 'deliveries' | 'attempts' | 'events', column: 'id' | 'delivery_id', ids: string[]): Promise<Map<string, string>> {
     const rows = (await admin.query(`SELECT ${column} AS id, xmin::text AS xid FROM ${table} WHERE ${column} = ANY($1)`, [ids])).rows;
@@ -60,15 +72,10 @@ describe.skipIf(!POSTGRES_URL)('result batches riding ingest transactions (Postg
 
   it('writes a result that comes while ingest is queued in the ingest transaction, results first', async () => {
     expect(await beat(a, OWNER, T0)).toBe(1);
-    const tenant = await createTenant(a);
-    await createWebhook(a, tenant.org.id);
-    const first = only((await ingest(a, tenant, [started('c1', T0)])).fresh);
+    const { tenant, first } = await firstOfCall(a);
 
     // Asked in one turn: the ingest is queued when the result comes, so the result rides it.
-    const [next, out] = await Promise.all([
-      ingest(a, tenant, [answered('c1', T0 + SECOND)], { now: T0 + SECOND }),
-      record(a, [success(first, T0 + SECOND)], T0 + SECOND),
-    ]);
+    const [next, out] = await stepWithResult(a, tenant, answered, first, T0 + SECOND);
 
     expect(out.promoted).toEqual([]);
     // The result's write went first: the next step chained behind a finished delivery, so it is due and leased now.
@@ -84,16 +91,11 @@ describe.skipIf(!POSTGRES_URL)('result batches riding ingest transactions (Postg
 
   it('releases what waits behind a finished delivery while the ingest it rides chains behind the released one', async () => {
     expect(await beat(a, OWNER, T0)).toBe(1);
-    const tenant = await createTenant(a);
-    await createWebhook(a, tenant.org.id);
-    const first = only((await ingest(a, tenant, [started('c1', T0)])).fresh);
+    const { tenant, first } = await firstOfCall(a);
     const second = (await ingest(a, tenant, [answered('c1', T0 + SECOND)], { now: T0 + SECOND })).plan.deliveries[0]!;
     expect(await a.deliveries.get(tenant.org.id, second.id)).toMatchObject({ status: 'waiting' });
 
-    const [third, out] = await Promise.all([
-      ingest(a, tenant, [ended('c1', T0 + 2 * SECOND)], { now: T0 + 2 * SECOND }),
-      record(a, [success(first, T0 + 2 * SECOND)], T0 + 2 * SECOND),
-    ]);
+    const [third, out] = await stepWithResult(a, tenant, ended, first, T0 + 2 * SECOND);
 
     const promoted = only(out.promoted);
     expect(promoted).toMatchObject({ deliveryId: second.id, lease: { owner: OWNER } });
@@ -156,14 +158,9 @@ describe.skipIf(!POSTGRES_URL)('result batches riding ingest transactions (Postg
     expect(await beat(a, OWNER, T0)).toBe(1);
     expect(await beat(b, OTHER, T0 + SECOND)).toBe(2);
     expect(await beat(a, OWNER, T0 + SECOND)).toBe(2);
-    const tenant = await createTenant(a);
-    await createWebhook(a, tenant.org.id);
-    const first = only((await ingest(a, tenant, [started('c1', T0)])).fresh);
+    const { tenant, first } = await firstOfCall(a);
 
-    const [next, out] = await Promise.all([
-      ingest(a, tenant, [answered('c1', T0 + SECOND)], { now: T0 + SECOND }),
-      record(a, [success(first, T0 + SECOND)], T0 + SECOND),
-    ]);
+    const [next, out] = await stepWithResult(a, tenant, answered, first, T0 + SECOND);
 
     const written = await writers('deliveries', 'id', [first.deliveryId, next.plan.deliveries[0]!.id]);
     expect(written.get(first.deliveryId)).not.toBe(written.get(next.plan.deliveries[0]!.id));
@@ -175,10 +172,7 @@ describe.skipIf(!POSTGRES_URL)('result batches riding ingest transactions (Postg
     expect(await a.workers.beat({ owner: 'api', dispatches: false, now: T0 + 2 * SECOND, staleAfterMs: 15 * SECOND })).toBe(1);
     // Due at once, or released by the result when the step chained behind it still open.
     const second = only([...next.fresh, ...out.promoted]);
-    const [last] = await Promise.all([
-      ingest(a, tenant, [ended('c1', T0 + 3 * SECOND)], { now: T0 + 3 * SECOND }),
-      record(a, [success(second, T0 + 3 * SECOND)], T0 + 3 * SECOND),
-    ]);
+    const [last] = await stepWithResult(a, tenant, ended, second, T0 + 3 * SECOND);
     const apart = await writers('deliveries', 'id', [second.deliveryId, last.plan.deliveries[0]!.id]);
     expect(apart.get(second.deliveryId)).not.toBe(apart.get(last.plan.deliveries[0]!.id));
   });

@@ -2,8 +2,7 @@
 // batch). Each calls begin() and then commit() on its own handle, as on a transaction of its own;
 // their statements go together, one message for both begins and one for both commits, so the pair
 // costs the server one transaction and the two round trips of one.
-import type { Row, ScriptTx } from './database.ts';
-import { JOINS_BACK, JOINS_OFF, type Queryable } from './database.ts';
+import { JOINS_BACK, JOINS_OFF, type Queryable, type Row, type ScriptTx } from './database.ts';
 import type { Statement } from './inline-sql.ts';
 
 interface Part {
